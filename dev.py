@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""Set-up in one command, with nothing but Python 3.11 on the machine.
+
+    python3 dev.py demo [taian demo options]   # venv + install + demo database + console
+    python3 dev.py test [pytest options]       # venv + install + import contract + tests
+
+The virtual environment is .venv/ in the repository; it is created when missing and
+re-installed when pyproject.toml changes.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+STAMP = VENV / ".taian-installed"
+
+
+def run(*cmd: str | os.PathLike) -> None:
+    result = subprocess.run([str(c) for c in cmd], cwd=ROOT)
+    if result.returncode:
+        sys.exit(result.returncode)
+
+
+def ensure_env() -> None:
+    if not (BIN / "python").exists():
+        print("creating virtual environment in .venv ...", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=False).create(VENV)
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if not STAMP.exists() or STAMP.read_text().strip() != wanted:
+        print("installing taian-tui and its dependencies ...", flush=True)
+        run(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+        run(BIN / "python", "-m", "pip", "install", "--quiet", "-e", ".[test]")
+        STAMP.write_text(wanted)
+
+
+def main(argv: list[str]) -> None:
+    if not argv or argv[0] not in ("demo", "test"):
+        print(__doc__)
+        sys.exit(2)
+    ensure_env()
+    command, rest = argv[0], argv[1:]
+    if command == "demo":
+        # A fresh demo city as of today, unless --keep asks to reopen the existing demo.db.
+        args = [a for a in rest if a != "--keep"] if "--keep" in rest else ["--force", *rest]
+        run(BIN / "taian", "demo", "--db", ROOT / "demo.db", *args)
+    else:
+        run(BIN / "lint-imports")
+        run(BIN / "python", "-m", "pytest", *rest)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

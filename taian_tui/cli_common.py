@@ -1,0 +1,58 @@
+"""Options and helpers shared by every ``taian`` command."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from . import timeutil
+from .store import Store, resolve_db_path
+
+DbOpt = Annotated[Optional[str], typer.Option("--db", help="Database file (else $TAIAN_DB, else ./taian.db).",
+                                              show_default=False)]
+AsOpt = Annotated[Optional[str], typer.Option("--as", help="Act as this user (else $TAIAN_USER).",
+                                              show_default=False)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+AtOpt = Annotated[Optional[str], typer.Option("--at", help="Act as of this ISO 8601 time (default: now, Asia/Shanghai).",
+                                              show_default=False)]
+
+
+class Fail(Exception):
+    """A one-line failure with an exit code."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def open_store(db: str | None, *, must_exist: bool = True) -> Store:
+    path = resolve_db_path(db)
+    if must_exist and not Path(path).exists():
+        raise Fail(f"database {path} does not exist (run `taian demo --no-tui --db {path}` "
+                   "or point --db / TAIAN_DB at your database)")
+    return Store(path)
+
+
+def who(as_user: str | None) -> str:
+    user = as_user or os.environ.get("TAIAN_USER")
+    if not user:
+        raise Fail("say who is acting: --as USER or TAIAN_USER", 2)
+    return user
+
+
+def at_opt(at: str | None) -> str:
+    if not at:
+        return timeutil.iso()
+    try:
+        return timeutil.iso(at)
+    except ValueError as exc:
+        raise Fail(f"--at: {exc}", 2)
+
+
+def emit_json(value) -> None:
+    typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+

@@ -1,0 +1,201 @@
+"""Read-side queries shared by the CLI and the console: appeal lists paged from SQLite
+with the viewer's scope applied, one appeal's full record and timeline, header counts.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import search, timeutil
+from .models import CATEGORIES, OPEN_STATES, category_code
+from .store import Store, ValidationError
+from .workflow import Actor, appeal_scope_sql
+
+
+@dataclass(frozen=True)
+class AppealFilter:
+    states: tuple[str, ...] = ()
+    category: str | None = None
+    card: str | None = None          # blue | yellow | red | "any" | "none"
+    unit: str | None = None          # unit code
+    due_today: bool = False
+    overdue: bool = False
+    text: str | None = None
+    sort: str = "deadline"           # deadline | submitted | ref
+
+
+@dataclass
+class AppealRow:
+    id: int
+    ref: str
+    card: str
+    category: str
+    enterprise: str
+    title: str
+    unit_code: str | None
+    unit: str
+    arrived_at: str | None
+    deadline: str | None
+    state: str
+    days_left: int | None = None
+
+
+@dataclass
+class HeaderCounts:
+    open: int
+    due_today: int
+    carded: int
+
+
+_SORTS = {
+    "deadline": "a.deadline IS NULL, a.deadline, a.id",
+    "submitted": "a.submitted_at DESC, a.id DESC",
+    "ref": "a.ref",
+}
+
+
+def _where(store: Store, act: Actor, f: AppealFilter, at: str) -> tuple[str, list[Any]]:
+    scope, params = appeal_scope_sql(store, act, "a")
+    clauses = [scope]
+    if f.states:
+        clauses.append(f"a.state IN ({','.join('?' * len(f.states))})")
+        params += list(f.states)
+    if f.category:
+        try:
+            clauses.append("a.category = ?")
+            params.append(category_code(f.category))
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+    if f.card:
+        if f.card == "any":
+            clauses.append("a.card != ''")
+        elif f.card == "none":
+            clauses.append("a.card = ''")
+        elif f.card in ("blue", "yellow", "red"):
+            clauses.append("a.card = ?")
+            params.append(f.card)
+        else:
+            raise ValidationError(f"card must be blue, yellow, red, any or none, not {f.card!r}")
+    if f.unit:
+        code = store.unit(f.unit).code
+        clauses.append("a.unit_code = ?")
+        params.append(code)
+    day = timeutil.local_date(at)
+    if f.due_today:
+        clauses.append("a.state IN ('assigned','accepted') AND a.deadline BETWEEN ? AND ?")
+        params += [timeutil.start_of_day(day), timeutil.end_of_day(day)]
+    if f.overdue:
+        clauses.append("a.state IN ('assigned','accepted') AND a.deadline < ?")
+        params.append(at)
+    if f.text:
+        expr = search.match_expression(f.text)
+        if expr:
+            clauses.append("a.id IN (SELECT rowid FROM appeal_search WHERE appeal_search MATCH ?)")
+            params.append(expr)
+    return " AND ".join(clauses), params
+
+
+def count_appeals(store: Store, act: Actor, f: AppealFilter = AppealFilter(),
+                  at: str | None = None) -> int:
+    where, params = _where(store, act, f, timeutil.iso(at))
+    return store.scalar(f"SELECT COUNT(*) FROM appeals a WHERE {where}", params)
+
+
+def list_appeals(store: Store, act: Actor, f: AppealFilter = AppealFilter(), *,
+                 limit: int = 50, offset: int = 0, at: str | None = None) -> list[AppealRow]:
+    """One page of appeals, as the viewer may see them."""
+    at = timeutil.iso(at)
+    where, params = _where(store, act, f, at)
+    order = _SORTS.get(f.sort)
+    if order is None:
+        raise ValidationError(f"sort must be one of {', '.join(_SORTS)}")
+    rows = store.all(
+        "SELECT a.id, a.ref, a.card, a.category, COALESCE(e.name, a.enterprise_uscc) AS enterprise, "
+        "a.title, a.unit_code, COALESCE(u.name, '') AS unit, a.arrived_at, a.deadline, a.state "
+        f"FROM appeals a LEFT JOIN enterprises e ON e.uscc = a.enterprise_uscc "
+        f"LEFT JOIN units u ON u.code = a.unit_code WHERE {where} ORDER BY {order} "
+        "LIMIT ? OFFSET ?", [*params, limit, offset])
+    cal = store.calendar()
+    today = timeutil.local_date(at)
+    out = []
+    for r in rows:
+        row = AppealRow(**dict(r))
+        if row.deadline and row.state in OPEN_STATES:
+            row.days_left = cal.working_days_between(today, timeutil.local_date(row.deadline))
+        out.append(row)
+    return out
+
+
+def header_counts(store: Store, act: Actor, at: str | None = None) -> HeaderCounts:
+    at = timeutil.iso(at)
+    return HeaderCounts(
+        open=count_appeals(store, act, AppealFilter(states=OPEN_STATES), at),
+        due_today=count_appeals(store, act, AppealFilter(due_today=True), at),
+        carded=count_appeals(store, act, AppealFilter(states=OPEN_STATES, card="any"), at),
+    )
+
+
+def timeline(store: Store, ref: str) -> list[dict]:
+    """Who did what, when, from the audit trail, with the cards raised (in time order)."""
+    appeal = store.appeal(ref)
+    items: list[dict] = []
+    for row in store.audit_rows("appeal", ref):
+        items.append({"at": row.at, "actor": row.actor, "action": row.action,
+                      "before": json.loads(row.before), "after": json.loads(row.after)})
+    for ev in store.card_events(appeal.id):
+        items.append({"at": ev.applied_at, "actor": "system:escalate", "action": f"card.{ev.card}",
+                      "before": {"card": ev.previous},
+                      "after": {"card": ev.card, "threshold_at": ev.threshold_at}})
+        if ev.taken_up_at:
+            pass  # recorded in the audit trail as red.take_up
+    items.sort(key=lambda i: (i["at"], 0 if i["action"].startswith("card.") else 1))
+    # the sweep's own audit row duplicates the card events for a single appeal
+    return [i for i in items if i["action"] != "escalate"]
+
+
+def appeal_record(store: Store, ref: str) -> dict:
+    """``taian appeal show --json``: ref, state, card, unit, deadline, history, and the rest."""
+    a = store.appeal(ref)
+    unit = store.unit(a.unit_code).name if a.unit_code else None
+    ent = store.one("SELECT name FROM enterprises WHERE uscc = ?", (a.enterprise_uscc,))
+    orders = store.orders(a.id)
+    return {
+        "ref": a.ref,
+        "state": a.state,
+        "card": a.card or None,
+        "unit": a.unit_code,
+        "unit_name": unit,
+        "deadline": a.deadline,
+        "deadline_estimated": bool(a.deadline_estimated),
+        "category": a.category,
+        "category_label": CATEGORIES[a.category],
+        "county": a.county,
+        "enterprise_uscc": a.enterprise_uscc,
+        "enterprise": ent["name"] if ent else None,
+        "project_ref": a.project_ref,
+        "title": a.title,
+        "body": a.body,
+        "submitted_at": a.submitted_at,
+        "arrived_at": a.arrived_at,
+        "answered_at": a.answered_at,
+        "reply": a.reply or None,
+        "rating": a.rating,
+        "supervision_orders": [{"id": o.id, "origin": o.origin, "opened_at": o.opened_at,
+                                "due_at": o.due_at, "state": o.state} for o in orders],
+        "extensions": [{"id": x.id, "days": x.days, "state": x.state, "reason": x.reason,
+                        "requested_at": x.requested_at, "new_deadline": x.new_deadline}
+                       for x in store.extensions(a.id)],
+        "cards": [{"card": e.card, "previous": e.previous or None, "threshold_at": e.threshold_at,
+                   "applied_at": e.applied_at, "taken_up_at": e.taken_up_at}
+                  for e in store.card_events(a.id)],
+        "history": timeline(store, ref),
+    }
+
+
+def working_days_left(store: Store, deadline: str | None, at: str | None = None) -> int | None:
+    if not deadline:
+        return None
+    today = timeutil.local_date(timeutil.iso(at))
+    return store.calendar().working_days_between(today, timeutil.local_date(deadline))

@@ -1,0 +1,271 @@
+"""The schema, as sqlite-utils ``Migrations``: an old file is upgraded in place.
+
+Never edit a migration that has shipped; add a new one.
+"""
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("taian")
+
+
+def _run(db: Database, script: str) -> None:
+    # executescript() would COMMIT the surrounding transaction; run statement by statement.
+    for statement in script.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
+
+
+@migrations(name="0001_initial")
+def _initial(db: Database) -> None:
+    _run(db, """
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE units (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL CHECK (kind IN ('county','zone','department','supervision','discipline','platform')),
+    head_name TEXT NOT NULL DEFAULT '',
+    head_mobile TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE users (
+    username TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin','liaison','leader','supervisor','discipline','editor')),
+    unit_code TEXT REFERENCES units(code),
+    mobile TEXT NOT NULL DEFAULT '',
+    scope TEXT NOT NULL DEFAULT 'city' CHECK (scope IN ('city','unit')),
+    active INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX users_unit ON users(unit_code, role);
+CREATE TABLE calendar (
+    date TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('holiday','workday')),
+    source TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE calendar_years (year INTEGER PRIMARY KEY, source TEXT NOT NULL DEFAULT '');
+CREATE TABLE routing_rules (
+    category TEXT NOT NULL,
+    county TEXT NOT NULL,
+    unit_code TEXT NOT NULL REFERENCES units(code),
+    PRIMARY KEY (category, county)
+);
+CREATE TABLE enterprises (
+    uscc TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    county TEXT NOT NULL,
+    industry TEXT NOT NULL DEFAULT '',
+    tags TEXT NOT NULL DEFAULT '',
+    contact TEXT NOT NULL DEFAULT '',
+    phone TEXT NOT NULL DEFAULT '',
+    address TEXT NOT NULL DEFAULT '',
+    certified_at TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX enterprises_county ON enterprises(county);
+CREATE TABLE projects (
+    ref TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    enterprise_uscc TEXT NOT NULL REFERENCES enterprises(uscc),
+    county TEXT NOT NULL,
+    category TEXT NOT NULL,
+    investment_wan REAL NOT NULL DEFAULT 0,
+    planned_start TEXT,
+    planned_finish TEXT,
+    stage TEXT NOT NULL DEFAULT '前期',
+    library TEXT NOT NULL DEFAULT 'applied' CHECK (library IN ('applied','city','province','rejected')),
+    library_reason TEXT NOT NULL DEFAULT '',
+    visualised INTEGER NOT NULL DEFAULT 0,
+    unit_code TEXT REFERENCES units(code),
+    applied_at TEXT NOT NULL,
+    percent REAL NOT NULL DEFAULT 0,
+    invested_wan REAL NOT NULL DEFAULT 0
+);
+CREATE INDEX projects_library ON projects(library, stage);
+CREATE INDEX projects_unit ON projects(unit_code);
+CREATE INDEX projects_enterprise ON projects(enterprise_uscc);
+CREATE TABLE progress_reports (
+    id INTEGER PRIMARY KEY,
+    project_ref TEXT NOT NULL REFERENCES projects(ref),
+    date TEXT NOT NULL,
+    percent REAL NOT NULL,
+    invested_wan REAL NOT NULL DEFAULT 0,
+    note TEXT NOT NULL DEFAULT '',
+    reported_by TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX progress_project ON progress_reports(project_ref, date);
+CREATE TABLE appeals (
+    id INTEGER PRIMARY KEY,
+    ref TEXT NOT NULL UNIQUE,
+    enterprise_uscc TEXT NOT NULL REFERENCES enterprises(uscc),
+    project_ref TEXT REFERENCES projects(ref),
+    category TEXT NOT NULL CHECK (category IN ('approval','planning','land','energy','environment','infrastructure','other')),
+    county TEXT NOT NULL,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL CHECK (state IN ('submitted','assigned','accepted','answered','disputed','returned','closed')),
+    unit_code TEXT REFERENCES units(code),
+    submitted_at TEXT NOT NULL,
+    arrived_at TEXT,
+    blue_at TEXT,
+    deadline TEXT,
+    deadline_estimated INTEGER NOT NULL DEFAULT 0,
+    card TEXT NOT NULL DEFAULT '' CHECK (card IN ('','blue','yellow','red')),
+    accepted_at TEXT,
+    answered_at TEXT,
+    reply TEXT NOT NULL DEFAULT '',
+    returned_at TEXT,
+    return_reason TEXT NOT NULL DEFAULT '',
+    rating TEXT,
+    rating_comment TEXT NOT NULL DEFAULT '',
+    evaluated_at TEXT,
+    closed_at TEXT,
+    close_note TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX appeals_unit_state ON appeals(unit_code, state, deadline);
+CREATE INDEX appeals_state_deadline ON appeals(state, deadline);
+CREATE INDEX appeals_card ON appeals(card) WHERE card != '';
+CREATE INDEX appeals_open_blue ON appeals(blue_at) WHERE state IN ('assigned','accepted');
+CREATE INDEX appeals_project ON appeals(project_ref);
+CREATE INDEX appeals_enterprise ON appeals(enterprise_uscc);
+CREATE TABLE extensions (
+    id INTEGER PRIMARY KEY,
+    appeal_id INTEGER NOT NULL REFERENCES appeals(id),
+    requested_by TEXT NOT NULL REFERENCES users(username),
+    requested_at TEXT NOT NULL,
+    days INTEGER NOT NULL CHECK (days > 0),
+    reason TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending','approved','rejected')),
+    decided_by TEXT REFERENCES users(username),
+    decided_at TEXT,
+    decision_note TEXT NOT NULL DEFAULT '',
+    old_deadline TEXT,
+    new_deadline TEXT
+);
+CREATE INDEX extensions_appeal ON extensions(appeal_id);
+CREATE INDEX extensions_pending ON extensions(state) WHERE state = 'pending';
+CREATE TABLE supervision_orders (
+    id INTEGER PRIMARY KEY,
+    appeal_id INTEGER NOT NULL REFERENCES appeals(id),
+    origin TEXT NOT NULL CHECK (origin IN ('yellow','dispute','manual')),
+    opened_at TEXT NOT NULL,
+    opened_by TEXT NOT NULL,
+    due_at TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open','closed')),
+    closed_at TEXT
+);
+CREATE INDEX orders_appeal ON supervision_orders(appeal_id);
+CREATE INDEX orders_open_due ON supervision_orders(due_at) WHERE state = 'open';
+CREATE TABLE card_events (
+    id INTEGER PRIMARY KEY,
+    appeal_id INTEGER NOT NULL REFERENCES appeals(id),
+    card TEXT NOT NULL CHECK (card IN ('blue','yellow','red')),
+    previous TEXT NOT NULL DEFAULT '',
+    threshold_at TEXT NOT NULL,
+    applied_at TEXT NOT NULL,
+    taken_up_by TEXT REFERENCES users(username),
+    taken_up_at TEXT,
+    taken_up_note TEXT NOT NULL DEFAULT '',
+    UNIQUE (appeal_id, card)
+);
+CREATE INDEX card_events_card ON card_events(card, applied_at);
+CREATE TABLE instructions (
+    id INTEGER PRIMARY KEY,
+    leader TEXT NOT NULL REFERENCES users(username),
+    target_user TEXT NOT NULL REFERENCES users(username),
+    project_ref TEXT REFERENCES projects(ref),
+    appeal_ref TEXT REFERENCES appeals(ref),
+    text TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    acknowledged_at TEXT,
+    reply TEXT NOT NULL DEFAULT '',
+    replied_at TEXT
+);
+CREATE INDEX instructions_target ON instructions(target_user, replied_at);
+CREATE INDEX instructions_leader ON instructions(leader, replied_at);
+CREATE TABLE content (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('policy','investment','department','news')),
+    level TEXT NOT NULL CHECK (level IN ('中央','省','市','县')),
+    title TEXT NOT NULL,
+    body TEXT NOT NULL DEFAULT '',
+    source_unit TEXT NOT NULL DEFAULT '',
+    tags TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL DEFAULT 'draft' CHECK (state IN ('draft','published','archived')),
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    published_at TEXT,
+    archived_at TEXT
+);
+CREATE INDEX content_state ON content(state, kind, level);
+CREATE TABLE daily_listen (
+    date TEXT PRIMARY KEY,
+    content_id INTEGER NOT NULL REFERENCES content(id),
+    chosen_by TEXT NOT NULL,
+    chosen_at TEXT NOT NULL
+);
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    recipient TEXT NOT NULL,
+    phone TEXT NOT NULL,
+    text TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    entity TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued','sending','sent','failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    next_attempt_at TEXT,
+    last_error TEXT NOT NULL DEFAULT '',
+    sent_at TEXT,
+    UNIQUE (recipient, reason, entity)
+);
+CREATE INDEX outbox_status ON outbox(status, next_attempt_at);
+CREATE TABLE intake_events (
+    event_id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    at TEXT NOT NULL,
+    processed_at TEXT NOT NULL
+);
+CREATE TABLE audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    entity TEXT NOT NULL,
+    entity_id TEXT NOT NULL,
+    before TEXT NOT NULL DEFAULT '{}',
+    after TEXT NOT NULL DEFAULT '{}',
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE INDEX audit_entity ON audit(entity, entity_id);
+CREATE TABLE audit_head (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    last_id INTEGER NOT NULL,
+    last_hash TEXT NOT NULL
+)
+""")
+
+
+@migrations(name="0002_appeal_search")
+def _appeal_search(db: Database) -> None:
+    """Bigram full-text index of appeal title, body and enterprise name (see search.py)."""
+    from .search import grams
+
+    db.execute("CREATE VIRTUAL TABLE appeal_search USING fts5(grams, tokenize = 'unicode61 remove_diacritics 0')")
+    rows = db.execute("SELECT a.id, a.title, a.body, COALESCE(e.name, '') FROM appeals a "
+                      "LEFT JOIN enterprises e ON e.uscc = a.enterprise_uscc").fetchall()
+    db.conn.executemany("INSERT INTO appeal_search(rowid, grams) VALUES (?, ?)",
+                        [(r[0], grams(f"{r[1]}\n{r[2]}\n{r[3]}")) for r in rows])
+
+
+@migrations(name="0003_sweep_indexes")
+def _sweep_indexes(db: Database) -> None:
+    """The sweep's warning about estimated deadlines reads a tiny partial index instead of
+    the whole table; the card-history index nobody queried is dropped (it slowed the sweep)."""
+    db.execute("CREATE INDEX IF NOT EXISTS appeals_estimated ON appeals(state) WHERE deadline_estimated = 1")
+    db.execute("DROP INDEX IF EXISTS card_events_card")

@@ -1,0 +1,60 @@
+"""Full-text search over appeals that finds two-character Chinese words.
+
+SQLite 3.40's FTS5 trigram tokenizer cannot match fewer than three characters, and
+two-character words (土地, 环评, 能耗) are the commonest searches. So the index holds
+Chinese text as overlapping *bigrams* (``土地证`` -> ``土地 地证``) in a plain unicode61
+FTS5 table: a two-character query is one token, a longer one a phrase of consecutive
+bigrams, a single character a prefix query. Latin words and numbers are kept whole.
+"""
+from __future__ import annotations
+
+import re
+import sqlite3
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_RUN = re.compile(rf"[{_CJK}]+|[0-9A-Za-z]+")
+
+
+def grams(text: str) -> str:
+    """The indexed form of ``text``."""
+    out: list[str] = []
+    for run in _RUN.findall(text or ""):
+        if re.match(rf"[{_CJK}]", run):
+            if len(run) == 1:
+                out.append(run)
+            else:
+                out.extend(run[i:i + 2] for i in range(len(run) - 1))
+        else:
+            out.append(run.lower())
+    return " ".join(out)
+
+
+def match_expression(query: str) -> str | None:
+    """An FTS5 MATCH expression: every word of ``query`` must occur (AND)."""
+    parts: list[str] = []
+    for run in _RUN.findall(query or ""):
+        if re.match(rf"[{_CJK}]", run):
+            if len(run) == 1:
+                parts.append(f'"{run}" *')
+            else:
+                parts.append('"' + " ".join(run[i:i + 2] for i in range(len(run) - 1)) + '"')
+        else:
+            parts.append(f'"{run.lower()}" *')
+    return " AND ".join(parts) if parts else None
+
+
+def index_appeal(conn: sqlite3.Connection, appeal_id: int, title: str, body: str,
+                 enterprise_name: str) -> None:
+    conn.execute("DELETE FROM appeal_search WHERE rowid = ?", (appeal_id,))
+    conn.execute("INSERT INTO appeal_search(rowid, grams) VALUES (?, ?)",
+                 (appeal_id, grams(f"{title}\n{body}\n{enterprise_name}")))
+
+
+def reindex_enterprise(conn: sqlite3.Connection, uscc: str) -> int:
+    """After an enterprise's name changes, re-index its appeals. Returns how many."""
+    rows = conn.execute(
+        "SELECT a.id, a.title, a.body, e.name FROM appeals a JOIN enterprises e "
+        "ON e.uscc = a.enterprise_uscc WHERE a.enterprise_uscc = ?", (uscc,)).fetchall()
+    for r in rows:
+        index_appeal(conn, r[0], r[1], r[2], r[3])
+    return len(rows)

@@ -1,0 +1,63 @@
+"""Time in Asia/Shanghai, as ISO 8601 strings with +08:00 (pendulum).
+
+Every timestamp the store writes goes through :func:`iso`, so all of them share one
+format (``YYYY-MM-DDTHH:mm:ss+08:00``) and compare correctly as text in SQL.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+
+import pendulum
+
+TZ = pendulum.timezone("Asia/Shanghai")
+FORMAT = "YYYY-MM-DDTHH:mm:ssZ"
+
+
+def now() -> pendulum.DateTime:
+    """The current instant in Asia/Shanghai. ``TAIAN_NOW`` (ISO) overrides it for demos and tests."""
+    fixed = os.environ.get("TAIAN_NOW")
+    if fixed:
+        return parse(fixed)
+    return pendulum.now(TZ).replace(microsecond=0)
+
+
+def parse(value: str | _dt.datetime | _dt.date) -> pendulum.DateTime:
+    """Parse an ISO 8601 string (a bare date or a naive time is taken as Shanghai time)."""
+    if isinstance(value, pendulum.DateTime):
+        return value.in_timezone(TZ)
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is None:
+            return pendulum.instance(value, tz=TZ)
+        return pendulum.instance(value).in_timezone(TZ)
+    if isinstance(value, _dt.date):
+        return pendulum.datetime(value.year, value.month, value.day, tz=TZ)
+    text = str(value).strip()
+    try:
+        parsed = pendulum.parse(text, tz=TZ)
+    except Exception as exc:  # pendulum raises several types
+        raise ValueError(f"not an ISO 8601 time: {text!r}") from exc
+    if isinstance(parsed, pendulum.DateTime):
+        return parsed.in_timezone(TZ)
+    if isinstance(parsed, pendulum.Date):
+        return pendulum.datetime(parsed.year, parsed.month, parsed.day, tz=TZ)
+    raise ValueError(f"not an ISO 8601 time: {text!r}")
+
+
+def iso(value: str | _dt.datetime | _dt.date | None = None) -> str:
+    """Format as ``2026-10-12T23:59:59+08:00``; ``None`` means now."""
+    dt = now() if value is None else parse(value)
+    return dt.format(FORMAT)
+
+
+def start_of_day(day: _dt.date) -> str:
+    return pendulum.datetime(day.year, day.month, day.day, 0, 0, 0, tz=TZ).format(FORMAT)
+
+
+def end_of_day(day: _dt.date) -> str:
+    return pendulum.datetime(day.year, day.month, day.day, 23, 59, 59, tz=TZ).format(FORMAT)
+
+
+def local_date(value: str | _dt.datetime) -> _dt.date:
+    dt = parse(value)
+    return _dt.date(dt.year, dt.month, dt.day)

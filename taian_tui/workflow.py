@@ -1,0 +1,928 @@
+"""The domain operations of DOMAIN.md. Each is called with the acting user, checks the
+role and unit scope in the store, refuses an illegal state change with a message that
+names the rule, runs in one transaction and writes an audit row (before -> after).
+
+System actors (no row in ``users``): ``system:intake`` for what the enterprise app sends,
+``system:escalate`` for the sweep, ``system:import`` for bulk imports.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+from dataclasses import asdict
+from typing import Any, Iterable
+
+from . import escalation, search, timeutil
+from .models import (CARD_RANK, CONTENT_KINDS, CONTENT_LEVELS, LIBRARY_LEVELS,
+                     OPEN_STATES, PROJECT_CATEGORIES, PROJECT_STAGES, RATINGS, Appeal,
+                     Content, Extension, Instruction, Project, SupervisionOrder, User,
+                     category_code, from_row)
+from .store import (DomainError, InvalidTransition, NotFound, PermissionDenied, Store,
+                    ValidationError)
+from .text import clean, clean_line, normalise_phone
+
+INTAKE = "system:intake"
+IMPORT = "system:import"
+RETURN_WINDOW_DAYS = 2
+MAX_EXTENSION_DAYS = 20
+UNIT_KINDS = ("county", "zone", "department", "supervision", "discipline", "platform")
+
+
+# -- actors and scope ----------------------------------------------------------------------
+class Actor:
+    """Who is acting: a user row, or a system actor."""
+
+    def __init__(self, username: str, user: User | None) -> None:
+        self.username = username
+        self.user = user
+
+    @property
+    def role(self) -> str:
+        return self.user.role if self.user else "system"
+
+    @property
+    def unit_code(self) -> str | None:
+        return self.user.unit_code if self.user else None
+
+    def describe(self) -> str:
+        if self.user is None:
+            return self.username
+        return f"{self.username} ({self.user.role})"
+
+
+def actor(store: Store, username: str) -> Actor:
+    if username.startswith("system:"):
+        return Actor(username, None)
+    try:
+        user = store.user(username)
+    except NotFound:
+        raise PermissionDenied(f"unknown user {username!r}: sign in as an existing user") from None
+    if not user.active:
+        raise PermissionDenied(f"user {username!r} is deactivated")
+    return Actor(username, user)
+
+
+def _require(act: Actor, roles: Iterable[str], what: str, *, system: Iterable[str] = ()) -> None:
+    roles = tuple(roles)
+    if act.user is None:
+        if act.username in tuple(system):
+            return
+        raise PermissionDenied(f"rule: {what} is not done by {act.username}")
+    if act.role not in roles:
+        names = " or ".join(roles)
+        raise PermissionDenied(f"rule: only {names} may {what}; {act.describe()} may not")
+
+
+def _unit_name(store: Store, code: str | None) -> str:
+    if not code:
+        return "(no unit)"
+    try:
+        return store.unit(code).name
+    except NotFound:
+        return code
+
+
+def _require_own_unit(store: Store, act: Actor, appeal: Appeal, what: str) -> None:
+    """Liaisons act only on their own unit's appeals."""
+    if act.role == "liaison" and act.unit_code != appeal.unit_code:
+        raise PermissionDenied(
+            f"rule: a liaison handles only their own unit's appeals; {act.username} "
+            f"({_unit_name(store, act.unit_code)}) may not {what} {appeal.ref}, which is with "
+            f"{_unit_name(store, appeal.unit_code)}")
+
+
+def can_see_appeal(store: Store, act: Actor, appeal: Appeal) -> bool:
+    role = act.role
+    if role in ("admin", "supervisor", "system"):
+        return True
+    if role == "discipline":
+        return appeal.card == "red"
+    if role == "liaison":
+        return appeal.unit_code == act.unit_code
+    if role == "leader":
+        if act.user.scope == "city":
+            return True
+        return appeal.unit_code == act.unit_code or appeal.county == _unit_name(store, act.unit_code)
+    return False
+
+
+def appeal_scope_sql(store: Store, act: Actor, alias: str = "a") -> tuple[str, list[Any]]:
+    """The WHERE fragment restricting appeals to what ``act`` may see (one definition,
+    used by every list, count and screen)."""
+    role = act.role
+    if role in ("admin", "supervisor", "system"):
+        return "1", []
+    if role == "discipline":
+        return f"{alias}.card = 'red'", []
+    if role == "liaison":
+        return f"{alias}.unit_code = ?", [act.unit_code]
+    if role == "leader":
+        if act.user.scope == "city":
+            return "1", []
+        return (f"({alias}.unit_code = ? OR {alias}.county = ?)",
+                [act.unit_code, _unit_name(store, act.unit_code)])
+    return "0", []
+
+
+def require_see_appeal(store: Store, act: Actor, appeal: Appeal) -> None:
+    if not can_see_appeal(store, act, appeal):
+        raise PermissionDenied(f"rule: {act.describe()} may not read appeal {appeal.ref} "
+                               "(outside their scope)")
+
+
+# -- helpers -----------------------------------------------------------------------------
+def _at(at: str | None) -> str:
+    return timeutil.iso(at)
+
+
+def _changes(before: Any, after: Any) -> tuple[dict, dict]:
+    b, a = vars(before), vars(after)
+    keys = [k for k in a if b.get(k) != a.get(k)]
+    return {k: b.get(k) for k in keys}, {k: a.get(k) for k in keys}
+
+
+def _save_appeal(store: Store, before: Appeal, after: Appeal, act: Actor, action: str,
+                 at: str, extra: dict | None = None) -> Appeal:
+    b, a = _changes(before, after)
+    if a:
+        sets = ", ".join(f"{k} = ?" for k in a)
+        store.conn.execute(f"UPDATE appeals SET {sets} WHERE id = ?", [*a.values(), after.id])
+    if extra:
+        a = {**a, **extra}
+    store.audit(act.username, action, "appeal", after.ref, b, a, at=at)
+    return after
+
+
+def _copy(appeal: Appeal, **changes: Any) -> Appeal:
+    return dataclasses.replace(appeal, **changes)
+
+
+def _require_state(appeal: Appeal, states: Iterable[str], what: str) -> None:
+    states = tuple(states)
+    if appeal.state not in states:
+        raise InvalidTransition(
+            f"cannot {what} appeal {appeal.ref}: it is {appeal.state}; "
+            f"only {'/'.join(states)} appeals can be")
+
+
+def _clock_fields(store: Store, arrived_at: str) -> dict:
+    d = store.calendar().deadline(arrived_at, store.response_days())
+    return {"arrived_at": d.arrived_at, "blue_at": d.blue_at, "deadline": d.deadline,
+            "deadline_estimated": int(d.estimated)}
+
+
+def _text(value: str, field: str, *, required: bool = True, limit: int = 20000,
+          multiline: bool = True) -> str:
+    text = clean(value) if multiline else clean_line(value)
+    if required and not text:
+        raise ValidationError(f"{field} is required")
+    if len(text) > limit:
+        raise ValidationError(f"{field} is too long ({len(text)} characters, at most {limit})")
+    return text
+
+
+# -- appeals --------------------------------------------------------------------------------
+def route_unit(store: Store, category: str, county: str) -> str | None:
+    return store.scalar("SELECT unit_code FROM routing_rules WHERE category = ? AND county = ?",
+                        (category, county))
+
+
+def submit_appeal(store: Store, who: str, *, ref: str, enterprise_uscc: str, category: str,
+                  county: str, title: str, body: str = "", project_ref: str | None = None,
+                  at: str | None = None) -> Appeal:
+    """An enterprise's appeal arrives (from intake): stored, then routed by rule; with no
+    rule it waits in the admin's dispatch queue (state ``submitted``)."""
+    at = _at(at)
+    act = actor(store, who)
+    _require(act, ("admin",), "submit appeals", system=(INTAKE,))
+    ref = _text(ref, "ref", multiline=False, limit=64)
+    try:
+        cat = category_code(category)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+    county = clean_line(county)
+    if county not in store.counties():
+        raise ValidationError(f"unknown county {county!r}")
+    title = _text(title, "title", limit=200, multiline=False)
+    body = _text(body, "body", required=False)
+    with store.transaction():
+        if store.one("SELECT 1 FROM appeals WHERE ref = ?", (ref,)):
+            raise ValidationError(f"appeal {ref} already exists")
+        store.enterprise(enterprise_uscc)
+        if project_ref:
+            store.project(project_ref)
+        unit = route_unit(store, cat, county)
+        row: dict[str, Any] = dict(ref=ref, enterprise_uscc=enterprise_uscc, project_ref=project_ref or None,
+                                   category=cat, county=county, title=title, body=body,
+                                   state="submitted", unit_code=None, submitted_at=at)
+        if unit:
+            row.update(state="assigned", unit_code=unit, **_clock_fields(store, at))
+        cols = ", ".join(row)
+        store.conn.execute(f"INSERT INTO appeals({cols}) VALUES ({', '.join('?' * len(row))})",
+                           list(row.values()))
+        appeal = store.appeal(ref)
+        search.index_appeal(store.conn, appeal.id, title, body, store.enterprise(enterprise_uscc).name)
+        store.audit(act.username, "submit", "appeal", ref, None,
+                    {"state": appeal.state, "unit_code": unit, "category": cat, "county": county,
+                     "title": title, "deadline": appeal.deadline,
+                     "routed": "rule" if unit else "dispatch queue"}, at=at)
+    return appeal
+
+
+def assign_appeal(store: Store, who: str, ref: str, unit_code: str, *, note: str = "",
+                  at: str | None = None) -> Appeal:
+    """Admin (re)assigns an appeal to a unit; the unit's clock starts anew from now."""
+    at = _at(at)
+    act = actor(store, who)
+    _require(act, ("admin",), "assign or reassign appeals")
+    with store.transaction():
+        before = store.appeal(ref)
+        _require_state(before, ("submitted", "returned", "assigned", "accepted"), "assign")
+        unit = store.unit(unit_code)
+        if unit.kind in ("supervision", "discipline", "platform"):
+            raise ValidationError(f"appeals are handled by counties, zones and departments, not {unit.name}")
+        if before.state in OPEN_STATES and before.unit_code == unit.code:
+            raise InvalidTransition(f"appeal {ref} is already with {unit.name}")
+        # the previous unit's supervision orders and pending extension requests end here: the
+        # new unit starts on its own clock (cards already raised stay, never lowered)
+        closed = [r[0] for r in store.all("SELECT id FROM supervision_orders WHERE appeal_id = ? "
+                                          "AND state = 'open'", (before.id,))]
+        store.conn.execute("UPDATE supervision_orders SET state = 'closed', closed_at = ?, "
+                           "note = note || '（已改派）' WHERE appeal_id = ? AND state = 'open'", (at, before.id))
+        rejected = [r[0] for r in store.all("SELECT id FROM extensions WHERE appeal_id = ? "
+                                            "AND state = 'pending'", (before.id,))]
+        store.conn.execute("UPDATE extensions SET state = 'rejected', decided_by = ?, decided_at = ?, "
+                           "decision_note = '已改派' WHERE appeal_id = ? AND state = 'pending'",
+                           (act.username, at, before.id))
+        after = _copy(before, state="assigned", unit_code=unit.code, accepted_at=None,
+                      **_clock_fields(store, at))
+        extra: dict[str, Any] = {}
+        if note:
+            extra["note"] = clean(note)
+        if closed:
+            extra["orders_closed"] = closed
+        if rejected:
+            extra["extensions_rejected"] = rejected
+        return _save_appeal(store, before, after, act, "reassign" if before.unit_code else "assign",
+                            at, extra or None)
+
+
+def accept_appeal(store: Store, who: str, ref: str, *, at: str | None = None) -> Appeal:
+    at = _at(at)
+    act = actor(store, who)
+    _require(act, ("liaison", "admin"), "accept (签收) appeals")
+    with store.transaction():
+        before = store.appeal(ref)
+        _require_own_unit(store, act, before, "accept")
+        _require_state(before, ("assigned",), "accept")
+        return _save_appeal(store, before, _copy(before, state="accepted", accepted_at=at),
+                            act, "accept", at)
+
+
+def reply_appeal(store: Store, who: str, ref: str, text: str, *, at: str | None = None) -> Appeal:
+    """The unit's answer (答复). Stops the clock. Any threshold the appeal had already
+    passed is recorded first, so a late answer keeps the card it earned."""
+    at = _at(at)
+    act = actor(store, who)
+    _require(act, ("liaison", "admin"), "reply to (答复) appeals")
+    reply = _text(text, "reply")
+    with store.transaction():
+        before = store.appeal(ref)
+        _require_own_unit(store, act, before, "reply to")
+        _require_state(before, ("accepted",), "reply to")
+        if before.blue_at and before.blue_at <= at or store.open_order(before.id):
+            escalation.sweep(store, at, appeal_id=before.id, notify=False, applied_at=at)
+            before = store.appeal(ref)
+        for order in store.orders(before.id):
+            if order.state == "open":
+                store.conn.execute("UPDATE supervision_orders SET state = 'closed', closed_at = ? "
+                                   "WHERE id = ?", (at, order.id))
+        return _save_appeal(store, before, _copy(before, state="answered", answered_at=at,
+                                                 reply=reply), act, "reply", at)
+
+
+def return_appeal(store: Store, who: str, ref: str, reason: str, *, at: str | None = None) -> Appeal:
+    """The unit sends an appeal back (退回) as not theirs, within 2 working days of its
+    arrival; it goes to the admin's dispatch queue."""
+    at = _at(at)
+    act = actor(store, who)
+    _require(act, ("liaison",), "return (退回) appeals")
+    reason = _text(reason, "reason", limit=2000)
+    with store.transaction():
+        before = store.appeal(ref)
+        _require_own_unit(store, act, before, "return")
+        _require_state(before, ("assigned", "accepted"), "return")
+        cal = store.calendar()
+        last_day, _ = cal.add_working_days(timeutil.local_date(before.arrived_at), RETURN_WINDOW_DAYS)
+        if at > timeutil.end_of_day(last_day):
+            raise InvalidTransition(
+                f"rule: an appeal may be returned only within {RETURN_WINDOW_DAYS} working days of "
+                f"its arrival; {ref} arrived {before.arrived_at[:10]}, the window closed "
+                f"{last_day.isoformat()}")
+        after = _copy(before, state="returned", returned_at=at, return_reason=reason,
+                      blue_at=None, deadline=None, deadline_estimated=0, accepted_at=None)
+        return _save_appeal(store, before, after, act, "return", at)
+
+
+def request_extension(store: Store, who: str, ref: str, days: int, reason: str, *,
+                      at: str | None = None) -> Extension:
+    at = _at(at)
+    act = actor(store, who)
+    _require(act, ("liaison",), "request extensions (延期)")
+    reason = _text(reason, "reason", limit=2000)
+    try:
+        days = int(days)
+    except (TypeError, ValueError):
+        raise ValidationError(f"days must be a whole number, not {days!r}") from None
+    if not 1 <= days <= MAX_EXTENSION_DAYS:
+        raise ValidationError(f"days must be between 1 and {MAX_EXTENSION_DAYS}")
+    with store.transaction():
+        appeal = store.appeal(ref)
+        _require_own_unit(store, act, appeal, "request an extension for")
+        _require_state(appeal, OPEN_STATES, "request an extension for")
+        if at > appeal.deadline:
+            raise InvalidTransition(f"rule: an extension must be requested before the deadline; "
+                                    f"{ref} was due {appeal.deadline}")
+        if store.one("SELECT 1 FROM extensions WHERE appeal_id = ? AND state = 'pending'", (appeal.id,)):
+            raise InvalidTransition(f"appeal {ref} already has an extension request waiting for a decision")
+        cur = store.conn.execute(
+            "INSERT INTO extensions(appeal_id, requested_by, requested_at, days, reason, old_deadline) "
+            "VALUES (?, ?, ?, ?, ?, ?)", (appeal.id, act.username, at, days, reason, appeal.deadline))
+        ext = from_row(Extension, store.one("SELECT * FROM extensions WHERE id = ?", (cur.lastrowid,)))
+        store.audit(act.username, "extension.request", "appeal", ref, None,
+                    {"extension": ext.id, "days": days, "reason": reason}, at=at)
+    return ext
+
+
+def decide_extension(store: Store, who: str, extension_id: int, approve: bool, *, note: str = "",
+                     at: str | None = None) -> Extension:
+    """The supervision office approves (the deadline moves by the days asked, in working
+    days) or rejects an extension request."""
+    at = _at(at)
+    act = actor(store, who)
+    _require(act, ("supervisor",), "approve or reject extensions")
+    with store.transaction():
+        ext = from_row(Extension, store.one("SELECT * FROM extensions WHERE id = ?", (extension_id,)))
+        if ext is None:
+            raise NotFound(f"no such extension request: {extension_id}")
+        if ext.state != "pending":
+            raise InvalidTransition(f"extension {extension_id} was already {ext.state}")
+        appeal = store.appeal_by_id(ext.appeal_id)
+        new_deadline = None
+        if approve:
+            _require_state(appeal, OPEN_STATES, "extend")
+            new_deadline, warns = store.calendar().extend(appeal.deadline, ext.days)
+            after = _copy(appeal, deadline=new_deadline,
+                          blue_at=timeutil.start_of_day(timeutil.local_date(new_deadline)),
+                          deadline_estimated=int(bool(warns) or bool(appeal.deadline_estimated)))
+            _save_appeal(store, appeal, after, act, "extension.approve", at,
+                         {"extension": ext.id, "days": ext.days})
+        else:
+            store.audit(act.username, "extension.reject", "appeal", appeal.ref, None,
+                        {"extension": ext.id, "note": clean(note)}, at=at)
+        store.conn.execute(
+            "UPDATE extensions SET state = ?, decided_by = ?, decided_at = ?, decision_note = ?, "
+            "new_deadline = ? WHERE id = ?",
+            ("approved" if approve else "rejected", act.username, at, clean(note), new_deadline, ext.id))
+        return from_row(Extension, store.one("SELECT * FROM extensions WHERE id = ?", (ext.id,)))
+
+
+def evaluate_appeal(store: Store, who: str, ref: str, rating: str, comment: str = "", *,
+                    at: str | None = None) -> Appeal:
+    """The enterprise's evaluation: 满意/基本满意 close the appeal; 不满意 sends it to
+    the supervision office's review queue (``disputed``)."""
+    at = _at(at)
+    act = actor(store, who)
+    _require(act, ("admin",), "record evaluations", system=(INTAKE,))
+    rating = clean_line(rating)
+    if rating not in RATINGS:
+        raise ValidationError(f"rating must be one of {', '.join(RATINGS)}, not {rating!r}")
+    with store.transaction():
+        before = store.appeal(ref)
+        _require_state(before, ("answered",), "evaluate")
+        state = "disputed" if rating == "不满意" else "closed"
+        after = _copy(before, state=state, rating=rating, rating_comment=clean(comment),
+                      evaluated_at=at, closed_at=at if state == "closed" else None)
+        return _save_appeal(store, before, after, act, "evaluate", at)
+
+
+def review_dispute(store: Store, who: str, ref: str, unit_at_fault: bool, note: str, *,
+                   days: int = 5, at: str | None = None) -> Appeal:
+    """Supervisor reviews a 不满意: unit at fault -> a supervision order and the appeal back
+    to ``accepted`` due at the order's due time; not at fault -> closed with the note."""
+    at = _at(at)
+    act = actor(store, who)
+    _require(act, ("supervisor",), "review 不满意 evaluations")
+    note = _text(note, "note", limit=4000)
+    try:
+        days = int(days)
+    except (TypeError, ValueError):
+        raise ValidationError(f"days must be a whole number, not {days!r}") from None
+    if not 1 <= days <= MAX_EXTENSION_DAYS:
+        raise ValidationError(f"days must be between 1 and {MAX_EXTENSION_DAYS}")
+    with store.transaction():
+        before = store.appeal(ref)
+        _require_state(before, ("disputed",), "review")
+        if unit_at_fault:
+            due, warns = store.calendar().extend(at, int(days))
+            store.conn.execute(
+                "INSERT INTO supervision_orders(appeal_id, origin, opened_at, opened_by, due_at, note) "
+                "VALUES (?, 'dispute', ?, ?, ?, ?)", (before.id, at, act.username, due, note))
+            after = _copy(before, state="accepted", answered_at=None, deadline=due,
+                          blue_at=timeutil.start_of_day(timeutil.local_date(due)),
+                          deadline_estimated=int(bool(warns)))
+            return _save_appeal(store, before, after, act, "dispute.at_fault", at,
+                                {"order_due": due, "note": note})
+        after = _copy(before, state="closed", closed_at=at, close_note=note)
+        return _save_appeal(store, before, after, act, "dispute.not_at_fault", at)
+
+
+def open_supervision_order(store: Store, who: str, ref: str, due_at: str, note: str = "", *,
+                           at: str | None = None) -> SupervisionOrder:
+    """Supervisor opens a supervision order (督办单) on an open appeal by hand."""
+    at = _at(at)
+    act = actor(store, who)
+    _require(act, ("supervisor",), "open supervision orders")
+    due = timeutil.iso(due_at)
+    if due <= at:
+        raise ValidationError("the order's due time must be in the future")
+    with store.transaction():
+        appeal = store.appeal(ref)
+        _require_state(appeal, OPEN_STATES, "open a supervision order on")
+        if store.open_order(appeal.id):
+            raise InvalidTransition(f"appeal {ref} already has an open supervision order; edit it instead")
+        cur = store.conn.execute(
+            "INSERT INTO supervision_orders(appeal_id, origin, opened_at, opened_by, due_at, note) "
+            "VALUES (?, 'manual', ?, ?, ?, ?)", (appeal.id, at, act.username, due, clean(note)))
+        store.audit(act.username, "order.open", "appeal", ref, None,
+                    {"order": cur.lastrowid, "due_at": due, "note": clean(note)}, at=at)
+        return from_row(SupervisionOrder, store.one("SELECT * FROM supervision_orders WHERE id = ?",
+                                                    (cur.lastrowid,)))
+
+
+def edit_supervision_order(store: Store, who: str, order_id: int, *, due_at: str | None = None,
+                           note: str | None = None, at: str | None = None) -> SupervisionOrder:
+    at = _at(at)
+    act = actor(store, who)
+    _require(act, ("supervisor",), "edit supervision orders")
+    with store.transaction():
+        before = from_row(SupervisionOrder, store.one("SELECT * FROM supervision_orders WHERE id = ?",
+                                                      (order_id,)))
+        if before is None:
+            raise NotFound(f"no such supervision order: {order_id}")
+        if before.state != "open":
+            raise InvalidTransition(f"supervision order {order_id} is closed")
+        new_due = timeutil.iso(due_at) if due_at else before.due_at
+        new_note = clean(note) if note is not None else before.note
+        store.conn.execute("UPDATE supervision_orders SET due_at = ?, note = ? WHERE id = ?",
+                           (new_due, new_note, order_id))
+        appeal = store.appeal_by_id(before.appeal_id)
+        store.audit(act.username, "order.edit", "appeal", appeal.ref,
+                    {"order": order_id, "due_at": before.due_at, "note": before.note},
+                    {"order": order_id, "due_at": new_due, "note": new_note}, at=at)
+        return from_row(SupervisionOrder, store.one("SELECT * FROM supervision_orders WHERE id = ?",
+                                                    (order_id,)))
+
+
+def take_up_red_card(store: Store, who: str, ref: str, note: str = "", *,
+                     at: str | None = None) -> None:
+    """The discipline commission records that a red card was taken up."""
+    at = _at(at)
+    act = actor(store, who)
+    _require(act, ("discipline",), "take up red cards")
+    with store.transaction():
+        appeal = store.appeal(ref)
+        ev = store.one("SELECT * FROM card_events WHERE appeal_id = ? AND card = 'red'", (appeal.id,))
+        if ev is None:
+            raise InvalidTransition(f"appeal {ref} has no red card")
+        if ev["taken_up_at"]:
+            raise InvalidTransition(f"the red card of {ref} was already taken up by {ev['taken_up_by']}")
+        store.conn.execute("UPDATE card_events SET taken_up_by = ?, taken_up_at = ?, taken_up_note = ? "
+                           "WHERE id = ?", (act.username, at, clean(note), ev["id"]))
+        store.audit(act.username, "red.take_up", "appeal", ref, None, {"note": clean(note)}, at=at)
+
+
+# -- leader instructions -----------------------------------------------------------------------
+def issue_instruction(store: Store, who: str, target_user: str, text: str, *,
+                      project_ref: str | None = None, appeal_ref: str | None = None,
+                      at: str | None = None) -> Instruction:
+    """A leader's instruction (领导批示) about a project or an appeal, to a named user; the
+    SMS reminder is queued at once."""
+    at = _at(at)
+    act = actor(store, who)
+    _require(act, ("leader",), "issue instructions (领导批示)")
+    body = _text(text, "instruction", limit=4000)
+    if bool(project_ref) == bool(appeal_ref):
+        raise ValidationError("an instruction is about exactly one project or one appeal")
+    with store.transaction():
+        target = store.user(target_user)
+        if not target.active:
+            raise ValidationError(f"user {target_user} is deactivated")
+        if appeal_ref:
+            appeal = store.appeal(appeal_ref)
+            require_see_appeal(store, act, appeal)
+            subject = f"诉求{appeal.ref}《{appeal.title[:20]}》"
+        else:
+            project = store.project(project_ref)
+            if act.user.scope != "city" and project.unit_code != act.unit_code \
+                    and project.county != _unit_name(store, act.unit_code):
+                raise PermissionDenied(f"rule: {act.describe()} may instruct only on projects of "
+                                       f"{_unit_name(store, act.unit_code)}")
+            subject = f"项目《{project.name[:20]}》"
+        cur = store.conn.execute(
+            "INSERT INTO instructions(leader, target_user, project_ref, appeal_ref, text, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)", (act.username, target.username, project_ref, appeal_ref, body, at))
+        iid = cur.lastrowid
+        store.queue_sms(target.username, target.mobile,
+                        f"【泰安重大项目督导】{act.user.name}对{subject}作出批示：{body[:60]}，请登录平台查看办理。",
+                        "instruction", f"instruction:{iid}", at=at)
+        store.audit(act.username, "instruction.issue", "instruction", iid, None,
+                    {"target": target.username, "project_ref": project_ref, "appeal_ref": appeal_ref,
+                     "text": body}, at=at)
+        return _instruction(store, iid)
+
+
+def _instruction(store: Store, iid: int) -> Instruction:
+    ins = from_row(Instruction, store.one("SELECT * FROM instructions WHERE id = ?", (iid,)))
+    if ins is None:
+        raise NotFound(f"no such instruction: {iid}")
+    return ins
+
+
+def acknowledge_instruction(store: Store, who: str, iid: int, *, at: str | None = None) -> Instruction:
+    at = _at(at)
+    act = actor(store, who)
+    with store.transaction():
+        ins = _instruction(store, iid)
+        if ins.target_user != act.username:
+            raise PermissionDenied(f"rule: only {ins.target_user}, to whom instruction {iid} was "
+                                   f"written, may acknowledge it")
+        if ins.acknowledged_at:
+            raise InvalidTransition(f"instruction {iid} was already acknowledged")
+        store.conn.execute("UPDATE instructions SET acknowledged_at = ? WHERE id = ?", (at, iid))
+        store.audit(act.username, "instruction.acknowledge", "instruction", iid, None,
+                    {"acknowledged_at": at}, at=at)
+        return _instruction(store, iid)
+
+
+def reply_instruction(store: Store, who: str, iid: int, text: str, *, at: str | None = None) -> Instruction:
+    at = _at(at)
+    act = actor(store, who)
+    reply = _text(text, "reply", limit=4000)
+    with store.transaction():
+        ins = _instruction(store, iid)
+        if ins.target_user != act.username:
+            raise PermissionDenied(f"rule: only {ins.target_user}, to whom instruction {iid} was "
+                                   f"written, may reply to it")
+        if ins.replied_at:
+            raise InvalidTransition(f"instruction {iid} was already answered")
+        store.conn.execute("UPDATE instructions SET reply = ?, replied_at = ?, "
+                           "acknowledged_at = COALESCE(acknowledged_at, ?) WHERE id = ?",
+                           (reply, at, at, iid))
+        store.audit(act.username, "instruction.reply", "instruction", iid, None, {"reply": reply}, at=at)
+        return _instruction(store, iid)
+
+
+# -- projects -----------------------------------------------------------------------------------
+def apply_project(store: Store, who: str, *, ref: str, enterprise_uscc: str, name: str,
+                  county: str, category: str, investment_wan: float,
+                  planned_start: str | None = None, planned_finish: str | None = None,
+                  stage: str = "前期", at: str | None = None) -> Project:
+    """A project-library application (项目入库) from an enterprise."""
+    at = _at(at)
+    act = actor(store, who)
+    _require(act, ("admin",), "register project applications", system=(INTAKE, IMPORT))
+    ref = _text(ref, "ref", multiline=False, limit=64)
+    name = _text(name, "name", multiline=False, limit=200)
+    county = clean_line(county)
+    if county not in store.counties():
+        raise ValidationError(f"unknown county {county!r}")
+    category = clean_line(category) or "其他"
+    if category not in PROJECT_CATEGORIES:
+        raise ValidationError(f"unknown project category {category!r}: one of {', '.join(PROJECT_CATEGORIES)}")
+    if stage not in PROJECT_STAGES:
+        raise ValidationError(f"unknown stage {stage!r}: one of {', '.join(PROJECT_STAGES)}")
+    try:
+        investment = float(investment_wan)
+    except (TypeError, ValueError):
+        raise ValidationError(f"investment_wan must be a number, not {investment_wan!r}") from None
+    if investment < 0:
+        raise ValidationError("investment_wan must not be negative")
+    for label, value in (("planned_start", planned_start), ("planned_finish", planned_finish)):
+        if value:
+            try:
+                _dt.date.fromisoformat(str(value))
+            except ValueError:
+                raise ValidationError(f"{label} must be a date YYYY-MM-DD, not {value!r}") from None
+    if planned_start and planned_finish and str(planned_finish) < str(planned_start):
+        raise ValidationError("planned_finish is before planned_start")
+    with store.transaction():
+        if store.one("SELECT 1 FROM projects WHERE ref = ?", (ref,)):
+            raise ValidationError(f"project {ref} already exists")
+        store.enterprise(enterprise_uscc)
+        unit = store.unit(county)
+        store.conn.execute(
+            "INSERT INTO projects(ref, name, enterprise_uscc, county, category, investment_wan, "
+            "planned_start, planned_finish, stage, library, unit_code, applied_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'applied', ?, ?)",
+            (ref, name, enterprise_uscc, county, category, investment, planned_start, planned_finish,
+             stage, unit.code, at))
+        project = store.project(ref)
+        store.audit(act.username, "project.apply", "project", ref, None, asdict(project), at=at)
+        return project
+
+
+def review_project(store: Store, who: str, ref: str, decision: str, reason: str = "", *,
+                   at: str | None = None) -> Project:
+    """Admin decides a library application: ``city`` (市重点), ``province`` (省重点) or
+    ``rejected`` (a reason is required)."""
+    at = _at(at)
+    act = actor(store, who)
+    _require(act, ("admin",), "review project-library applications")
+    if decision not in LIBRARY_LEVELS[1:]:
+        raise ValidationError(f"decision must be city, province or rejected, not {decision!r}")
+    reason = clean(reason)
+    if decision == "rejected" and not reason:
+        raise ValidationError("a rejection needs a reason")
+    with store.transaction():
+        before = store.project(ref)
+        if before.library != "applied":
+            raise InvalidTransition(f"project {ref} was already decided ({before.library})")
+        store.conn.execute("UPDATE projects SET library = ?, library_reason = ? WHERE ref = ?",
+                           (decision, reason, ref))
+        store.audit(act.username, "project.review", "project", ref,
+                    {"library": before.library}, {"library": decision, "reason": reason}, at=at)
+        return store.project(ref)
+
+
+def report_progress(store: Store, who: str, ref: str, percent: float, invested_wan: float,
+                    note: str = "", *, date: str | None = None, stage: str | None = None,
+                    at: str | None = None) -> Project:
+    """A progress report on a project (by its unit's liaison, an admin, or the app)."""
+    at = _at(at)
+    act = actor(store, who)
+    _require(act, ("liaison", "admin"), "report project progress", system=(INTAKE, IMPORT))
+    try:
+        percent = float(percent)
+        invested = float(invested_wan)
+    except (TypeError, ValueError):
+        raise ValidationError("percent and invested_wan must be numbers") from None
+    if not 0 <= percent <= 100:
+        raise ValidationError(f"percent must be between 0 and 100, not {percent:g}")
+    if invested < 0:
+        raise ValidationError("invested_wan must not be negative")
+    if stage is not None and stage not in PROJECT_STAGES:
+        raise ValidationError(f"unknown stage {stage!r}")
+    day = date or at[:10]
+    try:
+        _dt.date.fromisoformat(day)
+    except ValueError:
+        raise ValidationError(f"date must be YYYY-MM-DD, not {day!r}") from None
+    with store.transaction():
+        before = store.project(ref)
+        if act.role == "liaison" and before.unit_code != act.unit_code:
+            raise PermissionDenied(
+                f"rule: a liaison reports progress only on their own unit's projects; {act.username} "
+                f"({_unit_name(store, act.unit_code)}) may not report on {ref} "
+                f"({_unit_name(store, before.unit_code)})")
+        store.conn.execute(
+            "INSERT INTO progress_reports(project_ref, date, percent, invested_wan, note, reported_by, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (ref, day, percent, invested, clean(note), act.username, at))
+        latest = store.one("SELECT percent, invested_wan FROM progress_reports WHERE project_ref = ? "
+                           "ORDER BY date DESC, id DESC LIMIT 1", (ref,))
+        store.conn.execute("UPDATE projects SET percent = ?, invested_wan = ?, stage = COALESCE(?, stage) "
+                           "WHERE ref = ?", (latest["percent"], latest["invested_wan"], stage, ref))
+        store.audit(act.username, "project.progress", "project", ref,
+                    {"percent": before.percent, "invested_wan": before.invested_wan, "stage": before.stage},
+                    {"percent": percent, "invested_wan": invested, "date": day, "note": clean(note),
+                     "stage": stage or before.stage}, at=at)
+        return store.project(ref)
+
+
+# -- content (policy editor) ----------------------------------------------------------------------
+def _content(store: Store, cid: int) -> Content:
+    c = from_row(Content, store.one("SELECT * FROM content WHERE id = ?", (cid,)))
+    if c is None:
+        raise NotFound(f"no such content item: {cid}")
+    return c
+
+
+def _check_content_fields(kind: str, level: str, title: str) -> str:
+    if kind not in CONTENT_KINDS:
+        raise ValidationError(f"kind must be one of {', '.join(CONTENT_KINDS)}, not {kind!r}")
+    if level not in CONTENT_LEVELS:
+        raise ValidationError(f"level must be one of {', '.join(CONTENT_LEVELS)}, not {level!r}")
+    return _text(title, "title", multiline=False, limit=200)
+
+
+def draft_content(store: Store, who: str, *, kind: str, level: str, title: str, body: str = "",
+                  source_unit: str = "", tags: str = "", at: str | None = None) -> Content:
+    at = _at(at)
+    act = actor(store, who)
+    _require(act, ("editor", "admin"), "write content")
+    title = _check_content_fields(kind, level, title)
+    with store.transaction():
+        cur = store.conn.execute(
+            "INSERT INTO content(kind, level, title, body, source_unit, tags, state, created_by, "
+            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?)",
+            (kind, level, title, clean(body), clean_line(source_unit), clean_line(tags), act.username, at, at))
+        item = _content(store, cur.lastrowid)
+        store.audit(act.username, "content.draft", "content", item.id, None,
+                    {"kind": kind, "level": level, "title": title}, at=at)
+        return item
+
+
+def update_content(store: Store, who: str, cid: int, *, at: str | None = None, **fields: Any) -> Content:
+    """Edit a draft or published item's fields (title, kind, level, body, source_unit, tags)."""
+    at = _at(at)
+    act = actor(store, who)
+    _require(act, ("editor", "admin"), "edit content")
+    allowed = {"title", "kind", "level", "body", "source_unit", "tags"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValidationError(f"unknown content fields: {', '.join(sorted(unknown))}")
+    with store.transaction():
+        before = _content(store, cid)
+        if before.state == "archived":
+            raise InvalidTransition(f"content {cid} is archived and can no longer be edited")
+        data = asdict(before)
+        for k, v in fields.items():
+            data[k] = clean(v) if k == "body" else clean_line(v)
+        data["title"] = _check_content_fields(data["kind"], data["level"], data["title"])
+        after = Content(**data)
+        b, a = _changes(before, after)
+        if not a:
+            return before
+        a["updated_at"] = at
+        sets = ", ".join(f"{k} = ?" for k in a)
+        store.conn.execute(f"UPDATE content SET {sets} WHERE id = ?", [*a.values(), cid])
+        store.audit(act.username, "content.edit", "content", cid, b, a, at=at)
+        return _content(store, cid)
+
+
+def _content_transition(store: Store, who: str, cid: int, to: str, from_states: tuple[str, ...],
+                        action: str, at: str | None) -> Content:
+    at = _at(at)
+    act = actor(store, who)
+    _require(act, ("editor", "admin"), f"{action.split('.')[-1]} content")
+    with store.transaction():
+        before = _content(store, cid)
+        if before.state not in from_states:
+            raise InvalidTransition(f"cannot {action.split('.')[-1]} content {cid}: it is {before.state}")
+        extra = {"published_at": at} if to == "published" else {"archived_at": at} if to == "archived" else {}
+        sets = ", ".join(["state = ?", "updated_at = ?", *(f"{k} = ?" for k in extra)])
+        store.conn.execute(f"UPDATE content SET {sets} WHERE id = ?", [to, at, *extra.values(), cid])
+        store.audit(act.username, action, "content", cid, {"state": before.state}, {"state": to}, at=at)
+        return _content(store, cid)
+
+
+def publish_content(store: Store, who: str, cid: int, *, at: str | None = None) -> Content:
+    return _content_transition(store, who, cid, "published", ("draft",), "content.publish", at)
+
+
+def unpublish_content(store: Store, who: str, cid: int, *, at: str | None = None) -> Content:
+    return _content_transition(store, who, cid, "draft", ("published",), "content.unpublish", at)
+
+
+def archive_content(store: Store, who: str, cid: int, *, at: str | None = None) -> Content:
+    return _content_transition(store, who, cid, "archived", ("draft", "published"), "content.archive", at)
+
+
+def pick_daily_listen(store: Store, who: str, day: str, cid: int, *, at: str | None = None) -> None:
+    """Choose the day's 每日一听 (a published item)."""
+    at = _at(at)
+    act = actor(store, who)
+    _require(act, ("editor", "admin"), "choose the daily listen (每日一听)")
+    try:
+        _dt.date.fromisoformat(day)
+    except ValueError:
+        raise ValidationError(f"day must be YYYY-MM-DD, not {day!r}") from None
+    with store.transaction():
+        item = _content(store, cid)
+        if item.state != "published":
+            raise InvalidTransition(f"only published content can be the daily listen; {cid} is {item.state}")
+        old = store.scalar("SELECT content_id FROM daily_listen WHERE date = ?", (day,))
+        store.conn.execute("INSERT INTO daily_listen(date, content_id, chosen_by, chosen_at) VALUES (?, ?, ?, ?) "
+                           "ON CONFLICT(date) DO UPDATE SET content_id = excluded.content_id, "
+                           "chosen_by = excluded.chosen_by, chosen_at = excluded.chosen_at",
+                           (day, cid, act.username, at))
+        store.audit(act.username, "content.daily_listen", "daily_listen", day,
+                    {"content_id": old}, {"content_id": cid}, at=at)
+
+
+# -- administration -------------------------------------------------------------------------------
+def add_unit(store: Store, who: str, code: str, name: str, kind: str, *, head_name: str = "",
+             head_mobile: str = "", at: str | None = None) -> None:
+    at = _at(at)
+    act = actor(store, who)
+    _require(act, ("admin",), "manage units", system=(IMPORT,))
+    code, name = clean_line(code), clean_line(name)
+    if not code or not name:
+        raise ValidationError("a unit needs a code and a name")
+    if kind not in UNIT_KINDS:
+        raise ValidationError(f"unit kind must be one of {', '.join(UNIT_KINDS)}, not {kind!r}")
+    with store.transaction():
+        if store.one("SELECT 1 FROM units WHERE code = ? OR name = ?", (code, name)):
+            raise ValidationError(f"a unit with code {code!r} or name {name!r} already exists")
+        store.conn.execute("INSERT INTO units(code, name, kind, head_name, head_mobile) VALUES (?, ?, ?, ?, ?)",
+                           (clean_line(code), clean_line(name), kind, clean_line(head_name),
+                            clean_line(head_mobile)))
+        store.audit(act.username, "unit.add", "unit", code, None,
+                    {"name": name, "kind": kind, "head_name": head_name}, at=at)
+
+
+def upsert_user(store: Store, who: str, username: str, name: str, role: str, *,
+                unit_code: str | None = None, mobile: str = "", scope: str = "city",
+                at: str | None = None) -> str:
+    """Create or update an account. Returns ``inserted``, ``updated`` or ``unchanged``."""
+    at = _at(at)
+    act = actor(store, who)
+    _require(act, ("admin",), "manage users", system=(IMPORT,))
+    from .models import ROLES
+    username, name = clean_line(username), clean_line(name)
+    if not username:
+        raise ValidationError("username is required")
+    if role not in ROLES:
+        raise ValidationError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    if role == "liaison" and not unit_code:
+        raise ValidationError("a liaison belongs to a unit")
+    if scope not in ("city", "unit"):
+        raise ValidationError(f"scope must be city or unit, not {scope!r}")
+    if role == "leader":
+        scope = "city" if not unit_code else scope
+    mobile = normalise_phone(mobile)
+    if mobile and not mobile.replace("-", "").lstrip("+").isdigit():
+        raise ValidationError(f"mobile must be digits, not {mobile!r}")
+    with store.transaction():
+        if unit_code:
+            unit_code = store.unit(unit_code).code
+        before = from_row(User, store.one("SELECT * FROM users WHERE username = ?", (username,)))
+        after = User(username=username, name=name, role=role, unit_code=unit_code, mobile=mobile,
+                     scope=scope, active=1)
+        if before == after:
+            return "unchanged"
+        store.conn.execute(
+            "INSERT INTO users(username, name, role, unit_code, mobile, scope, active) VALUES (?, ?, ?, ?, ?, ?, 1) "
+            "ON CONFLICT(username) DO UPDATE SET name = excluded.name, role = excluded.role, "
+            "unit_code = excluded.unit_code, mobile = excluded.mobile, scope = excluded.scope, active = 1",
+            (username, name, role, unit_code, mobile, scope))
+        b, a = _changes(before, after) if before else ({}, asdict(after))
+        store.audit(act.username, "user.upsert", "user", username, b, a, at=at)
+        return "updated" if before else "inserted"
+
+
+def set_routing_rule(store: Store, who: str, category: str, county: str, unit_code: str, *,
+                     at: str | None = None) -> None:
+    at = _at(at)
+    act = actor(store, who)
+    _require(act, ("admin",), "change routing rules", system=(IMPORT,))
+    try:
+        cat = category_code(category)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+    with store.transaction():
+        unit = store.unit(unit_code)
+        if county not in store.counties():
+            raise ValidationError(f"unknown county {county!r}")
+        old = route_unit(store, cat, county)
+        store.conn.execute("INSERT INTO routing_rules(category, county, unit_code) VALUES (?, ?, ?) "
+                           "ON CONFLICT(category, county) DO UPDATE SET unit_code = excluded.unit_code",
+                           (cat, county, unit.code))
+        store.audit(act.username, "routing.set", "routing_rule", f"{cat}:{county}",
+                    {"unit_code": old}, {"unit_code": unit.code}, at=at)
+
+
+def import_calendar_rows(store: Store, who: str, rows: list[tuple[str, str]], *, source: str,
+                         at: str | None = None) -> dict:
+    """Add holiday/workday rows (already validated), mark their years as covered, and move
+    the deadlines of open appeals that had been counted Monday-Friday."""
+    at = _at(at)
+    act = actor(store, who)
+    _require(act, ("admin",), "import calendars", system=(IMPORT,))
+    years = sorted({int(d[:4]) for d, _ in rows})
+    with store.transaction():
+        store.conn.executemany("INSERT INTO calendar(date, kind, source) VALUES (?, ?, ?) "
+                               "ON CONFLICT(date) DO UPDATE SET kind = excluded.kind, source = excluded.source",
+                               [(d, k, source) for d, k in rows])
+        store.conn.executemany("INSERT OR REPLACE INTO calendar_years(year, source) VALUES (?, ?)",
+                               [(y, source) for y in years])
+        store.set_setting("calendar_version", f"{at}#{store.scalar('SELECT COUNT(*) FROM calendar')}")
+        moved = 0
+        cal = store.calendar()
+        days = store.response_days()
+        for row in store.all("SELECT id, ref, arrived_at, deadline FROM appeals WHERE deadline_estimated = 1 "
+                             "AND state IN ('assigned','accepted') AND NOT EXISTS (SELECT 1 FROM extensions x "
+                             "WHERE x.appeal_id = appeals.id AND x.state = 'approved') AND NOT EXISTS "
+                             "(SELECT 1 FROM supervision_orders o WHERE o.appeal_id = appeals.id)"):
+            d = cal.deadline(row["arrived_at"], days)
+            store.conn.execute("UPDATE appeals SET blue_at = ?, deadline = ?, deadline_estimated = ? WHERE id = ?",
+                               (d.blue_at, d.deadline, int(d.estimated), row["id"]))
+            if d.deadline != row["deadline"]:
+                moved += 1
+        store.audit(act.username, "calendar.import", "calendar", source, None,
+                    {"rows": len(rows), "years": years, "deadlines_moved": moved}, at=at)
+    return {"rows": len(rows), "years": years, "deadlines_moved": moved}
+
+
+__all__ = [name for name in dir() if not name.startswith("_")] + ["DomainError"]

@@ -1,0 +1,445 @@
+"""The red/yellow/blue card sweep (DOMAIN.md "Cards"), ``escalation.sweep``.
+
+Reference appeal (land/岱岳区 -> zrzy), reached the unit Tue 2026-09-29 10:00:
+blue from 2026-10-12 00:00:00, deadline 2026-10-12 23:59:59, yellow order due
+2026-10-19 23:59:59 (10-13, 14, 15, 16, 19), red from 2026-10-20 00:00:00.
+"""
+from __future__ import annotations
+
+import pytest
+
+from taian_tui import escalation
+from taian_tui import workflow as wf
+
+BLUE = "2026-10-12T00:00:00+08:00"
+DEADLINE = "2026-10-12T23:59:59+08:00"
+AFTER_DEADLINE = "2026-10-13T00:00:00+08:00"
+ORDER_DUE = "2026-10-19T23:59:59+08:00"
+AFTER_DUE = "2026-10-20T00:00:00+08:00"
+
+
+@pytest.fixture
+def sweep(store, monkeypatch):
+    """sweep(at, **kw): run the sweep as if the clock read ``at`` (applied_at = at)."""
+
+    def _sweep(at, **kw):
+        monkeypatch.setenv("TAIAN_NOW", at)
+        try:
+            return escalation.sweep(store, at, **kw)
+        finally:
+            monkeypatch.delenv("TAIAN_NOW")
+    return _sweep
+
+
+def events(store, ref):
+    a = store.appeal(ref)
+    return [(e.card, e.previous, e.threshold_at, e.applied_at) for e in store.card_events(a.id)]
+
+
+def outbox(store, *reasons):
+    """(recipient, phone, reason) of every queued SMS (of the given reasons), in order."""
+    return [(r["recipient"], r["phone"], r["reason"])
+            for r in store.all("SELECT * FROM outbox ORDER BY id")
+            if not reasons or r["reason"] in reasons]
+
+
+def counts(store):
+    return {t: store.scalar(f"SELECT COUNT(*) FROM {t}")
+            for t in ("card_events", "outbox", "supervision_orders", "audit")}
+
+
+# -- blue ---------------------------------------------------------------------------------------
+def test_no_card_before_day_five(store, make_appeal, sweep):
+    a = make_appeal("accepted")
+    r = sweep("2026-10-11T23:59:59+08:00")
+    assert r.raised == {"blue": 0, "yellow": 0, "red": 0}
+    assert r.appeals == [] and r.notifications_queued == 0
+    assert store.appeal(a.ref).card == ""
+    assert outbox(store) == []
+
+
+def test_blue_at_the_start_of_day_five(store, make_appeal, sweep):
+    a = make_appeal("accepted")
+    r = sweep(BLUE)
+    assert r.raised == {"blue": 1, "yellow": 0, "red": 0}
+    assert [(x.ref, x.card, x.previous, x.threshold_at) for x in r.appeals] == [(a.ref, "blue", "", BLUE)]
+    assert store.appeal(a.ref).card == "blue"
+    assert events(store, a.ref) == [("blue", "", BLUE, BLUE)]
+    assert store.orders(a.id) == []
+    assert outbox(store, "card.blue", "card.yellow") == [("zrzy1", "13800000002", "card.blue")]
+    text = store.scalar("SELECT text FROM outbox")
+    assert a.ref in text and "蓝牌" in text
+
+
+def test_blue_also_for_an_appeal_not_yet_accepted(store, make_appeal, sweep):
+    a = make_appeal("assigned")
+    assert sweep(BLUE).raised["blue"] == 1
+    assert store.appeal(a.ref).card == "blue"
+
+
+# -- yellow -------------------------------------------------------------------------------------
+def test_no_yellow_at_the_deadline_itself(store, make_appeal, sweep):
+    a = make_appeal("accepted")
+    r = sweep(DEADLINE)
+    assert r.raised == {"blue": 1, "yellow": 0, "red": 0}
+    assert store.appeal(a.ref).card == "blue"
+    assert store.orders(a.id) == []
+
+
+def test_yellow_just_after_the_deadline(store, make_appeal, sweep):
+    a = make_appeal("accepted")
+    sweep(BLUE)
+    r = sweep(AFTER_DEADLINE)
+    assert r.raised == {"blue": 0, "yellow": 1, "red": 0}
+    assert store.appeal(a.ref).card == "yellow"
+    assert events(store, a.ref)[1] == ("yellow", "blue", DEADLINE, AFTER_DEADLINE)
+    orders = store.orders(a.id)
+    assert len(orders) == 1
+    o = orders[0]
+    assert (o.origin, o.state, o.opened_by, o.due_at) == ("yellow", "open", "system:escalate", ORDER_DUE)
+    # Yellow: liaisons and the unit head.
+    assert sorted(outbox(store, "card.yellow")) == [
+        ("head:zrzy", "13905381013", "card.yellow"),
+        ("zrzy1", "13800000002", "card.yellow"),
+    ]
+    text = store.scalar("SELECT text FROM outbox WHERE recipient = 'head:zrzy'")
+    assert "黄牌" in text and "2026-10-19" in text and a.ref in text
+
+
+# -- red ----------------------------------------------------------------------------------------
+def test_red_after_the_orders_due_time(store, make_appeal, sweep):
+    a = make_appeal("accepted")
+    sweep(AFTER_DEADLINE)
+    assert sweep(ORDER_DUE).raised == {"blue": 0, "yellow": 0, "red": 0}
+    r = sweep(AFTER_DUE)
+    assert r.raised == {"blue": 0, "yellow": 0, "red": 1}
+    assert store.appeal(a.ref).card == "red"
+    assert events(store, a.ref)[-1] == ("red", "yellow", ORDER_DUE, AFTER_DUE)
+    assert outbox(store)[-1] == ("ducha1", "13800000007", "card.red")
+    text = store.scalar("SELECT text FROM outbox WHERE reason = 'card.red' ORDER BY id DESC LIMIT 1")
+    assert "红牌" in text and a.ref in text
+
+
+def test_red_follows_an_edited_order_due_time(store, make_appeal, sweep):
+    a = make_appeal("accepted")
+    sweep(AFTER_DEADLINE)
+    order = store.open_order(a.id)
+    wf.edit_supervision_order(store, "ducha1", order.id, due_at="2026-10-23T23:59:59+08:00",
+                              at="2026-10-14T09:00:00+08:00")
+    assert sweep(AFTER_DUE).raised["red"] == 0
+    assert sweep("2026-10-24T00:00:00+08:00").raised["red"] == 1
+    assert events(store, a.ref)[-1][2] == "2026-10-23T23:59:59+08:00"
+
+
+# -- idempotence and catch-up ---------------------------------------------------------------------
+def test_catch_up_applies_every_passed_threshold_in_order(store, make_appeal, sweep):
+    a = make_appeal("accepted")
+    late = "2026-11-10T09:00:00+08:00"
+    r = sweep(late)
+    assert r.at == late and r.dry_run is False
+    assert r.raised == {"blue": 1, "yellow": 1, "red": 1}
+    assert [(x.card, x.previous, x.threshold_at) for x in r.appeals] == [
+        ("blue", "", BLUE), ("yellow", "blue", DEADLINE), ("red", "yellow", ORDER_DUE)]
+    # threshold_at = when each threshold really passed; applied_at = when the sweep ran.
+    assert events(store, a.ref) == [
+        ("blue", "", BLUE, late), ("yellow", "blue", DEADLINE, late), ("red", "yellow", ORDER_DUE, late)]
+    ids = [e.id for e in store.card_events(a.id)]
+    assert ids == sorted(ids)
+    assert store.appeal(a.ref).card == "red"
+    assert store.orders(a.id)[0].due_at == ORDER_DUE
+    assert sorted(outbox(store)) == sorted([
+        ("zrzy1", "13800000002", "card.blue"),
+        ("zrzy1", "13800000002", "card.yellow"),
+        ("head:zrzy", "13905381013", "card.yellow"),
+        ("ducha1", "13800000007", "card.red"),
+    ])
+    assert r.notifications_queued == 4
+    sweep_rows = store.audit_rows("sweep", late)
+    assert len(sweep_rows) == 1
+    assert (sweep_rows[0].actor, sweep_rows[0].action, sweep_rows[0].at) == \
+        ("system:escalate", "escalate", late)
+    d = r.as_dict()
+    assert d["raised"] == {"blue": 1, "yellow": 1, "red": 1}
+    assert [x["card"] for x in d["appeals"]] == ["blue", "yellow", "red"]
+
+
+def test_second_sweep_raises_nothing_and_queues_nothing(store, make_appeal, sweep):
+    make_appeal("accepted")
+    make_appeal("assigned", category="环评")
+    first = sweep("2026-11-10T09:00:00+08:00")
+    assert first.raised == {"blue": 2, "yellow": 2, "red": 2}
+    before = counts(store)
+    for at in ("2026-11-10T09:00:00+08:00", "2026-11-11T09:00:00+08:00", "2027-03-01T09:00:00+08:00"):
+        again = sweep(at)
+        assert again.raised == {"blue": 0, "yellow": 0, "red": 0}
+        assert again.appeals == [] and again.notifications_queued == 0
+    assert counts(store) == before
+
+
+def test_step_by_step_equals_catch_up(store, make_appeal, sweep):
+    a = make_appeal("accepted")
+    for at in (BLUE, AFTER_DEADLINE, AFTER_DUE, AFTER_DUE):
+        sweep(at)
+    assert [(c, p, t) for c, p, t, _ in events(store, a.ref)] == [
+        ("blue", "", BLUE), ("yellow", "blue", DEADLINE), ("red", "yellow", ORDER_DUE)]
+    assert len(outbox(store, "card.blue")) == 1
+    assert len(outbox(store, "card.yellow")) == 2
+    assert len(store.orders(a.id)) == 1
+
+
+def test_dry_run_changes_nothing(store, make_appeal, sweep, dump):
+    make_appeal("accepted")
+    before = dump()
+    r = sweep("2026-11-10T09:00:00+08:00", dry_run=True)
+    assert r.dry_run is True
+    assert r.raised == {"blue": 1, "yellow": 1, "red": 1}
+    assert r.notifications_queued == 4
+    assert dump() == before
+    assert not store.conn.in_transaction
+    real = sweep("2026-11-10T09:00:00+08:00")
+    assert real.raised == r.raised
+
+
+def test_nothing_for_dispatch_queue_answered_or_closed_appeals(store, make_appeal, sweep):
+    refs = [make_appeal(state, **kw).ref for state, kw in [
+        ("submitted", dict(category="能耗", county="泰山区")), ("answered", {}), ("closed", {}),
+        ("disputed", {}), ("returned", {})]]
+    r = sweep("2026-12-01T09:00:00+08:00")
+    assert r.raised == {"blue": 0, "yellow": 0, "red": 0}
+    assert all(store.appeal(ref).card == "" for ref in refs)
+    assert outbox(store) == []
+
+
+# -- things that move or stop the clock -----------------------------------------------------------
+def test_approved_extension_moves_blue_and_yellow(store, make_appeal, sweep):
+    a = make_appeal("accepted")
+    ext = wf.request_extension(store, "zrzy1", a.ref, 3, "现场踏勘", at="2026-10-09T09:00:00+08:00")
+    wf.decide_extension(store, "ducha1", ext.id, True, at="2026-10-09T10:00:00+08:00")
+    assert sweep(AFTER_DEADLINE).raised == {"blue": 0, "yellow": 0, "red": 0}
+    assert sweep("2026-10-14T23:59:59+08:00").raised["blue"] == 0
+    assert sweep("2026-10-15T00:00:00+08:00").raised == {"blue": 1, "yellow": 0, "red": 0}
+    assert sweep("2026-10-15T23:59:59+08:00").raised["yellow"] == 0
+    assert sweep("2026-10-16T00:00:00+08:00").raised["yellow"] == 1
+    ev = events(store, a.ref)
+    assert [(c, t) for c, _, t, _ in ev] == [("blue", "2026-10-15T00:00:00+08:00"),
+                                            ("yellow", "2026-10-15T23:59:59+08:00")]
+    # The order is due 5 working days after the new deadline day: 10-16, 19, 20, 21, 22.
+    assert store.open_order(a.id).due_at == "2026-10-22T23:59:59+08:00"
+
+
+def test_extension_after_blue_keeps_blue_and_moves_yellow(store, make_appeal, sweep):
+    a = make_appeal("accepted")
+    sweep(BLUE)
+    ext = wf.request_extension(store, "zrzy1", a.ref, 2, "理由", at="2026-10-12T09:00:00+08:00")
+    wf.decide_extension(store, "ducha1", ext.id, True, at="2026-10-12T10:00:00+08:00")
+    assert sweep(AFTER_DEADLINE).raised == {"blue": 0, "yellow": 0, "red": 0}
+    assert store.appeal(a.ref).card == "blue"
+    assert sweep("2026-10-15T00:00:00+08:00").raised["yellow"] == 1
+
+
+def test_rejected_extension_moves_nothing(store, make_appeal, sweep):
+    a = make_appeal("accepted")
+    ext = wf.request_extension(store, "zrzy1", a.ref, 3, "理由", at="2026-10-09T09:00:00+08:00")
+    wf.decide_extension(store, "ducha1", ext.id, False, at="2026-10-09T10:00:00+08:00")
+    assert sweep(AFTER_DEADLINE).raised == {"blue": 1, "yellow": 1, "red": 0}
+
+
+def test_a_reply_stops_the_clock(store, make_appeal, sweep):
+    a = make_appeal("accepted")
+    wf.reply_appeal(store, "zrzy1", a.ref, "已答复", at="2026-10-09T09:00:00+08:00")
+    r = sweep("2026-12-01T09:00:00+08:00")
+    assert r.raised == {"blue": 0, "yellow": 0, "red": 0}
+    assert store.appeal(a.ref).card == ""
+    assert events(store, a.ref) == []
+
+
+def test_a_reply_after_yellow_stops_red_and_keeps_the_history(store, make_appeal, sweep):
+    a = make_appeal("accepted")
+    sweep(AFTER_DEADLINE)
+    wf.reply_appeal(store, "zrzy1", a.ref, "已答复", at="2026-10-14T09:00:00+08:00")
+    assert store.open_order(a.id) is None
+    assert sweep(AFTER_DUE).raised == {"blue": 0, "yellow": 0, "red": 0}
+    b = store.appeal(a.ref)
+    assert b.state == "answered" and b.card == "yellow"
+    assert [e[0] for e in events(store, a.ref)] == ["blue", "yellow"]
+    wf.evaluate_appeal(store, "system:intake", a.ref, "满意", at="2026-10-15T09:00:00+08:00")
+    assert store.appeal(a.ref).card == "yellow"
+
+
+def test_cards_are_never_lowered_by_a_reassignment(store, make_appeal, sweep):
+    a = make_appeal("accepted")
+    sweep(AFTER_DEADLINE)
+    before_events = events(store, a.ref)
+    b = wf.assign_appeal(store, "admin", a.ref, "sthj", at="2026-10-14T09:00:00+08:00")
+    assert b.card == "yellow"
+    assert b.deadline == "2026-10-21T23:59:59+08:00"
+    assert events(store, a.ref) == before_events
+    # The new unit's blue threshold does not raise blue again (never raised twice).
+    r = sweep("2026-10-21T00:00:00+08:00")
+    assert r.raised["blue"] == 0 and r.raised["yellow"] == 0
+    assert store.appeal(a.ref).card in ("yellow", "red")
+    assert [e[0] for e in events(store, a.ref)].count("blue") == 1
+
+
+def test_a_returned_appeal_keeps_its_card(store, make_appeal, sweep):
+    a = make_appeal("accepted", at="2026-10-13T10:00:00+08:00")  # Day 5 = 10-20
+    sweep("2026-10-20T00:00:00+08:00")
+    assert store.appeal(a.ref).card == "blue"
+    # The return window (2 working days) has long closed by then; reassign instead.
+    b = wf.assign_appeal(store, "admin", a.ref, "sthj", at="2026-10-20T09:00:00+08:00")
+    assert b.card == "blue"
+
+
+def test_reassigned_unit_is_not_red_carded_before_its_own_deadline(store, make_appeal, sweep):
+    a = make_appeal("accepted")
+    sweep(AFTER_DEADLINE)                      # yellow for zrzy, order due 10-19
+    wf.assign_appeal(store, "admin", a.ref, "sthj", at="2026-10-14T09:00:00+08:00")
+    r = sweep(AFTER_DUE)                       # sthj's own deadline is 10-21 23:59:59
+    assert r.raised["red"] == 0
+    assert store.appeal(a.ref).card != "red"
+
+
+def test_manual_order_does_not_suppress_blue_and_yellow(store, make_appeal, sweep):
+    a = make_appeal("accepted")
+    wf.open_supervision_order(store, "ducha1", a.ref, "2026-11-30T23:59:59+08:00", "领导关注",
+                              at="2026-10-09T09:00:00+08:00")
+    r = sweep(AFTER_DEADLINE)
+    assert r.raised["blue"] == 1
+    assert r.raised["yellow"] == 1
+    assert store.appeal(a.ref).card == "yellow"
+
+
+def test_dispute_order_goes_red_after_its_due_time(store, make_appeal, sweep):
+    a = make_appeal("disputed")
+    wf.review_dispute(store, "ducha1", a.ref, True, "单位责任", at="2026-10-09T10:00:00+08:00")
+    due = "2026-10-15T23:59:59+08:00"
+    assert sweep(due).raised["red"] == 0
+    r = sweep("2026-10-16T00:00:00+08:00")
+    assert r.raised["red"] == 1
+    # the order's due day begins with a blue reminder (start of that day), then red
+    assert [e[:3] for e in events(store, a.ref)][-2:] == [
+        ("blue", "", "2026-10-15T00:00:00+08:00"), ("red", "blue", due)]
+    assert outbox(store)[-1] == ("ducha1", "13800000007", "card.red")
+
+
+# -- notifications --------------------------------------------------------------------------------
+def test_sms_recipients(store, make_appeal, sweep):
+    wf.upsert_user(store, "admin", "zrzy2", "第二联络员", "liaison", unit_code="zrzy", mobile="13800000012")
+    wf.upsert_user(store, "admin", "zrzy3", "无手机联络员", "liaison", unit_code="zrzy", mobile="")
+    wf.upsert_user(store, "admin", "zrzy4", "停用联络员", "liaison", unit_code="zrzy", mobile="13800000014")
+    store.conn.execute("UPDATE users SET active = 0 WHERE username = 'zrzy4'")
+    wf.upsert_user(store, "admin", "ducha2", "督查员二", "supervisor", unit_code="dcs", mobile="13800000017")
+    make_appeal("accepted")
+    make_appeal("accepted", category="环评")  # sthj's appeal: its blue/yellow SMS go to sthj only
+    sweep("2026-11-10T09:00:00+08:00")
+    got = {(r["reason"], r["recipient"], r["phone"])
+           for r in store.all("SELECT recipient, phone, reason FROM outbox")}
+    assert got == {
+        ("card.blue", "zrzy1", "13800000002"), ("card.blue", "zrzy2", "13800000012"),
+        ("card.blue", "sthj1", "13800000003"),
+        ("card.yellow", "zrzy1", "13800000002"), ("card.yellow", "zrzy2", "13800000012"),
+        ("card.yellow", "head:zrzy", "13905381013"),
+        ("card.yellow", "sthj1", "13800000003"), ("card.yellow", "head:sthj", "13905381014"),
+        ("card.red", "ducha1", "13800000007"), ("card.red", "ducha2", "13800000017"),
+    }
+    assert all(r["status"] == "queued" and r["attempts"] == 0
+               for r in store.all("SELECT status, attempts FROM outbox"))
+    # Each liaison's text names only their own unit's appeal.
+    zrzy_text = store.scalar("SELECT text FROM outbox WHERE recipient = 'zrzy1' AND reason = 'card.blue'")
+    sthj_text = store.scalar("SELECT text FROM outbox WHERE recipient = 'sthj1' AND reason = 'card.blue'")
+    assert "A-2026-0001" in zrzy_text and "A-2026-0002" not in zrzy_text
+    assert "A-2026-0002" in sthj_text and "A-2026-0001" not in sthj_text
+
+
+def test_supervisors_get_an_sms_only_for_a_red_card(store, make_appeal, sweep):
+    make_appeal("accepted")
+    sweep(BLUE)
+    sweep(AFTER_DEADLINE)
+    assert outbox(store, "card.red") == []
+    assert [x[2] for x in outbox(store)] == ["card.blue", "card.yellow", "card.yellow"]
+    assert not any("0件" in t for (t,) in store.all("SELECT text FROM outbox"))
+
+
+def test_notifications_queued_counts_the_rows_added(store, make_appeal, sweep):
+    make_appeal("accepted")
+    r1 = sweep(BLUE)
+    r2 = sweep(AFTER_DEADLINE)
+    r3 = sweep(AFTER_DUE)
+    assert r1.notifications_queued + r2.notifications_queued + r3.notifications_queued == \
+        store.scalar("SELECT COUNT(*) FROM outbox")
+    assert r3.notifications_queued >= 1
+
+
+def test_no_sms_when_notify_false(store, make_appeal, sweep):
+    make_appeal("accepted")
+    r = sweep("2026-11-10T09:00:00+08:00", notify=False)
+    assert r.raised == {"blue": 1, "yellow": 1, "red": 1}
+    assert outbox(store) == []
+
+
+# -- years without calendar data ------------------------------------------------------------------
+def test_sweep_warns_about_estimated_deadlines(store, submit, sweep):
+    submit("A-EST", at="2026-12-28T10:00:00+08:00")  # deadline 2027-01-04, counted Mon-Fri
+    r = sweep("2026-12-29T09:00:00+08:00")
+    assert r.raised == {"blue": 0, "yellow": 0, "red": 0}
+    assert len(r.warnings) == 1
+    assert "2027" in r.warnings[0] and "Monday-Friday" in r.warnings[0]
+
+
+def test_yellow_with_an_order_due_in_a_year_without_data(store, submit, sweep):
+    a = submit("A-Y", at="2026-12-18T10:00:00+08:00")  # deadline Fri 12-25
+    assert a.deadline == "2026-12-25T23:59:59+08:00"
+    r = sweep("2026-12-26T09:00:00+08:00")
+    assert r.raised["yellow"] == 1
+    # 12-28, 29, 30, 31, then 2027-01-01 counted as a working day (no data).
+    assert store.open_order(a.id).due_at == "2027-01-01T23:59:59+08:00"
+    assert any("2027" in w for w in r.warnings)
+
+
+def test_many_appeals_in_one_sweep(store, submit, sweep):
+    arrivals = ["2026-09-21", "2026-09-23", "2026-09-24", "2026-10-08"]
+    refs = [submit(at=f"{d}T10:00:00+08:00").ref for d in arrivals]
+    assert [store.appeal(r).deadline[:10] for r in refs] == \
+        ["2026-09-29", "2026-10-08", "2026-10-09", "2026-10-14"]
+    r = sweep("2026-10-09T12:00:00+08:00")
+    cards = [store.appeal(ref).card for ref in refs]
+    assert cards == ["yellow", "yellow", "blue", ""]
+    assert r.raised == {"blue": 3, "yellow": 2, "red": 0}
+    assert len(r.appeals) == 5
+    # Each liaison is reminded of all of it, and no SMS is lost or doubled by a re-run.
+    n = store.scalar("SELECT COUNT(*) FROM outbox")
+    assert {x[2] for x in outbox(store)} >= {"card.blue", "card.yellow"}
+    assert sweep("2026-10-09T12:00:00+08:00").notifications_queued == 0
+    assert store.scalar("SELECT COUNT(*) FROM outbox") == n
+
+
+def test_two_concurrent_sweeps_apply_each_card_once(store, db_path, make_appeal, monkeypatch):
+    import threading
+
+    from taian_tui.store import Store
+
+    make_appeal("accepted")
+    make_appeal("accepted", category="环评")
+    monkeypatch.setenv("TAIAN_NOW", "2026-11-10T09:00:00+08:00")
+    results, errors = [], []
+    barrier = threading.Barrier(2)
+
+    def run():
+        try:
+            with Store(db_path) as s:
+                barrier.wait()
+                results.append(escalation.sweep(s))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    total = {c: sum(r.raised[c] for r in results) for c in ("blue", "yellow", "red")}
+    assert total == {"blue": 2, "yellow": 2, "red": 2}
+    assert store.scalar("SELECT COUNT(*) FROM card_events") == 6
+    assert store.scalar("SELECT COUNT(*) FROM supervision_orders") == 2
+    assert store.verify_audit().ok
