@@ -1,0 +1,115 @@
+"""`taian --help`, `audit verify`, `backup`, `calendar import|show`, `migrate`, `demo`."""
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from cli_helpers import run_cli
+from taian_tui.store import Store
+
+
+def test_help_lists_every_command_and_each_has_help():
+    code, out, _ = run_cli("--help")
+    assert code == 0
+    for name in ("demo", "tui", "migrate", "backup", "escalate", "appeal", "audit", "calendar", "notify"):
+        assert f"  {name}" in out
+    import cli
+    import typer.main
+    group = typer.main.get_command(cli.app)
+
+    def walk(cmd, path):
+        for name, sub in getattr(cmd, "commands", {}).items():
+            yield path + [name]
+            yield from walk(sub, path + [name])
+    paths = list(walk(group, []))
+    assert len(paths) >= 15
+    for path in paths:
+        code, out, err = run_cli(*path, "--help")
+        assert code == 0, (path, err)
+        assert "Usage:" in out
+
+
+def test_audit_verify_detects_an_edit_with_a_plain_client(db_path, make_appeal):
+    make_appeal("closed")
+    code, out, _ = run_cli("audit", "verify", "--db", db_path)
+    assert code == 0 and out.startswith("audit trail intact:")
+    c = sqlite3.connect(db_path)
+    bad = c.execute("SELECT id FROM audit WHERE action = 'reply'").fetchone()[0]
+    c.execute("UPDATE audit SET after = replace(after, '已协调解决', '已解决') WHERE id = ?", (bad,))
+    c.commit()
+    c.close()
+    code, out, err = run_cli("audit", "verify", "--db", db_path)
+    assert code == 1 and f"row {bad}" in err
+
+
+def test_audit_verify_detects_a_deleted_row(db_path, make_appeal):
+    make_appeal("closed")
+    c = sqlite3.connect(db_path)
+    mid = c.execute("SELECT id FROM audit ORDER BY id LIMIT 1 OFFSET 5").fetchone()[0]
+    c.execute("DELETE FROM audit WHERE id = ?", (mid,))
+    c.commit()
+    c.close()
+    code, _, err = run_cli("audit", "verify", "--db", db_path)
+    assert code == 1 and f"row {mid} is missing" in err
+
+
+def test_backup_is_a_consistent_copy(db_path, make_appeal, tmp_path):
+    make_appeal("closed")
+    target = tmp_path / "copy.db"
+    code, out, err = run_cli("backup", target, "--db", db_path)
+    assert code == 0, err
+    with Store(target) as copy, Store(db_path) as live:
+        assert copy.verify_audit().ok
+        assert copy.scalar("SELECT COUNT(*) FROM appeals") == live.scalar("SELECT COUNT(*) FROM appeals")
+    code, _, err = run_cli("backup", target, "--db", db_path)
+    assert code == 2 and "already exists" in err
+
+
+def test_calendar_import_validates_and_moves_open_deadlines(db_path, store, submit, tmp_path):
+    a = submit(at="2026-12-28T10:00:00+08:00")
+    assert store.appeal(a.ref).deadline == "2027-01-04T23:59:59+08:00"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date,kind\n2027-01-01,holiday\n2027-13-01,holiday\n2027-02-06,sunday\n", encoding="utf-8")
+    code, _, err = run_cli("calendar", "import", bad, "--db", db_path)
+    assert code == 2
+    assert f"{bad}:3: date" in err and f"{bad}:4: kind" in err and "nothing imported" in err
+    good = tmp_path / "2027.csv"
+    good.write_text("\ufeffdate,kind\r\n2027-01-01,holiday\r\n2027-01-02,holiday\r\n2027-01-03,holiday\r\n",
+                    encoding="utf-8")
+    code, out, err = run_cli("calendar", "import", good, "--db", db_path)
+    assert code == 0, err
+    assert "imported 3 calendar days for 2027; 1 open deadlines recomputed" in out
+    with Store(db_path) as s:
+        got = s.appeal(a.ref)
+        # 12-29, 12-30, 12-31, (01-01 holiday), 01-04, 01-05
+        assert got.deadline == "2027-01-05T23:59:59+08:00" and got.deadline_estimated == 0
+    code, out, _ = run_cli("calendar", "show", "2027", "--db", db_path)
+    assert "2027-01-01 holiday" in out
+    code, out, _ = run_cli("calendar", "show", "2028", "--db", db_path)
+    assert "no holiday data" in out
+
+
+def test_migrate_creates_and_then_reports_up_to_date(tmp_path):
+    path = tmp_path / "new.db"
+    code, out, _ = run_cli("migrate", "--db", path)
+    assert code == 0 and out.startswith("applied: 0001_initial")
+    code, out, _ = run_cli("migrate", "--db", path)
+    assert out.strip() == "schema is up to date"
+
+
+def test_taian_db_environment_variable_is_used(db_path, make_appeal):
+    make_appeal("accepted")
+    code, out, _ = run_cli("appeal", "list", env={"TAIAN_DB": str(db_path)})
+    assert code == 0 and "A-2026-0001" in out
+
+
+def test_demo_no_tui_builds_and_refuses_to_overwrite(tmp_path):
+    path = tmp_path / "demo.db"
+    code, out, err = run_cli("demo", "--no-tui", "--db", path, "--today", "2026-11-27T09:00:00+08:00")
+    assert code == 0, err
+    assert "demo city built" in out
+    code, _, err = run_cli("demo", "--no-tui", "--db", path)
+    assert code == 1 and "--force" in err
+    with Store(path) as s:
+        assert s.scalar("SELECT COUNT(*) FROM appeals") >= 1900

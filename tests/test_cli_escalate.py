@@ -1,0 +1,238 @@
+"""`taian escalate` as cron and scripts use it: JSON, dated rules, idempotence, catch-up,
+dry-run, the cron environment, concurrent sweeps, a sweep beside other writers, kill -9."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from cli_helpers import ROOT, run_cli, taian_process
+from taian_tui import workflow as wf
+from taian_tui.store import Store
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+
+def escalate_json(db_path, at, *extra):
+    code, out, err = run_cli("escalate", "--db", db_path, "--at", at, "--json", *extra)
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_json_object_follows_domain_format(db_path, make_appeal):
+    a = make_appeal("accepted")
+    doc = escalate_json(db_path, "2026-10-12T07:00:00+08:00")
+    assert set(doc) == {"at", "dry_run", "raised", "notifications_queued", "appeals", "warnings"}
+    assert doc["at"] == "2026-10-12T07:00:00+08:00"
+    assert doc["dry_run"] is False
+    assert doc["raised"] == {"blue": 1, "yellow": 0, "red": 0}
+    assert doc["appeals"] == [{"ref": a.ref, "card": "blue", "previous": None or "",
+                               "threshold_at": "2026-10-12T00:00:00+08:00"}]
+    assert doc["notifications_queued"] == 1  # zrzy1
+    assert doc["warnings"] == []
+
+
+def test_dated_progression_blue_yellow_red(db_path, make_appeal):
+    a = make_appeal("accepted")
+    assert escalate_json(db_path, "2026-10-11T23:59:59+08:00")["raised"] == {"blue": 0, "yellow": 0, "red": 0}
+    assert escalate_json(db_path, "2026-10-12T00:00:00+08:00")["raised"]["blue"] == 1
+    assert escalate_json(db_path, "2026-10-12T23:59:59+08:00")["raised"]["yellow"] == 0
+    y = escalate_json(db_path, "2026-10-13T00:00:00+08:00")
+    assert y["appeals"] == [{"ref": a.ref, "card": "yellow", "previous": "blue",
+                             "threshold_at": "2026-10-12T23:59:59+08:00"}]
+    assert escalate_json(db_path, "2026-10-19T23:59:59+08:00")["raised"]["red"] == 0
+    r = escalate_json(db_path, "2026-10-20T07:00:00+08:00")
+    assert r["appeals"] == [{"ref": a.ref, "card": "red", "previous": "yellow",
+                             "threshold_at": "2026-10-19T23:59:59+08:00"}]
+    code, out, _ = run_cli("appeal", "show", a.ref, "--db", db_path, "--json")
+    shown = json.loads(out)
+    assert shown["card"] == "red" and shown["state"] == "accepted" and shown["unit"] == "zrzy"
+    assert shown["deadline"] == "2026-10-12T23:59:59+08:00"
+    assert [h["action"] for h in shown["history"] if h["action"].startswith("card.")] == \
+        ["card.blue", "card.yellow", "card.red"]
+
+
+def test_second_run_raises_nothing_and_queues_nothing(db_path, make_appeal):
+    make_appeal("accepted")
+    first = escalate_json(db_path, "2026-10-21T07:00:00+08:00")
+    assert first["raised"] == {"blue": 1, "yellow": 1, "red": 1}
+    for at in ("2026-10-21T07:00:00+08:00", "2026-10-22T07:00:00+08:00", "2026-12-01T07:00:00+08:00"):
+        again = escalate_json(db_path, at)
+        assert again["raised"] == {"blue": 0, "yellow": 0, "red": 0}
+        assert again["notifications_queued"] == 0 and again["appeals"] == []
+
+
+def test_catch_up_applies_every_threshold_in_order(db_path, make_appeal):
+    """cron was down from 10-10 to 10-21: one run applies blue, yellow, red with the times
+    each threshold passed."""
+    a = make_appeal("accepted")
+    doc = escalate_json(db_path, "2026-10-21T07:00:00+08:00")
+    assert [(x["card"], x["previous"], x["threshold_at"]) for x in doc["appeals"]] == [
+        ("blue", "", "2026-10-12T00:00:00+08:00"),
+        ("yellow", "blue", "2026-10-12T23:59:59+08:00"),
+        ("red", "yellow", "2026-10-19T23:59:59+08:00"),
+    ]
+    with Store(db_path) as s:
+        rows = s.all("SELECT e.card, e.threshold_at, e.applied_at FROM card_events e JOIN appeals a "
+                     "ON a.id = e.appeal_id WHERE a.ref = ? ORDER BY e.id", (a.ref,))
+        assert [r["card"] for r in rows] == ["blue", "yellow", "red"]
+        assert all(r["applied_at"] > r["threshold_at"] for r in rows)
+        order = s.one("SELECT origin, opened_at, due_at FROM supervision_orders")
+        assert tuple(order) == ("yellow", "2026-10-12T23:59:59+08:00", "2026-10-19T23:59:59+08:00")
+
+
+def _snapshot(path):
+    c = sqlite3.connect(path)
+    try:
+        names = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table' "
+                                         "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'appeal_search%'")]
+        return {n: sorted(map(tuple, c.execute(f'SELECT * FROM "{n}"')), key=repr) for n in names}
+    finally:
+        c.close()
+
+
+def test_dry_run_reports_exactly_and_changes_nothing(db_path, make_appeal):
+    make_appeal("accepted")
+    make_appeal("accepted", category="环评")
+    before = _snapshot(db_path)
+    dry = escalate_json(db_path, "2026-10-21T07:00:00+08:00", "--dry-run")
+    assert dry["dry_run"] is True
+    assert _snapshot(db_path) == before
+    real = escalate_json(db_path, "2026-10-21T07:00:00+08:00")
+    assert {k: dry[k] for k in ("raised", "notifications_queued", "appeals", "warnings")} == \
+        {k: real[k] for k in ("raised", "notifications_queued", "appeals", "warnings")}
+    code, out, _ = run_cli("escalate", "--db", db_path, "--at", "2026-10-21T07:00:00+08:00", "--dry-run")
+    assert code == 0 and out.startswith("escalate at 2026-10-21T07:00:00+08:00: dry run: would raise blue 0")
+
+
+def test_year_end_into_a_year_without_data_warns_and_exits_0(db_path, store, submit):
+    a = submit(at="2026-12-28T10:00:00+08:00")
+    wf.accept_appeal(store, "zrzy1", a.ref, at="2026-12-28T11:00:00+08:00")
+    assert store.appeal(a.ref).deadline == "2027-01-04T23:59:59+08:00"
+    doc = escalate_json(db_path, "2027-01-05T07:00:00+08:00")
+    assert doc["raised"] == {"blue": 1, "yellow": 1, "red": 0}
+    assert any("2027" in w and "Monday-Friday" in w for w in doc["warnings"])
+    code, out, err = run_cli("escalate", "--db", db_path, "--at", "2027-01-13T07:00:00+08:00")
+    assert code == 0, err
+    assert "warning:" in out and "2027" in out
+    # the 5 working days after 01-04 in a year without data: 01-05..01-11 (Mon-Fri)
+    assert store.one("SELECT due_at FROM supervision_orders")[0] == "2027-01-11T23:59:59+08:00"
+
+
+def test_reply_one_second_before_and_after_the_deadline(db_path, store, make_appeal):
+    on_time = make_appeal("accepted")
+    late = make_appeal("accepted")
+    wf.reply_appeal(store, "zrzy1", on_time.ref, "已办", at="2026-10-12T23:59:58+08:00")
+    wf.reply_appeal(store, "zrzy1", late.ref, "已办", at="2026-10-13T00:00:00+08:00")
+    doc = escalate_json(db_path, "2026-10-13T07:00:00+08:00")
+    assert doc["raised"] == {"blue": 0, "yellow": 0, "red": 0}
+    # answered on Day 5 (blue since 00:00), one second before the deadline: blue, never yellow
+    assert store.appeal(on_time.ref).card == "blue"
+    assert store.orders(on_time.id) == []
+    # the late one earned its yellow when it was answered; it stays in its history
+    assert store.appeal(late.ref).card == "yellow"
+
+
+def test_cron_environment_plain_text_exit_codes(tmp_path, db_path, make_appeal):
+    make_appeal("accepted")
+    env = {"PATH": "/usr/bin:/bin", "TAIAN_DB": str(db_path)}
+    p = taian_process("escalate", "--at", "2026-10-13T07:00:00+08:00", env=env)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 0, err
+    assert "\x1b" not in out + err
+    assert out.strip().splitlines()[0].startswith("escalate at 2026-10-13T07:00:00+08:00: raised blue 1, yellow 1")
+    p = taian_process("escalate", "--db", str(tmp_path / "missing.db"), env=env)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode != 0
+    assert len(err.strip().splitlines()) == 1 and "does not exist" in err and "\x1b" not in err
+    assert not (tmp_path / "missing.db").exists()
+
+
+def test_two_sweeps_at_once_never_both_apply(db_path, store, submit):
+    for i in range(30):
+        a = submit(at="2026-09-29T10:00:00+08:00")
+        wf.accept_appeal(store, "zrzy1", a.ref, at="2026-09-29T11:00:00+08:00")
+    store.close()
+    procs = [taian_process("escalate", "--db", db_path, "--at", "2026-10-21T07:00:00+08:00", "--json")
+             for _ in range(3)]
+    docs = []
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+        docs.append(json.loads(out))
+    totals = {c: sum(d["raised"][c] for d in docs) for c in ("blue", "yellow", "red")}
+    assert totals == {"blue": 30, "yellow": 30, "red": 30}
+    with Store(db_path) as s:
+        assert s.scalar("SELECT COUNT(*) FROM card_events") == 90
+        assert s.scalar("SELECT COUNT(*) FROM supervision_orders") == 30
+        assert s.scalar("SELECT COUNT(*) FROM outbox WHERE reason = 'card.blue'") == 1
+        assert s.verify_audit().ok
+
+
+def test_sweep_waits_for_a_writer_instead_of_failing(db_path, make_appeal):
+    """An import or the console holding the write lock for a while: the sweep waits, then
+    completes; nothing is lost on either side."""
+    make_appeal("accepted")
+    other = sqlite3.connect(db_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO settings(key, value) VALUES ('held', 'yes')")
+    p = taian_process("escalate", "--db", db_path, "--at", "2026-10-13T07:00:00+08:00")
+    time.sleep(1.5)
+    assert p.poll() is None  # still waiting for the lock
+    other.execute("COMMIT")
+    other.close()
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 0, err
+    assert "locked" not in err and "raised blue 1, yellow 1" in out
+    with Store(db_path) as s:
+        assert s.setting("held") == "yes"
+
+
+def _consistent(path) -> tuple[int, int]:
+    """Cards, history and orders agree (a sweep applied whole or not at all)."""
+    c = sqlite3.connect(path)
+    try:
+        events = c.execute("SELECT COUNT(*) FROM card_events").fetchone()[0]
+        ranks = c.execute("SELECT COALESCE(SUM(CASE card WHEN 'blue' THEN 1 WHEN 'yellow' THEN 2 "
+                          "WHEN 'red' THEN 3 ELSE 0 END), 0) FROM appeals").fetchone()[0]
+        yellows = c.execute("SELECT COUNT(*) FROM card_events WHERE card = 'yellow'").fetchone()[0]
+        orders = c.execute("SELECT COUNT(*) FROM supervision_orders").fetchone()[0]
+        assert events == ranks, (events, ranks)
+        assert yellows == orders
+        return events, c.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
+    finally:
+        c.close()
+
+
+def test_kill_9_leaves_before_or_after_and_the_next_run_completes(tmp_path):
+    import gen_appeals
+
+    path = str(tmp_path / "big.db")
+    gen_appeals.build(path, appeals=40_000, quiet=True)
+    base_events, _ = _consistent(path)
+    assert base_events == 0
+    outcomes = set()
+    for delay in (0.3, 0.6, 0.9, 1.2):
+        p = taian_process("escalate", "--db", path, "--at", gen_appeals.DEFAULT_AT)
+        time.sleep(delay)
+        p.send_signal(signal.SIGKILL)
+        p.communicate()
+        events, _ = _consistent(path)
+        outcomes.add("after" if events else "before")
+        if events:
+            break
+    p = taian_process("escalate", "--db", path, "--at", gen_appeals.DEFAULT_AT, "--json")
+    out, err = p.communicate(timeout=300)
+    assert p.returncode == 0, err
+    events, _ = _consistent(path)
+    assert events > 0
+    with Store(path) as s:
+        assert s.verify_audit().ok
+    assert outcomes  # at least one kill landed
