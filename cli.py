@@ -347,8 +347,10 @@ def calendar_show(year: int, db: DbOpt = None) -> None:
 
 
 from taian_tui.cli_data import register as _register_data_commands  # noqa: E402
+from taian_tui.cli_reports import register as _register_report_commands  # noqa: E402
 
 _register_data_commands(app)
+_register_report_commands(app)
 
 
 def main() -> None:

@@ -5,22 +5,20 @@ Thresholds, for an appeal still unanswered on a unit's clock:
   yellow after ``deadline``: a supervision order opens, due at the end of the 5th
          working day after the deadline day;
   red    after the open supervision order's ``due_at``.
-Each is applied at most once (``card_events`` is unique on appeal and card), in order,
+Each is applied at most once (a card event's id is ``appeal_id * 4 + rank``), in order,
 recording both when the threshold passed and when it was applied; cards are never lowered.
 The whole sweep is one ``BEGIN IMMEDIATE`` transaction: a concurrent sweep waits for it and
 then finds nothing left to do; a killed sweep leaves the file as it was.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from . import timeutil
 from .store import Store
 
 SYSTEM_ACTOR = "system:escalate"
-# page cache for a whole-file sweep, in KiB (negative = KiB for SQLite): the sweep rewrites
-# many scattered pages, and a larger cache keeps it from spilling mid-transaction
-SWEEP_CACHE_KIB = -2000
 
 
 @dataclass
@@ -56,25 +54,29 @@ class _DryRun(Exception):
     pass
 
 
+# card -> (rank in the event id, the card before it, the threshold), over temp.sweep_c
+_STEPS = {
+    "blue": (1, "previous", "blue_at"),
+    "yellow": (2, "CASE WHEN blue THEN 'blue' ELSE previous END", "deadline"),
+    "red": (3, "CASE WHEN yellow THEN 'yellow' WHEN blue THEN 'blue' ELSE previous END", "red_at"),
+}
+
+
 _PREFIX = "【泰安重大项目督导】"
 _REFS_SHOWN = 3
 
 
-def _sms_text(card: str, items: list[tuple[str, str, str | None]], *, to_supervisor: bool = False) -> str:
+def _sms_text(card: str, n: int, refs: list[str], title: str, due: str | None) -> str:
     """One SMS per recipient per card colour per sweep: a unit with 40 appeals due today
-    gets one reminder naming the count and the first refs, not 40 messages."""
-    n = len(items)
+    gets one reminder naming the count and some refs, not 40 messages."""
     if n == 1:
-        ref, title, due = items[0]
-        subject = f"诉求{ref}《{title[:20]}》"
+        subject = f"诉求{refs[0]}《{title[:20]}》"
     else:
-        refs = "、".join(i[0] for i in items[:_REFS_SHOWN])
-        subject = f"{n}件诉求（{refs}{'等' if n > _REFS_SHOWN else ''}）"
+        subject = f"{n}件诉求（{'、'.join(refs[:_REFS_SHOWN])}{'等' if n > len(refs[:_REFS_SHOWN]) else ''}）"
     if card == "blue":
         return f"{_PREFIX}蓝牌提醒：你单位{subject}今天到期，请于24时前答复。"
     if card == "yellow":
-        dues = [i[2] for i in items if i[2]]
-        limit = f"，督办期限{min(dues)[:10]}" if dues else ""
+        limit = f"，督办期限{due[:10]}" if due else ""
         return f"{_PREFIX}黄牌：你单位{subject}已超期未答复，已推送市委市政府督查室督办{limit}。"
     return f"{_PREFIX}红牌：{subject}督办逾期仍未答复，已推送市纪委监委。"
 
@@ -96,14 +98,20 @@ def sweep(store: Store, at: str | None = None, *, dry_run: bool = False,
     result = SweepResult(at=at, dry_run=dry_run)
     only = " AND a.id = :only" if appeal_id is not None else ""
     params = {"at": at, "applied": applied_at, "only": appeal_id, "actor": actor}
-    cache = store.scalar("PRAGMA cache_size")
-    if appeal_id is None:
-        store.conn.execute(f"PRAGMA cache_size = {SWEEP_CACHE_KIB}")
+    # The sweep inserts history rows and orders only for appeals it has just read inside its
+    # own write transaction, so the per-row foreign-key lookups (one random read of the
+    # appeals table per row) prove nothing; on a whole-file sweep they are a third of the
+    # cost. They are switched off for this connection while the sweep runs (the pragma only
+    # works outside a transaction, so a sweep nested in another operation keeps them).
+    fk_off = not store.in_transaction and appeal_id is None
+    if fk_off:
+        store.conn.execute("PRAGMA foreign_keys = OFF")
+        store.conn.execute("PRAGMA temp_store = MEMORY")  # the candidates' temp table
     try:
         with store.transaction():
             c = store.conn
-            first_event = store.scalar("SELECT COALESCE(MAX(id), 0) FROM card_events")
             outbox_before = store.scalar("SELECT COALESCE(MAX(id), 0) FROM outbox")
+            # (the temp table lives until the next sweep on this connection or its close)
             c.execute("DROP TABLE IF EXISTS temp.sweep_c")
             c.execute("CREATE TEMP TABLE sweep_c (id INTEGER PRIMARY KEY, ref TEXT, unit_code TEXT, "
                       "previous TEXT, blue_at TEXT, deadline TEXT, order_due TEXT, order_origin TEXT, "
@@ -112,10 +120,30 @@ def sweep(store: Store, at: str | None = None, *, dry_run: bool = False,
             # An open order from a yellow card or a dispute review already has the appeal with
             # the supervision office: no further yellow. A supervisor's manual order does not
             # excuse the unit's own deadline: yellow is still raised, without a second order.
+            # A yellow card's order is due at the end of the 5th working day after the deadline
+            # day: the store's calendar, as an SQL function, computed once per distinct deadline
+            cal = store.calendar()
+
+            @functools.lru_cache(maxsize=None)
+            def order_due(deadline: str) -> str:
+                due, warns = cal.supervision_due(deadline)
+                for w in warns:
+                    if w not in result.warnings:
+                        result.warnings.append(w)
+                return due
+            c.create_function("taian_order_due", 1, order_due, deterministic=True)
             c.execute(
                 "INSERT INTO temp.sweep_c(id, ref, unit_code, previous, blue_at, deadline, order_due, "
-                "order_origin) "
-                "SELECT a.id, a.ref, a.unit_code, a.card, a.blue_at, a.deadline, o.due_at, o.origin "
+                "order_origin, blue, yellow, new_due, red, red_at, final) "
+                "SELECT *, COALESCE(order_due, new_due) < :at, COALESCE(order_due, new_due), "
+                "CASE WHEN COALESCE(order_due, new_due) < :at THEN 'red' WHEN yellow THEN 'yellow' "
+                "WHEN blue THEN 'blue' ELSE previous END FROM ("
+                "SELECT *, CASE WHEN yellow AND order_due IS NULL THEN taian_order_due(deadline) END AS new_due "
+                "FROM ("
+                "SELECT *, previous = '' AND blue_at <= :at AS blue, previous IN ('', 'blue') AND deadline < :at "
+                "AND (order_origin IS NULL OR order_origin = 'manual') AS yellow FROM ("
+                "SELECT a.id, a.ref, a.unit_code, a.card AS previous, a.blue_at, a.deadline, o.due_at AS order_due, "
+                "o.origin AS order_origin "
                 "FROM appeals a LEFT JOIN supervision_orders o ON o.appeal_id = a.id AND o.state = 'open' "
                 "WHERE a.state IN ('assigned','accepted') AND a.blue_at <= :at AND a.card != 'red' "
                 "AND (a.card = '' "
@@ -125,60 +153,35 @@ def sweep(store: Store, at: str | None = None, *, dry_run: bool = False,
                 "SELECT a.id, a.ref, a.unit_code, a.card, a.blue_at, a.deadline, o.due_at, o.origin "
                 "FROM supervision_orders o JOIN appeals a ON a.id = o.appeal_id "
                 "WHERE o.state = 'open' AND o.due_at < :at AND a.blue_at > :at AND a.card != 'red' "
-                "AND a.state IN ('assigned','accepted')" + only,
+                "AND a.state IN ('assigned','accepted')" + only + ")))",
                 params)
-            c.execute("UPDATE temp.sweep_c SET "
-                      "blue = (previous = '' AND blue_at <= :at), "
-                      "yellow = (previous IN ('', 'blue') AND deadline < :at "
-                      "          AND (order_origin IS NULL OR order_origin = 'manual'))", params)
-            # a yellow card's order is due at the end of the 5th working day after the deadline
-            # day: computed once per distinct deadline day with the store's calendar
-            cal = store.calendar()
-            dues = []
-            for (deadline,) in c.execute("SELECT DISTINCT deadline FROM temp.sweep_c WHERE yellow "
-                                         "AND order_due IS NULL"):
-                due, warns = cal.supervision_due(deadline)
-                dues.append((due, deadline))
-                for w in warns:
-                    if w not in result.warnings:
-                        result.warnings.append(w)
-            c.execute("DROP TABLE IF EXISTS temp.sweep_due")
-            c.execute("CREATE TEMP TABLE sweep_due (deadline TEXT PRIMARY KEY, due_at TEXT)")
-            c.executemany("INSERT INTO temp.sweep_due(due_at, deadline) VALUES (?, ?)", dues)
-            c.execute("UPDATE temp.sweep_c SET new_due = d.due_at FROM temp.sweep_due d "
-                      "WHERE sweep_c.yellow AND sweep_c.order_due IS NULL AND d.deadline = sweep_c.deadline")
-            c.execute("UPDATE temp.sweep_c SET "
-                      "red = (COALESCE(order_due, new_due) < :at), "
-                      "red_at = COALESCE(order_due, new_due)", params)
-            c.execute("UPDATE temp.sweep_c SET final = CASE WHEN red THEN 'red' WHEN yellow THEN 'yellow' "
-                      "WHEN blue THEN 'blue' ELSE previous END")
             c.execute("DELETE FROM temp.sweep_c WHERE final = previous")
             counts = c.execute("SELECT COALESCE(SUM(blue), 0), COALESCE(SUM(yellow), 0), "
                                "COALESCE(SUM(red), 0) FROM temp.sweep_c").fetchone()
             result.raised = {"blue": counts[0], "yellow": counts[1], "red": counts[2]}
             if any(counts):
-                c.execute("INSERT INTO card_events(appeal_id, card, previous, threshold_at, applied_at) "
-                          "SELECT id, 'blue', previous, blue_at, :applied FROM temp.sweep_c WHERE blue",
+                for card in ("blue", "yellow", "red"):
+                    c.execute(f"UPDATE appeals SET card = '{card}' WHERE id IN "
+                              f"(SELECT id FROM temp.sweep_c WHERE final = '{card}')")
+                # one ordered insert: the event ids ascend, so the B-tree is appended to
+                c.execute("INSERT INTO card_events(id, appeal_id, card, previous, threshold_at, applied_at) "
+                          "SELECT * FROM (" + " UNION ALL ".join(
+                              f"SELECT id * 4 + {rank}, id, '{card}', {previous}, {threshold}, :applied "
+                              f"FROM temp.sweep_c WHERE {card}"
+                              for card, (rank, previous, threshold) in _STEPS.items()) + ") ORDER BY 1",
                           params)
-                c.execute("INSERT INTO card_events(appeal_id, card, previous, threshold_at, applied_at) "
-                          "SELECT id, 'yellow', CASE WHEN blue THEN 'blue' ELSE previous END, deadline, "
-                          ":applied FROM temp.sweep_c WHERE yellow", params)
                 c.execute("INSERT INTO supervision_orders(appeal_id, origin, opened_at, opened_by, due_at, note) "
                           "SELECT id, 'yellow', deadline, :actor, new_due, '黄牌自动督办' "
                           "FROM temp.sweep_c WHERE yellow AND new_due IS NOT NULL", params)
-                c.execute("INSERT INTO card_events(appeal_id, card, previous, threshold_at, applied_at) "
-                          "SELECT id, 'red', CASE WHEN yellow THEN 'yellow' WHEN blue THEN 'blue' "
-                          "ELSE previous END, red_at, :applied FROM temp.sweep_c WHERE red", params)
-                c.execute("UPDATE appeals SET card = s.final FROM temp.sweep_c s WHERE s.id = appeals.id")
                 if notify:
                     for card in ("blue", "yellow", "red"):
                         _queue_sms(store, card, applied_at)
-            c.execute("DROP TABLE IF EXISTS temp.sweep_c")
-            c.execute("DROP TABLE IF EXISTS temp.sweep_due")
             if collect:
-                result.appeals = [Raised(r[0], r[1], r[2], r[3]) for r in c.execute(
-                    "SELECT a.ref, e.card, e.previous, e.threshold_at FROM card_events e "
-                    "JOIN appeals a ON a.id = e.appeal_id WHERE e.id > ? ORDER BY e.id", (first_event,))]
+                # in the order applied: every blue, then every yellow, then every red
+                for card, (_, previous, threshold) in _STEPS.items():
+                    result.appeals += [Raised(r[0], card, r[1], r[2]) for r in c.execute(
+                        f"SELECT ref, {previous}, {threshold} FROM temp.sweep_c WHERE {card} "
+                        f"ORDER BY {threshold}, id")]
             result.notifications_queued = store.scalar(
                 "SELECT COUNT(*) FROM outbox WHERE id > ?", (outbox_before,))
             if appeal_id is None:
@@ -191,12 +194,10 @@ def sweep(store: Store, at: str | None = None, *, dry_run: bool = False,
                         f"no holiday data for {', '.join(r['year'] for r in est)} "
                         "(add it with `taian calendar import FILE`)")
             if any(counts):
-                last_event = store.scalar("SELECT MAX(id) FROM card_events")
                 store.audit(actor, "escalate", "sweep" if appeal_id is None else "appeal",
                             at if appeal_id is None else store.appeal_by_id(appeal_id).ref,
                             None,
-                            {"at": at, "raised": result.raised,
-                             "card_events": [first_event + 1, last_event],
+                            {"at": at, "raised": result.raised, "card_events_applied_at": applied_at,
                              "notifications_queued": result.notifications_queued},
                             at=applied_at)
             if dry_run:
@@ -204,27 +205,27 @@ def sweep(store: Store, at: str | None = None, *, dry_run: bool = False,
     except _DryRun:
         pass
     finally:
-        store.conn.execute(f"PRAGMA cache_size = {cache}")
+        if fk_off:
+            store.conn.execute("PRAGMA foreign_keys = ON")
     return result
 
 
 def _queue_sms(store: Store, card: str, applied_at: str) -> None:
-    """Queue the SMS of one card colour: blue to the unit's liaisons; yellow to the liaisons and the
-    unit head; red to the supervisors. Keyed by the sweep, so a sweep is never notified twice."""
+    """Queue the SMS of one card colour: blue to the unit's liaisons; yellow to the liaisons
+    and the unit head; red to the supervisors. Keyed by the sweep, so a sweep is never
+    notified twice."""
     c = store.conn
-    by_unit: dict[str, list[tuple[str, str, str | None]]] = {}
-    # from the temp table only (no join back into the big appeals table); the first refs of
-    # each unit, in deadline order, name the SMS
-    for r in c.execute(f"SELECT unit_code, ref, new_due FROM temp.sweep_c WHERE {card} "
-                       "ORDER BY unit_code, deadline, ref"):
-        by_unit.setdefault(r[0], []).append((r[1], "", r[2]))
-    if card != "red":
-        for unit, items in by_unit.items():
-            if len(items) == 1:
-                title = store.scalar("SELECT title FROM appeals WHERE ref = ?", (items[0][0],))
-                items[0] = (items[0][0], title or "", items[0][2])
-    if not by_unit:
+    group = "unit_code" if card != "red" else "NULL"
+    groups = c.execute(
+        f"SELECT {group}, COUNT(*), MIN(new_due), CASE WHEN COUNT(*) <= {_REFS_SHOWN} "
+        f"THEN group_concat(ref, ',') ELSE MIN(ref) END FROM temp.sweep_c WHERE {card} "
+        f"GROUP BY {group}").fetchall()
+    if not groups:
         return
+    texts: dict[str | None, str] = {}
+    for unit, n, due, refs in groups:
+        title = store.scalar("SELECT title FROM appeals WHERE ref = ?", (refs,)) if n == 1 else ""
+        texts[unit] = _sms_text(card, n, sorted(refs.split(",")), title or "", due)
     rows = []
     entity = f"sweep:{applied_at}"
     reason = f"card.{card}"
@@ -234,18 +235,13 @@ def _queue_sms(store: Store, card: str, applied_at: str) -> None:
                            "AND active = 1 AND mobile != ''"):
             liaisons.setdefault(r[0], []).append((r[1], r[2]))
         heads = {r[0]: r[1] for r in c.execute("SELECT code, head_mobile FROM units WHERE head_mobile != ''")}
-        for unit, items in by_unit.items():
-            text = _sms_text(card, items)
+        for unit, text in texts.items():
             for username, mobile in liaisons.get(unit, []):
                 rows.append((username, mobile, text, reason, entity, applied_at, applied_at))
             if card == "yellow" and unit in heads:
                 rows.append((f"head:{unit}", heads[unit], text, reason, entity, applied_at, applied_at))
     else:
-        items = [i for unit_items in by_unit.values() for i in unit_items]
-        if len(items) == 1:
-            title = store.scalar("SELECT title FROM appeals WHERE ref = ?", (items[0][0],))
-            items[0] = (items[0][0], title or "", items[0][2])
-        text = _sms_text(card, items, to_supervisor=True)
+        text = texts[None]
         for r in c.execute("SELECT username, mobile FROM users WHERE role = 'supervisor' AND active = 1 "
                            "AND mobile != ''"):
             rows.append((r[0], r[1], text, reason, entity, applied_at, applied_at))

@@ -269,3 +269,30 @@ def _sweep_indexes(db: Database) -> None:
     the whole table; the card-history index nobody queried is dropped (it slowed the sweep)."""
     db.execute("CREATE INDEX IF NOT EXISTS appeals_estimated ON appeals(state) WHERE deadline_estimated = 1")
     db.execute("DROP INDEX IF EXISTS card_events_card")
+
+
+@migrations(name="0004_card_events_keyed_by_appeal")
+def _card_events_keyed(db: Database) -> None:
+    """A card event's id is ``appeal_id * 4 + rank`` (blue 1, yellow 2, red 3): the primary
+    key itself guarantees a card is never raised twice for an appeal, an appeal's history is
+    one rowid range, and the sweep writes one B-tree instead of a table and a unique index."""
+    _run(db, """
+CREATE TABLE card_events_new (
+    id INTEGER PRIMARY KEY,
+    appeal_id INTEGER NOT NULL REFERENCES appeals(id),
+    card TEXT NOT NULL CHECK (card IN ('blue','yellow','red')),
+    previous TEXT NOT NULL DEFAULT '',
+    threshold_at TEXT NOT NULL,
+    applied_at TEXT NOT NULL,
+    taken_up_by TEXT REFERENCES users(username),
+    taken_up_at TEXT,
+    taken_up_note TEXT NOT NULL DEFAULT '',
+    CHECK (id = appeal_id * 4 + CASE card WHEN 'blue' THEN 1 WHEN 'yellow' THEN 2 ELSE 3 END)
+);
+INSERT INTO card_events_new(id, appeal_id, card, previous, threshold_at, applied_at, taken_up_by,
+                            taken_up_at, taken_up_note)
+SELECT appeal_id * 4 + CASE card WHEN 'blue' THEN 1 WHEN 'yellow' THEN 2 ELSE 3 END, appeal_id, card,
+       previous, threshold_at, applied_at, taken_up_by, taken_up_at, taken_up_note FROM card_events;
+DROP TABLE card_events;
+ALTER TABLE card_events_new RENAME TO card_events
+""")

@@ -492,7 +492,7 @@ def take_up_red_card(store: Store, who: str, ref: str, note: str = "", *,
     _require(act, ("discipline",), "take up red cards")
     with store.transaction():
         appeal = store.appeal(ref)
-        ev = store.one("SELECT * FROM card_events WHERE appeal_id = ? AND card = 'red'", (appeal.id,))
+        ev = store.one("SELECT * FROM card_events WHERE id = ?", (appeal.id * 4 + 3,))
         if ev is None:
             raise InvalidTransition(f"appeal {ref} has no red card")
         if ev["taken_up_at"]:
