@@ -16,13 +16,18 @@ _ESCAPES = re.compile(
 )
 
 
+def strip_escapes(text: str) -> str:
+    """Remove terminal escape sequences (whole, so no stray ``[2J`` is left)."""
+    return _ESCAPES.sub("", text)
+
+
 def clean(value: object) -> str:
     """Text safe to store and to show: CR/LF normalised to LF, escape sequences and
     control characters (but newline and tab) removed, surrounding whitespace trimmed."""
     if value is None:
         return ""
     text = str(value).replace("\r\n", "\n").replace("\r", "\n")
-    text = _ESCAPES.sub("", text)
+    text = strip_escapes(text)
     text = _CONTROL.sub("", text)
     return text.strip()
 

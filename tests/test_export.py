@@ -1,0 +1,76 @@
+"""`taian export enterprises`: the import's columns back out, Excel-safe, and an export
+re-imports unchanged."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+import cli
+from taian_tui import imports
+from taian_tui.store import Store
+
+FIX = Path(__file__).resolve().parent.parent / "fixtures" / "import"
+
+
+def test_neutralise_round_trip():
+    for value in ["", "plain", "=1+1", "+86 538", "-", "-2", "@SUM(A1)", "\tx", "\rx", "'", "'plain",
+                  "'=1", "''=1", "'''+x", "泰安", "a=b"]:
+        out = imports.neutralise(value)
+        assert imports.unneutralise(out) == value
+        assert not out.startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+def test_export_csv_bom_chinese_headers_and_neutralised_cells(store, tmp_path):
+    imports.import_enterprises(store, "system:import", FIX / "enterprises_formula.csv")
+    imports.import_enterprises(store, "system:import", FIX / "enterprises_leading_zero_phone.csv")
+    out = tmp_path / "e.csv"
+    result = CliRunner().invoke(cli.app, ["export", "enterprises", "--db", str(store.path), "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0] == ["企业名称", "统一社会信用代码", "所属县市区", "行业", "企业标签", "联系人", "联系电话", "注册地址"]
+    cells = [c for r in rows[1:] for c in r]
+    assert not any(c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in cells)
+    assert "'=HYPERLINK(\"http://evil.example\",\"点击\")" in cells
+    assert "'@SUM(1+1)" in cells and "'+865386281234" in cells and "'-" in cells and "'-2+3" in cells
+    assert "05380000001" in cells                       # leading zero kept
+    assert len(rows) == 1 + 1 + 2 + 4                     # the conftest enterprise + 6
+
+
+def test_export_then_import_reports_nothing_new(store, tmp_path):
+    for name in ("enterprises_base.csv", "enterprises_formula.csv", "enterprises_leading_zero_phone.csv",
+                 "enterprises_control_chars.csv", "enterprises_crlf.csv", "enterprises_fullwidth.csv"):
+        imports.import_enterprises(store, "system:import", FIX / name)
+    out = tmp_path / "e.csv"
+    with open(out, "w", encoding="utf-8-sig", newline="") as fh:
+        n = imports.export_enterprises(store, fh, "csv")
+    before = store.all("SELECT * FROM enterprises ORDER BY uscc")
+    r = imports.import_enterprises(store, "system:import", out)
+    assert (r.rows, r.inserted, r.updated, r.unchanged, r.rejected) == (n, 0, 0, n, 0)
+    assert [tuple(x) for x in store.all("SELECT * FROM enterprises ORDER BY uscc")] == [tuple(x) for x in before]
+
+
+def test_export_to_stdout_and_json(store):
+    imports.import_enterprises(store, "system:import", FIX / "enterprises_base.csv")
+    result = CliRunner().invoke(cli.app, ["export", "enterprises", "--db", str(store.path)])
+    assert result.exit_code == 0
+    assert result.stdout_bytes.startswith(b"\xef\xbb\xbf\xe4\xbc\x81")        # BOM, then 企
+    result = CliRunner().invoke(cli.app, ["export", "enterprises", "--db", str(store.path), "--format", "json"])
+    data = json.loads(result.stdout_bytes.decode("utf-8"))
+    assert len(data) == 6 and set(data[0]) == {"name", "uscc", "county", "industry", "tags", "contact",
+                                                 "phone", "address"}
+    assert any(d["phone"] == "05388888801" for d in data)
+    result = CliRunner().invoke(cli.app, ["export", "enterprises", "--db", str(store.path), "--format", "xml"])
+    assert result.exit_code != 0
+
+
+def test_empty_export(tmp_path):
+    path = tmp_path / "empty.db"
+    Store(path).close()
+    result = CliRunner().invoke(cli.app, ["export", "enterprises", "--db", str(path), "--format", "json"])
+    assert json.loads(result.stdout_bytes) == []
