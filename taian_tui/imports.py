@@ -1002,10 +1002,13 @@ def _merge(store: Store, result: ImportResult, parts: list[str], present: list[s
                    "AND EXISTS (SELECT 1 FROM main.appeals a WHERE a.enterprise_uscc = c.code)")
     count_sql = "SELECT COUNT(*) FROM {p}.import_sorted s WHERE " + where
     if not result.dry_run:
-        conn.execute("CREATE TABLE imp.import_changes(code TEXT, " + ", ".join(f"{k} INTEGER" for k in cols) + ")")
+        conn.execute("CREATE TABLE imp.import_changes(code TEXT, " + ", ".join(f"{k} INTEGER" for k in cols)
+                     + ", before TEXT, after TEXT)")
         conn.execute("CREATE TEMP TRIGGER import_enterprise_changes AFTER UPDATE ON main.enterprises BEGIN "
                      "INSERT INTO import_changes VALUES (old.uscc, "
-                     + ", ".join(f"old.{k} IS NOT new.{k}" for k in cols) + "); END")
+                     + ", ".join(f"old.{k} IS NOT new.{k}" for k in cols) + ", "
+                     + "json_object(" + ", ".join(f"'{k}', old.{k}" for k in cols) + "), "
+                     + "json_object(" + ", ".join(f"'{k}', new.{k}" for k in cols) + ")); END")
     batches: list[tuple[str, int, int]] = []
     total = 0
     for p in parts:
@@ -1039,6 +1042,15 @@ def _merge(store: Store, result: ImportResult, parts: list[str], present: list[s
                         field_changes[k] += v
                     for (code,) in conn.execute(renamed_sql, (seen_changes,)).fetchall():
                         result.reindexed += search.reindex_enterprise(conn, code)
+                    # every updated enterprise gets its own audit row, before -> after of the
+                    # fields that changed (new rows are counted in the import's own row)
+                    for code, before, after in conn.execute(
+                            "SELECT code, before, after FROM imp.import_changes WHERE rowid > ? "
+                            "ORDER BY rowid", (seen_changes,)).fetchall():
+                        b, a = json.loads(before), json.loads(after)
+                        keys = [k for k in cols if b.get(k) != a.get(k)]
+                        store.audit(actor, "enterprise.update", "enterprise", code,
+                                    {k: b[k] for k in keys}, {k: a[k] for k in keys}, at=at)
                     seen_changes = conn.execute("SELECT MAX(rowid) FROM imp.import_changes").fetchone()[0]
                 result.inserted += written - changed
                 result.updated += changed

@@ -256,6 +256,12 @@ def test_later_file_updates_changed_fields_and_says_how_many(store, submit):
     hits = store.all("SELECT rowid FROM appeal_search WHERE appeal_search MATCH ?", ('"集团"',))
     assert [h[0] for h in hits] == [store.appeal("A-2026-0777").id]
     assert r.reindexed == 1
+    # the updated enterprise has its own audit row, before -> after of what changed
+    rows = store.audit_rows("enterprise", code(1))
+    assert len(rows) == 1 and rows[0].action == "enterprise.update"
+    assert json.loads(rows[0].before) == {"name": "泰安华信新材料有限公司", "phone": "05388888801"}
+    assert json.loads(rows[0].after) == {"name": "泰安华信集团新材料有限公司", "phone": "05388888899"}
+    assert store.verify_audit().ok
 
 
 def test_absent_optional_columns_are_left_alone(store, tmp_path):
