@@ -1,8 +1,78 @@
-"""Figures for scripts and leaders (``taian stats``, ``taian report``), registered on the ``taian`` app."""
+"""Figures for scripts and leaders (``taian stats``, ``taian report``), registered on the ``taian`` app.
+
+``taian stats [--month YYYY-MM] [--at ISO] [--json]`` prints the dashboard's figures (plain
+text, or one JSON object equal to ``stats.dashboard(...).as_dict()``);
+``taian report [--month YYYY-MM] [--at ISO] [--force] OUT.html`` writes them as one
+self-contained HTML page. A bad ``--month`` or a month not yet begun exits 2; so does an
+existing OUT without ``--force``.
+"""
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
+
+from .cli_common import DbOpt, Fail, JsonOpt, at_opt, emit_json, open_store
+
+MonthOpt = Annotated[Optional[str], typer.Option(
+    "--month", help="The month of the 三率 ranking and the month figures, YYYY-MM (default: the current month).",
+    show_default=False)]
+AsOfOpt = Annotated[Optional[str], typer.Option(
+    "--at", help="Figures as of this ISO 8601 time (default: now, Asia/Shanghai); the month is cut there.",
+    show_default=False)]
+
+
+def _dashboard(db: str | None, month: str | None, at: str | None):
+    from . import stats
+    from .store import ValidationError
+
+    when = at_opt(at)
+    try:
+        p = stats.period(month, when)
+    except ValidationError as exc:
+        raise Fail(f"--month: {exc}", 2) from None
+    store = open_store(db)
+    try:
+        return stats.dashboard(store, p.month, p.at)
+    finally:
+        store.close()
 
 
 def register(app: typer.Typer) -> None:
     """Add the reporting commands to ``app``."""
+
+    @app.command("stats")
+    def stats_cmd(db: DbOpt = None, month: MonthOpt = None, at: AsOfOpt = None,
+                  as_json: JsonOpt = False) -> None:
+        """The dashboard's figures: projects by county/stage/library, appeals by category and per
+        week (26 weeks), cards, and the units' 三率 (响应率, 解决率, 满意率) ranked worst first."""
+        from . import stats
+
+        d = _dashboard(db, month, at)
+        if as_json:
+            emit_json(d.as_dict())
+            return
+        for line in stats.summary_lines(d):
+            typer.echo(line)
+
+    @app.command("report")
+    def report_cmd(out: Annotated[Path, typer.Argument(help="The HTML file to write, e.g. report-2026-10.html.",
+                                                       show_default=False)],
+                   db: DbOpt = None, month: MonthOpt = None, at: AsOfOpt = None,
+                   force: Annotated[bool, typer.Option("--force", help="Replace OUT if it exists.")] = False) -> None:
+        """Write the dashboard (charts and the 三率 ranking) as one self-contained HTML page."""
+        from . import report
+
+        if out.is_dir():
+            raise Fail(f"{out}: is a directory; give a file name such as {out / 'report.html'}", 2)
+        if out.exists() and not force:
+            raise Fail(f"{out} already exists; use --force to replace it", 2)
+        if not out.parent.is_dir():
+            raise Fail(f"{out.parent}: no such folder", 2)
+        d = _dashboard(db, month, at)
+        try:
+            size = report.write_report(out, d)
+        except OSError as exc:
+            raise Fail(f"{out}: cannot write: {exc.strerror or exc}") from None
+        typer.echo(f"report for {d.period.month} written to {out} ({size:,} bytes)")
