@@ -1,0 +1,198 @@
+"""How fast the console is on a large database.
+
+    python benchmarks/tui.py [DB] [--user admin] [--appeals 1000000] [--runs 3]
+
+Measures, each in a fresh process (headless, 120x36):
+
+* ``empty``: process start -> ``import textual`` and an empty app's first paint (the floor);
+* ``inbox``: process start -> the first inbox page painted (its rows; then its total);
+* per key in the inbox, press -> the new page painted: ``pagedown``, a filter change
+  (category 土地), a 2-character search (环评), and ``t`` (due today).
+
+DB defaults to /tmp/taian_bench_1m.db, generated with benchmarks/gen_appeals.py (with the
+search index) when missing. Times are wall-clock milliseconds; the report gives each
+run and the median.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DB = "/tmp/taian_bench_1m.db"
+DEFAULT_AT = "2026-11-27T09:00:00+08:00"
+
+CHILD = r"""
+import json, os, sys, time
+T0 = float(sys.argv[1])
+mode, db, user = sys.argv[2], sys.argv[3], sys.argv[4]
+sys.path.insert(0, sys.argv[5])
+out = {}
+
+if mode == "empty":
+    from textual.app import App
+    from textual.widgets import Static
+
+    class Empty(App):
+        def compose(self):
+            yield Static("hello")
+
+    async def pilot_fn(pilot):
+        await pilot.pause()
+        out["first_paint_ms"] = (time.time() - T0) * 1000
+        pilot.app.exit()
+
+    Empty().run(headless=True, size=(120, 36), auto_pilot=pilot_fn)
+else:
+    from taian_tui.app import TaianApp
+    from taian_tui.screens.inbox import InboxScreen
+
+    # When each request's rows, and its total, were painted (the refresh after the handler).
+    painted, counted = {}, {}
+
+    def hook(name, store):
+        original = getattr(InboxScreen, name)
+
+        def handler(self, message):
+            original(self, message)
+            generation = message.request.generation
+            self.call_after_refresh(lambda: store.setdefault(generation, time.time()))
+        setattr(InboxScreen, name, handler)
+
+    hook("on_inbox_screen_page_loaded", painted)
+    hook("on_inbox_screen_total_counted", counted)
+
+    async def wait_for(pilot, table, after=0):
+        screen = pilot.app.screen
+        while not (isinstance(screen, InboxScreen) and screen.generation > after
+                   and screen.generation in table):
+            await pilot.pause(0.001)
+            screen = pilot.app.screen
+        return screen
+
+    async def key(pilot, name, action):
+        await action()
+        t = time.time()
+        screen = pilot.app.screen
+        before = screen.generation
+        await pilot.press(*KEYS[name])
+        screen = await wait_for(pilot, painted, before)
+        out[name + "_ms"] = (painted[screen.generation] - t) * 1000
+        out[name + "_rows"] = len(screen.rows)
+        screen = await wait_for(pilot, counted)
+        out[name + "_total_ms"] = (counted[screen.generation] - t) * 1000
+        out[name + "_total"] = screen.total
+        await pilot.pause(0.2)
+
+    KEYS = {"pagedown": ("pagedown",), "search_2char": ("enter",), "due_today": ("t",),
+            "filter_category": ()}
+
+    async def pilot_fn(pilot):
+        app = pilot.app
+        while app.user is None:
+            await pilot.pause(0.005)
+        if "inbox" not in app.modes_available:
+            out["error"] = f"{user} has no appeal inbox"
+            app.exit()
+            return
+        if app.current_mode != "inbox":  # the supervisor opens on the board
+            app.action_goto("inbox")
+        screen = await wait_for(pilot, painted)
+        out["first_page_ms"] = (painted[screen.generation] - T0) * 1000
+        out["first_page_rows"] = len(screen.rows)
+        screen = await wait_for(pilot, counted)
+        out["first_total_ms"] = (counted[screen.generation] - T0) * 1000
+        out["first_total"] = screen.total
+        await pilot.pause(0.3)
+
+        async def nothing():
+            pass
+
+        async def type_search():
+            screen.query_one("#f-search").focus()
+            await pilot.press("环", "评")  # Enter (timed) submits it
+
+        async def clear_search():
+            screen.query_one("#f-search").value = ""
+            await pilot.press("enter")
+            await pilot.pause(0.5)
+
+        await key(pilot, "pagedown", nothing)
+        # a filter change: set the category select (what choosing in the filter bar does)
+        t = time.time()
+        before = screen.generation
+        screen.query_one("#f-category").value = "land"
+        screen = await wait_for(pilot, painted, before)
+        out["filter_category_ms"] = (painted[screen.generation] - t) * 1000
+        out["filter_category_rows"] = len(screen.rows)
+        screen = await wait_for(pilot, counted)
+        out["filter_category_total_ms"] = (counted[screen.generation] - t) * 1000
+        out["filter_category_total"] = screen.total
+        screen.query_one("#f-category").value = "all"
+        await pilot.pause(0.5)
+        await key(pilot, "search_2char", type_search)
+        await clear_search()
+        screen.query_one("#table").focus()
+        await key(pilot, "due_today", nothing)
+        pilot.app.exit()
+
+    TaianApp(db, username=user, poll=False).run(headless=True, size=(120, 36), auto_pilot=pilot_fn)
+
+print("RESULT " + json.dumps(out))
+"""
+
+
+def run_child(mode: str, db: str, user: str) -> dict:
+    """Run one measurement in a fresh interpreter; its result is a JSON line on stdout."""
+    env = dict(os.environ, TAIAN_NOW=os.environ.get("TAIAN_NOW", DEFAULT_AT))
+    t0 = time.time()
+    proc = subprocess.run([sys.executable, "-c", CHILD, repr(t0), mode, db, user, str(ROOT)],
+                          capture_output=True, text=True, env=env, timeout=600)
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    raise RuntimeError(f"{mode}: no result\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("db", nargs="?", default=DEFAULT_DB)
+    ap.add_argument("--user", default="admin")
+    ap.add_argument("--appeals", type=int, default=1_000_000)
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    if not Path(args.db).exists():
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        import gen_appeals
+
+        print(f"generating {args.appeals:,} appeals into {args.db} …", flush=True)
+        gen_appeals.build(args.db, appeals=args.appeals, at=DEFAULT_AT, with_search=True)
+    results: dict[str, list[float]] = {}
+    extra: dict[str, object] = {}
+    for i in range(args.runs):
+        for mode in ("empty", "inbox"):
+            res = run_child(mode, args.db, args.user)
+            if "error" in res:
+                raise SystemExit(res["error"])
+            for k, v in res.items():
+                if k.endswith("_ms"):
+                    results.setdefault(f"{mode}.{k}", []).append(v)
+                else:
+                    extra[f"{mode}.{k}"] = v
+        print(f"run {i + 1}/{args.runs} done", flush=True)
+    print(f"\nconsole benchmark: {args.db} as {args.user}, 120x36 headless, {args.runs} runs (ms)")
+    for k, values in results.items():
+        runs = " ".join(f"{v:8.0f}" for v in values)
+        print(f"  {k:32s} median {statistics.median(values):8.0f}   runs {runs}")
+    for k, v in extra.items():
+        print(f"  {k:32s} {v}")
+
+
+if __name__ == "__main__":
+    main()

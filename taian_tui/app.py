@@ -1,0 +1,274 @@
+"""The terminal console (Textual): ``TaianApp(db_path, username=None, lang="zh")``.
+
+Signed in as ``username`` (or chosen from a short list of active users), the console opens
+on the screen that fits the role: a liaison, a leader and the admin on the appeal inbox of
+their scope, the supervision office on the escalation board, the discipline commission on
+the red-card leads. A one-line header shows who is signed in, the unit, the date and
+today's counts; the footer shows the keys; ``?`` explains the screen; ``ctrl+p`` opens a
+command palette whose commands follow the active screen.
+
+Reads run in worker threads, each on its own ``Store``; the app's own connection only
+looks up the signed-in user and polls ``PRAGMA data_version`` every 2 s to refresh what is
+shown when another process (or a form) changed the file.
+"""
+from __future__ import annotations
+
+import os
+import weakref
+from typing import Any, Iterable
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.command import CommandPalette
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.worker import get_current_worker
+
+from . import queries, timeutil
+from .i18n import get_lang, set_lang, t
+from .store import DomainError, Store
+from .widgets import ScreenCommands, localise_bindings
+
+POLL_SECONDS = 2.0
+
+#: The screens (modes) of each role; the first one opens at sign-in.
+ROLE_MODES = {
+    "liaison": ("inbox",),
+    "leader": ("inbox", "board"),
+    "admin": ("inbox", "board"),
+    "supervisor": ("board", "inbox"),
+    "discipline": ("redcards",),
+    "editor": ("inbox",),
+}
+
+
+class TaianApp(App[None]):
+    """泰安市重大项目督导服务平台 — government console."""
+
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {ScreenCommands}
+
+    BINDINGS = [
+        Binding("question_mark", "help", "k.help", id="app.help"),
+        Binding("f2", "goto('inbox')", "k.inbox", id="app.inbox"),
+        Binding("f3", "goto('board')", "k.board", id="app.board"),
+        Binding("f4", "goto('redcards')", "k.redcards", id="app.redcards"),
+        Binding("ctrl+q", "quit", "k.quit", id="app.quit", show=False, priority=True),
+        Binding("ctrl+p", "command_palette", "palette", id="app.palette", show=False,
+                priority=True),
+        Binding("ctrl+c", "help_quit", show=False, system=True, id="app.help_quit"),
+    ]
+
+    counts: reactive[queries.HeaderCounts | None] = reactive(None)
+    clock_tick: reactive[str] = reactive("")
+
+    class CountsLoaded(Message):
+        """Today's header counts were read."""
+
+        def __init__(self, counts: queries.HeaderCounts) -> None:
+            super().__init__()
+            self.counts = counts
+
+    def __init__(self, db_path: str | os.PathLike, username: str | None = None,
+                 lang: str = "zh", *, poll: bool = True, theme: str | None = None) -> None:
+        set_lang(lang)
+        super().__init__()
+        localise_bindings(self)
+        self.db_path = str(db_path)
+        self.lang = lang
+        self.username: str | None = None
+        self.requested_user = username
+        self.user = None
+        self.actor = None
+        self.unit_name = ""
+        self.poll = poll
+        self._theme_name = theme or os.environ.get("TAIAN_THEME") or "textual-dark"
+        self._data_version: int | None = None
+        self._live: "weakref.WeakSet[Screen]" = weakref.WeakSet()
+        self.modes_available: tuple[str, ...] = ()
+        self.title = t("app.title")
+        self.sub_title = t("app.sub")
+        # The app's own connection (main thread only): the signed-in user and the poll.
+        self.store = Store(self.db_path)
+
+    # -- start and sign-in ------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        try:
+            self.theme = self._theme_name
+        except Exception:
+            self.theme = "textual-dark"
+        self._data_version = self._read_data_version()
+        if self.requested_user:
+            self.sign_in(self.requested_user)
+        else:
+            self._show_sign_in()
+        if self.poll:
+            self.set_interval(POLL_SECONDS, self.poll_changes)
+
+    def on_unmount(self) -> None:
+        try:
+            self.store.close()
+        except Exception:
+            pass
+
+    def _show_sign_in(self, error: str | None = None) -> None:
+        from .screens.common import SignInScreen
+
+        users = []
+        units = {u.code: u.name for u in self.store.units()}
+        for user in self.store.users():
+            users.append((user, units.get(user.unit_code or "", "")))
+        self.push_screen(SignInScreen(users, error))
+
+    def sign_in(self, username: str) -> None:
+        """Sign in as ``username`` and open the screen that fits the role."""
+        from .workflow import actor
+
+        try:
+            act = actor(self.store, username)
+        except DomainError as exc:
+            self._show_sign_in(t("err.unknown_user", user=username, msg=str(exc)))
+            return
+        self.username = username
+        self.actor = act
+        self.user = act.user
+        self.unit_name = ""
+        if act.user and act.user.unit_code:
+            try:
+                self.unit_name = self.store.unit(act.user.unit_code).name
+            except DomainError:
+                self.unit_name = act.user.unit_code
+        self.modes_available = ROLE_MODES.get(act.role, ("inbox",))
+        factories = {"inbox": self._make_inbox, "board": self._make_board,
+                     "redcards": self._make_redcards}
+        for mode in self.modes_available:
+            self.add_mode(mode, factories[mode])
+        self.switch_mode(self.modes_available[0])
+        self.refresh_bindings()
+        self.refresh_counts()
+
+    @staticmethod
+    def _make_inbox() -> Screen:
+        from .screens.inbox import InboxScreen
+
+        return InboxScreen()
+
+    @staticmethod
+    def _make_board() -> Screen:
+        from .screens.escalation import BoardScreen
+
+        return BoardScreen()
+
+    @staticmethod
+    def _make_redcards() -> Screen:
+        from .screens.escalation import RedCardScreen
+
+        return RedCardScreen()
+
+    def session_actor(self, store: Store):
+        """The signed-in user as an ``Actor`` on ``store`` (a worker's own store)."""
+        from .workflow import actor
+
+        return actor(store, self.username)
+
+    # -- live refresh -------------------------------------------------------------------------------
+    def register_live(self, screen: Screen) -> None:
+        self._live.add(screen)
+
+    def unregister_live(self, screen: Screen) -> None:
+        self._live.discard(screen)
+
+    def _read_data_version(self) -> int | None:
+        try:
+            return self.store.scalar("PRAGMA data_version")
+        except Exception:
+            return None
+
+    def poll_changes(self) -> None:
+        """Every POLL_SECONDS: a new day refreshes the header; a changed file, the data."""
+        day = timeutil.now().format("YYYY-MM-DD")
+        if day != self.clock_tick:
+            self.clock_tick = day
+        version = self._read_data_version()
+        if version != self._data_version:
+            self._data_version = version
+            self.data_changed(from_poll=True)
+
+    def data_changed(self, *, from_poll: bool = False) -> None:
+        """Refresh the counts and every live screen (open forms are left alone)."""
+        if not from_poll:
+            self._data_version = self._read_data_version()
+        if self.username is None:
+            return
+        self.refresh_counts()
+        for screen in list(self._live):
+            handler = getattr(screen, "data_changed", None)
+            if handler is not None:
+                handler()
+
+    @work(thread=True, exclusive=True, group="header-counts")
+    def refresh_counts(self) -> None:
+        worker = get_current_worker()
+        try:
+            with Store(self.db_path, migrate=False) as store:
+                counts = queries.header_counts(store, self.session_actor(store))
+        except Exception:
+            return
+        if not worker.is_cancelled:
+            self.post_message(self.CountsLoaded(counts))
+
+    def on_taian_app_counts_loaded(self, message: "TaianApp.CountsLoaded") -> None:
+        self.counts = message.counts
+
+    # -- actions --------------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "goto":
+            mode = parameters[0] if parameters else None
+            if mode not in self.modes_available or len(self.modes_available) < 2:
+                return False
+            try:
+                return mode != self.current_mode
+            except Exception:
+                return True
+        return True
+
+    def action_goto(self, mode: str) -> None:
+        if mode in self.modes_available and self.current_mode != mode:
+            self.switch_mode(mode)
+
+    def action_help_quit(self) -> None:
+        """ctrl+c does not quit (it copies in a text field): say which key does."""
+        self.notify(t("quit.hint"), title=t("quit.title"), markup=False)
+
+    def action_help(self) -> None:
+        from .screens.common import HelpScreen, binding_summary
+
+        screen = self.screen
+        if isinstance(screen, HelpScreen):
+            return
+        key = getattr(screen, "HELP_KEY", None)
+        title = t(getattr(screen, "TITLE_KEY", "app.title"))
+        self.push_screen(HelpScreen(title, t(key) if key else "", binding_summary(screen)))
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(placeholder=t("palette.placeholder"),
+                                            id="--command-palette"))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        labels = {"inbox": "cmd.goto_inbox", "board": "cmd.goto_board",
+                  "redcards": "cmd.goto_redcards"}
+        for mode in self.modes_available:
+            if mode != self.current_mode:
+                yield SystemCommand(t(labels[mode]), "", lambda m=mode: self.action_goto(m))
+        yield SystemCommand(t("k.help"), t("cmd.help"), self.action_help)
+        yield SystemCommand(t("cmd.theme"), t("cmd.theme.help"), self.action_change_theme)
+        yield SystemCommand(t("cmd.screenshot"), t("cmd.screenshot.help"),
+                            lambda: self.set_timer(0.1, self.deliver_screenshot))
+        yield SystemCommand(t("k.quit"), t("cmd.quit"), self.action_quit)
+
+    @property
+    def language(self) -> str:
+        return get_lang()

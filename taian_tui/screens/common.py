@@ -1,0 +1,135 @@
+"""The sign-in list and the help screen."""
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ..i18n import role_label, t
+from ..models import User
+from ..widgets import localise_bindings, plain, visible
+
+
+class SignInScreen(Screen):
+    """A small list of the active users; Enter signs in as the highlighted one."""
+
+    BINDINGS = [
+        Binding("enter", "choose", "k.choose", id="signin.choose", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    SignInScreen { align: center middle; }
+    SignInScreen > Vertical { width: 72; max-width: 100%; height: auto; max-height: 90%;
+                              border: thick $primary; padding: 0 1; }
+    SignInScreen .signin-title { text-style: bold; }
+    SignInScreen #signin-error { color: $text-error; }
+    SignInScreen OptionList { height: auto; max-height: 20; }
+    """
+
+    def __init__(self, users: list[tuple[User, str]], error: str | None = None) -> None:
+        super().__init__()
+        localise_bindings(self)
+        self.users = users
+        self.error = error
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(t("app.title"), classes="signin-title", markup=False)
+            yield Static(t("signin.title"), markup=False)
+            if self.error:
+                yield Static(plain(self.error), id="signin-error")
+            options = []
+            for user, unit in self.users:
+                prompt = Text(end="")
+                prompt.append(visible(user.username), style="bold")
+                prompt.append("  ")
+                prompt.append_text(plain(user.name))
+                prompt.append(f"  {role_label(user.role)}", style="italic")
+                if unit:
+                    prompt.append("  ")
+                    prompt.append_text(plain(unit, "dim"))
+                options.append(Option(prompt, id=user.username))
+            yield OptionList(*options, id="signin-users")
+            yield Static(t("signin.hint"), markup=False)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.app.sign_in(event.option.id)
+
+    def action_choose(self) -> None:
+        lst = self.query_one(OptionList)
+        if lst.highlighted is not None:
+            option = lst.get_option_at_index(lst.highlighted)
+            if option.id:
+                self.app.sign_in(option.id)
+
+
+class HelpScreen(ModalScreen[None]):
+    """What the screen underneath is for, and its keys (those that apply now)."""
+
+    BINDINGS = [
+        Binding("escape", "close", "k.close", id="help.close"),
+        Binding("question_mark", "close", "k.close", id="help.close_q", show=False),
+        Binding("q", "close", "k.close", id="help.close_qq", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll { width: 90%; max-width: 100; height: auto; max-height: 90%;
+                                  border: thick $primary; background: $surface; padding: 0 1; }
+    HelpScreen .help-title { text-style: bold; }
+    """
+
+    def __init__(self, title: str, text: str, keys: list[tuple[str, str]]) -> None:
+        super().__init__()
+        localise_bindings(self)
+        self.help_title = title
+        self.text = text
+        self.keys = keys
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(t("help.title", screen=self.help_title), classes="help-title", markup=False)
+            yield Static(self.text, markup=False)
+            body = Text(end="")
+            body.append(f"\n{t('help.keys')}\n", style="bold")
+            width = max((len(k) for k, _ in self.keys), default=4) + 2
+            for key, description in self.keys:
+                body.append(f"  {key:<{width}}", style="bold")
+                body.append(f"{description}\n")
+            yield Static(body)
+            yield Static(t("help.live"), markup=False)
+        yield Footer(compact=True)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+def binding_summary(screen: Any) -> list[tuple[str, str]]:
+    """(key, description) of the bindings active on ``screen`` that are enabled now."""
+    out: list[tuple[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    app = screen.app
+    for key, active in screen.active_bindings.items():
+        binding = active.binding
+        if not binding.description or not binding.id:  # only the console's own keys
+            continue
+        display = app.get_key_display(binding)
+        item = (display, binding.description)
+        if item in seen:
+            continue
+        seen.add(item)
+        out.append(item)
+    return out

@@ -1,0 +1,748 @@
+"""The escalation board (督办看板) of the supervision office, and the red-card leads
+(红牌线索) of the discipline commission.
+
+Board: blue, yellow and red columns side by side, with counts; each item shows its unit,
+days overdue and the supervision order's due time. Views 2 and 3 list the pending
+extension requests and the 不满意 (disputed) appeals awaiting review. Every list is read
+a page (LIMIT/OFFSET) at a time in a worker thread with its own Store.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, DataTable, Footer, OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
+
+from ..i18n import card_label, state_label, t
+from ..models import CARDS
+from ..store import Store
+from ..widgets import (DetailPane, HeaderBar, cell, fit_columns, localise_bindings, plain,
+                       set_columns, short_date, visible)
+from . import data
+from .forms import DecideExtensionForm, OrderForm, ReviewDisputeForm, TakeUpForm
+
+PAGE_SIZE = 50
+
+
+def _due_text(value: str) -> str:
+    """A due time as ``MM-DD`` when it is the end of the day, else ``MM-DD HH:MM``."""
+    return short_date(value, with_time=not value[11:19] == "23:59:59")
+
+
+class CardList(OptionList):
+    """One column of the board; PgUp/PgDn read the previous/next page of that column."""
+
+    BINDINGS = [
+        Binding("pagedown", "next_page", "k.next_page", id="board.next_page", show=False),
+        Binding("pageup", "prev_page", "k.prev_page", id="board.prev_page", show=False),
+    ]
+
+    def __init__(self, card: str, **kw: Any) -> None:
+        super().__init__(**kw)
+        localise_bindings(self)
+        self.card = card
+
+    def action_next_page(self) -> None:
+        self.screen.column_page(self.card, +1)
+
+    def action_prev_page(self) -> None:
+        self.screen.column_page(self.card, -1)
+
+
+class PagedTable(DataTable):
+    """A table of one view; PgUp/PgDn read the previous/next page."""
+
+    BINDINGS = [
+        Binding("pagedown", "next_page", "k.next_page", id="board.table_next_page", show=False),
+        Binding("pageup", "prev_page", "k.prev_page", id="board.table_prev_page", show=False),
+    ]
+
+    def __init__(self, view: str, **kw: Any) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kw)
+        localise_bindings(self)
+        self.view = view
+
+    def action_next_page(self) -> None:
+        self.screen.view_page(self.view, +1)
+
+    def action_prev_page(self) -> None:
+        self.screen.view_page(self.view, -1)
+
+
+@dataclass
+class BoardData:
+    generation: int
+    columns: dict[str, data.BoardColumn] = field(default_factory=dict)
+    extensions: list[data.PendingExtension] = field(default_factory=list)
+    extensions_total: int = 0
+    disputes: list[data.DisputedAppeal] = field(default_factory=list)
+    disputes_total: int = 0
+
+
+class BoardDetailLoaded(Message):
+    """One appeal's detail was read (for the board or the red-card list)."""
+
+    def __init__(self, ref: str, detail: Any) -> None:
+        super().__init__()
+        self.ref = ref
+        self.detail = detail
+
+
+class _DetailMixin:
+    """Loads the selected appeal into the screen's DetailPane in a worker."""
+
+    detail_ref: str | None = None
+
+    def show_detail_of(self, ref: str | None, *, force: bool = False) -> None:
+        if ref is None:
+            self.detail_ref = None
+            self.query_one("#detail", DetailPane).show_text(t("detail.empty"))
+            return
+        if ref == self.detail_ref and not force:
+            return
+        self.detail_ref = ref
+        self._read_detail(ref)
+
+    @work(thread=True, exclusive=True, group="board-detail")
+    def _read_detail(self, ref: str) -> None:
+        worker = get_current_worker()
+        try:
+            with Store(self.app.db_path, migrate=False) as store:
+                detail = data.appeal_detail(store, self.app.session_actor(store), ref)
+        except Exception as exc:
+            detail = t("err.load", msg=str(exc))
+        if not worker.is_cancelled:
+            self.post_message(BoardDetailLoaded(ref, detail))
+
+    def on_board_detail_loaded(self, message: BoardDetailLoaded) -> None:
+        if message.ref != self.detail_ref:
+            return
+        pane = self.query_one("#detail", DetailPane)
+        if isinstance(message.detail, str):
+            pane.show_text(message.detail)
+        else:
+            pane.show_detail(message.detail)
+
+
+class BoardScreen(_DetailMixin, Screen):
+    """督办看板: cards, extension requests, disputes."""
+
+    HELP_KEY = "help.board"
+    TITLE_KEY = "board.title"
+    VIEWS = ("cards", "extensions", "disputes")
+
+    BINDINGS = [
+        Binding("1", "view('cards')", "k.tab_cards", id="board.view_cards"),
+        Binding("2", "view('extensions')", "k.tab_ext", id="board.view_extensions"),
+        Binding("3", "view('disputes')", "k.tab_disputes", id="board.view_disputes"),
+        Binding("o", "order", "k.order", id="board.order"),
+        Binding("y", "decide(True)", "k.approve", id="board.approve"),
+        Binding("n", "decide(False)", "k.reject", id="board.reject"),
+        Binding("v", "review", "k.review", id="board.review"),
+        Binding("left", "column(-1)", "k.prev_col", id="board.prev_col", show=False),
+        Binding("right", "column(1)", "k.next_col", id="board.next_col", show=False),
+        Binding("d", "toggle_detail", "k.detail", id="board.detail"),
+        Binding("ctrl+r", "reload", "k.refresh", id="board.refresh", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    BoardScreen #viewbar { height: 1; padding: 0 1; background: $panel; }
+    BoardScreen #views { height: 1fr; }
+    BoardScreen #columns { height: 1fr; }
+    BoardScreen .column { width: 1fr; height: 1fr; }
+    BoardScreen .column-title { height: 1; padding: 0 1; text-style: bold; }
+    BoardScreen .column-title.-blue { background: $primary 40%; }
+    BoardScreen .column-title.-yellow { background: $warning 40%; }
+    BoardScreen .column-title.-red { background: $error 50%; }
+    BoardScreen CardList, BoardScreen CardList:focus { height: 1fr; border: none; padding: 0; }
+    BoardScreen CardList:focus { background-tint: $foreground 5%; }
+    BoardScreen CardList { scrollbar-size-vertical: 1; }
+    BoardScreen PagedTable { height: 1fr; }
+    BoardScreen #detail { height: 45%; }
+    BoardScreen #detail.-hidden { display: none; }
+    """
+
+    class BoardLoaded(Message):
+        """The board's lists were read."""
+
+        def __init__(self, board: BoardData) -> None:
+            super().__init__()
+            self.board = board
+
+    class LoadFailed(Message):
+        """A read failed."""
+
+        def __init__(self, message: str) -> None:
+            super().__init__()
+            self.message = message
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        localise_bindings(self)
+        self.view = "cards"
+        self.offsets = {"blue": 0, "yellow": 0, "red": 0, "extensions": 0, "disputes": 0}
+        self.board: BoardData | None = None
+        self.generation = 0
+        self.stale = False
+        self.detail_visible: bool | None = None
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar()
+        yield Static(id="viewbar", markup=False)
+        with ContentSwitcher(initial="view-cards", id="views"):
+            with Horizontal(id="view-cards"):
+                for card in CARDS:
+                    with Vertical(classes="column"):
+                        yield Static(card_label(card), classes=f"column-title -{card}",
+                                     id=f"title-{card}", markup=False)
+                        yield CardList(card, id=f"col-{card}")
+            yield PagedTable("extensions", id="view-extensions")
+            yield PagedTable("disputes", id="view-disputes")
+        yield DetailPane(id="detail")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.app.register_live(self)
+        if self.detail_visible is None:
+            self.detail_visible = self.app.size.height >= 30
+        self.query_one("#detail").set_class(not self.detail_visible, "-hidden")
+        self._update_viewbar()
+        self.query_one("#col-blue", CardList).focus()
+        self.reload()
+
+    def on_unmount(self) -> None:
+        self.app.unregister_live(self)
+
+    def on_screen_resume(self) -> None:
+        if self.stale:
+            self.reload()
+
+    def on_resize(self) -> None:
+        if self.board is not None:
+            width = self._col_width()
+            for card, column in self.board.columns.items():
+                self._fill_column(card, column, width)
+            self._fill_extensions(self.board)
+            self._fill_disputes(self.board)
+
+    # -- loading ------------------------------------------------------------------------------------
+    def reload(self) -> None:
+        self.stale = False
+        self.generation += 1
+        self._load(self.generation, dict(self.offsets), self._col_width())
+
+    def data_changed(self) -> None:
+        if self in self.app.screen_stack:
+            self.reload()
+        else:
+            self.stale = True
+
+    def _col_width(self) -> int:
+        return max(20, self.app.size.width // 3 - 3)
+
+    @work(thread=True, exclusive=True, group="board-load")
+    def _load(self, generation: int, offsets: dict[str, int], width: int) -> None:
+        worker = get_current_worker()
+        board = BoardData(generation)
+        try:
+            with Store(self.app.db_path, migrate=False) as store:
+                act = self.app.session_actor(store)
+                for card in CARDS:
+                    board.columns[card] = data.board_column(store, act, card, limit=PAGE_SIZE,
+                                                            offset=offsets[card])
+                    if worker.is_cancelled:
+                        return
+                board.extensions, board.extensions_total = data.pending_extensions(
+                    store, act, limit=PAGE_SIZE, offset=offsets["extensions"])
+                board.disputes, board.disputes_total = data.disputed_appeals(
+                    store, act, limit=PAGE_SIZE, offset=offsets["disputes"])
+        except Exception as exc:
+            if not worker.is_cancelled:
+                self.post_message(self.LoadFailed(t("err.load", msg=str(exc))))
+            return
+        if not worker.is_cancelled:
+            self.post_message(self.BoardLoaded(board))
+
+    def on_board_screen_load_failed(self, message: "BoardScreen.LoadFailed") -> None:
+        self.query_one("#viewbar", Static).update(plain(message.message))
+
+    def on_board_screen_board_loaded(self, message: "BoardScreen.BoardLoaded") -> None:
+        board = message.board
+        if board.generation != self.generation:
+            return
+        # a page that emptied under us: step back
+        for card, column in board.columns.items():
+            if not column.items and column.offset > 0:
+                self.offsets[card] = max(0, column.offset - PAGE_SIZE)
+                self.reload()
+                return
+        self.board = board
+        width = self._col_width()
+        for card, column in board.columns.items():
+            title = self.query_one(f"#title-{card}", Static)
+            title_text = t("board.col", card=card_label(card), n=column.total)
+            pages = max(1, -(-column.total // PAGE_SIZE))
+            if pages > 1:
+                title_text += "  " + t("board.page", page=column.offset // PAGE_SIZE + 1, pages=pages)
+            title.update(plain(title_text))
+            self._fill_column(card, column, width)
+        self._fill_extensions(board)
+        self._fill_disputes(board)
+        self._update_viewbar()
+        self.show_detail_of(self.selected_ref(), force=True)
+        self.refresh_bindings()
+
+    def _item_prompt(self, item: data.BoardItem, width: int) -> Text:
+        """Three lines: ref and unit; title; days overdue and the order's due time."""
+        line1 = Text(end="")
+        line1.append(visible(item.ref), style="bold")
+        line1.append(" ")
+        line1.append_text(plain(item.unit or "—"))
+        line2 = plain(item.title, "italic")
+        line3 = Text(end="")
+        if item.days_overdue:
+            line3.append(t("board.overdue", n=item.days_overdue), style="bold")
+        else:
+            line3.append(t("board.due_today"))
+        line3.append(" · ")
+        if item.order_due:
+            line3.append(t("board.order_due", due=_due_text(item.order_due)))
+        else:
+            line3.append(t("board.no_order"), style="dim")
+        out = Text(end="", no_wrap=True, overflow="ellipsis")
+        for i, line in enumerate((line1, line2, line3)):
+            line.truncate(width, overflow="ellipsis")
+            if i:
+                out.append("\n")
+            out.append_text(line)
+        return out
+
+    def _fill_column(self, card: str, column: data.BoardColumn, width: int) -> None:
+        lst = self.query_one(f"#col-{card}", CardList)
+        keep = None
+        if lst.highlighted is not None and lst.option_count:
+            keep = lst.get_option_at_index(lst.highlighted).id
+        with self.prevent(OptionList.OptionHighlighted):
+            lst.clear_options()
+            if not column.items:
+                lst.add_option(Option(Text(t("board.empty"), style="dim"), disabled=True))
+            else:
+                lst.add_options([Option(self._item_prompt(item, width), id=item.ref)
+                                 for item in column.items])
+                rest = column.total - column.offset - len(column.items)
+                if rest > 0:
+                    lst.add_option(Option(Text(t("board.more", n=rest), style="dim"), disabled=True))
+                ids = [item.ref for item in column.items]
+                lst.highlighted = ids.index(keep) if keep in ids else 0
+
+    def _fill_extensions(self, board: BoardData) -> None:
+        table = self.query_one("#view-extensions", PagedTable)
+        keep = self._table_ref(table)
+        cols = fit_columns(self.app.size.width, [
+            ("ref", "ext.col.ref", 11), ("unit", "ext.col.unit", 16), ("days", "ext.col.days", 4),
+            ("reason", "ext.col.reason", -1), ("requested", "ext.col.requested", 11),
+            ("deadline", "ext.col.deadline", 11)], drop=("requested",))
+        w = {k: width for k, _, width in cols}
+        set_columns(table, cols)
+        for x in board.extensions:
+            values = {"ref": cell(x.ref, w["ref"]), "unit": cell(x.unit, w["unit"]),
+                      "days": Text(str(x.days), justify="right"), "reason": cell(x.reason, w["reason"]),
+                      "requested": cell(short_date(x.requested_at, with_time=True), w.get("requested")),
+                      "deadline": cell(_due_text(x.deadline) if x.deadline else "", w["deadline"])}
+            table.add_row(*(values[k] for k, _, _ in cols), key=f"{x.id}")
+        self._restore_table(table, keep, [f"{x.id}" for x in board.extensions])
+
+    def _fill_disputes(self, board: BoardData) -> None:
+        table = self.query_one("#view-disputes", PagedTable)
+        keep = self._table_ref(table)
+        cols = fit_columns(self.app.size.width, [
+            ("ref", "dis.col.ref", 11), ("unit", "dis.col.unit", 16), ("title", "dis.col.title", -3),
+            ("comment", "dis.col.comment", -2), ("evaluated", "dis.col.evaluated", 11)],
+            drop=("evaluated",))
+        w = {k: width for k, _, width in cols}
+        set_columns(table, cols)
+        for d in board.disputes:
+            values = {"ref": cell(d.ref, w["ref"]), "unit": cell(d.unit, w["unit"]),
+                      "title": cell(d.title, w["title"]), "comment": cell(d.rating_comment, w["comment"]),
+                      "evaluated": cell(short_date(d.evaluated_at, with_time=True), w.get("evaluated"))}
+            table.add_row(*(values[k] for k, _, _ in cols), key=d.ref)
+        self._restore_table(table, keep, [d.ref for d in board.disputes])
+
+    @staticmethod
+    def _table_ref(table: DataTable) -> str | None:
+        if not table.row_count:
+            return None
+        try:
+            return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        except Exception:
+            return None
+
+    @staticmethod
+    def _restore_table(table: DataTable, keep: str | None, keys: list[str]) -> None:
+        if keys:
+            table.move_cursor(row=keys.index(keep) if keep in keys else 0, animate=False)
+
+    def _update_viewbar(self) -> None:
+        b = self.board
+        labels = {
+            "cards": t("tab.cards"),
+            "extensions": t("tab.extensions", n=b.extensions_total if b else "…"),
+            "disputes": t("tab.disputes", n=b.disputes_total if b else "…"),
+        }
+        text = Text(end="")
+        for i, view in enumerate(self.VIEWS, 1):
+            style = "reverse bold" if view == self.view else ""
+            text.append(f" {i} {labels[view]} ", style=style)
+            text.append("  ")
+        self.query_one("#viewbar", Static).update(text)
+
+    # -- selection ----------------------------------------------------------------------------------
+    def selected_item(self) -> Any:
+        """The board item, extension or disputed appeal under the cursor of the active view."""
+        if self.board is None:
+            return None
+        if self.view == "cards":
+            focused = self.focused
+            lst = focused if isinstance(focused, CardList) else None
+            if lst is None:
+                lst = getattr(self, "_last_list", None) or self.query_one("#col-blue", CardList)
+            if lst.highlighted is None or not lst.option_count:
+                return None
+            option = lst.get_option_at_index(lst.highlighted)
+            if option.id is None:
+                return None
+            for item in self.board.columns[lst.card].items:
+                if item.ref == option.id:
+                    return item
+            return None
+        table = self.query_one(f"#view-{self.view}", PagedTable)
+        key = self._table_ref(table)
+        if key is None:
+            return None
+        if self.view == "extensions":
+            return next((x for x in self.board.extensions if f"{x.id}" == key), None)
+        return next((d for d in self.board.disputes if d.ref == key), None)
+
+    def selected_ref(self) -> str | None:
+        item = self.selected_item()
+        return getattr(item, "ref", None)
+
+    @on(OptionList.OptionHighlighted)
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if isinstance(event.option_list, CardList):
+            self._last_list = event.option_list
+        if event.option.id:
+            self.show_detail_of(event.option.id)
+        self.refresh_bindings()
+
+    def on_descendant_focus(self, event: Any) -> None:
+        if isinstance(event.widget, CardList):
+            self._last_list = event.widget
+            self.show_detail_of(self.selected_ref())
+            self.refresh_bindings()
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_detail_of(self.selected_ref())
+        self.refresh_bindings()
+
+    # -- navigation ---------------------------------------------------------------------------------
+    def action_view(self, view: str) -> None:
+        self.view = view
+        self.query_one("#views", ContentSwitcher).current = f"view-{view}"
+        if view == "cards":
+            (getattr(self, "_last_list", None) or self.query_one("#col-blue", CardList)).focus()
+        else:
+            self.query_one(f"#view-{view}", PagedTable).focus()
+        self._update_viewbar()
+        self.show_detail_of(self.selected_ref())
+        self.refresh_bindings()
+
+    def action_column(self, step: int) -> None:
+        if self.view != "cards":
+            return
+        current = getattr(self, "_last_list", None)
+        index = CARDS.index(current.card) if current else 0
+        index = (index + step) % len(CARDS)
+        self.query_one(f"#col-{CARDS[index]}", CardList).focus()
+
+    def column_page(self, card: str, step: int) -> None:
+        column = self.board.columns.get(card) if self.board else None
+        if column is None:
+            return
+        new = self.offsets[card] + step * PAGE_SIZE
+        if 0 <= new < max(column.total, 1):
+            self.offsets[card] = new
+            self.reload()
+
+    def view_page(self, view: str, step: int) -> None:
+        if self.board is None:
+            return
+        total = self.board.extensions_total if view == "extensions" else self.board.disputes_total
+        new = self.offsets[view] + step * PAGE_SIZE
+        if 0 <= new < max(total, 1):
+            self.offsets[view] = new
+            self.reload()
+
+    def action_toggle_detail(self) -> None:
+        self.detail_visible = not self.detail_visible
+        self.query_one("#detail").set_class(not self.detail_visible, "-hidden")
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    # -- actions ------------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        supervisor = self.app.user is not None and self.app.user.role == "supervisor"
+        views = {"order": "cards", "decide": "extensions", "review": "disputes"}
+        if action in views:
+            if not supervisor or self.view != views[action]:
+                return False
+            return True if self.selected_item() is not None else None
+        if action == "column":
+            return self.view == "cards"
+        return True
+
+    def _form_closed(self, saved: bool | None) -> None:
+        if saved:
+            self.app.data_changed()
+
+    def action_order(self) -> None:
+        item = self.selected_item()
+        if not isinstance(item, data.BoardItem):
+            self.app.notify(t("nothing_selected"), markup=False)
+            return
+        note = ""
+        if item.order_id:
+            row = self.app.store.one("SELECT note FROM supervision_orders WHERE id = ?", (item.order_id,))
+            note = row["note"] if row else ""
+        self.app.push_screen(OrderForm(item.ref, subject=item.title, state=item.state,
+                                       order_id=item.order_id, due_at=item.order_due, note=note),
+                             self._form_closed)
+
+    def action_decide(self, approve: bool) -> None:
+        item = self.selected_item()
+        if not isinstance(item, data.PendingExtension):
+            self.app.notify(t("nothing_selected"), markup=False)
+            return
+        self.app.push_screen(DecideExtensionForm(item.ref, subject=item.title, extension_id=item.id,
+                                                 days=item.days, reason=item.reason, approve=approve),
+                             self._form_closed)
+
+    def action_review(self) -> None:
+        item = self.selected_item()
+        if not isinstance(item, data.DisputedAppeal):
+            self.app.notify(t("nothing_selected"), markup=False)
+            return
+        self.app.push_screen(ReviewDisputeForm(item.ref, subject=item.title, state="disputed",
+                                               rating=item.rating, comment=item.rating_comment),
+                             self._form_closed)
+
+    def palette_commands(self) -> list[tuple[str, str, Any]]:
+        cmds: list[tuple[str, str, Any]] = [
+            (t("tab.cards"), "", lambda: self.action_view("cards")),
+            (t("tab.extensions", n=self.board.extensions_total if self.board else "…"), "",
+             lambda: self.action_view("extensions")),
+            (t("tab.disputes", n=self.board.disputes_total if self.board else "…"), "",
+             lambda: self.action_view("disputes")),
+            (t("k.detail"), "", self.action_toggle_detail),
+            (t("k.refresh"), "", self.action_reload),
+        ]
+        ref = self.selected_ref() or ""
+        if self.check_action("order", ()):
+            cmds.append((f"{t('k.order')} {ref}", "", self.action_order))
+        if self.check_action("decide", ()):
+            cmds.append((f"{t('k.approve')} {ref}", "", lambda: self.action_decide(True)))
+            cmds.append((f"{t('k.reject')} {ref}", "", lambda: self.action_decide(False)))
+        if self.check_action("review", ()):
+            cmds.append((f"{t('k.review')} {ref}", "", self.action_review))
+        return cmds
+
+
+class RedCardScreen(_DetailMixin, Screen):
+    """红牌线索: every red-carded appeal with its whole history; record take-up."""
+
+    HELP_KEY = "help.redcards"
+    TITLE_KEY = "red.title"
+
+    BINDINGS = [
+        Binding("u", "take_up", "k.take_up", id="red.take_up"),
+        Binding("d", "toggle_detail", "k.detail", id="red.detail"),
+        Binding("ctrl+r", "reload", "k.refresh", id="red.refresh", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    RedCardScreen #red-title { height: 1; padding: 0 1; background: $error 50%; text-style: bold; }
+    RedCardScreen #red-table { height: 1fr; }
+    RedCardScreen #detail { height: 55%; }
+    RedCardScreen #detail.-hidden { display: none; }
+    RedCardScreen #status { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
+    """
+
+    class CardsLoaded(Message):
+        """A page of red cards was read."""
+
+        def __init__(self, generation: int, rows: list[data.RedCard], total: int) -> None:
+            super().__init__()
+            self.generation = generation
+            self.rows = rows
+            self.total = total
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        localise_bindings(self)
+        self.row_offset = 0
+        self.rows: list[data.RedCard] = []
+        self.total = 0
+        self.generation = 0
+        self.stale = False
+        self.detail_visible = True
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar()
+        yield Static(t("red.title"), id="red-title", markup=False)
+        yield PagedTable("red", id="red-table")
+        yield DetailPane(id="detail")
+        yield Static(t("status.loading"), id="status", markup=False)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.app.register_live(self)
+        table = self.query_one("#red-table", DataTable)
+        table.focus()
+        self.reload()
+
+    def on_unmount(self) -> None:
+        self.app.unregister_live(self)
+
+    def on_screen_resume(self) -> None:
+        if self.stale:
+            self.reload()
+
+    def data_changed(self) -> None:
+        if self in self.app.screen_stack:
+            self.reload()
+        else:
+            self.stale = True
+
+    def reload(self) -> None:
+        self.stale = False
+        self.generation += 1
+        self._load(self.generation, self.row_offset)
+
+    @work(thread=True, exclusive=True, group="red-load")
+    def _load(self, generation: int, offset: int) -> None:
+        worker = get_current_worker()
+        try:
+            with Store(self.app.db_path, migrate=False) as store:
+                rows, total = data.red_cards(store, self.app.session_actor(store), limit=PAGE_SIZE,
+                                             offset=offset)
+        except Exception as exc:
+            rows, total = [], 0
+            self.app.call_from_thread(self.app.notify, t("err.load", msg=str(exc)), markup=False,
+                                      severity="error")
+        if not worker.is_cancelled:
+            self.post_message(self.CardsLoaded(generation, rows, total))
+
+    def on_red_card_screen_cards_loaded(self, message: "RedCardScreen.CardsLoaded") -> None:
+        if message.generation != self.generation:
+            return
+        if not message.rows and self.row_offset > 0:
+            self.row_offset = max(0, self.row_offset - PAGE_SIZE)
+            self.reload()
+            return
+        table = self.query_one("#red-table", DataTable)
+        keep = self.selected_ref()
+        self.rows, self.total = message.rows, message.total
+        from ..i18n import get_lang
+
+        narrow = get_lang() == "zh"
+        cols = fit_columns(self.app.size.width, [
+            ("ref", "red.col.ref", 11), ("unit", "red.col.unit", 14), ("title", "red.col.title", -1),
+            ("red_at", "red.col.red_at", 11), ("order_due", "red.col.order_due", 11),
+            ("state", "red.col.state", 6 if narrow else 9), ("taken", "red.col.taken", 6 if narrow else 9)],
+            drop=("order_due", "state"))
+        w = {k: width for k, _, width in cols}
+        set_columns(table, cols)
+        for r in message.rows:
+            taken = Text(t("red.taken"), style="green", end="") if r.taken_up_at else \
+                Text(t("red.not_taken"), style="bold red", end="")
+            values = {"ref": cell(r.ref, w["ref"]), "unit": cell(r.unit, w["unit"]),
+                      "title": cell(r.title, w["title"]),
+                      "red_at": cell(short_date(r.threshold_at, with_time=True), w["red_at"]),
+                      "order_due": cell(_due_text(r.order_due) if r.order_due else "",
+                                        w.get("order_due")),
+                      "state": cell(state_label(r.state), w.get("state")), "taken": taken}
+            table.add_row(*(values[k] for k, _, _ in cols), key=r.ref)
+        refs = [r.ref for r in message.rows]
+        if refs:
+            table.move_cursor(row=refs.index(keep) if keep in refs else 0, animate=False)
+        pages = max(1, -(-self.total // PAGE_SIZE))
+        self.query_one("#status", Static).update(
+            plain(t("red.status", total=self.total, page=self.row_offset // PAGE_SIZE + 1, pages=pages)))
+        self.show_detail_of(self.selected_ref(), force=True)
+        self.refresh_bindings()
+
+    def selected(self) -> data.RedCard | None:
+        table = self.query_one("#red-table", DataTable)
+        if not table.row_count or not self.rows:
+            return None
+        index = table.cursor_row
+        return self.rows[index] if 0 <= index < len(self.rows) else None
+
+    def selected_ref(self) -> str | None:
+        row = self.selected()
+        return row.ref if row else None
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_detail_of(self.selected_ref())
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "take_up":
+            if self.app.user is None or self.app.user.role != "discipline":
+                return False
+            row = self.selected()
+            return True if row is not None and not row.taken_up_at else None
+        return True
+
+    def action_take_up(self) -> None:
+        row = self.selected()
+        if row is None:
+            self.app.notify(t("nothing_selected"), markup=False)
+            return
+        self.app.push_screen(TakeUpForm(row.ref, subject=row.title, state=row.state), self._form_closed)
+
+    def _form_closed(self, saved: bool | None) -> None:
+        if saved:
+            self.app.data_changed()
+
+    def view_page(self, view: str, step: int) -> None:
+        new = self.row_offset + step * PAGE_SIZE
+        if 0 <= new < max(self.total, 1):
+            self.row_offset = new
+            self.reload()
+
+    def action_toggle_detail(self) -> None:
+        self.detail_visible = not self.detail_visible
+        self.query_one("#detail").set_class(not self.detail_visible, "-hidden")
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def palette_commands(self) -> list[tuple[str, str, Any]]:
+        cmds: list[tuple[str, str, Any]] = [(t("k.detail"), "", self.action_toggle_detail),
+                                            (t("k.refresh"), "", self.action_reload)]
+        if self.check_action("take_up", ()):
+            cmds.insert(0, (f"{t('k.take_up')} {self.selected_ref()}", "", self.action_take_up))
+        return cmds

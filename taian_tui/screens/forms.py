@@ -1,0 +1,502 @@
+"""Modal forms for the domain actions. Each form validates what was typed before it saves;
+the save runs in a worker thread on its own ``Store`` and calls one ``workflow`` function as
+the signed-in user. A refusal (``DomainError``) is shown inside the form, whose fields keep
+what the user typed; nothing is lost on failure. A form is never refreshed by the live poll.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Select, Static, TextArea
+from textual.worker import get_current_worker
+
+from .. import timeutil, workflow
+from ..i18n import state_label, t
+from ..store import DomainError, Store
+from ..widgets import localise_bindings, plain, visible
+
+MAX_DAYS = workflow.MAX_EXTENSION_DAYS
+
+
+def _label(key: str) -> Static:
+    return Static(t(key), classes="field-label", markup=False)
+
+
+class ActionForm(ModalScreen[bool]):
+    """Base of the action forms: title, the appeal it is about, fields, error line, buttons."""
+
+    DEFAULT_CSS = """
+    ActionForm { align: center middle; }
+    ActionForm > #form {
+        width: 90%; max-width: 96; height: auto; max-height: 95%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    ActionForm .form-title { text-style: bold; color: $text-primary; }
+    ActionForm .form-subject { color: $text-muted; }
+    ActionForm .field-label { margin-top: 1; }
+    ActionForm TextArea { height: 7; }
+    ActionForm #form-error { color: $text-error; background: $error-muted; display: none; margin-top: 1; }
+    ActionForm #form-error.-shown { display: block; }
+    ActionForm #form-status { color: $text-muted; height: 1; margin-top: 1; }
+    ActionForm .buttons { height: auto; align-horizontal: right; margin-top: 1; }
+    ActionForm .buttons Button { margin-left: 2; }
+    ActionForm.-small TextArea { height: 4; }
+    ActionForm.-small .field-label { margin-top: 0; }
+    ActionForm.-small #form-status { margin-top: 0; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "cancel", "k.cancel", id="form.cancel"),
+        Binding("ctrl+s", "save", "k.save", id="form.save", priority=True),
+    ]
+
+    TITLE_KEY: ClassVar[str] = ""
+    DONE_KEY: ClassVar[str] = ""
+    INTRO_KEY: ClassVar[str] = ""
+
+    class Saved(Message):
+        """The action was stored."""
+
+    class Refused(Message):
+        """The store refused the action (or it failed); ``message`` says why."""
+
+        def __init__(self, message: str) -> None:
+            super().__init__()
+            self.message = message
+
+    def __init__(self, ref: str, *, subject: str = "", state: str | None = None,
+                 **kw: Any) -> None:
+        super().__init__()
+        localise_bindings(self)
+        self.ref = ref
+        self.subject = subject
+        self.state = state
+        self.saving = False
+        self.last_error: str | None = None
+
+    # -- to override --------------------------------------------------------------------------
+    def title_text(self) -> str:
+        return t(self.TITLE_KEY, ref=visible(self.ref))
+
+    def intro(self) -> Text | None:
+        return Text(t(self.INTRO_KEY), end="") if self.INTRO_KEY else None
+
+    def fields(self) -> ComposeResult:
+        yield from ()
+
+    def collect(self) -> dict:
+        return {}
+
+    def check(self, values: dict) -> tuple[str, str | None] | None:
+        """``None`` when the values are fine, else ``(message, id of the field to focus)``."""
+        return None
+
+    def perform(self, store: Store, username: str, values: dict) -> None:
+        raise NotImplementedError
+
+    def done_text(self) -> str:
+        return t(self.DONE_KEY, ref=visible(self.ref))
+
+    # -- the form ---------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="form"):
+            yield Static(plain(self.title_text()), classes="form-title")
+            subject = Text(end="")
+            if self.subject:
+                subject.append_text(plain(self.subject))
+            if self.state:
+                if subject:
+                    subject.append("  ·  ")
+                subject.append(t("form.state_now", state=state_label(self.state)))
+            if subject:
+                yield Static(subject, classes="form-subject")
+            intro = self.intro()
+            if intro is not None:
+                yield Static(intro, classes="form-intro")
+            yield from self.fields()
+            yield Static("", id="form-error", markup=False)
+            yield Static(t("form.hint"), id="form-status", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button(t("k.save"), id="save", variant="primary")
+                yield Button(t("k.cancel"), id="cancel")
+
+    def on_mount(self) -> None:
+        if self.app.size.height < 30:
+            self.add_class("-small")
+        for widget in self.query("Input, TextArea, Select"):
+            widget.focus()
+            break
+        else:
+            self.query_one("#save", Button).focus()
+
+    @on(Button.Pressed, "#save")
+    def _pressed_save(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#cancel")
+    def _pressed_cancel(self) -> None:
+        self.action_cancel()
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    def show_error(self, message: str) -> None:
+        self.last_error = message
+        error = self.query_one("#form-error", Static)
+        error.update(plain(message, multiline=True))
+        error.add_class("-shown")
+        error.scroll_visible()
+
+    def _set_status(self, text: str) -> None:
+        self.query_one("#form-status", Static).update(plain(text))
+
+    def action_save(self) -> None:
+        if self.saving:
+            return
+        values = self.collect()
+        problem = self.check(values)
+        if problem is not None:
+            message, field = problem
+            self.show_error(message)
+            if field:
+                try:
+                    self.query_one(f"#{field}").focus()
+                except Exception:
+                    pass
+            return
+        self.saving = True
+        self.query_one("#save", Button).disabled = True
+        self._set_status(t("form.saving"))
+        self._save(values)
+
+    @work(thread=True, exclusive=True, group="form-save")
+    def _save(self, values: dict) -> None:
+        worker = get_current_worker()
+        try:
+            with Store(self.app.db_path, migrate=False) as store:
+                self.perform(store, self.app.username, values)
+        except DomainError as exc:
+            message = self.Refused(str(exc))
+        except Exception as exc:  # a locked or broken file: say so, keep the form
+            message = self.Refused(t("err.unexpected", msg=f"{type(exc).__name__}: {exc}"))
+        else:
+            message = self.Saved()
+        if not worker.is_cancelled:
+            self.post_message(message)
+
+    def on_action_form_saved(self, _: "ActionForm.Saved") -> None:
+        self.saving = False
+        self.app.notify(self.done_text(), markup=False)
+        self.dismiss(True)
+
+    def on_action_form_refused(self, message: "ActionForm.Refused") -> None:
+        self.saving = False
+        self.query_one("#save", Button).disabled = False
+        self._set_status(t("form.hint"))
+        self.show_error(t("form.refused", msg=message.message))
+
+
+# -- liaison actions ----------------------------------------------------------------------------
+class AcceptForm(ActionForm):
+    TITLE_KEY = "form.accept.title"
+    DONE_KEY = "done.accept"
+    INTRO_KEY = "form.accept.text"
+
+    def perform(self, store: Store, username: str, values: dict) -> None:
+        workflow.accept_appeal(store, username, self.ref)
+
+
+class ReplyForm(ActionForm):
+    TITLE_KEY = "form.reply.title"
+    DONE_KEY = "done.reply"
+
+    def fields(self) -> ComposeResult:
+        yield _label("field.reply")
+        yield TextArea(id="reply", soft_wrap=True)
+
+    def collect(self) -> dict:
+        return {"reply": self.query_one("#reply", TextArea).text}
+
+    def check(self, values: dict):
+        if not values["reply"].strip():
+            return t("err.required", field=t("field.reply")), "reply"
+        return None
+
+    def perform(self, store: Store, username: str, values: dict) -> None:
+        workflow.reply_appeal(store, username, self.ref, values["reply"])
+
+
+class ReturnForm(ActionForm):
+    TITLE_KEY = "form.return.title"
+    DONE_KEY = "done.return"
+    INTRO_KEY = "form.return.text"
+
+    def fields(self) -> ComposeResult:
+        yield _label("field.reason")
+        yield TextArea(id="reason", soft_wrap=True)
+
+    def collect(self) -> dict:
+        return {"reason": self.query_one("#reason", TextArea).text}
+
+    def check(self, values: dict):
+        if not values["reason"].strip():
+            return t("err.required", field=t("field.reason")), "reason"
+        return None
+
+    def perform(self, store: Store, username: str, values: dict) -> None:
+        workflow.return_appeal(store, username, self.ref, values["reason"])
+
+
+def _parse_days(text: str, lo: int, hi: int) -> int | None:
+    text = text.strip()
+    if not re.fullmatch(r"\d{1,3}", text):
+        return None
+    n = int(text)
+    return n if lo <= n <= hi else None
+
+
+class ExtendForm(ActionForm):
+    TITLE_KEY = "form.extend.title"
+    DONE_KEY = "done.extend"
+
+    def fields(self) -> ComposeResult:
+        yield _label("field.days")
+        yield Input(id="days", placeholder="5", restrict=r"\d*", max_length=3)
+        yield _label("field.reason")
+        yield TextArea(id="reason", soft_wrap=True)
+
+    def collect(self) -> dict:
+        return {"days": self.query_one("#days", Input).value,
+                "reason": self.query_one("#reason", TextArea).text}
+
+    def check(self, values: dict):
+        if _parse_days(values["days"], 1, MAX_DAYS) is None:
+            return t("err.days", lo=1, hi=MAX_DAYS), "days"
+        if not values["reason"].strip():
+            return t("err.required", field=t("field.reason")), "reason"
+        return None
+
+    def perform(self, store: Store, username: str, values: dict) -> None:
+        workflow.request_extension(store, username, self.ref, int(values["days"]), values["reason"])
+
+
+# -- admin -----------------------------------------------------------------------------------------
+class ReassignForm(ActionForm):
+    TITLE_KEY = "form.reassign.title"
+    DONE_KEY = "done.reassign"
+
+    def __init__(self, ref: str, *, units: list[tuple[str, str]], current_unit: str | None = None,
+                 **kw: Any) -> None:
+        super().__init__(ref, **kw)
+        self.units = units
+        self.current_unit = current_unit
+
+    def fields(self) -> ComposeResult:
+        yield _label("field.unit")
+        options = [(plain(name), code) for code, name in self.units if code != self.current_unit]
+        yield Select(options, id="unit", prompt=t("opt.choose"))
+        yield _label("field.note_optional")
+        yield Input(id="note")
+
+    def collect(self) -> dict:
+        value = self.query_one("#unit", Select).value
+        return {"unit": None if value is Select.NULL else value,
+                "note": self.query_one("#note", Input).value}
+
+    def check(self, values: dict):
+        if not values["unit"]:
+            return t("err.choose", field=t("field.unit")), "unit"
+        return None
+
+    def perform(self, store: Store, username: str, values: dict) -> None:
+        workflow.assign_appeal(store, username, self.ref, values["unit"], note=values["note"])
+
+
+# -- supervisor ------------------------------------------------------------------------------------
+_DUE = re.compile(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2}))?\s*")
+
+
+def parse_due(text: str) -> str | None:
+    """``YYYY-MM-DD`` (the end of that day) or ``YYYY-MM-DD HH:MM``, as ISO; None if invalid."""
+    m = _DUE.fullmatch(text or "")
+    if not m:
+        return None
+    y, mo, d, hh, mm = m.groups()
+    try:
+        if hh is None:
+            import datetime as _dt
+
+            return timeutil.end_of_day(_dt.date(int(y), int(mo), int(d)))
+        return timeutil.iso(f"{int(y):04d}-{int(mo):02d}-{int(d):02d}T{int(hh):02d}:{int(mm):02d}:00+08:00")
+    except ValueError:
+        return None
+
+
+class OrderForm(ActionForm):
+    """Open a supervision order on an appeal, or edit the open one (``order_id``)."""
+
+    DONE_KEY = "done.order_open"
+
+    def __init__(self, ref: str, *, order_id: int | None = None, due_at: str | None = None,
+                 note: str = "", **kw: Any) -> None:
+        super().__init__(ref, **kw)
+        self.order_id = order_id
+        self.due_at = due_at
+        self.note = note
+
+    def title_text(self) -> str:
+        if self.order_id:
+            return t("form.order_edit.title", id=self.order_id, ref=visible(self.ref))
+        return t("form.order_open.title", ref=visible(self.ref))
+
+    def done_text(self) -> str:
+        return t("done.order_edit" if self.order_id else "done.order_open", ref=visible(self.ref))
+
+    def fields(self) -> ComposeResult:
+        yield _label("field.due")
+        due = timeutil.parse(self.due_at).format("YYYY-MM-DD HH:mm") if self.due_at else ""
+        yield Input(due, id="due", placeholder="2026-12-04")
+        yield _label("field.note")
+        yield TextArea(self.note or "", id="note", soft_wrap=True)
+
+    def collect(self) -> dict:
+        return {"due": self.query_one("#due", Input).value,
+                "note": self.query_one("#note", TextArea).text}
+
+    def check(self, values: dict):
+        due = parse_due(values["due"])
+        if due is None:
+            return t("err.date"), "due"
+        if due <= timeutil.iso():
+            return t("err.future"), "due"
+        return None
+
+    def perform(self, store: Store, username: str, values: dict) -> None:
+        due = parse_due(values["due"])
+        if self.order_id:
+            workflow.edit_supervision_order(store, username, self.order_id, due_at=due,
+                                            note=values["note"])
+        else:
+            workflow.open_supervision_order(store, username, self.ref, due, values["note"])
+
+
+class DecideExtensionForm(ActionForm):
+    TITLE_KEY = "form.decide.title"
+
+    def __init__(self, ref: str, *, extension_id: int, days: int, reason: str,
+                 approve: bool | None = None, **kw: Any) -> None:
+        super().__init__(ref, **kw)
+        self.extension_id = extension_id
+        self.days = days
+        self.reason = reason
+        self.approve = approve
+
+    def title_text(self) -> str:
+        return t("form.decide.title", id=self.extension_id, ref=visible(self.ref))
+
+    def intro(self) -> Text | None:
+        text = Text(t("form.decide.text", days=self.days) + " ", end="")
+        text.append_text(plain(self.reason, multiline=True))
+        return text
+
+    def done_text(self) -> str:
+        approved = self._last_values.get("decision") == "approve" if hasattr(self, "_last_values") else True
+        return t("done.approve" if approved else "done.reject", ref=visible(self.ref))
+
+    def fields(self) -> ComposeResult:
+        yield _label("field.decision")
+        value = Select.NULL if self.approve is None else ("approve" if self.approve else "reject")
+        yield Select([(t("opt.approve"), "approve"), (t("opt.reject"), "reject")], id="decision",
+                     prompt=t("opt.choose"), value=value)
+        yield _label("field.note_optional")
+        yield Input(id="note")
+
+    def collect(self) -> dict:
+        value = self.query_one("#decision", Select).value
+        values = {"decision": None if value is Select.NULL else value,
+                  "note": self.query_one("#note", Input).value}
+        self._last_values = values
+        return values
+
+    def check(self, values: dict):
+        if not values["decision"]:
+            return t("err.choose", field=t("field.decision")), "decision"
+        if values["decision"] == "reject" and not values["note"].strip():
+            return t("err.required", field=t("field.note")), "note"
+        return None
+
+    def perform(self, store: Store, username: str, values: dict) -> None:
+        workflow.decide_extension(store, username, self.extension_id, values["decision"] == "approve",
+                                  note=values["note"])
+
+
+class ReviewDisputeForm(ActionForm):
+    TITLE_KEY = "form.review.title"
+    DONE_KEY = "done.review"
+
+    def __init__(self, ref: str, *, rating: str | None = None, comment: str = "", **kw: Any) -> None:
+        super().__init__(ref, **kw)
+        self.rating = rating
+        self.comment = comment
+
+    def intro(self) -> Text | None:
+        from ..i18n import rating_label
+
+        text = Text(t("form.review.text", rating=rating_label(self.rating or "")), end="")
+        if self.comment:
+            text.append("  ")
+            text.append_text(plain(self.comment, multiline=True))
+        return text
+
+    def fields(self) -> ComposeResult:
+        yield _label("field.fault")
+        yield Select([(t("opt.at_fault"), "at_fault"), (t("opt.not_at_fault"), "not_at_fault")],
+                     id="fault", prompt=t("opt.choose"))
+        yield _label("field.order_days")
+        yield Input("5", id="days", restrict=r"\d*", max_length=2)
+        yield _label("field.opinion")
+        yield TextArea(id="note", soft_wrap=True)
+
+    def collect(self) -> dict:
+        value = self.query_one("#fault", Select).value
+        return {"fault": None if value is Select.NULL else value,
+                "days": self.query_one("#days", Input).value,
+                "note": self.query_one("#note", TextArea).text}
+
+    def check(self, values: dict):
+        if not values["fault"]:
+            return t("err.choose", field=t("field.fault")), "fault"
+        if values["fault"] == "at_fault" and _parse_days(values["days"], 1, MAX_DAYS) is None:
+            return t("err.days", lo=1, hi=MAX_DAYS), "days"
+        if not values["note"].strip():
+            return t("err.required", field=t("field.opinion")), "note"
+        return None
+
+    def perform(self, store: Store, username: str, values: dict) -> None:
+        at_fault = values["fault"] == "at_fault"
+        days = int(values["days"]) if at_fault else 5
+        workflow.review_dispute(store, username, self.ref, at_fault, values["note"], days=days)
+
+
+# -- discipline ------------------------------------------------------------------------------------
+class TakeUpForm(ActionForm):
+    TITLE_KEY = "form.takeup.title"
+    DONE_KEY = "done.take_up"
+
+    def fields(self) -> ComposeResult:
+        yield _label("field.note_optional")
+        yield TextArea(id="note", soft_wrap=True)
+
+    def collect(self) -> dict:
+        return {"note": self.query_one("#note", TextArea).text}
+
+    def perform(self, store: Store, username: str, values: dict) -> None:
+        workflow.take_up_red_card(store, username, self.ref, values["note"])

@@ -1,0 +1,402 @@
+"""Widgets and helpers shared by the console screens.
+
+Safe display: every piece of user text (titles, bodies, names, comments, replies) goes
+through :func:`plain`, which builds a ``rich.text.Text`` (never parsed as markup) after
+turning control characters into visible escapes (``\\x1b``), so a title like ``[/b]``,
+``[red]x[/red]`` or ``\\x1b[2J`` shows literally and cannot drive the terminal.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any, Callable, Iterable
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
+from textual.widgets import Static
+
+from . import timeutil
+from .i18n import (action_label, actor_label, card_label, category_label, extension_state_label,
+                   field_label, order_origin_label, rating_label, role_label, state_label, t,
+                   weekday)
+
+# C0/C1 controls (tab and newline handled separately), DEL, and the bidi overrides/isolates
+# that could reorder what the terminal shows.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]")
+
+CARD_STYLES = {"blue": "bold white on blue", "yellow": "bold black on yellow",
+               "red": "bold white on red"}
+CARD_FG = {"blue": "bold blue", "yellow": "bold yellow", "red": "bold red"}
+
+
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(value: Any, *, multiline: bool = False) -> str:
+    """``value`` as text safe to put on screen: controls shown as ``\\x..`` escapes;
+    newlines and tabs kept only in multi-line text."""
+    text = "" if value is None else str(value)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if multiline:
+        text = text.replace("\t", "    ")
+    else:
+        text = text.replace("\n", " ").replace("\t", " ")
+    return _CONTROL.sub(_escape, text)
+
+
+def plain(value: Any, style: str = "", *, multiline: bool = False) -> Text:
+    """A ``Text`` of user data: literal, never markup."""
+    return Text(visible(value, multiline=multiline), style=style, end="")
+
+
+def cell(value: Any, width: int | None = None, style: str = "") -> Text:
+    """One table cell: single line, cut to ``width`` cells with an ellipsis."""
+    text = plain(value, style)
+    text.no_wrap = True
+    text.overflow = "ellipsis"
+    if width is not None and text.cell_len > width:
+        text.truncate(width, overflow="ellipsis")
+    return text
+
+
+def card_cell(card: str | None) -> Text:
+    from .i18n import card_short
+
+    if not card:
+        return Text("", end="")
+    return Text(card_short(card), style=CARD_FG.get(card, ""), end="")
+
+
+def short_date(value: str | None, *, with_time: bool = False) -> str:
+    """``MM-DD`` (``YYYY-MM-DD`` in another year than today), optionally with ``HH:MM``."""
+    if not value:
+        return ""
+    try:
+        dt = timeutil.parse(value)
+    except ValueError:
+        return visible(value)
+    this_year = timeutil.now().year
+    day = dt.format("MM-DD") if dt.year == this_year else dt.format("YYYY-MM-DD")
+    return f"{day} {dt.format('HH:mm')}" if with_time else day
+
+
+def full_time(value: str | None) -> str:
+    if not value:
+        return ""
+    try:
+        return timeutil.parse(value).format("YYYY-MM-DD HH:mm")
+    except ValueError:
+        return visible(value)
+
+
+def fit_columns(total: int, specs: list[tuple[str, str, int]],
+                drop: tuple[str, ...] = ()) -> list[tuple[str, str, int]]:
+    """Column widths for a table ``total`` cells wide (padding 1 each side, scrollbar 2):
+    ``specs`` is ``(key, label key, width)``, a negative width being a flexible column's
+    weight; flexible columns share what the fixed ones leave. On a narrow terminal the
+    columns named in ``drop`` are left out, in that order, until the rest fits."""
+    specs = list(specs)
+    for key in drop:
+        flex = sum(1 for _, _, w in specs if w < 0)
+        room = total - 2 - 2 * len(specs) - sum(w for _, _, w in specs if w > 0)
+        if room >= 12 * max(flex, 1):
+            break
+        specs = [s for s in specs if s[0] != key]
+    available = total - 2 - 2 * len(specs)
+    fixed = sum(w for _, _, w in specs if w > 0)
+    weights = sum(-w for _, _, w in specs if w < 0)
+    free = max(available - fixed, 8 * max(1, sum(1 for _, _, w in specs if w < 0)))
+    out = []
+    for key, label, w in specs:
+        out.append((key, label, w if w > 0 else max(8, free * -w // max(weights, 1))))
+    return out
+
+
+def set_columns(table: Any, columns: list[tuple[str, str, int]]) -> None:
+    """Replace ``table``'s columns (and rows) by ``columns`` (key, label key, width)."""
+    table.clear(columns=True)
+    for key, label, width in columns:
+        table.add_column(cell(t(label), width), width=width, key=key)
+
+
+def localise_bindings(node: Any) -> None:
+    """Replace the description (an i18n key) of each of ``node``'s bindings by its text in
+    the active language. Called from the ``__init__`` of every screen and of the app."""
+    bindings = node._bindings
+    for key, items in list(bindings.key_to_bindings.items()):
+        bindings.key_to_bindings[key] = [
+            dataclasses.replace(b, description=t(b.description) if b.description else "",
+                                tooltip=t(b.tooltip) if b.tooltip else "")
+            for b in items]
+
+
+# -- header -----------------------------------------------------------------------------------------
+class HeaderBar(Horizontal):
+    """Who is signed in, their unit, today's date, and today's counts (one line)."""
+
+    DEFAULT_CSS = """
+    HeaderBar { height: 1; dock: top; background: $primary-background; color: $text; }
+    HeaderBar #hb-user { width: 1fr; height: 1; text-wrap: nowrap; text-overflow: ellipsis; padding: 0 1; }
+    HeaderBar #hb-right { width: auto; height: 1; padding: 0 1; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="hb-user", markup=False)
+        yield Static(id="hb-right", markup=False)
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "counts", self._update, init=True)
+        self.watch(self.app, "clock_tick", self._update, init=False)
+
+    def _update(self, *_: Any) -> None:
+        app = self.app
+        user = getattr(app, "user", None)
+        left = Text(end="")
+        if user is not None:
+            unit = getattr(app, "unit_name", "") or ""
+            key = "header.user" if unit else "header.user_nounit"
+            left.append(t(key, name=visible(user.name), role=role_label(user.role),
+                          unit=visible(unit)), style="bold")
+        now = timeutil.now()
+        right = Text(end="")
+        right.append(f"{now.format('YYYY-MM-DD')} {weekday(now)}")
+        right.append("  │  ")
+        counts = getattr(app, "counts", None)
+        if counts is None:
+            right.append(t("header.counts_loading"))
+        else:
+            right.append(t("header.counts", open=counts.open, due=counts.due_today,
+                           carded=counts.carded), style="bold")
+        self.query_one("#hb-user", Static).update(left)
+        self.query_one("#hb-right", Static).update(right)
+
+
+# -- the appeal detail ---------------------------------------------------------------------------
+def _line(out: Text, label: str, value: Any, style: str = "") -> None:
+    out.append(f"{label}：" if _cjk() else f"{label}: ", style="bold")
+    if isinstance(value, Text):
+        out.append_text(value)
+    else:
+        out.append_text(plain(value, style))
+    out.append("\n")
+
+
+def _cjk() -> bool:
+    from .i18n import get_lang
+
+    return get_lang() == "zh"
+
+
+def _section(out: Text, title: str) -> None:
+    out.append("\n")
+    out.append(f"── {title} ", style="bold")
+    out.append("\n")
+
+
+def _history_detail(item: dict) -> str:
+    after = item.get("after") or {}
+    parts = []
+    for key, value in after.items():
+        label = field_label(key)
+        if label is None or value in (None, "", [], {}):
+            continue
+        if key in ("due_at", "order_due", "deadline", "threshold_at"):
+            value = full_time(str(value))
+        parts.append(f"{label} {value}")
+    return "；".join(parts) if _cjk() else "; ".join(parts)
+
+
+def render_detail(detail: Any) -> Text:
+    """The whole appeal (``screens.data.AppealDetail``) as one literal ``Text``."""
+    r = detail.record
+    out = Text(end="")
+    head = Text(end="")
+    head.append(visible(r["ref"]), style="bold")
+    head.append("  ")
+    if r.get("card"):
+        head.append(f" {card_label(r['card'])} ", style=CARD_STYLES.get(r["card"], ""))
+        head.append("  ")
+    head.append(state_label(r["state"]), style="bold")
+    head.append("  ")
+    head.append(category_label(r["category"]))
+    out.append_text(head)
+    out.append("\n")
+    _line(out, t("detail.title"), r["title"])
+    _line(out, t("detail.county"), r["county"])
+    unit = r.get("unit_name") or t("detail.no_unit")
+    _line(out, t("detail.unit"), unit)
+    _line(out, t("detail.submitted"), full_time(r["submitted_at"]))
+    if r.get("arrived_at"):
+        _line(out, t("detail.arrived"), full_time(r["arrived_at"]))
+    if r.get("deadline"):
+        dl = plain(full_time(r["deadline"]))
+        if detail.days_left is not None:
+            n = detail.days_left
+            if n < 0:
+                dl.append(f"  {t('detail.days_overdue', n=-n)}", style="bold red")
+            elif n == 0:
+                dl.append(f"  {t('detail.due_today')}", style="bold yellow")
+            else:
+                dl.append(f"  {t('detail.days_left', n=n)}")
+        if r.get("deadline_estimated"):
+            dl.append(f"  {t('detail.deadline_estimated')}", style="italic")
+        _line(out, t("detail.deadline"), dl)
+    _section(out, t("detail.body"))
+    out.append_text(plain(r.get("body") or t("detail.none"), multiline=True))
+    out.append("\n")
+    if r.get("reply"):
+        _section(out, t("detail.reply"))
+        out.append_text(plain(r["reply"], multiline=True))
+        out.append("\n")
+        if r.get("answered_at"):
+            _line(out, t("detail.answered"), full_time(r["answered_at"]))
+    if r.get("return_reason") and r["state"] == "returned":
+        _line(out, t("detail.return_reason"), r["return_reason"])
+    if r.get("rating"):
+        rating = plain(rating_label(r["rating"]))
+        if r.get("rating_comment"):
+            rating.append("  ")
+            rating.append_text(plain(r["rating_comment"]))
+        _line(out, t("detail.rating"), rating)
+    if r.get("close_note"):
+        _line(out, t("detail.close_note"), r["close_note"])
+
+    _section(out, t("detail.enterprise"))
+    ent = detail.enterprise
+    if ent:
+        out.append_text(plain(ent["name"], "bold"))
+        out.append("\n")
+        _line(out, t("detail.uscc"), ent["uscc"])
+        _line(out, t("detail.county"), ent["county"])
+        if ent.get("industry"):
+            _line(out, t("detail.industry"), ent["industry"])
+        if ent.get("tags"):
+            _line(out, t("detail.tags"), ent["tags"])
+        contact = " ".join(x for x in (ent.get("contact"), ent.get("phone")) if x)
+        if contact:
+            _line(out, t("detail.contact"), contact)
+        if ent.get("address"):
+            _line(out, t("detail.address"), ent["address"])
+    else:
+        out.append_text(plain(r.get("enterprise_uscc")))
+        out.append("\n")
+    _section(out, t("detail.project"))
+    p = detail.project
+    if p:
+        out.append_text(plain(f"{p['name']}（{p['ref']}）" if _cjk() else f"{p['name']} ({p['ref']})",
+                              "bold"))
+        out.append("\n")
+        out.append_text(plain(t("detail.project_line", category=p["category"],
+                                investment=f"{p['investment_wan']:g}", stage=p["stage"],
+                                percent=f"{p['percent']:g}")))
+        out.append("\n")
+    else:
+        out.append(t("detail.no_project"))
+        out.append("\n")
+    if detail.orders:
+        _section(out, t("detail.orders"))
+        for o in detail.orders:
+            out.append_text(plain(t("detail.order_line", id=o["id"], origin=order_origin_label(o["origin"]),
+                                    opened=full_time(o["opened_at"]), due=full_time(o["due_at"]),
+                                    state=t(f"order.{o['state']}"))))
+            if o.get("note"):
+                out.append("  ")
+                out.append_text(plain(o["note"], "italic"))
+            out.append("\n")
+    if detail.extensions:
+        _section(out, t("detail.extensions"))
+        for x in detail.extensions:
+            out.append_text(plain(t("detail.ext_line", id=x["id"], days=x["days"],
+                                    state=extension_state_label(x["state"]),
+                                    reason=visible(x["reason"]))))
+            out.append("\n")
+    if detail.cards:
+        _section(out, t("detail.cards"))
+        for c in detail.cards:
+            out.append(f" {card_label(c['card'])} ", style=CARD_STYLES.get(c["card"], ""))
+            out.append(" ")
+            out.append_text(plain(t("detail.card_line", card="", threshold=full_time(c["threshold_at"]),
+                                    applied=full_time(c["applied_at"])).lstrip(" ·")))
+            if c.get("taken_up_at"):
+                who = detail.users.get(c["taken_up_by"], c["taken_up_by"])
+                out.append_text(plain(t("detail.taken_up", by=who, at=full_time(c["taken_up_at"]))))
+                if c.get("taken_up_note"):
+                    out.append("  ")
+                    out.append_text(plain(c["taken_up_note"], "italic"))
+            out.append("\n")
+    _section(out, t("detail.timeline"))
+    for item in r.get("history", []):
+        out.append(full_time(item["at"]), style="dim")
+        out.append("  ")
+        actor = item["actor"]
+        name = detail.users.get(actor) or actor_label(actor)
+        out.append_text(plain(name))
+        out.append("  ")
+        out.append(action_label(item["action"]), style="bold")
+        extra = _history_detail(item)
+        if item["action"] in ("assign", "reassign") and (item.get("after") or {}).get("unit_code"):
+            code = item["after"]["unit_code"]
+            extra = visible(detail.units.get(code, code))
+        if extra:
+            out.append("  ")
+            out.append_text(plain(extra))
+        out.append("\n")
+    return out
+
+
+class DetailPane(VerticalScroll):
+    """The selected appeal: the whole record, enterprise, project and timeline."""
+
+    DEFAULT_CSS = """
+    DetailPane { border-top: solid $primary; padding: 0 1; }
+    DetailPane > Static { width: 1fr; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(t("detail.empty"), id="detail-body", markup=False)
+
+    def show_detail(self, detail: Any) -> None:
+        self.query_one("#detail-body", Static).update(render_detail(detail))
+
+    def show_text(self, text: str) -> None:
+        self.query_one("#detail-body", Static).update(plain(text, multiline=True))
+
+
+# -- command palette ------------------------------------------------------------------------------
+Command = tuple[str, str, Callable[[], Any]]
+
+
+class ScreenCommands(Provider):
+    """Commands of the active screen: each screen offers ``palette_commands()`` ->
+    ``[(label, help, callback), ...]``; the palette shows those of the screen it was
+    opened from, so the commands follow the active screen."""
+
+    def _commands(self) -> Iterable[Command]:
+        get = getattr(self.screen, "palette_commands", None)
+        return list(get()) if get else []
+
+    async def discover(self) -> Hits:
+        for label, help_text, callback in self._commands():
+            yield DiscoveryHit(label, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for label, help_text, callback in self._commands():
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(score, _highlight(matcher, label), callback, text=label, help=help_text)
+
+
+def _highlight(matcher: Any, label: str) -> Content:
+    """Like ``Matcher.highlight`` but without parsing ``label`` as markup."""
+    content = Content(label)
+    _score, offsets = matcher.fuzzy_search.match(matcher.query, label)
+    for offset in offsets:
+        if not label[offset].isspace():
+            content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content

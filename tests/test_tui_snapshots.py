@@ -1,0 +1,119 @@
+"""SVG snapshots of the console (pytest-textual-snapshot), at fixed terminal sizes and a
+fixed "now" (TAIAN_NOW, see test_tui_fixtures.py). Regenerate after a deliberate change
+with ``pytest tests/test_tui_snapshots.py --snapshot-update`` and look at the SVGs."""
+from __future__ import annotations
+
+from textual.widgets import DataTable, Input, TextArea
+
+from taian_tui import workflow as wf
+from taian_tui.app import TaianApp
+
+from test_tui_fixtures import fixed_now, settle, tui_db  # noqa: F401
+
+WIDE = (120, 36)
+PLAIN = (80, 24)
+
+
+def _app(db, user, **kw) -> TaianApp:
+    return TaianApp(db, username=user, poll=False, **kw)
+
+
+def _still(app) -> None:
+    """No blinking cursors in a snapshot."""
+    for widget in app.screen.query("Input, TextArea"):
+        widget.cursor_blink = False
+
+
+async def _go_to(pilot, ref: str) -> None:
+    screen = pilot.app.screen
+    index = [r.ref for r in screen.rows].index(ref)
+    screen.query_one("#table", DataTable).move_cursor(row=index)
+    await settle(pilot)
+
+
+def test_inbox_admin_wide(tui_db, snap_compare):
+    async def before(pilot):
+        await settle(pilot)
+        _still(pilot.app)
+
+    assert snap_compare(_app(tui_db, "admin"), terminal_size=WIDE, run_before=before)
+
+
+def test_inbox_liaison_plain_terminal(tui_db, snap_compare):
+    async def before(pilot):
+        await settle(pilot)
+        _still(pilot.app)
+
+    assert snap_compare(_app(tui_db, "zrzy1"), terminal_size=PLAIN, run_before=before)
+
+
+def test_detail_pane_of_a_hostile_title(tui_db, snap_compare):
+    async def before(pilot):
+        await settle(pilot)
+        await _go_to(pilot, "A-2026-0006")
+        _still(pilot.app)
+
+    assert snap_compare(_app(tui_db, "zrzy1"), terminal_size=WIDE, run_before=before)
+
+
+def test_reply_form_keeps_text_after_a_refusal(tui_db, store, snap_compare):
+    async def before(pilot):
+        await settle(pilot)
+        await _go_to(pilot, "A-2026-0001")
+        await pilot.press("r")
+        await settle(pilot)
+        pilot.app.screen.query_one("#reply", TextArea).insert("经会商，指标将于下月下达。")
+        wf.reply_appeal(store, "admin", "A-2026-0001", "管理员已答复")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        _still(pilot.app)
+
+    assert snap_compare(_app(tui_db, "zrzy1"), terminal_size=WIDE, run_before=before)
+
+
+def test_extension_form_plain_terminal(tui_db, snap_compare):
+    async def before(pilot):
+        await settle(pilot)
+        await _go_to(pilot, "A-2026-0007")
+        await pilot.press("e")
+        await settle(pilot)
+        pilot.app.screen.query_one("#days", Input).value = "30"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        _still(pilot.app)
+
+    assert snap_compare(_app(tui_db, "zrzy1"), terminal_size=PLAIN, run_before=before)
+
+
+def test_escalation_board(tui_db, snap_compare):
+    async def before(pilot):
+        await settle(pilot)
+        _still(pilot.app)
+
+    assert snap_compare(_app(tui_db, "ducha1"), terminal_size=WIDE, run_before=before)
+
+
+def test_escalation_board_disputes_view(tui_db, snap_compare):
+    async def before(pilot):
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        _still(pilot.app)
+
+    assert snap_compare(_app(tui_db, "ducha1"), terminal_size=WIDE, run_before=before)
+
+
+def test_red_cards_of_the_discipline_commission(tui_db, snap_compare):
+    async def before(pilot):
+        await settle(pilot)
+        _still(pilot.app)
+
+    assert snap_compare(_app(tui_db, "jiwei1"), terminal_size=WIDE, run_before=before)
+
+
+def test_inbox_in_english(tui_db, snap_compare):
+    async def before(pilot):
+        await settle(pilot)
+        _still(pilot.app)
+
+    assert snap_compare(_app(tui_db, "admin", lang="en"), terminal_size=WIDE, run_before=before)
