@@ -296,3 +296,19 @@ SELECT appeal_id * 4 + CASE card WHEN 'blue' THEN 1 WHEN 'yellow' THEN 2 ELSE 3 
 DROP TABLE card_events;
 ALTER TABLE card_events_new RENAME TO card_events
 """)
+
+
+@migrations(name="0005_editor_autosave")
+def _editor_autosave(db: Database) -> None:
+    """The policy editor's autosave: what a user has typed into a content form, kept until
+    saved or discarded, so a crash or a failed save loses nothing. One row per user and item
+    (``item`` is the content id, or ``new``)."""
+    _run(db, """
+CREATE TABLE editor_autosave (
+    username TEXT NOT NULL REFERENCES users(username),
+    item TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    saved_at TEXT NOT NULL,
+    PRIMARY KEY (username, item)
+)
+""")

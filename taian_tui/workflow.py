@@ -13,7 +13,7 @@ from dataclasses import asdict
 from typing import Any, Iterable
 
 from . import escalation, search, timeutil
-from .models import (CARD_RANK, CONTENT_KINDS, CONTENT_LEVELS, LIBRARY_LEVELS,
+from .models import (CONTENT_KINDS, CONTENT_LEVELS, LIBRARY_LEVELS,
                      OPEN_STATES, PROJECT_CATEGORIES, PROJECT_STAGES, RATINGS, Appeal,
                      Content, Extension, Instruction, Project, SupervisionOrder, User,
                      category_code, from_row)
@@ -925,4 +925,30 @@ def import_calendar_rows(store: Store, who: str, rows: list[tuple[str, str]], *,
     return {"rows": len(rows), "years": years, "deadlines_moved": moved}
 
 
-__all__ = [name for name in dir() if not name.startswith("_")] + ["DomainError"]
+
+# -- the editor's autosave (a user's own scratch, not content: no audit row) -----------------------
+def autosave_content_form(store: Store, who: str, item: str | int, fields: dict[str, Any], *,
+                          at: str | None = None) -> None:
+    """Keep what ``who`` has typed into the content form for ``item`` (an id or ``new``)."""
+    at = _at(at)
+    act = actor(store, who)
+    _require(act, ("editor", "admin"), "write content")
+    import json as _json
+    with store.transaction():
+        store.conn.execute(
+            "INSERT INTO editor_autosave(username, item, fields, saved_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(username, item) DO UPDATE SET fields = excluded.fields, saved_at = excluded.saved_at",
+            (act.username, str(item), _json.dumps(fields, ensure_ascii=False), at))
+
+
+def autosaved_content_form(store: Store, who: str, item: str | int) -> tuple[dict[str, Any], str] | None:
+    """(fields, saved_at) of ``who``'s autosave for ``item``, if any."""
+    import json as _json
+    row = store.one("SELECT fields, saved_at FROM editor_autosave WHERE username = ? AND item = ?",
+                    (who, str(item)))
+    return (_json.loads(row["fields"]), row["saved_at"]) if row else None
+
+
+def discard_content_autosave(store: Store, who: str, item: str | int) -> None:
+    with store.transaction():
+        store.conn.execute("DELETE FROM editor_autosave WHERE username = ? AND item = ?", (who, str(item)))
