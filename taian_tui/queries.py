@@ -87,11 +87,12 @@ def _where(store: Store, act: Actor, f: AppealFilter, at: str) -> tuple[str, lis
         clauses.append("a.unit_code = ?")
         params.append(code)
     day = timeutil.local_date(at)
+    # due_sort is the deadline (or '9999'): a range on it is a range on the sort index
     if f.due_today:
-        clauses.append("a.state IN ('assigned','accepted') AND a.deadline BETWEEN ? AND ?")
+        clauses.append("a.state IN ('assigned','accepted') AND a.due_sort BETWEEN ? AND ?")
         params += [timeutil.start_of_day(day), timeutil.end_of_day(day)]
     if f.overdue:
-        clauses.append("a.state IN ('assigned','accepted') AND a.deadline < ?")
+        clauses.append("a.state IN ('assigned','accepted') AND a.due_sort < ?")
         params.append(at)
     if f.text:
         expr = search.match_expression(f.text)
