@@ -106,7 +106,6 @@ def sweep(store: Store, at: str | None = None, *, dry_run: bool = False,
     fk_off = not store.in_transaction and appeal_id is None
     if fk_off:
         store.conn.execute("PRAGMA foreign_keys = OFF")
-        store.conn.execute("PRAGMA temp_store = MEMORY")  # the candidates' temp table
     try:
         with store.transaction():
             c = store.conn
