@@ -61,7 +61,7 @@ def _where(store: Store, act: Actor, f: AppealFilter, at: str) -> tuple[str, lis
     if f.states:
         bad = [x for x in f.states if x not in APPEAL_STATES]
         if bad:
-            raise ValidationError(f"unknown state {bad[0]!r}: one of {', '.join(APPEAL_STATES)}")
+            raise ValidationError.of("unknown_state", value=bad[0], choices=APPEAL_STATES)
         # literal (validated) values, so that SQLite can use the partial index of open appeals
         # (in APPEAL_STATES order, as the partial index is written: 'assigned','accepted')
         states = [x for x in APPEAL_STATES if x in f.states]
@@ -70,8 +70,9 @@ def _where(store: Store, act: Actor, f: AppealFilter, at: str) -> tuple[str, lis
         try:
             clauses.append("a.category = ?")
             params.append(category_code(f.category))
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
+        except ValueError:
+            raise ValidationError.of("unknown_category", value=f.category,
+                                     choices=tuple(CATEGORIES)) from None
     if f.card:
         if f.card == "any":
             clauses.append("a.card != ''")  # as written in the partial indexes of carded appeals
@@ -81,7 +82,7 @@ def _where(store: Store, act: Actor, f: AppealFilter, at: str) -> tuple[str, lis
             clauses.append("a.card = ?")
             params.append(f.card)
         else:
-            raise ValidationError(f"card must be blue, yellow, red, any or none, not {f.card!r}")
+            raise ValidationError.of("card_choice", value=f.card)
     if f.unit:
         code = store.unit(f.unit).code
         clauses.append("a.unit_code = ?")
@@ -117,7 +118,7 @@ def list_appeals(store: Store, act: Actor, f: AppealFilter = AppealFilter(), *,
     where, params = _where(store, act, f, at)
     order = _SORTS.get(f.sort)
     if order is None:
-        raise ValidationError(f"sort must be one of {', '.join(_SORTS)}")
+        raise ValidationError.of("sort_choice", choices=tuple(_SORTS))
     # The page's ids first (an index-only walk in sort order), then their rows: joining and
     # sorting whole rows before the LIMIT costs ten times more on a million appeals.
     rows = store.all(

@@ -11,11 +11,12 @@ import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Self, Sequence
 
 from sqlite_utils import Database
 
 from . import clock, timeutil
+from .messages import render
 from .models import (Appeal, AuditEntry, CardEvent, Enterprise, Extension, Project,
                      SupervisionOrder, Unit, User, from_row)
 from .schema import migrations
@@ -26,9 +27,37 @@ GENESIS_HASH = "0" * 64
 
 
 class DomainError(Exception):
-    """A refused action: the message names the rule. CLI exit code 2."""
+    """A refused action: the message names the rule. CLI exit code 2.
+
+    ``str(exc)`` is the English message (the CLI's). A refusal built with
+    ``DomainError.of(key, **params)`` (or any subclass's ``of``) also carries its catalogue
+    ``key`` and ``params`` (see ``messages.py``), so that ``exc.localized(lang)`` gives the
+    same message in ``zh`` or ``en``. Without a key, ``localized`` is ``str(exc)``."""
 
     exit_code = 2
+
+    def __init__(self, message: str = "", key: str | None = None,
+                 params: dict[str, Any] | None = None) -> None:
+        params = dict(params or {})
+        if key is not None and not message:
+            message = render(key, "en", **params)
+        super().__init__(message)
+        self.key = key
+        self.params = params
+
+    @classmethod
+    def of(cls, key: str, **params: Any) -> Self:
+        """The refusal ``key`` of the catalogue, its English text as the message."""
+        return cls(render(key, "en", **params), key=key, params=params)
+
+    def localized(self, lang: str) -> str:
+        """The message in ``lang`` (``zh`` or ``en``); ``str(self)`` when it has no key."""
+        if self.key is None:
+            return str(self)
+        try:
+            return render(self.key, lang, **self.params)
+        except Exception:  # a translation problem must not hide the refusal
+            return str(self)
 
 
 class NotFound(DomainError):
@@ -87,7 +116,7 @@ class Store:
         self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if mode.lower() != "wal" and self.path != ":memory:":
-            raise DomainError(f"{self.path}: could not switch the database to WAL mode ({mode})")
+            raise DomainError.of("wal_failed", path=self.path, mode=mode)
         self.conn.execute("PRAGMA synchronous = NORMAL")
         self.conn.execute("PRAGMA foreign_keys = ON")
         self._depth = 0
@@ -287,7 +316,7 @@ class Store:
     def user(self, username: str) -> User:
         u = from_row(User, self.one("SELECT * FROM users WHERE username = ?", (username,)))
         if u is None:
-            raise NotFound(f"no such user: {username!r}")
+            raise NotFound.of("no_user", value=username)
         return u
 
     def users(self, role: str | None = None, unit_code: str | None = None) -> list[User]:
@@ -304,7 +333,7 @@ class Store:
         u = from_row(Unit, self.one("SELECT * FROM units WHERE code = ? OR name = ?",
                                     (code_or_name, code_or_name)))
         if u is None:
-            raise NotFound(f"no such unit: {code_or_name!r}")
+            raise NotFound.of("no_unit", value=code_or_name)
         return u
 
     def units(self, kinds: Sequence[str] | None = None) -> list[Unit]:
@@ -324,25 +353,25 @@ class Store:
     def enterprise(self, uscc: str) -> Enterprise:
         e = from_row(Enterprise, self.one("SELECT * FROM enterprises WHERE uscc = ?", (uscc,)))
         if e is None:
-            raise NotFound(f"no such enterprise: {uscc!r}")
+            raise NotFound.of("no_enterprise", value=uscc)
         return e
 
     def project(self, ref: str) -> Project:
         p = from_row(Project, self.one("SELECT * FROM projects WHERE ref = ?", (ref,)))
         if p is None:
-            raise NotFound(f"no such project: {ref!r}")
+            raise NotFound.of("no_project", value=ref)
         return p
 
     def appeal(self, ref: str) -> Appeal:
         a = from_row(Appeal, self.one("SELECT * FROM appeals WHERE ref = ?", (ref,)))
         if a is None:
-            raise NotFound(f"no such appeal: {ref!r}")
+            raise NotFound.of("no_appeal", value=ref)
         return a
 
     def appeal_by_id(self, id_: int) -> Appeal:
         a = from_row(Appeal, self.one("SELECT * FROM appeals WHERE id = ?", (id_,)))
         if a is None:
-            raise NotFound(f"no such appeal id: {id_}")
+            raise NotFound.of("no_appeal_id", id=id_)
         return a
 
     def extensions(self, appeal_id: int) -> list[Extension]:
@@ -382,7 +411,7 @@ class Store:
         Returns the number of pages copied."""
         target = Path(target)
         if target.exists():
-            raise ValidationError(f"{target}: already exists; choose a new file name")
+            raise ValidationError.of("backup_exists", path=str(target))
         dest = sqlite3.connect(str(target))
         try:
             self.conn.backup(dest, pages=4096)

@@ -13,7 +13,7 @@ from dataclasses import asdict
 from typing import Any, Iterable
 
 from . import escalation, search, timeutil
-from .models import (CONTENT_KINDS, CONTENT_LEVELS, LIBRARY_LEVELS,
+from .models import (CATEGORIES, CONTENT_KINDS, CONTENT_LEVELS, LIBRARY_LEVELS,
                      OPEN_STATES, PROJECT_CATEGORIES, PROJECT_STAGES, RATINGS, Appeal,
                      Content, Extension, Instruction, Project, SupervisionOrder, User,
                      category_code, from_row)
@@ -49,6 +49,11 @@ class Actor:
             return self.username
         return f"{self.username} ({self.user.role})"
 
+    def who(self) -> tuple[str, str | None]:
+        """``(username, role)`` (role ``None`` for a system actor): a message's ``{who:who}``,
+        which renders as ``describe()`` does."""
+        return (self.username, self.user.role if self.user else None)
+
 
 def actor(store: Store, username: str) -> Actor:
     if username.startswith("system:"):
@@ -56,21 +61,21 @@ def actor(store: Store, username: str) -> Actor:
     try:
         user = store.user(username)
     except NotFound:
-        raise PermissionDenied(f"unknown user {username!r}: sign in as an existing user") from None
+        raise PermissionDenied.of("unknown_user", user=username) from None
     if not user.active:
-        raise PermissionDenied(f"user {username!r} is deactivated")
+        raise PermissionDenied.of("user_deactivated", user=username)
     return Actor(username, user)
 
 
-def _require(act: Actor, roles: Iterable[str], what: str, *, system: Iterable[str] = ()) -> None:
+def _require(act: Actor, roles: Iterable[str], task: str, *, system: Iterable[str] = ()) -> None:
+    """``task``: a code of the ``task`` label map of ``messages`` (what the roles may do)."""
     roles = tuple(roles)
     if act.user is None:
         if act.username in tuple(system):
             return
-        raise PermissionDenied(f"rule: {what} is not done by {act.username}")
+        raise PermissionDenied.of("system_not_allowed", task=task, user=act.username)
     if act.role not in roles:
-        names = " or ".join(roles)
-        raise PermissionDenied(f"rule: only {names} may {what}; {act.describe()} may not")
+        raise PermissionDenied.of("role_required", roles=roles, task=task, who=act.who())
 
 
 def _unit_name(store: Store, code: str | None) -> str:
@@ -82,13 +87,19 @@ def _unit_name(store: Store, code: str | None) -> str:
         return code
 
 
-def _require_own_unit(store: Store, act: Actor, appeal: Appeal, what: str) -> None:
-    """Liaisons act only on their own unit's appeals."""
+def _unit_param(store: Store, code: str | None) -> str | None:
+    """A unit for a message's ``{unit:unit}``: its name, or ``None`` for no unit (shown as
+    ``_unit_name`` shows it, in each language)."""
+    return _unit_name(store, code) if code else None
+
+
+def _require_own_unit(store: Store, act: Actor, appeal: Appeal, verb: str) -> None:
+    """Liaisons act only on their own unit's appeals. ``verb``: a code of the ``verb``
+    label map of ``messages``."""
     if act.role == "liaison" and act.unit_code != appeal.unit_code:
-        raise PermissionDenied(
-            f"rule: a liaison handles only their own unit's appeals; {act.username} "
-            f"({_unit_name(store, act.unit_code)}) may not {what} {appeal.ref}, which is with "
-            f"{_unit_name(store, appeal.unit_code)}")
+        raise PermissionDenied.of(
+            "own_unit", user=act.username, user_unit=_unit_param(store, act.unit_code),
+            verb=verb, ref=appeal.ref, unit=_unit_param(store, appeal.unit_code))
 
 
 def can_see_appeal(store: Store, act: Actor, appeal: Appeal) -> bool:
@@ -126,8 +137,7 @@ def appeal_scope_sql(store: Store, act: Actor, alias: str = "a") -> tuple[str, l
 
 def require_see_appeal(store: Store, act: Actor, appeal: Appeal) -> None:
     if not can_see_appeal(store, act, appeal):
-        raise PermissionDenied(f"rule: {act.describe()} may not read appeal {appeal.ref} "
-                               "(outside their scope)")
+        raise PermissionDenied.of("out_of_scope", who=act.who(), ref=appeal.ref)
 
 
 # -- helpers -----------------------------------------------------------------------------
@@ -157,12 +167,12 @@ def _copy(appeal: Appeal, **changes: Any) -> Appeal:
     return dataclasses.replace(appeal, **changes)
 
 
-def _require_state(appeal: Appeal, states: Iterable[str], what: str) -> None:
+def _require_state(appeal: Appeal, states: Iterable[str], verb: str) -> None:
+    """``verb``: a code of the ``verb`` label map of ``messages``."""
     states = tuple(states)
     if appeal.state not in states:
-        raise InvalidTransition(
-            f"cannot {what} appeal {appeal.ref}: it is {appeal.state}; "
-            f"only {'/'.join(states)} appeals can be")
+        raise InvalidTransition.of("wrong_state", verb=verb, ref=appeal.ref, state=appeal.state,
+                                   states=states)
 
 
 def _clock_fields(store: Store, arrived_at: str) -> dict:
@@ -175,10 +185,19 @@ def _text(value: str, field: str, *, required: bool = True, limit: int = 20000,
           multiline: bool = True) -> str:
     text = clean(value) if multiline else clean_line(value)
     if required and not text:
-        raise ValidationError(f"{field} is required")
+        raise ValidationError.of("field_required", field=field)
     if len(text) > limit:
-        raise ValidationError(f"{field} is too long ({len(text)} characters, at most {limit})")
+        raise ValidationError.of("field_too_long", field=field, length=len(text), limit=limit)
     return text
+
+
+def _category(value: str) -> str:
+    """An appeal category (code or label) to its code; a keyed ValidationError otherwise."""
+    try:
+        return category_code(value)
+    except ValueError:
+        raise ValidationError.of("unknown_category", value=value,
+                                 choices=tuple(CATEGORIES)) from None
 
 
 # -- appeals --------------------------------------------------------------------------------
@@ -194,20 +213,17 @@ def submit_appeal(store: Store, who: str, *, ref: str, enterprise_uscc: str, cat
     rule it waits in the admin's dispatch queue (state ``submitted``)."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("admin",), "submit appeals", system=(INTAKE,))
+    _require(act, ("admin",), "submit_appeals", system=(INTAKE,))
     ref = _text(ref, "ref", multiline=False, limit=64)
-    try:
-        cat = category_code(category)
-    except ValueError as exc:
-        raise ValidationError(str(exc)) from None
+    cat = _category(category)
     county = clean_line(county)
     if county not in store.counties():
-        raise ValidationError(f"unknown county {county!r}")
+        raise ValidationError.of("unknown_county", county=county)
     title = _text(title, "title", limit=200, multiline=False)
     body = _text(body, "body", required=False)
     with store.transaction():
         if store.one("SELECT 1 FROM appeals WHERE ref = ?", (ref,)):
-            raise ValidationError(f"appeal {ref} already exists")
+            raise ValidationError.of("appeal_exists", ref=ref)
         store.enterprise(enterprise_uscc)
         if project_ref:
             store.project(project_ref)
@@ -234,15 +250,15 @@ def assign_appeal(store: Store, who: str, ref: str, unit_code: str, *, note: str
     """Admin (re)assigns an appeal to a unit; the unit's clock starts anew from now."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("admin",), "assign or reassign appeals")
+    _require(act, ("admin",), "assign_appeals")
     with store.transaction():
         before = store.appeal(ref)
         _require_state(before, ("submitted", "returned", "assigned", "accepted"), "assign")
         unit = store.unit(unit_code)
         if unit.kind in ("supervision", "discipline", "platform"):
-            raise ValidationError(f"appeals are handled by counties, zones and departments, not {unit.name}")
+            raise ValidationError.of("unit_cannot_handle", unit=unit.name)
         if before.state in OPEN_STATES and before.unit_code == unit.code:
-            raise InvalidTransition(f"appeal {ref} is already with {unit.name}")
+            raise InvalidTransition.of("already_with_unit", ref=ref, unit=unit.name)
         # the previous unit's supervision orders and pending extension requests end here: the
         # new unit starts on its own clock (cards already raised stay, never lowered)
         closed = [r[0] for r in store.all("SELECT id FROM supervision_orders WHERE appeal_id = ? "
@@ -270,7 +286,7 @@ def assign_appeal(store: Store, who: str, ref: str, unit_code: str, *, note: str
 def accept_appeal(store: Store, who: str, ref: str, *, at: str | None = None) -> Appeal:
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("liaison", "admin"), "accept (签收) appeals")
+    _require(act, ("liaison", "admin"), "accept_appeals")
     with store.transaction():
         before = store.appeal(ref)
         _require_own_unit(store, act, before, "accept")
@@ -284,12 +300,12 @@ def reply_appeal(store: Store, who: str, ref: str, text: str, *, at: str | None 
     passed is recorded first, so a late answer keeps the card it earned."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("liaison", "admin"), "reply to (答复) appeals")
+    _require(act, ("liaison", "admin"), "reply_appeals")
     reply = _text(text, "reply")
     with store.transaction():
         before = store.appeal(ref)
-        _require_own_unit(store, act, before, "reply to")
-        _require_state(before, ("accepted",), "reply to")
+        _require_own_unit(store, act, before, "reply")
+        _require_state(before, ("accepted",), "reply")
         if before.blue_at and before.blue_at <= at or store.open_order(before.id):
             escalation.sweep(store, at, appeal_id=before.id, notify=False, applied_at=at)
             before = store.appeal(ref)
@@ -306,7 +322,7 @@ def return_appeal(store: Store, who: str, ref: str, reason: str, *, at: str | No
     arrival; it goes to the admin's dispatch queue."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("liaison",), "return (退回) appeals")
+    _require(act, ("liaison",), "return_appeals")
     reason = _text(reason, "reason", limit=2000)
     with store.transaction():
         before = store.appeal(ref)
@@ -315,10 +331,8 @@ def return_appeal(store: Store, who: str, ref: str, reason: str, *, at: str | No
         cal = store.calendar()
         last_day, _ = cal.add_working_days(timeutil.local_date(before.arrived_at), RETURN_WINDOW_DAYS)
         if at > timeutil.end_of_day(last_day):
-            raise InvalidTransition(
-                f"rule: an appeal may be returned only within {RETURN_WINDOW_DAYS} working days of "
-                f"its arrival; {ref} arrived {before.arrived_at[:10]}, the window closed "
-                f"{last_day.isoformat()}")
+            raise InvalidTransition.of("return_window", days=RETURN_WINDOW_DAYS, ref=ref,
+                                       arrived=before.arrived_at[:10], closed=last_day.isoformat())
         after = _copy(before, state="returned", returned_at=at, return_reason=reason,
                       blue_at=None, deadline=None, deadline_estimated=0, accepted_at=None)
         return _save_appeal(store, before, after, act, "return", at)
@@ -328,23 +342,22 @@ def request_extension(store: Store, who: str, ref: str, days: int, reason: str, 
                       at: str | None = None) -> Extension:
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("liaison",), "request extensions (延期)")
+    _require(act, ("liaison",), "request_extensions")
     reason = _text(reason, "reason", limit=2000)
     try:
         days = int(days)
     except (TypeError, ValueError):
-        raise ValidationError(f"days must be a whole number, not {days!r}") from None
+        raise ValidationError.of("days_not_whole", value=days) from None
     if not 1 <= days <= MAX_EXTENSION_DAYS:
-        raise ValidationError(f"days must be between 1 and {MAX_EXTENSION_DAYS}")
+        raise ValidationError.of("days_range", max=MAX_EXTENSION_DAYS)
     with store.transaction():
         appeal = store.appeal(ref)
-        _require_own_unit(store, act, appeal, "request an extension for")
-        _require_state(appeal, OPEN_STATES, "request an extension for")
+        _require_own_unit(store, act, appeal, "request_extension")
+        _require_state(appeal, OPEN_STATES, "request_extension")
         if at > appeal.deadline:
-            raise InvalidTransition(f"rule: an extension must be requested before the deadline; "
-                                    f"{ref} was due {appeal.deadline}")
+            raise InvalidTransition.of("extension_too_late", ref=ref, deadline=appeal.deadline)
         if store.one("SELECT 1 FROM extensions WHERE appeal_id = ? AND state = 'pending'", (appeal.id,)):
-            raise InvalidTransition(f"appeal {ref} already has an extension request waiting for a decision")
+            raise InvalidTransition.of("extension_pending", ref=ref)
         cur = store.conn.execute(
             "INSERT INTO extensions(appeal_id, requested_by, requested_at, days, reason, old_deadline) "
             "VALUES (?, ?, ?, ?, ?, ?)", (appeal.id, act.username, at, days, reason, appeal.deadline))
@@ -360,13 +373,13 @@ def decide_extension(store: Store, who: str, extension_id: int, approve: bool, *
     days) or rejects an extension request."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("supervisor",), "approve or reject extensions")
+    _require(act, ("supervisor",), "decide_extensions")
     with store.transaction():
         ext = from_row(Extension, store.one("SELECT * FROM extensions WHERE id = ?", (extension_id,)))
         if ext is None:
-            raise NotFound(f"no such extension request: {extension_id}")
+            raise NotFound.of("no_extension", id=extension_id)
         if ext.state != "pending":
-            raise InvalidTransition(f"extension {extension_id} was already {ext.state}")
+            raise InvalidTransition.of("extension_decided", id=extension_id, state=ext.state)
         appeal = store.appeal_by_id(ext.appeal_id)
         new_deadline = None
         if approve:
@@ -393,10 +406,10 @@ def evaluate_appeal(store: Store, who: str, ref: str, rating: str, comment: str 
     the supervision office's review queue (``disputed``)."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("admin",), "record evaluations", system=(INTAKE,))
+    _require(act, ("admin",), "record_evaluations", system=(INTAKE,))
     rating = clean_line(rating)
     if rating not in RATINGS:
-        raise ValidationError(f"rating must be one of {', '.join(RATINGS)}, not {rating!r}")
+        raise ValidationError.of("rating_choice", choices=RATINGS, value=rating)
     with store.transaction():
         before = store.appeal(ref)
         _require_state(before, ("answered",), "evaluate")
@@ -412,14 +425,14 @@ def review_dispute(store: Store, who: str, ref: str, unit_at_fault: bool, note: 
     to ``accepted`` due at the order's due time; not at fault -> closed with the note."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("supervisor",), "review 不满意 evaluations")
+    _require(act, ("supervisor",), "review_disputes")
     note = _text(note, "note", limit=4000)
     try:
         days = int(days)
     except (TypeError, ValueError):
-        raise ValidationError(f"days must be a whole number, not {days!r}") from None
+        raise ValidationError.of("days_not_whole", value=days) from None
     if not 1 <= days <= MAX_EXTENSION_DAYS:
-        raise ValidationError(f"days must be between 1 and {MAX_EXTENSION_DAYS}")
+        raise ValidationError.of("days_range", max=MAX_EXTENSION_DAYS)
     with store.transaction():
         before = store.appeal(ref)
         _require_state(before, ("disputed",), "review")
@@ -442,15 +455,15 @@ def open_supervision_order(store: Store, who: str, ref: str, due_at: str, note: 
     """Supervisor opens a supervision order (督办单) on an open appeal by hand."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("supervisor",), "open supervision orders")
+    _require(act, ("supervisor",), "open_orders")
     due = timeutil.iso(due_at)
     if due <= at:
-        raise ValidationError("the order's due time must be in the future")
+        raise ValidationError.of("order_due_past")
     with store.transaction():
         appeal = store.appeal(ref)
-        _require_state(appeal, OPEN_STATES, "open a supervision order on")
+        _require_state(appeal, OPEN_STATES, "open_order")
         if store.open_order(appeal.id):
-            raise InvalidTransition(f"appeal {ref} already has an open supervision order; edit it instead")
+            raise InvalidTransition.of("order_exists", ref=ref)
         cur = store.conn.execute(
             "INSERT INTO supervision_orders(appeal_id, origin, opened_at, opened_by, due_at, note) "
             "VALUES (?, 'manual', ?, ?, ?, ?)", (appeal.id, at, act.username, due, clean(note)))
@@ -464,14 +477,14 @@ def edit_supervision_order(store: Store, who: str, order_id: int, *, due_at: str
                            note: str | None = None, at: str | None = None) -> SupervisionOrder:
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("supervisor",), "edit supervision orders")
+    _require(act, ("supervisor",), "edit_orders")
     with store.transaction():
         before = from_row(SupervisionOrder, store.one("SELECT * FROM supervision_orders WHERE id = ?",
                                                       (order_id,)))
         if before is None:
-            raise NotFound(f"no such supervision order: {order_id}")
+            raise NotFound.of("no_order", id=order_id)
         if before.state != "open":
-            raise InvalidTransition(f"supervision order {order_id} is closed")
+            raise InvalidTransition.of("order_closed", id=order_id)
         new_due = timeutil.iso(due_at) if due_at else before.due_at
         new_note = clean(note) if note is not None else before.note
         store.conn.execute("UPDATE supervision_orders SET due_at = ?, note = ? WHERE id = ?",
@@ -489,14 +502,14 @@ def take_up_red_card(store: Store, who: str, ref: str, note: str = "", *,
     """The discipline commission records that a red card was taken up."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("discipline",), "take up red cards")
+    _require(act, ("discipline",), "take_up_red_cards")
     with store.transaction():
         appeal = store.appeal(ref)
         ev = store.one("SELECT * FROM card_events WHERE id = ?", (appeal.id * 4 + 3,))
         if ev is None:
-            raise InvalidTransition(f"appeal {ref} has no red card")
+            raise InvalidTransition.of("no_red_card", ref=ref)
         if ev["taken_up_at"]:
-            raise InvalidTransition(f"the red card of {ref} was already taken up by {ev['taken_up_by']}")
+            raise InvalidTransition.of("red_card_taken_up", ref=ref, user=ev["taken_up_by"])
         store.conn.execute("UPDATE card_events SET taken_up_by = ?, taken_up_at = ?, taken_up_note = ? "
                            "WHERE id = ?", (act.username, at, clean(note), ev["id"]))
         store.audit(act.username, "red.take_up", "appeal", ref, None, {"note": clean(note)}, at=at)
@@ -510,14 +523,14 @@ def issue_instruction(store: Store, who: str, target_user: str, text: str, *,
     SMS reminder is queued at once."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("leader",), "issue instructions (领导批示)")
+    _require(act, ("leader",), "issue_instructions")
     body = _text(text, "instruction", limit=4000)
     if bool(project_ref) == bool(appeal_ref):
-        raise ValidationError("an instruction is about exactly one project or one appeal")
+        raise ValidationError.of("instruction_subject")
     with store.transaction():
         target = store.user(target_user)
         if not target.active:
-            raise ValidationError(f"user {target_user} is deactivated")
+            raise ValidationError.of("target_deactivated", user=target_user)
         if appeal_ref:
             appeal = store.appeal(appeal_ref)
             require_see_appeal(store, act, appeal)
@@ -526,8 +539,8 @@ def issue_instruction(store: Store, who: str, target_user: str, text: str, *,
             project = store.project(project_ref)
             if act.user.scope != "city" and project.unit_code != act.unit_code \
                     and project.county != _unit_name(store, act.unit_code):
-                raise PermissionDenied(f"rule: {act.describe()} may instruct only on projects of "
-                                       f"{_unit_name(store, act.unit_code)}")
+                raise PermissionDenied.of("instruct_scope", who=act.who(),
+                                          unit=_unit_param(store, act.unit_code))
             subject = f"项目《{project.name[:20]}》"
         cur = store.conn.execute(
             "INSERT INTO instructions(leader, target_user, project_ref, appeal_ref, text, created_at) "
@@ -545,7 +558,7 @@ def issue_instruction(store: Store, who: str, target_user: str, text: str, *,
 def _instruction(store: Store, iid: int) -> Instruction:
     ins = from_row(Instruction, store.one("SELECT * FROM instructions WHERE id = ?", (iid,)))
     if ins is None:
-        raise NotFound(f"no such instruction: {iid}")
+        raise NotFound.of("no_instruction", id=iid)
     return ins
 
 
@@ -555,10 +568,10 @@ def acknowledge_instruction(store: Store, who: str, iid: int, *, at: str | None 
     with store.transaction():
         ins = _instruction(store, iid)
         if ins.target_user != act.username:
-            raise PermissionDenied(f"rule: only {ins.target_user}, to whom instruction {iid} was "
-                                   f"written, may acknowledge it")
+            raise PermissionDenied.of("instruction_not_yours", target=ins.target_user, id=iid,
+                                      verb="acknowledge")
         if ins.acknowledged_at:
-            raise InvalidTransition(f"instruction {iid} was already acknowledged")
+            raise InvalidTransition.of("instruction_acknowledged", id=iid)
         store.conn.execute("UPDATE instructions SET acknowledged_at = ? WHERE id = ?", (at, iid))
         store.audit(act.username, "instruction.acknowledge", "instruction", iid, None,
                     {"acknowledged_at": at}, at=at)
@@ -572,10 +585,10 @@ def reply_instruction(store: Store, who: str, iid: int, text: str, *, at: str | 
     with store.transaction():
         ins = _instruction(store, iid)
         if ins.target_user != act.username:
-            raise PermissionDenied(f"rule: only {ins.target_user}, to whom instruction {iid} was "
-                                   f"written, may reply to it")
+            raise PermissionDenied.of("instruction_not_yours", target=ins.target_user, id=iid,
+                                      verb="reply")
         if ins.replied_at:
-            raise InvalidTransition(f"instruction {iid} was already answered")
+            raise InvalidTransition.of("instruction_answered", id=iid)
         store.conn.execute("UPDATE instructions SET reply = ?, replied_at = ?, "
                            "acknowledged_at = COALESCE(acknowledged_at, ?) WHERE id = ?",
                            (reply, at, at, iid))
@@ -591,34 +604,34 @@ def apply_project(store: Store, who: str, *, ref: str, enterprise_uscc: str, nam
     """A project-library application (项目入库) from an enterprise."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("admin",), "register project applications", system=(INTAKE, IMPORT))
+    _require(act, ("admin",), "apply_projects", system=(INTAKE, IMPORT))
     ref = _text(ref, "ref", multiline=False, limit=64)
     name = _text(name, "name", multiline=False, limit=200)
     county = clean_line(county)
     if county not in store.counties():
-        raise ValidationError(f"unknown county {county!r}")
+        raise ValidationError.of("unknown_county", county=county)
     category = clean_line(category) or "其他"
     if category not in PROJECT_CATEGORIES:
-        raise ValidationError(f"unknown project category {category!r}: one of {', '.join(PROJECT_CATEGORIES)}")
+        raise ValidationError.of("unknown_project_category", value=category, choices=PROJECT_CATEGORIES)
     if stage not in PROJECT_STAGES:
-        raise ValidationError(f"unknown stage {stage!r}: one of {', '.join(PROJECT_STAGES)}")
+        raise ValidationError.of("unknown_stage_choice", value=stage, choices=PROJECT_STAGES)
     try:
         investment = float(investment_wan)
     except (TypeError, ValueError):
-        raise ValidationError(f"investment_wan must be a number, not {investment_wan!r}") from None
+        raise ValidationError.of("not_number", field="investment_wan", value=investment_wan) from None
     if investment < 0:
-        raise ValidationError("investment_wan must not be negative")
+        raise ValidationError.of("not_negative", field="investment_wan")
     for label, value in (("planned_start", planned_start), ("planned_finish", planned_finish)):
         if value:
             try:
                 _dt.date.fromisoformat(str(value))
             except ValueError:
-                raise ValidationError(f"{label} must be a date YYYY-MM-DD, not {value!r}") from None
+                raise ValidationError.of("not_date", field=label, value=value) from None
     if planned_start and planned_finish and str(planned_finish) < str(planned_start):
-        raise ValidationError("planned_finish is before planned_start")
+        raise ValidationError.of("finish_before_start")
     with store.transaction():
         if store.one("SELECT 1 FROM projects WHERE ref = ?", (ref,)):
-            raise ValidationError(f"project {ref} already exists")
+            raise ValidationError.of("project_exists", ref=ref)
         store.enterprise(enterprise_uscc)
         unit = store.unit(county)
         store.conn.execute(
@@ -638,16 +651,16 @@ def review_project(store: Store, who: str, ref: str, decision: str, reason: str 
     ``rejected`` (a reason is required)."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("admin",), "review project-library applications")
+    _require(act, ("admin",), "review_projects")
     if decision not in LIBRARY_LEVELS[1:]:
-        raise ValidationError(f"decision must be city, province or rejected, not {decision!r}")
+        raise ValidationError.of("decision_choice", value=decision)
     reason = clean(reason)
     if decision == "rejected" and not reason:
-        raise ValidationError("a rejection needs a reason")
+        raise ValidationError.of("rejection_reason")
     with store.transaction():
         before = store.project(ref)
         if before.library != "applied":
-            raise InvalidTransition(f"project {ref} was already decided ({before.library})")
+            raise InvalidTransition.of("project_decided", ref=ref, library=before.library)
         store.conn.execute("UPDATE projects SET library = ?, library_reason = ? WHERE ref = ?",
                            (decision, reason, ref))
         store.audit(act.username, "project.review", "project", ref,
@@ -661,30 +674,29 @@ def report_progress(store: Store, who: str, ref: str, percent: float, invested_w
     """A progress report on a project (by its unit's liaison, an admin, or the app)."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("liaison", "admin"), "report project progress", system=(INTAKE, IMPORT))
+    _require(act, ("liaison", "admin"), "report_progress", system=(INTAKE, IMPORT))
     try:
         percent = float(percent)
         invested = float(invested_wan)
     except (TypeError, ValueError):
-        raise ValidationError("percent and invested_wan must be numbers") from None
+        raise ValidationError.of("progress_numbers") from None
     if not 0 <= percent <= 100:
-        raise ValidationError(f"percent must be between 0 and 100, not {percent:g}")
+        raise ValidationError.of("percent_range", value=percent)
     if invested < 0:
-        raise ValidationError("invested_wan must not be negative")
+        raise ValidationError.of("not_negative", field="invested_wan")
     if stage is not None and stage not in PROJECT_STAGES:
-        raise ValidationError(f"unknown stage {stage!r}")
+        raise ValidationError.of("unknown_stage", value=stage)
     day = date or at[:10]
     try:
         _dt.date.fromisoformat(day)
     except ValueError:
-        raise ValidationError(f"date must be YYYY-MM-DD, not {day!r}") from None
+        raise ValidationError.of("bad_day", field="date", value=day) from None
     with store.transaction():
         before = store.project(ref)
         if act.role == "liaison" and before.unit_code != act.unit_code:
-            raise PermissionDenied(
-                f"rule: a liaison reports progress only on their own unit's projects; {act.username} "
-                f"({_unit_name(store, act.unit_code)}) may not report on {ref} "
-                f"({_unit_name(store, before.unit_code)})")
+            raise PermissionDenied.of(
+                "progress_own_unit", user=act.username, user_unit=_unit_param(store, act.unit_code),
+                ref=ref, unit=_unit_param(store, before.unit_code))
         store.conn.execute(
             "INSERT INTO progress_reports(project_ref, date, percent, invested_wan, note, reported_by, "
             "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -704,15 +716,15 @@ def report_progress(store: Store, who: str, ref: str, percent: float, invested_w
 def _content(store: Store, cid: int) -> Content:
     c = from_row(Content, store.one("SELECT * FROM content WHERE id = ?", (cid,)))
     if c is None:
-        raise NotFound(f"no such content item: {cid}")
+        raise NotFound.of("no_content", id=cid)
     return c
 
 
 def _check_content_fields(kind: str, level: str, title: str) -> str:
     if kind not in CONTENT_KINDS:
-        raise ValidationError(f"kind must be one of {', '.join(CONTENT_KINDS)}, not {kind!r}")
+        raise ValidationError.of("content_kind_choice", choices=tuple(CONTENT_KINDS), value=kind)
     if level not in CONTENT_LEVELS:
-        raise ValidationError(f"level must be one of {', '.join(CONTENT_LEVELS)}, not {level!r}")
+        raise ValidationError.of("content_level_choice", choices=CONTENT_LEVELS, value=level)
     return _text(title, "title", multiline=False, limit=200)
 
 
@@ -720,7 +732,7 @@ def draft_content(store: Store, who: str, *, kind: str, level: str, title: str, 
                   source_unit: str = "", tags: str = "", at: str | None = None) -> Content:
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("editor", "admin"), "write content")
+    _require(act, ("editor", "admin"), "write_content")
     title = _check_content_fields(kind, level, title)
     with store.transaction():
         cur = store.conn.execute(
@@ -737,15 +749,15 @@ def update_content(store: Store, who: str, cid: int, *, at: str | None = None, *
     """Edit a draft or published item's fields (title, kind, level, body, source_unit, tags)."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("editor", "admin"), "edit content")
+    _require(act, ("editor", "admin"), "edit_content")
     allowed = {"title", "kind", "level", "body", "source_unit", "tags"}
     unknown = set(fields) - allowed
     if unknown:
-        raise ValidationError(f"unknown content fields: {', '.join(sorted(unknown))}")
+        raise ValidationError.of("unknown_content_fields", fields=tuple(sorted(unknown)))
     with store.transaction():
         before = _content(store, cid)
         if before.state == "archived":
-            raise InvalidTransition(f"content {cid} is archived and can no longer be edited")
+            raise InvalidTransition.of("content_archived", id=cid)
         data = asdict(before)
         for k, v in fields.items():
             data[k] = clean(v) if k == "body" else clean_line(v)
@@ -765,11 +777,12 @@ def _content_transition(store: Store, who: str, cid: int, to: str, from_states: 
                         action: str, at: str | None) -> Content:
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("editor", "admin"), f"{action.split('.')[-1]} content")
+    verb = action.split(".")[-1]
+    _require(act, ("editor", "admin"), f"{verb}_content")
     with store.transaction():
         before = _content(store, cid)
         if before.state not in from_states:
-            raise InvalidTransition(f"cannot {action.split('.')[-1]} content {cid}: it is {before.state}")
+            raise InvalidTransition.of("content_wrong_state", verb=verb, id=cid, state=before.state)
         extra = {"published_at": at} if to == "published" else {"archived_at": at} if to == "archived" else {}
         sets = ", ".join(["state = ?", "updated_at = ?", *(f"{k} = ?" for k in extra)])
         store.conn.execute(f"UPDATE content SET {sets} WHERE id = ?", [to, at, *extra.values(), cid])
@@ -793,15 +806,15 @@ def pick_daily_listen(store: Store, who: str, day: str, cid: int, *, at: str | N
     """Choose the day's 每日一听 (a published item)."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("editor", "admin"), "choose the daily listen (每日一听)")
+    _require(act, ("editor", "admin"), "daily_listen")
     try:
         _dt.date.fromisoformat(day)
     except ValueError:
-        raise ValidationError(f"day must be YYYY-MM-DD, not {day!r}") from None
+        raise ValidationError.of("bad_day", field="day", value=day) from None
     with store.transaction():
         item = _content(store, cid)
         if item.state != "published":
-            raise InvalidTransition(f"only published content can be the daily listen; {cid} is {item.state}")
+            raise InvalidTransition.of("daily_listen_unpublished", id=cid, state=item.state)
         old = store.scalar("SELECT content_id FROM daily_listen WHERE date = ?", (day,))
         store.conn.execute("INSERT INTO daily_listen(date, content_id, chosen_by, chosen_at) VALUES (?, ?, ?, ?) "
                            "ON CONFLICT(date) DO UPDATE SET content_id = excluded.content_id, "
@@ -816,15 +829,15 @@ def add_unit(store: Store, who: str, code: str, name: str, kind: str, *, head_na
              head_mobile: str = "", at: str | None = None) -> None:
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("admin",), "manage units", system=(IMPORT,))
+    _require(act, ("admin",), "manage_units", system=(IMPORT,))
     code, name = clean_line(code), clean_line(name)
     if not code or not name:
-        raise ValidationError("a unit needs a code and a name")
+        raise ValidationError.of("unit_code_name")
     if kind not in UNIT_KINDS:
-        raise ValidationError(f"unit kind must be one of {', '.join(UNIT_KINDS)}, not {kind!r}")
+        raise ValidationError.of("unit_kind_choice", choices=UNIT_KINDS, value=kind)
     with store.transaction():
         if store.one("SELECT 1 FROM units WHERE code = ? OR name = ?", (code, name)):
-            raise ValidationError(f"a unit with code {code!r} or name {name!r} already exists")
+            raise ValidationError.of("unit_exists", code=code, name=name)
         store.conn.execute("INSERT INTO units(code, name, kind, head_name, head_mobile) VALUES (?, ?, ?, ?, ?)",
                            (clean_line(code), clean_line(name), kind, clean_line(head_name),
                             clean_line(head_mobile)))
@@ -838,22 +851,22 @@ def upsert_user(store: Store, who: str, username: str, name: str, role: str, *,
     """Create or update an account. Returns ``inserted``, ``updated`` or ``unchanged``."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("admin",), "manage users", system=(IMPORT,))
+    _require(act, ("admin",), "manage_users", system=(IMPORT,))
     from .models import ROLES
     username, name = clean_line(username), clean_line(name)
     if not username:
-        raise ValidationError("username is required")
+        raise ValidationError.of("field_required", field="username")
     if role not in ROLES:
-        raise ValidationError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+        raise ValidationError.of("role_choice", choices=ROLES, value=role)
     if role == "liaison" and not unit_code:
-        raise ValidationError("a liaison belongs to a unit")
+        raise ValidationError.of("liaison_needs_unit")
     if scope not in ("city", "unit"):
-        raise ValidationError(f"scope must be city or unit, not {scope!r}")
+        raise ValidationError.of("scope_choice", value=scope)
     if role == "leader":
         scope = "city" if not unit_code else scope
     mobile = normalise_phone(mobile)
     if mobile and not mobile.replace("-", "").lstrip("+").isdigit():
-        raise ValidationError(f"mobile must be digits, not {mobile!r}")
+        raise ValidationError.of("mobile_digits", value=mobile)
     with store.transaction():
         if unit_code:
             unit_code = store.unit(unit_code).code
@@ -876,15 +889,12 @@ def set_routing_rule(store: Store, who: str, category: str, county: str, unit_co
                      at: str | None = None) -> None:
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("admin",), "change routing rules", system=(IMPORT,))
-    try:
-        cat = category_code(category)
-    except ValueError as exc:
-        raise ValidationError(str(exc)) from None
+    _require(act, ("admin",), "routing_rules", system=(IMPORT,))
+    cat = _category(category)
     with store.transaction():
         unit = store.unit(unit_code)
         if county not in store.counties():
-            raise ValidationError(f"unknown county {county!r}")
+            raise ValidationError.of("unknown_county", county=county)
         old = route_unit(store, cat, county)
         store.conn.execute("INSERT INTO routing_rules(category, county, unit_code) VALUES (?, ?, ?) "
                            "ON CONFLICT(category, county) DO UPDATE SET unit_code = excluded.unit_code",
@@ -899,7 +909,7 @@ def import_calendar_rows(store: Store, who: str, rows: list[tuple[str, str]], *,
     the deadlines of open appeals that had been counted Monday-Friday."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("admin",), "import calendars", system=(IMPORT,))
+    _require(act, ("admin",), "import_calendars", system=(IMPORT,))
     years = sorted({int(d[:4]) for d, _ in rows})
     with store.transaction():
         store.conn.executemany("INSERT INTO calendar(date, kind, source) VALUES (?, ?, ?) "
@@ -932,7 +942,7 @@ def autosave_content_form(store: Store, who: str, item: str | int, fields: dict[
     """Keep what ``who`` has typed into the content form for ``item`` (an id or ``new``)."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("editor", "admin"), "write content")
+    _require(act, ("editor", "admin"), "write_content")
     import json as _json
     with store.transaction():
         store.conn.execute(

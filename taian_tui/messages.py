@@ -1,0 +1,440 @@
+"""Every message of a refused domain action (``DomainError``), in English and Simplified
+Chinese. Plain Python: no textual (the domain layer imports it).
+
+``MESSAGES[key] = (english, chinese)``: two ``str.format`` templates with the same
+``{named}`` placeholders. The English one is the text ``str(exc)`` and the CLI show; the
+console shows ``exc.localized(lang)``.
+
+A placeholder whose value is a code (a state, a role, an action...) names a label map
+in its format spec, so that each language shows its own word for it:
+
+* ``{state:state}`` one code through the ``state`` map (English: the code itself,
+  or the English phrase the map holds; Chinese: the label);
+* ``{states:state/slash}`` a sequence of codes, each through the map, joined
+  (``/`` in English, ``、`` in Chinese); ``/or`` joins with `` or `` / ``或``, ``/comma``
+  with ``, `` / ``、``;
+* the map ``raw`` leaves the values as they are (only the joining differs);
+* ``who`` takes ``(username, role or None)`` and ``unit`` a unit's name or ``None``.
+
+Any other spec (``{percent:g}``) and conversions (``{value!r}``) are plain
+``str.format``. A code a map does not hold is shown as it is, in both languages.
+"""
+from __future__ import annotations
+
+import string
+from typing import Any, Iterable
+
+from .models import CATEGORIES, CONTENT_KINDS
+
+LANGS = ("en", "zh")
+
+
+# -- label maps: code -> (English, Chinese) ---------------------------------------------------------
+def _same(zh: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """A map whose English word is the code itself."""
+    return {code: (code, label) for code, label in zh.items()}
+
+
+LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    # appeal states
+    "state": _same({"submitted": "待分派", "assigned": "已交办", "accepted": "已签收",
+                    "answered": "已答复", "disputed": "有异议", "returned": "已退回",
+                    "closed": "已办结"}),
+    "role": _same({"admin": "管理员", "liaison": "联络员", "leader": "领导",
+                   "supervisor": "督查室", "discipline": "纪委监委", "editor": "编辑",
+                   "system": "系统"}),
+    # system actors (a user name is shown as it is)
+    "actor": _same({"system:intake": "企业端", "system:escalate": "自动挂牌",
+                    "system:import": "导入"}),
+    "ext_state": _same({"pending": "待审批", "approved": "已批准", "rejected": "已驳回"}),
+    "content_state": _same({"draft": "草稿", "published": "已发布", "archived": "已归档"}),
+    "content_kind": _same(dict(CONTENT_KINDS)),
+    "library": _same({"applied": "待审核", "city": "市重点", "province": "省重点",
+                      "rejected": "未入库"}),
+    "unit_kind": _same({"county": "县（市、区）", "zone": "功能区", "department": "部门",
+                        "supervision": "督查室", "discipline": "纪委监委", "platform": "平台"}),
+    "sort": _same({"deadline": "期限", "submitted": "提交时间", "ref": "编号"}),
+    # "approval/立项" in English (as models.category_code lists them), "立项" in Chinese
+    "category_pair": {code: (f"{code}/{label}", label) for code, label in CATEGORIES.items()},
+    # form fields named in validation messages
+    "field": _same({"ref": "编号", "title": "标题", "body": "正文", "reply": "答复内容",
+                    "reason": "理由", "note": "说明", "instruction": "批示内容", "name": "名称",
+                    "username": "用户名", "investment_wan": "总投资（万元）",
+                    "invested_wan": "已完成投资（万元）", "planned_start": "计划开工日期",
+                    "planned_finish": "计划竣工日期", "date": "日期", "day": "日期",
+                    "percent": "进度百分比", "days": "天数", "kind": "类别", "level": "层级",
+                    "source_unit": "来源单位", "tags": "标签", "mobile": "手机号",
+                    "role": "角色", "scope": "范围", "rating": "评价"}),
+    # what a role may do: ``rule: only {roles} may {task}``
+    "task": {
+        "submit_appeals": ("submit appeals", "提交诉求"),
+        "assign_appeals": ("assign or reassign appeals", "分派或改派诉求"),
+        "accept_appeals": ("accept (签收) appeals", "签收诉求"),
+        "reply_appeals": ("reply to (答复) appeals", "答复诉求"),
+        "return_appeals": ("return (退回) appeals", "退回诉求"),
+        "request_extensions": ("request extensions (延期)", "申请延期"),
+        "decide_extensions": ("approve or reject extensions", "审批延期申请"),
+        "record_evaluations": ("record evaluations", "录入企业评价"),
+        "review_disputes": ("review 不满意 evaluations", "复核不满意评价"),
+        "open_orders": ("open supervision orders", "开督办单"),
+        "edit_orders": ("edit supervision orders", "修改督办单"),
+        "take_up_red_cards": ("take up red cards", "接办红牌"),
+        "issue_instructions": ("issue instructions (领导批示)", "作出领导批示"),
+        "apply_projects": ("register project applications", "登记项目入库申请"),
+        "review_projects": ("review project-library applications", "审核项目入库申请"),
+        "report_progress": ("report project progress", "填报项目进度"),
+        "write_content": ("write content", "撰写内容"),
+        "edit_content": ("edit content", "修改内容"),
+        "publish_content": ("publish content", "发布内容"),
+        "unpublish_content": ("unpublish content", "撤回已发布的内容"),
+        "archive_content": ("archive content", "归档内容"),
+        "daily_listen": ("choose the daily listen (每日一听)", "选定每日一听"),
+        "manage_units": ("manage units", "管理单位"),
+        "manage_users": ("manage users", "管理用户"),
+        "routing_rules": ("change routing rules", "修改分派规则"),
+        "import_calendars": ("import calendars", "导入工作日历"),
+    },
+    # an action on one appeal, content item or instruction: ``cannot {verb} appeal ...``
+    "verb": {
+        "assign": ("assign", "分派"),
+        "accept": ("accept", "签收"),
+        "reply": ("reply to", "答复"),
+        "return": ("return", "退回"),
+        "request_extension": ("request an extension for", "申请延期"),
+        "extend": ("extend", "延期"),
+        "evaluate": ("evaluate", "评价"),
+        "review": ("review", "复核"),
+        "open_order": ("open a supervision order on", "开督办单"),
+        "acknowledge": ("acknowledge", "签收"),
+        "publish": ("publish", "发布"),
+        "unpublish": ("unpublish", "撤回发布"),
+        "archive": ("archive", "归档"),
+    },
+}
+
+JOINS: dict[str, tuple[str, str]] = {
+    "or": (" or ", "或"),
+    "comma": (", ", "、"),
+    "slash": ("/", "、"),
+}
+
+NO_UNIT = ("(no unit)", "（无单位）")
+
+
+# -- the catalogue: key -> (English, Chinese) -------------------------------------------------------
+MESSAGES: dict[str, tuple[str, str]] = {
+    # actors, roles and scope
+    "unknown_user": (
+        "unknown user {user!r}: sign in as an existing user",
+        "未知用户“{user}”：请以已有用户的身份登录"),
+    "user_deactivated": (
+        "user {user!r} is deactivated",
+        "用户“{user}”已停用"),
+    "system_not_allowed": (
+        "rule: {task:task} is not done by {user:actor}",
+        "规则：{user:actor}不能{task:task}"),
+    "role_required": (
+        "rule: only {roles:role/or} may {task:task}; {who:who} may not",
+        "规则：只有{roles:role/or}可以{task:task}；{who:who}无此权限"),
+    "own_unit": (
+        "rule: a liaison handles only their own unit's appeals; {user} ({user_unit:unit}) may not "
+        "{verb:verb} {ref}, which is with {unit:unit}",
+        "规则：联络员只能办理本单位的诉求；诉求 {ref} 由{unit:unit}办理，{user}（{user_unit:unit}）"
+        "不能{verb:verb}"),
+    "out_of_scope": (
+        "rule: {who:who} may not read appeal {ref} (outside their scope)",
+        "规则：{who:who}无权查看诉求 {ref}（超出其办理范围）"),
+    # appeals
+    "wrong_state": (
+        "cannot {verb:verb} appeal {ref}: it is {state:state}; only {states:state/slash} appeals can be",
+        "诉求 {ref} 当前为{state:state}状态，不能{verb:verb}；只有处于{states:state/slash}状态的诉求"
+        "才能{verb:verb}"),
+    "unknown_category": (
+        "unknown category {value!r}: use one of {choices:category_pair/comma}",
+        "未知的诉求类别“{value}”：可选{choices:category_pair/comma}"),
+    "unknown_county": (
+        "unknown county {county!r}",
+        "未知的县（市、区）“{county}”"),
+    "appeal_exists": (
+        "appeal {ref} already exists",
+        "诉求 {ref} 已存在"),
+    "unit_cannot_handle": (
+        "appeals are handled by counties, zones and departments, not {unit}",
+        "诉求由县（市、区）、功能区和部门办理，不能交给{unit}"),
+    "already_with_unit": (
+        "appeal {ref} is already with {unit}",
+        "诉求 {ref} 已由{unit}办理"),
+    "return_window": (
+        "rule: an appeal may be returned only within {days} working days of its arrival; "
+        "{ref} arrived {arrived}, the window closed {closed}",
+        "规则：诉求只能在交办后 {days} 个工作日内退回；{ref} 于 {arrived} 交办，退回期限已于 "
+        "{closed} 届满"),
+    "days_not_whole": (
+        "days must be a whole number, not {value!r}",
+        "天数必须是整数，不能是“{value}”"),
+    "days_range": (
+        "days must be between 1 and {max}",
+        "天数必须在 1 到 {max} 之间"),
+    "extension_too_late": (
+        "rule: an extension must be requested before the deadline; {ref} was due {deadline}",
+        "规则：延期须在办理期限届满前申请；{ref} 的期限为 {deadline}"),
+    "extension_pending": (
+        "appeal {ref} already has an extension request waiting for a decision",
+        "诉求 {ref} 已有一份待审批的延期申请"),
+    "no_extension": (
+        "no such extension request: {id}",
+        "没有这份延期申请：#{id}"),
+    "extension_decided": (
+        "extension {id} was already {state:ext_state}",
+        "延期申请 #{id} 已处理（{state:ext_state}）"),
+    "rating_choice": (
+        "rating must be one of {choices:raw/comma}, not {value!r}",
+        "评价必须是{choices:raw/comma}之一，不能是“{value}”"),
+    # supervision orders and red cards
+    "order_due_past": (
+        "the order's due time must be in the future",
+        "督办单的期限必须晚于现在"),
+    "order_exists": (
+        "appeal {ref} already has an open supervision order; edit it instead",
+        "诉求 {ref} 已有一份未关闭的督办单，请修改该督办单"),
+    "no_order": (
+        "no such supervision order: {id}",
+        "没有这份督办单：#{id}"),
+    "order_closed": (
+        "supervision order {id} is closed",
+        "督办单 #{id} 已关闭"),
+    "no_red_card": (
+        "appeal {ref} has no red card",
+        "诉求 {ref} 没有红牌"),
+    "red_card_taken_up": (
+        "the red card of {ref} was already taken up by {user}",
+        "{ref} 的红牌已由 {user} 接办"),
+    # leader instructions
+    "instruction_subject": (
+        "an instruction is about exactly one project or one appeal",
+        "一条批示只能针对一个项目或一条诉求"),
+    "target_deactivated": (
+        "user {user} is deactivated",
+        "用户 {user} 已停用"),
+    "instruct_scope": (
+        "rule: {who:who} may instruct only on projects of {unit:unit}",
+        "规则：{who:who}只能对{unit:unit}的项目作出批示"),
+    "no_instruction": (
+        "no such instruction: {id}",
+        "没有这条批示：#{id}"),
+    "instruction_not_yours": (
+        "rule: only {target}, to whom instruction {id} was written, may {verb:verb} it",
+        "规则：批示 #{id} 是写给 {target} 的，只有其本人可以{verb:verb}"),
+    "instruction_acknowledged": (
+        "instruction {id} was already acknowledged",
+        "批示 #{id} 已签收"),
+    "instruction_answered": (
+        "instruction {id} was already answered",
+        "批示 #{id} 已答复"),
+    # projects
+    "unknown_project_category": (
+        "unknown project category {value!r}: one of {choices:raw/comma}",
+        "未知的项目类别“{value}”：可选{choices:raw/comma}"),
+    "unknown_stage_choice": (
+        "unknown stage {value!r}: one of {choices:raw/comma}",
+        "未知的项目阶段“{value}”：可选{choices:raw/comma}"),
+    "unknown_stage": (
+        "unknown stage {value!r}",
+        "未知的项目阶段“{value}”"),
+    "not_number": (
+        "{field:field} must be a number, not {value!r}",
+        "{field:field}必须是数字，不能是“{value}”"),
+    "not_negative": (
+        "{field:field} must not be negative",
+        "{field:field}不能为负数"),
+    "not_date": (
+        "{field:field} must be a date YYYY-MM-DD, not {value!r}",
+        "{field:field}必须是形如 2026-09-29 的日期，不能是“{value}”"),
+    "bad_day": (
+        "{field:field} must be YYYY-MM-DD, not {value!r}",
+        "{field:field}应形如 2026-09-29，不能是“{value}”"),
+    "finish_before_start": (
+        "planned_finish is before planned_start",
+        "计划竣工日期早于计划开工日期"),
+    "project_exists": (
+        "project {ref} already exists",
+        "项目 {ref} 已存在"),
+    "decision_choice": (
+        "decision must be city, province or rejected, not {value!r}",
+        "审核结论必须是市重点、省重点或未入库，不能是“{value}”"),
+    "rejection_reason": (
+        "a rejection needs a reason",
+        "不予入库须说明理由"),
+    "project_decided": (
+        "project {ref} was already decided ({library:library})",
+        "项目 {ref} 已审核（{library:library}）"),
+    "progress_numbers": (
+        "percent and invested_wan must be numbers",
+        "进度百分比和已完成投资必须是数字"),
+    "percent_range": (
+        "percent must be between 0 and 100, not {value:g}",
+        "进度百分比必须在 0 到 100 之间，不能是 {value:g}"),
+    "progress_own_unit": (
+        "rule: a liaison reports progress only on their own unit's projects; {user} "
+        "({user_unit:unit}) may not report on {ref} ({unit:unit})",
+        "规则：联络员只能填报本单位项目的进度；项目 {ref} 属于{unit:unit}，{user}（{user_unit:unit}）"
+        "不能填报"),
+    # content
+    "no_content": (
+        "no such content item: {id}",
+        "没有这条内容：#{id}"),
+    "content_kind_choice": (
+        "kind must be one of {choices:content_kind/comma}, not {value!r}",
+        "内容类别必须是{choices:content_kind/comma}之一，不能是“{value}”"),
+    "content_level_choice": (
+        "level must be one of {choices:raw/comma}, not {value!r}",
+        "内容层级必须是{choices:raw/comma}之一，不能是“{value}”"),
+    "unknown_content_fields": (
+        "unknown content fields: {fields:field/comma}",
+        "未知的内容字段：{fields:field/comma}"),
+    "content_archived": (
+        "content {id} is archived and can no longer be edited",
+        "内容 #{id} 已归档，不能再修改"),
+    "content_wrong_state": (
+        "cannot {verb:verb} content {id}: it is {state:content_state}",
+        "内容 #{id} 当前为{state:content_state}状态，不能{verb:verb}"),
+    "daily_listen_unpublished": (
+        "only published content can be the daily listen; {id} is {state:content_state}",
+        "只有已发布的内容才能设为每日一听；内容 #{id} 当前为{state:content_state}状态"),
+    # administration
+    "unit_code_name": (
+        "a unit needs a code and a name",
+        "单位须有代码和名称"),
+    "unit_kind_choice": (
+        "unit kind must be one of {choices:unit_kind/comma}, not {value!r}",
+        "单位类型必须是{choices:unit_kind/comma}之一，不能是“{value}”"),
+    "unit_exists": (
+        "a unit with code {code!r} or name {name!r} already exists",
+        "代码为“{code}”或名称为“{name}”的单位已存在"),
+    "field_required": (
+        "{field:field} is required",
+        "{field:field}不能为空"),
+    "field_too_long": (
+        "{field:field} is too long ({length} characters, at most {limit})",
+        "{field:field}过长（{length} 个字符，最多 {limit} 个）"),
+    "role_choice": (
+        "role must be one of {choices:role/comma}, not {value!r}",
+        "角色必须是{choices:role/comma}之一，不能是“{value}”"),
+    "liaison_needs_unit": (
+        "a liaison belongs to a unit",
+        "联络员必须隶属于一个单位"),
+    "scope_choice": (
+        "scope must be city or unit, not {value!r}",
+        "范围必须是全市或本单位，不能是“{value}”"),
+    "mobile_digits": (
+        "mobile must be digits, not {value!r}",
+        "手机号只能由数字组成，不能是“{value}”"),
+    # list filters (queries)
+    "unknown_state": (
+        "unknown state {value!r}: one of {choices:state/comma}",
+        "未知的诉求状态“{value}”：可选{choices:state/comma}"),
+    "card_choice": (
+        "card must be blue, yellow, red, any or none, not {value!r}",
+        "挂牌筛选必须是蓝牌、黄牌、红牌、任意挂牌或未挂牌，不能是“{value}”"),
+    "sort_choice": (
+        "sort must be one of {choices:sort/comma}",
+        "排序方式必须是{choices:sort/comma}之一"),
+    # the store
+    "wal_failed": (
+        "{path}: could not switch the database to WAL mode ({mode})",
+        "{path}：无法将数据库切换到 WAL 模式（{mode}）"),
+    "no_user": (
+        "no such user: {value!r}",
+        "没有这个用户：“{value}”"),
+    "no_unit": (
+        "no such unit: {value!r}",
+        "没有这个单位：“{value}”"),
+    "no_enterprise": (
+        "no such enterprise: {value!r}",
+        "没有这家企业：“{value}”"),
+    "no_project": (
+        "no such project: {value!r}",
+        "没有这个项目：“{value}”"),
+    "no_appeal": (
+        "no such appeal: {value!r}",
+        "没有这条诉求：“{value}”"),
+    "no_appeal_id": (
+        "no such appeal id: {id}",
+        "没有内部编号为 {id} 的诉求"),
+    "backup_exists": (
+        "{path}: already exists; choose a new file name",
+        "{path}：文件已存在，请换一个文件名"),
+}
+
+
+# -- rendering --------------------------------------------------------------------------------------
+def label(kind: str, code: Any, lang: str) -> str:
+    """One code through a label map (the code itself when the map lacks it)."""
+    i = 1 if lang == "zh" else 0
+    if kind == "unit":
+        return NO_UNIT[i] if code is None or code == "" else str(code)
+    if kind == "who":
+        username, role = code if isinstance(code, (tuple, list)) else (code, None)
+        if role is None:
+            return label("actor", username, lang)
+        return (f"{username}（{label('role', role, lang)}）" if i
+                else f"{username} ({label('role', role, lang)})")
+    entry = LABELS.get(kind, {}).get(code) if isinstance(code, str) else None
+    return entry[i] if entry else str(code)
+
+
+def _is_label_spec(spec: str) -> bool:
+    kind, _, join = spec.partition("/")
+    return (kind in LABELS or kind in ("raw", "unit", "who")) and (not join or join in JOINS)
+
+
+class _Formatter(string.Formatter):
+    def __init__(self, lang: str) -> None:
+        super().__init__()
+        self.lang = lang
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if not _is_label_spec(format_spec):
+            return super().format_field(value, format_spec)
+        kind, _, join = format_spec.partition("/")
+        one = (lambda v: str(v)) if kind == "raw" else (lambda v: label(kind, v, self.lang))
+        if not join:
+            return one(value)
+        sep = JOINS[join][1 if self.lang == "zh" else 0]
+        return sep.join(one(v) for v in value)
+
+
+_FORMATTERS = {lang: _Formatter(lang) for lang in LANGS}
+
+
+def render(key: str, lang: str, **params: Any) -> str:
+    """The message ``key`` in ``lang`` (``en`` or ``zh``; anything else: English), its
+    placeholders filled from ``params``. KeyError for an unknown key."""
+    en, zh = MESSAGES[key]
+    lang = lang if lang in LANGS else "en"
+    return _FORMATTERS[lang].format(zh if lang == "zh" else en, **params)
+
+
+def placeholders(template: str) -> dict[str, str]:
+    """``{name: format spec}`` of a template (conversions such as ``!r`` left out)."""
+    out: dict[str, str] = {}
+    for _, name, spec, _ in string.Formatter().parse(template):
+        if name is not None:
+            out[name] = spec or ""
+    return out
+
+
+def localize(exc: BaseException, lang: str) -> str:
+    """The text to show for any exception: a keyed ``DomainError`` in ``lang``, anything
+    else as ``str(exc)``."""
+    localized = getattr(exc, "localized", None)
+    if callable(localized):
+        try:
+            return localized(lang)
+        except Exception:  # never let a translation problem hide the refusal itself
+            return str(exc)
+    return str(exc)
+
+
+def keys() -> Iterable[str]:
+    return MESSAGES.keys()
