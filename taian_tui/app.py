@@ -3,9 +3,13 @@
 Signed in as ``username`` (or chosen from a short list of active users), the console opens
 on the screen that fits the role: a liaison, a leader and the admin on the appeal inbox of
 their scope, the supervision office on the escalation board, the discipline commission on
-the red-card leads. A one-line header shows who is signed in, the unit, the date and
-today's counts; the footer shows the keys; ``?`` explains the screen; ``ctrl+p`` opens a
-command palette whose commands follow the active screen.
+the red-card leads, the editor on the policy editor. A one-line header shows who is signed
+in, the unit, the date and today's counts; the footer shows the keys; ``?`` explains the
+screen; ``ctrl+p`` opens a command palette whose commands follow the active screen.
+
+Screens, one function key each, offered only to the roles they are for (``ROLE_MODES``):
+F2 inbox, F3 escalation board, F4 red cards, F5 project board, F6 leader instructions,
+F7 policy editor, F8 dashboard. Ctrl+Q asks first while an editor holds unsaved changes.
 
 Reads run in worker threads, each on its own ``Store``; the app's own connection only
 looks up the signed-in user and polls ``PRAGMA data_version`` every 2 s to refresh what is
@@ -27,20 +31,28 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from . import queries, timeutil
-from .i18n import get_lang, set_lang, t
+from .i18n import get_lang, set_lang, t, error_text
 from .store import DomainError, Store
 from .widgets import ScreenCommands, localise_bindings
 
 POLL_SECONDS = 2.0
+#: Below this width the footer leaves out the screens' function keys (they still work, and
+#: ``?`` and the command palette list them).
+NAV_KEYS_MIN_WIDTH = 100
+
+#: Every screen (mode), in the order of its function key (F2..F8).
+MODES = ("inbox", "board", "redcards", "projects", "instructions", "editor", "dashboard")
+MODE_KEYS = {"inbox": "f2", "board": "f3", "redcards": "f4", "projects": "f5",
+             "instructions": "f6", "editor": "f7", "dashboard": "f8"}
 
 #: The screens (modes) of each role; the first one opens at sign-in.
 ROLE_MODES = {
-    "liaison": ("inbox",),
-    "leader": ("inbox", "board"),
-    "admin": ("inbox", "board"),
-    "supervisor": ("board", "inbox"),
+    "liaison": ("inbox", "projects", "instructions"),
+    "leader": ("inbox", "board", "projects", "instructions", "dashboard"),
+    "admin": ("inbox", "board", "redcards", "projects", "instructions", "editor", "dashboard"),
+    "supervisor": ("board", "inbox", "projects", "instructions", "dashboard"),
     "discipline": ("redcards",),
-    "editor": ("inbox",),
+    "editor": ("editor", "dashboard"),
 }
 
 
@@ -55,6 +67,10 @@ class TaianApp(App[None]):
         Binding("f2", "goto('inbox')", "k.inbox", id="app.inbox"),
         Binding("f3", "goto('board')", "k.board", id="app.board"),
         Binding("f4", "goto('redcards')", "k.redcards", id="app.redcards"),
+        Binding("f5", "goto('projects')", "k.projects", id="app.projects"),
+        Binding("f6", "goto('instructions')", "k.instructions", id="app.instructions"),
+        Binding("f7", "goto('editor')", "k.editor", id="app.editor"),
+        Binding("f8", "goto('dashboard')", "k.dashboard", id="app.dashboard"),
         Binding("ctrl+q", "quit", "k.quit", id="app.quit", show=False, priority=True),
         Binding("ctrl+p", "command_palette", "palette", id="app.palette", show=False,
                 priority=True),
@@ -95,6 +111,7 @@ class TaianApp(App[None]):
 
     # -- start and sign-in ------------------------------------------------------------------------
     def on_mount(self) -> None:
+        self._show_nav_keys(self.size.width >= NAV_KEYS_MIN_WIDTH)
         try:
             self.theme = self._theme_name
         except Exception:
@@ -106,6 +123,23 @@ class TaianApp(App[None]):
             self._show_sign_in()
         if self.poll:
             self.set_interval(POLL_SECONDS, self.poll_changes)
+
+    def on_resize(self) -> None:
+        self._show_nav_keys(self.size.width >= NAV_KEYS_MIN_WIDTH)
+
+    def _show_nav_keys(self, show: bool) -> None:
+        """Show the function keys of the screens in the footer, or not (narrow terminal)."""
+        import dataclasses
+
+        bindings = self._bindings.key_to_bindings
+        changed = False
+        for key in MODE_KEYS.values():
+            items = bindings.get(key, [])
+            if any(b.show != show for b in items):
+                bindings[key] = [dataclasses.replace(b, show=show) for b in items]
+                changed = True
+        if changed:
+            self.refresh_bindings()
 
     def on_unmount(self) -> None:
         try:
@@ -129,7 +163,7 @@ class TaianApp(App[None]):
         try:
             act = actor(self.store, username)
         except DomainError as exc:
-            self._show_sign_in(t("err.unknown_user", user=username, msg=str(exc)))
+            self._show_sign_in(t("err.unknown_user", user=username, msg=error_text(exc)))
             return
         self.username = username
         self.actor = act
@@ -142,7 +176,9 @@ class TaianApp(App[None]):
                 self.unit_name = act.user.unit_code
         self.modes_available = ROLE_MODES.get(act.role, ("inbox",))
         factories = {"inbox": self._make_inbox, "board": self._make_board,
-                     "redcards": self._make_redcards}
+                     "redcards": self._make_redcards, "projects": self._make_projects,
+                     "instructions": self._make_instructions, "editor": self._make_editor,
+                     "dashboard": self._make_dashboard}
         for mode in self.modes_available:
             self.add_mode(mode, factories[mode])
         self.switch_mode(self.modes_available[0])
@@ -166,6 +202,30 @@ class TaianApp(App[None]):
         from .screens.escalation import RedCardScreen
 
         return RedCardScreen()
+
+    @staticmethod
+    def _make_projects() -> Screen:
+        from .screens.projects import ProjectBoardScreen
+
+        return ProjectBoardScreen()
+
+    @staticmethod
+    def _make_instructions() -> Screen:
+        from .screens.instructions import InstructionsScreen
+
+        return InstructionsScreen()
+
+    @staticmethod
+    def _make_editor() -> Screen:
+        from .screens.editor import ContentScreen
+
+        return ContentScreen()
+
+    @staticmethod
+    def _make_dashboard() -> Screen:
+        from .screens.dashboard import DashboardScreen
+
+        return DashboardScreen()
 
     def session_actor(self, store: Store):
         """The signed-in user as an ``Actor`` on ``store`` (a worker's own store)."""
@@ -257,12 +317,46 @@ class TaianApp(App[None]):
             self.push_screen(CommandPalette(placeholder=t("palette.placeholder"),
                                             id="--command-palette"))
 
+    # -- leaving with unsaved work ----------------------------------------------------------------------
+    def unsaved_screens(self) -> list[Screen]:
+        """Open screens (in any mode) holding typed text that is not saved."""
+        out = []
+        for stack in self._screen_stacks.values():
+            for screen in stack:
+                check = getattr(screen, "has_unsaved_changes", None)
+                if check is not None and check():
+                    out.append(screen)
+        return out
+
+    async def action_quit(self) -> None:
+        """Ctrl+Q: quit, but ask first when an editor holds unsaved changes."""
+        from .screens.common import ChoiceScreen
+
+        unsaved = self.unsaved_screens()
+        if not unsaved:
+            self.exit()
+            return
+        if any(isinstance(s, ChoiceScreen) for s in self.screen_stack):
+            return
+
+        def answered(answer: str | None) -> None:
+            if answer == "quit":
+                for screen in unsaved:
+                    flush = getattr(screen, "flush_autosave", None)
+                    if flush is not None:
+                        flush()
+                self.exit()
+
+        self.push_screen(ChoiceScreen(t("quit.unsaved.title"), t("quit.unsaved.text"),
+                                      [("quit", t("quit.unsaved.quit"), "error"),
+                                       ("stay", t("quit.unsaved.stay"), "primary")],
+                                      default="stay"), answered)
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        labels = {"inbox": "cmd.goto_inbox", "board": "cmd.goto_board",
-                  "redcards": "cmd.goto_redcards"}
         for mode in self.modes_available:
             if mode != self.current_mode:
-                yield SystemCommand(t(labels[mode]), "", lambda m=mode: self.action_goto(m))
+                yield SystemCommand(t(f"cmd.goto_{mode}"), t("cmd.goto.help", fkey=MODE_KEYS[mode].upper()),
+                                    lambda m=mode: self.action_goto(m))
         yield SystemCommand(t("k.help"), t("cmd.help"), self.action_help)
         yield SystemCommand(t("cmd.theme"), t("cmd.theme.help"), self.action_change_theme)
         yield SystemCommand(t("cmd.screenshot"), t("cmd.screenshot.help"),

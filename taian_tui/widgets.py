@@ -165,11 +165,14 @@ class HeaderBar(Horizontal):
         now = timeutil.now()
         right = Text(end="")
         right.append(f"{now.format('YYYY-MM-DD')} {weekday(now)}")
-        right.append("  │  ")
         counts = getattr(app, "counts", None)
-        if counts is None:
+        if user is not None and user.role == "editor":
+            pass  # the policy editor handles no appeals: no appeal counts
+        elif counts is None:
+            right.append("  │  ")
             right.append(t("header.counts_loading"))
         else:
+            right.append("  │  ")
             right.append(t("header.counts", open=counts.open, due=counts.due_today,
                            carded=counts.carded), style="bold")
         self.query_one("#hb-user", Static).update(left)
@@ -400,3 +403,76 @@ def _highlight(matcher: Any, label: str) -> Content:
         if not label[offset].isspace():
             content = content.stylize(matcher.match_style, offset, offset + 1)
     return content
+
+
+# -- bars, money, percentages ---------------------------------------------------------------------
+EIGHTHS = " ▏▎▍▌▋▊▉█"
+COLUMN_EIGHTHS = " ▁▂▃▄▅▆▇█"
+
+
+def hbar(value: float, maximum: float, width: int, style: str = "", *,
+         track: str = " ", track_style: str = "") -> Text:
+    """A horizontal bar ``width`` cells long (eighth-block resolution) for ``value`` out of
+    ``maximum``; a value above 0 always shows at least a sliver."""
+    width = max(int(width), 0)
+    out = Text(end="", no_wrap=True)
+    if width == 0:
+        return out
+    eighths = 0
+    if maximum > 0 and value > 0:
+        eighths = max(1, round(min(value / maximum, 1.0) * width * 8))
+    full, rem = divmod(eighths, 8)
+    out.append("█" * full, style=style)
+    used = full
+    if rem:
+        out.append(EIGHTHS[rem], style=style)
+        used += 1
+    if used < width:
+        out.append(track * (width - used), style=track_style)
+    return out
+
+
+def progress_bar(percent: float | None, width: int) -> Text:
+    """``███▌░░░░  45%``: a bar ``width`` cells wide then the percentage (5 cells)."""
+    p = max(0.0, min(float(percent or 0), 100.0))
+    style = "green" if p >= 100 else ("bold cyan" if p >= 50 else "cyan")
+    out = hbar(p, 100, max(width - 5, 1), style, track="░", track_style="dim")
+    out.append(f"{p:4.0f}%", style="bold" if p >= 100 else "")
+    return out
+
+
+def money(wan: float | None) -> str:
+    """An amount in 万元 as people say it: ``12.3亿`` / ``860万`` (English: ¥1.23bn / ¥8.6M)."""
+    from .i18n import get_lang
+
+    value = float(wan or 0)
+    if get_lang() == "en":
+        cny = value * 10_000
+        if cny >= 1e9:
+            return f"¥{cny / 1e9:.2f}bn"
+        if cny >= 1e6:
+            return f"¥{cny / 1e6:.1f}M"
+        return f"¥{cny / 1e3:,.0f}k"
+    if value >= 10_000:
+        return f"{value / 10_000:.1f}亿".replace(".0亿", "亿")
+    return f"{value:,.0f}万"
+
+
+def percent_text(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f}%"
+
+
+def pad(text: str | Text, width: int, *, right: bool = False) -> Text:
+    """``text`` cut or padded to exactly ``width`` cells (CJK counts two)."""
+    out = text.copy() if isinstance(text, Text) else plain(text)
+    out.no_wrap = True
+    if out.cell_len > width:
+        out.truncate(width, overflow="ellipsis")
+    short = width - out.cell_len
+    if short > 0:
+        if right:
+            out = Text(" " * short, end="") + out
+        else:
+            out.append(" " * short)
+    out.end = ""
+    return out

@@ -180,9 +180,10 @@ async def test_refused_reply_keeps_the_text_in_the_form(tui_db, store):
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is form, "the form stays open"
-        assert "cannot reply to appeal A-2026-0001: it is answered" in form.last_error
+        # the store's refusal, in the console's language (Chinese by default)
+        assert "诉求 A-2026-0001 当前为已答复状态，不能答复" in form.last_error
         assert form.query_one("#reply", TextArea).text == typed
-        assert "it is answered" in screen_text(app)
+        assert "不能答复" in screen_text(app)
         assert store.appeal("A-2026-0001").reply == "管理员已答复"
         await pilot.press("escape")
         await settle(pilot)
@@ -202,7 +203,7 @@ async def test_refused_return_outside_the_window_shows_the_rule(tui_db, store):
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is form
-        assert "within 2 working days" in form.last_error
+        assert "2 个工作日内退回" in form.last_error
         assert form.query_one("#reason", TextArea).text == "不属于本单位职责"
         assert store.appeal("A-2026-0003").state == "assigned"
 

@@ -90,3 +90,85 @@ def screen_text(app) -> str:
                       color_system=None, legacy_windows=False)
     console.print(lines)
     return console.export_text()
+
+
+# -- part 2: projects, instructions, content ---------------------------------------------------------
+HOSTILE_PROJECT = "[b]高危[/b] 项目 \x1b[31m红"
+MARKDOWN_BODY = ("## 支持政策\n\n对新开工的**重大项目**给予要素保障：\n\n- 用地优先保障\n- 能耗指标单列\n\n"
+                 "> 咨询电话 0538-1234567\n\n原样显示 [red]不是标记[/red]")
+
+
+def build_projects(store, city) -> None:
+    """On top of ``build_fixture``: projects in every library level and stage, progress
+    reports, a hostile project name, instructions, content items and today's daily listen.
+
+    * P-0001 年产5万吨新材料项目, 岱岳区 (unit daiyue): applied (from conftest).
+    * P-0002 泰山区智能制造产业园, 泰山区: 市重点, 在建, visualised, 2 progress reports.
+    * P-0003 岱岳区新能源储能电站, 岱岳区 (daiyue): 省重点, 在建, 1 report; appeal A-2026-0001
+      (zrzy's) is about it, so zrzy1 sees it but may not report on it; an answered
+      instruction of the mayor to daiyue1.
+    * P-0004 东平县冷链物流中心: rejected with a reason.
+    * P-0005 (hostile name), 岱岳区: 市重点, 前期.
+    * P-0006 新泰市光伏电站, 新泰市: 市重点, 投产, 100 %.
+    * An open instruction of the mayor to zrzy1 about A-2026-0001.
+    * Content: #1 published policy (the daily listen of 2026-10-20), #2 draft with a Markdown
+      body, #3 archived news, #4 published investment news.
+    """
+    USCC, SETUP_AT = city.uscc, city.setup_at
+
+    def apply(ref, name, county, category, invest, stage="前期"):
+        wf.apply_project(store, "system:intake", ref=ref, enterprise_uscc=USCC, name=name,
+                         county=county, category=category, investment_wan=invest, stage=stage,
+                         planned_start="2026-03-01", planned_finish="2027-12-31", at=SETUP_AT)
+
+    apply("P-0002", "泰山区智能制造产业园", "泰山区", "新旧动能转换项目", 85000, "在建")
+    apply("P-0003", "岱岳区新能源储能电站", "岱岳区", "市重点建设项目", 320000, "在建")
+    apply("P-0004", "东平县冷链物流中心", "东平县", "其他", 6000)
+    apply("P-0005", HOSTILE_PROJECT, "岱岳区", "其他", 900)
+    apply("P-0006", "新泰市光伏电站", "新泰市", "省儒商大会签约项目", 42000, "投产")
+    at = "2026-09-02T10:00:00+08:00"
+    wf.review_project(store, "admin", "P-0002", "city", at=at)
+    wf.review_project(store, "admin", "P-0003", "province", at=at)
+    wf.review_project(store, "admin", "P-0004", "rejected", "不符合入库条件：投资额不足", at=at)
+    wf.review_project(store, "admin", "P-0005", "city", at=at)
+    wf.review_project(store, "admin", "P-0006", "city", at=at)
+    wf.report_progress(store, "system:import", "P-0002", 30, 25000, "主体结构施工", date="2026-09-10",
+                       at="2026-09-10T10:00:00+08:00")
+    wf.report_progress(store, "system:import", "P-0002", 45, 38000, "设备进场", date="2026-10-10",
+                       at="2026-10-10T10:00:00+08:00")
+    wf.report_progress(store, "system:import", "P-0003", 62, 190000, "储能舱安装", date="2026-10-12",
+                       at="2026-10-12T10:00:00+08:00")
+    wf.report_progress(store, "system:import", "P-0006", 100, 42000, "并网发电", date="2026-09-30",
+                       stage="投产", at="2026-09-30T10:00:00+08:00")
+    with store.transaction():
+        store.conn.execute("UPDATE projects SET visualised = 1 WHERE ref IN ('P-0002', 'P-0003')")
+        store.conn.execute("UPDATE appeals SET project_ref = 'P-0003' WHERE ref = 'A-2026-0001'")
+        # as an import could leave it: markup and an escape sequence in the name
+        store.conn.execute("UPDATE projects SET name = ? WHERE ref = 'P-0005'", (HOSTILE_PROJECT,))
+    ins = wf.issue_instruction(store, "shizhang", "daiyue1", "请加快储能舱安装，确保年底并网。",
+                               project_ref="P-0003", at="2026-10-13T09:00:00+08:00")
+    wf.reply_instruction(store, "daiyue1", ins.id, "已组织三班倒施工，预计12月并网。",
+                         at="2026-10-14T16:00:00+08:00")
+    wf.issue_instruction(store, "shizhang", "zrzy1", "请会同岱岳区现场办公，限期解决用地指标。",
+                         appeal_ref="A-2026-0001", at="2026-10-19T15:00:00+08:00")
+    c1 = wf.draft_content(store, "bianji", kind="policy", level="市", title="泰安市支持重大项目建设若干措施",
+                          body="## 总则\n\n为加快重大项目建设……", source_unit="市发展和改革委员会",
+                          tags="重点项目,要素保障", at="2026-10-08T09:00:00+08:00")
+    wf.publish_content(store, "bianji", c1.id, at="2026-10-08T10:00:00+08:00")
+    wf.draft_content(store, "bianji", kind="policy", level="省", title="山东省关于要素保障的通知（征求意见稿）",
+                     body=MARKDOWN_BODY, source_unit="山东省发展和改革委员会", tags="要素保障",
+                     at="2026-10-15T09:00:00+08:00")
+    c3 = wf.draft_content(store, "bianji", kind="news", level="县", title="岱岳区项目观摩会召开",
+                          body="旧闻", at="2026-09-01T09:00:00+08:00")
+    wf.archive_content(store, "bianji", c3.id, at="2026-09-02T09:00:00+08:00")
+    c4 = wf.draft_content(store, "bianji", kind="investment", level="市", title="泰安新材料产业链招商推介",
+                          body="招商项目清单", tags="招商", at="2026-10-16T09:00:00+08:00")
+    wf.publish_content(store, "bianji", c4.id, at="2026-10-16T10:00:00+08:00")
+    wf.pick_daily_listen(store, "bianji", "2026-10-20", c1.id, at="2026-10-19T18:00:00+08:00")
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+@pytest.fixture
+def board_db(tui_db, store, city):
+    build_projects(store, city)
+    return tui_db

@@ -8,7 +8,7 @@ from textual.widgets import DataTable, Input, TextArea
 from taian_tui import workflow as wf
 from taian_tui.app import TaianApp
 
-from test_tui_fixtures import fixed_now, settle, tui_db  # noqa: F401
+from test_tui_fixtures import board_db, fixed_now, settle, tui_db  # noqa: F401
 
 WIDE = (120, 36)
 PLAIN = (80, 24)
@@ -117,3 +117,68 @@ def test_inbox_in_english(tui_db, snap_compare):
         _still(pilot.app)
 
     assert snap_compare(_app(tui_db, "admin", lang="en"), terminal_size=WIDE, run_before=before)
+
+
+# -- part 2: project board, policy editor, dashboard ------------------------------------------------
+async def _goto_mode(pilot, key: str) -> None:
+    await settle(pilot)
+    await pilot.press(key)
+    await settle(pilot)
+
+
+def test_project_board_with_detail(board_db, snap_compare):
+    """All projects, grouped by stage, the provincial one with its timeline selected."""
+    async def before(pilot):
+        await _goto_mode(pilot, "f5")
+        await pilot.press("0")
+        await settle(pilot)
+        screen = pilot.app.screen
+        screen.query_one("#table", DataTable).move_cursor(row=[r.ref for r in screen.rows].index("P-0003"))
+        await settle(pilot)
+        _still(pilot.app)
+
+    assert snap_compare(_app(board_db, "admin"), terminal_size=WIDE, run_before=before)
+
+
+def test_project_board_plain_terminal(board_db, snap_compare):
+    async def before(pilot):
+        await _goto_mode(pilot, "f5")
+        await pilot.press("0")
+        await settle(pilot)
+        _still(pilot.app)
+
+    assert snap_compare(_app(board_db, "daiyue1"), terminal_size=PLAIN, run_before=before)
+
+
+def test_editor_with_markdown_preview(board_db, snap_compare):
+    """The draft with a Markdown body beside its rendered preview, one change unsaved."""
+    async def before(pilot):
+        await settle(pilot)
+        screen = pilot.app.screen
+        screen.query_one("#table", DataTable).move_cursor(row=[r.id for r in screen.rows].index(2))
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        editor = pilot.app.screen
+        editor.query_one("#tags", Input).value = "要素保障,用地"
+        await pilot.pause(0.4)
+        await settle(pilot)
+        _still(pilot.app)
+
+    assert snap_compare(_app(board_db, "bianji"), terminal_size=WIDE, run_before=before)
+
+
+def test_dashboard_wide(board_db, snap_compare):
+    async def before(pilot):
+        await _goto_mode(pilot, "f8")
+        _still(pilot.app)
+
+    assert snap_compare(_app(board_db, "admin"), terminal_size=WIDE, run_before=before)
+
+
+def test_dashboard_plain_terminal(board_db, snap_compare):
+    async def before(pilot):
+        await _goto_mode(pilot, "f8")
+        _still(pilot.app)
+
+    assert snap_compare(_app(board_db, "bianji"), terminal_size=PLAIN, run_before=before)

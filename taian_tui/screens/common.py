@@ -133,3 +133,59 @@ def binding_summary(screen: Any) -> list[tuple[str, str]]:
         seen.add(item)
         out.append(item)
     return out
+
+
+class ChoiceScreen(ModalScreen[str | None]):
+    """A question with a few answers (buttons); Esc answers ``None`` (carry on as before).
+    Used before leaving unsaved work and to offer restoring an autosave."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "k.cancel", id="choice.cancel"),
+        Binding("left", "focus_previous", show=False, id="choice.left"),
+        Binding("right", "focus_next", show=False, id="choice.right"),
+    ]
+
+    DEFAULT_CSS = """
+    ChoiceScreen { align: center middle; }
+    ChoiceScreen > Vertical { width: 80%; max-width: 76; height: auto; max-height: 90%;
+                              border: thick $warning; background: $surface; padding: 0 1; }
+    ChoiceScreen .choice-title { text-style: bold; }
+    ChoiceScreen .choice-text { margin: 1 0; }
+    ChoiceScreen Horizontal { height: auto; align-horizontal: right; }
+    ChoiceScreen Button { margin-left: 1; min-width: 10; }
+    """
+
+    def __init__(self, title: str, text: Any, choices: list[tuple[str, str, str]],
+                 default: str | None = None) -> None:
+        """``choices``: (answer, label, variant) in the order shown; ``default`` (else the
+        first) has the focus, so Enter picks it."""
+        super().__init__()
+        localise_bindings(self)
+        self.choice_title = title
+        self.text = text
+        self.choices = choices
+        self.default = default or choices[0][0]
+
+    def compose(self) -> ComposeResult:
+        from textual.containers import Horizontal
+        from textual.widgets import Button
+
+        with Vertical():
+            yield Static(plain(self.choice_title), classes="choice-title")
+            text = self.text if isinstance(self.text, Text) else plain(self.text, multiline=True)
+            yield Static(text, classes="choice-text")
+            with Horizontal():
+                for answer, label, variant in self.choices:
+                    yield Button(label, id=f"choice-{answer}", variant=variant)  # type: ignore[arg-type]
+
+    def on_mount(self) -> None:
+        from textual.widgets import Button
+
+        self.query_one(f"#choice-{self.default}", Button).focus()
+
+    def on_button_pressed(self, event: Any) -> None:
+        event.stop()
+        self.dismiss(event.button.id.removeprefix("choice-"))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

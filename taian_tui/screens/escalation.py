@@ -22,7 +22,7 @@ from textual.widgets import ContentSwitcher, DataTable, Footer, OptionList, Stat
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from ..i18n import card_label, state_label, t
+from ..i18n import card_label, state_label, t, error_text
 from ..models import CARDS
 from ..store import Store
 from ..widgets import (DetailPane, HeaderBar, cell, fit_columns, localise_bindings, plain,
@@ -119,7 +119,7 @@ class _DetailMixin:
             with Store(self.app.db_path, migrate=False) as store:
                 detail = data.appeal_detail(store, self.app.session_actor(store), ref)
         except Exception as exc:
-            detail = t("err.load", msg=str(exc))
+            detail = t("err.load", msg=error_text(exc))
         if not worker.is_cancelled:
             self.post_message(BoardDetailLoaded(ref, detail))
 
@@ -267,7 +267,7 @@ class BoardScreen(_DetailMixin, Screen):
                     store, act, limit=PAGE_SIZE, offset=offsets["disputes"])
         except Exception as exc:
             if not worker.is_cancelled:
-                self.post_message(self.LoadFailed(t("err.load", msg=str(exc))))
+                self.post_message(self.LoadFailed(t("err.load", msg=error_text(exc))))
             return
         if not worker.is_cancelled:
             self.post_message(self.BoardLoaded(board))
@@ -648,7 +648,7 @@ class RedCardScreen(_DetailMixin, Screen):
                                              offset=offset)
         except Exception as exc:
             rows, total = [], 0
-            self.app.call_from_thread(self.app.notify, t("err.load", msg=str(exc)), markup=False,
+            self.app.call_from_thread(self.app.notify, t("err.load", msg=error_text(exc)), markup=False,
                                       severity="error")
         if not worker.is_cancelled:
             self.post_message(self.CardsLoaded(generation, rows, total))

@@ -19,7 +19,7 @@ from textual.widgets import Button, Input, Select, Static, TextArea
 from textual.worker import get_current_worker
 
 from .. import timeutil, workflow
-from ..i18n import state_label, t
+from ..i18n import state_label, t, error_text
 from ..store import DomainError, Store
 from ..widgets import localise_bindings, plain, visible
 
@@ -184,7 +184,7 @@ class ActionForm(ModalScreen[bool]):
             with Store(self.app.db_path, migrate=False) as store:
                 self.perform(store, self.app.username, values)
         except DomainError as exc:
-            message = self.Refused(str(exc))
+            message = self.Refused(error_text(exc))
         except Exception as exc:  # a locked or broken file: say so, keep the form
             message = self.Refused(t("err.unexpected", msg=f"{type(exc).__name__}: {exc}"))
         else:

@@ -19,7 +19,7 @@ from textual.widgets import DataTable, Footer, Input, Select, Static
 from textual.worker import get_current_worker
 
 from .. import queries, timeutil
-from ..i18n import card_label, category_label, state_label, t
+from ..i18n import card_label, category_label, state_label, t, error_text
 from ..models import APPEAL_STATES, CARDS, CATEGORIES
 from ..queries import AppealFilter, AppealRow
 from ..store import Store
@@ -44,6 +44,7 @@ ACTIONS = {
     "return_appeal": (("liaison",), ("assigned", "accepted")),
     "extend": (("liaison",), ("assigned", "accepted")),
     "reassign": (("admin",), ("submitted", "returned", "assigned", "accepted")),
+    "instruct": (("leader",), APPEAL_STATES),
 }
 SORTS = ("deadline", "submitted", "ref")
 
@@ -102,6 +103,7 @@ class InboxScreen(Screen):
         Binding("b", "return_appeal", "k.return", id="inbox.return"),
         Binding("e", "extend", "k.extend", id="inbox.extend"),
         Binding("g", "reassign", "k.reassign", id="inbox.reassign"),
+        Binding("i", "instruct", "k.instruct", id="inbox.instruct"),
         Binding("slash", "search", "k.search", id="inbox.search"),
         Binding("t", "due_today", "k.due_today", id="inbox.due_today"),
         Binding("o", "overdue", "k.overdue", id="inbox.overdue", show=False),
@@ -327,7 +329,7 @@ class InboxScreen(Screen):
                     self.post_message(self.TotalCounted(request, total))
         except Exception as exc:
             if not worker.is_cancelled:
-                self.post_message(self.LoadFailed(t("err.load", msg=str(exc))))
+                self.post_message(self.LoadFailed(t("err.load", msg=error_text(exc))))
 
     def on_inbox_screen_page_loaded(self, message: "InboxScreen.PageLoaded") -> None:
         request = message.request
@@ -527,7 +529,7 @@ class InboxScreen(Screen):
             with Store(self.app.db_path, migrate=False) as store:
                 detail = data.appeal_detail(store, self.app.session_actor(store), ref)
         except Exception as exc:
-            detail = t("err.load", msg=str(exc))
+            detail = t("err.load", msg=error_text(exc))
         if not worker.is_cancelled:
             self.post_message(self.DetailLoaded(ref, detail))
 
@@ -581,6 +583,17 @@ class InboxScreen(Screen):
         row = self.current_row()
         units = data.handling_units(self.app.store)
         self._open_form(ReassignForm, units=units, current_unit=row.unit_code if row else None)
+
+    def action_instruct(self) -> None:
+        """A leader's instruction (领导批示) on the selected appeal, to a named user."""
+        from .instructions import InstructionForm
+
+        row = self.current_row()
+        if row is None:
+            self.app.notify(t("nothing_selected"), markup=False)
+            return
+        self.app.push_screen(InstructionForm(row.ref, subject=row.title, state=row.state,
+                                             appeal_ref=row.ref), self._form_closed)
 
     def action_search(self) -> None:
         self.query_one("#f-search", Input).focus()
@@ -637,7 +650,7 @@ class InboxScreen(Screen):
         cmds: list[tuple[str, str, Any]] = []
         for action, key in (("accept", "k.accept"), ("reply", "k.reply"),
                             ("return_appeal", "k.return"), ("extend", "k.extend"),
-                            ("reassign", "k.reassign")):
+                            ("reassign", "k.reassign"), ("instruct", "k.instruct")):
             if self.check_action(action, ()):
                 ref = self.current_ref() or ""
                 cmds.append((f"{t(key)} {ref}", "", getattr(self, f"action_{action}")))

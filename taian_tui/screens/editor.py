@@ -1,0 +1,863 @@
+"""The policy editor (政策编辑) of the editor role and the admin.
+
+* ``ContentScreen``: the content items a page at a time, filtered by kind, level, state and a
+  search; publish, unpublish, archive, and choose the day's 每日一听 (daily listen) pick.
+* ``EditorScreen``: title, kind, level, tags, source unit and a Markdown body in a
+  ``TextArea`` beside its live rendered preview (``Markdown``). Ctrl+S saves (a new item as a
+  draft), Ctrl+O saves and publishes a draft.
+
+Nothing typed is lost: the form is autosaved (``workflow.autosave_content_form``) a moment
+after each change and every few seconds while it differs from what was saved; reopening the
+item (or a new form) after a crash or a failed save offers to restore it
+(``autosaved_content_form``); a successful save discards it (``discard_content_autosave``).
+Leaving with unsaved changes asks first (Esc here; Ctrl+Q for the whole console).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import threading
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Input, Markdown, Select, Static, TextArea
+from textual.worker import get_current_worker
+
+from .. import listings, timeutil, workflow
+from ..i18n import content_kind_label, content_level_label, content_state_label, get_lang, t, error_text
+from ..models import CONTENT_KINDS, CONTENT_LEVELS, CONTENT_STATES
+from ..store import DomainError, Store
+from ..widgets import (DetailPane, HeaderBar, cell, fit_columns, full_time, localise_bindings,
+                       plain, set_columns, short_date, visible)
+from .common import ChoiceScreen
+from .forms import ActionForm, _label
+from .paged import ListTable, PagedListScreen
+
+FIELDS = ("title", "kind", "level", "tags", "source_unit", "body")
+AUTOSAVE_DELAY = 1.0       # seconds after a change
+AUTOSAVE_EVERY = 5.0       # seconds, while the form differs from what was autosaved
+PREVIEW_DELAY = 0.25
+
+STATE_STYLE = {"draft": "bold yellow", "published": "green", "archived": "dim"}
+
+
+def item_key(item_id: int | None) -> str:
+    """The autosave slot of a form: the content id, or ``new``."""
+    return "new" if item_id is None else str(item_id)
+
+
+def _fields_of(item: dict | None) -> dict[str, str]:
+    if not item:
+        return {"title": "", "kind": "policy", "level": "市", "tags": "", "source_unit": "",
+                "body": ""}
+    return {k: str(item.get(k) or "") for k in FIELDS}
+
+
+# -- the editor --------------------------------------------------------------------------------------
+class EditorScreen(Screen):
+    """One content item's form with a live Markdown preview."""
+
+    HELP_KEY = "help.editor"
+    TITLE_KEY = "editor.title"
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "k.save", id="editor.save", priority=True),
+        Binding("ctrl+o", "publish", "k.save_publish", id="editor.publish", priority=True),
+        Binding("ctrl+t", "toggle_preview", "k.preview", id="editor.preview", priority=True),
+        Binding("escape", "leave", "k.leave", id="editor.leave"),
+    ]
+
+    DEFAULT_CSS = """
+    EditorScreen #meta1, EditorScreen #meta2 { height: 1; padding: 0 1; }
+    EditorScreen .meta-label { width: auto; padding: 0 1 0 0; }
+    EditorScreen #title { width: 1fr; }
+    EditorScreen #kind { width: 14; margin-right: 1; }
+    EditorScreen #level { width: 10; margin-right: 1; }
+    EditorScreen #tags { width: 1fr; margin-right: 1; }
+    EditorScreen #source_unit { width: 1fr; }
+    EditorScreen #panes { height: 1fr; }
+    EditorScreen #body { width: 1fr; height: 1fr; border: round $primary 50%; }
+    EditorScreen #body:focus { border: round $primary; }
+    EditorScreen #preview-pane { width: 1fr; height: 1fr; border: round $secondary 50%;
+                                 border-title-color: $text-muted; }
+    EditorScreen #preview-pane.-hidden { display: none; }
+    EditorScreen #preview { padding: 0 1; }
+    EditorScreen #editor-status { height: 1; background: $panel; padding: 0 1; }
+    EditorScreen #editor-status.-error { background: $error-muted; color: $text-error; }
+    """
+
+    class Saved(Message):
+        """The item was stored (and published, if asked)."""
+
+        def __init__(self, item: dict, published: bool) -> None:
+            super().__init__()
+            self.item = item
+            self.published = published
+
+    class SaveFailed(Message):
+        """The store refused the save, or it failed; the form keeps everything typed."""
+
+        def __init__(self, message: str, item: dict | None) -> None:
+            super().__init__()
+            self.message = message
+            self.item = item
+
+    class Autosaved(Message):
+        """What was typed was kept in the autosave slot (or the write failed: ``error``)."""
+
+        def __init__(self, seq: int, fields: dict, at: str, error: str = "") -> None:
+            super().__init__()
+            self.seq = seq
+            self.fields = fields
+            self.at = at
+            self.error = error
+
+    class AutosaveFound(Message):
+        """An autosave of this form from an earlier session was read (or none: ``None``)."""
+
+        def __init__(self, found: tuple[dict, str] | None) -> None:
+            super().__init__()
+            self.found = found
+
+    def __init__(self, item: dict | None = None, **kw: Any) -> None:
+        super().__init__(**kw)
+        localise_bindings(self)
+        self.item = dict(item) if item else None
+        self.baseline = _fields_of(self.item)        # what is stored
+        self.autosaved = dict(self.baseline)         # what the autosave slot holds
+        self.autosave_ready = False                  # not before the restore question is settled
+        self.saving = False
+        self.last_error: str | None = None
+        self.autosaved_at: str | None = None
+        self._seq = 0
+        self._written_seq = 0
+        self._lock = threading.Lock()
+        self._autosave_timer: Timer | None = None
+        self._preview_timer: Timer | None = None
+        self._leave_after_save = False
+
+    @property
+    def item_id(self) -> int | None:
+        return self.item["id"] if self.item else None
+
+    @property
+    def key(self) -> str:
+        return item_key(self.item_id)
+
+    # -- layout ---------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        f = self.baseline
+        yield HeaderBar()
+        with Horizontal(id="meta1"):
+            yield Static(t("editor.f.title"), classes="meta-label", markup=False)
+            yield Input(f["title"], id="title", compact=True, placeholder=t("editor.ph.title"))
+        with Horizontal(id="meta2"):
+            yield Select([(content_kind_label(k), k) for k in CONTENT_KINDS], value=f["kind"],
+                         allow_blank=False, compact=True, id="kind")
+            yield Select([(content_level_label(lv), lv) for lv in CONTENT_LEVELS], value=f["level"],
+                         allow_blank=False, compact=True, id="level")
+            yield Static(t("editor.f.tags"), classes="meta-label", markup=False)
+            yield Input(f["tags"], id="tags", compact=True, placeholder=t("editor.ph.tags"))
+            yield Static(t("editor.f.source"), classes="meta-label", markup=False)
+            yield Input(f["source_unit"], id="source_unit", compact=True)
+        with Horizontal(id="panes"):
+            body = TextArea(f["body"], id="body", soft_wrap=True)
+            body.border_title = t("editor.body")
+            yield body
+            with VerticalScroll(id="preview-pane") as pane:
+                pane.border_title = t("editor.preview")
+                pane.can_focus = False
+                yield Markdown(visible(f["body"], multiline=True), id="preview", open_links=False)
+        yield Static(id="editor-status", markup=False)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        (self.query_one("#title", Input) if not self.item else self.query_one("#body", TextArea)).focus()
+        self.update_status()
+        self.set_interval(AUTOSAVE_EVERY, self._autosave_tick)
+        self._look_for_autosave()
+
+    # -- the fields -----------------------------------------------------------------------------
+    def values(self) -> dict[str, str]:
+        out = {}
+        for name in FIELDS:
+            widget = self.query_one(f"#{name}")
+            if isinstance(widget, TextArea):
+                out[name] = widget.text
+            elif isinstance(widget, Select):
+                out[name] = "" if widget.value is Select.NULL else str(widget.value)
+            else:
+                out[name] = widget.value
+        return out
+
+    def set_values(self, values: dict) -> None:
+        with self.prevent(Input.Changed, Select.Changed, TextArea.Changed):
+            for name in FIELDS:
+                if name not in values:
+                    continue
+                widget = self.query_one(f"#{name}")
+                value = str(values[name] or "")
+                if isinstance(widget, TextArea):
+                    widget.load_text(value)
+                elif isinstance(widget, Select):
+                    if value in (CONTENT_KINDS if name == "kind" else CONTENT_LEVELS):
+                        widget.value = value
+                else:
+                    widget.value = value
+        self._update_preview()
+        self._changed()
+
+    def has_unsaved_changes(self) -> bool:
+        try:
+            return self.values() != self.baseline
+        except Exception:
+            return False
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(TextArea.Changed)
+    def _field_changed(self, event: Message) -> None:
+        event.stop()
+        if isinstance(event, TextArea.Changed):
+            if self._preview_timer is not None:
+                self._preview_timer.stop()
+            self._preview_timer = self.set_timer(PREVIEW_DELAY, self._update_preview)
+        self._changed()
+
+    def _changed(self) -> None:
+        self.last_error = None
+        if self._autosave_timer is not None:
+            self._autosave_timer.stop()
+        self._autosave_timer = self.set_timer(AUTOSAVE_DELAY, self.autosave_now)
+        self.update_status()
+
+    def _update_preview(self) -> None:
+        self._preview_timer = None
+        self.query_one("#preview", Markdown).update(visible(self.query_one("#body", TextArea).text,
+                                                            multiline=True))
+
+    def update_status(self) -> None:
+        status = self.query_one("#editor-status", Static)
+        status.set_class(bool(self.last_error), "-error")
+        if self.last_error:
+            status.update(plain(t("editor.save_failed", msg=self.last_error)))
+            return
+        text = Text(end="", no_wrap=True, overflow="ellipsis")
+        if self.item:
+            state = self.item["state"]
+            text.append(f"#{self.item['id']} ", style="bold")
+            text.append(content_state_label(state), style=STATE_STYLE.get(state, ""))
+        else:
+            text.append(t("editor.new"), style="bold")
+        if self.saving:
+            text.append(" · " + t("form.saving"))
+        elif self.has_unsaved_changes():
+            text.append(" · ")
+            text.append(t("editor.unsaved"), style="bold yellow")
+        else:
+            text.append(" · " + t("editor.saved"))
+        if self.autosaved_at and self.has_unsaved_changes():
+            text.append(" · " + t("editor.autosaved", at=self.autosaved_at[11:19]), style="dim")
+        status.update(text)
+
+    # -- autosave -------------------------------------------------------------------------------
+    def _autosave_tick(self) -> None:
+        if self.autosave_ready and not self.saving and self.values() != self.autosaved:
+            self.autosave_now()
+
+    def autosave_now(self) -> None:
+        """Keep what is typed now in the autosave slot (in a worker; writes never reorder)."""
+        self._autosave_timer = None
+        if not self.autosave_ready or not self.is_mounted:
+            return
+        values = self.values()
+        if values == self.autosaved:
+            return
+        self._seq += 1
+        self._autosave(self._seq, self.key, values, discard=values == self.baseline)
+
+    @work(thread=True, group="editor-autosave")
+    def _autosave(self, seq: int, key: str, values: dict | None, discard: bool = False) -> None:
+        """Write (or, with ``discard``, delete) the autosave ``seq``, unless a later one was
+        already written: the lock and the sequence keep the writes in order."""
+        at = timeutil.iso()
+        error = ""
+        with self._lock:
+            if seq <= self._written_seq:
+                return
+            try:
+                with Store(self.app.db_path, migrate=False) as store:
+                    if discard:
+                        workflow.discard_content_autosave(store, self.app.username, key)
+                    else:
+                        workflow.autosave_content_form(store, self.app.username, key, values)
+                self._written_seq = seq
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+        if values is not None:
+            self.post_message(self.Autosaved(seq, values, at, error))
+
+    def on_editor_screen_autosaved(self, message: "EditorScreen.Autosaved") -> None:
+        if message.error:
+            self.app.notify(t("editor.autosave_failed", msg=message.error), severity="warning",
+                            markup=False)
+            return
+        if message.seq >= self._written_seq:
+            self.autosaved = dict(message.fields)
+            self.autosaved_at = None if message.fields == self.baseline else message.at
+            self.update_status()
+
+    def flush_autosave(self) -> None:
+        """Write the autosave now, on the calling thread (before the console quits)."""
+        if not self.autosave_ready or not self.has_unsaved_changes():
+            return
+        values = self.values()
+        with self._lock:
+            try:
+                with Store(self.app.db_path, migrate=False) as store:
+                    workflow.autosave_content_form(store, self.app.username, self.key, values)
+                self._seq += 1
+                self._written_seq = max(self._written_seq, self._seq)
+                self.autosaved = values
+            except Exception:
+                pass
+
+    @work(thread=True, exclusive=True, group="editor-restore")
+    def _look_for_autosave(self) -> None:
+        try:
+            with Store(self.app.db_path, migrate=False) as store:
+                found = workflow.autosaved_content_form(store, self.app.username, self.key)
+        except Exception:
+            found = None
+        self.post_message(self.AutosaveFound(found))
+
+    def on_editor_screen_autosave_found(self, message: "EditorScreen.AutosaveFound") -> None:
+        found = message.found
+        if not found:
+            self.autosave_ready = True
+            return
+        fields, saved_at = found
+        fields = {k: str(fields.get(k, self.baseline[k]) or "") for k in FIELDS}
+        if fields == self.baseline:
+            self.autosave_ready = True
+            self._discard_autosave()
+            return
+        text = Text(t("editor.restore.text", at=full_time(saved_at)) + "\n\n", end="")
+        text.append(t("editor.f.title") + " ", style="bold")
+        text.append_text(plain(fields.get("title") or "—"))
+        first = next((line for line in fields.get("body", "").splitlines() if line.strip()), "")
+        if first:
+            text.append("\n")
+            text.append_text(plain(first, "italic"))
+
+        def answered(answer: str | None) -> None:
+            if answer == "restore":
+                self.set_values(fields)
+                self.autosaved = dict(fields)
+                self.autosaved_at = saved_at
+                self.app.notify(t("editor.restored"), markup=False)
+            else:
+                self._discard_autosave()
+            self.autosave_ready = True
+            self.update_status()
+
+        self.app.push_screen(ChoiceScreen(t("editor.restore.title"), text,
+                                          [("restore", t("editor.restore.yes"), "primary"),
+                                           ("discard", t("editor.restore.no"), "default")]),
+                             answered)
+
+    def _discard_autosave(self) -> None:
+        """Delete this form's autosave (the user chose to throw it away)."""
+        self._seq += 1
+        self.autosaved = dict(self.baseline)
+        self.autosaved_at = None
+        self._autosave(self._seq, self.key, None, discard=True)
+
+    # -- saving ---------------------------------------------------------------------------------
+    def check(self, values: dict) -> tuple[str, str] | None:
+        if not values["title"].strip():
+            return t("err.required", field=t("editor.f.title")), "title"
+        return None
+
+    def action_save(self, publish: bool = False) -> None:
+        if self.saving:
+            return
+        values = self.values()
+        problem = self.check(values)
+        if problem is not None:
+            message, field = problem
+            self.last_error = message
+            self.update_status()
+            self.query_one(f"#{field}").focus()
+            return
+        self.saving = True
+        self.last_error = None
+        self.update_status()
+        self._seq += 1
+        self._save(values, publish, self._seq, self.key)
+
+    def action_publish(self) -> None:
+        if self.item and self.item["state"] != "draft":
+            if self.item["state"] == "published":
+                self.action_save()
+            else:
+                self.last_error = t("editor.archived")
+                self.update_status()
+            return
+        self.action_save(publish=True)
+
+    @work(thread=True, exclusive=True, group="editor-save")
+    def _save(self, values: dict, publish: bool, seq: int, old_key: str) -> None:
+        worker = get_current_worker()
+        user = self.app.username
+        item: dict | None = None
+        try:
+            with Store(self.app.db_path, migrate=False) as store:
+                fields = {k: values[k] for k in FIELDS}
+                if self.item_id is None:
+                    saved = workflow.draft_content(store, user, **fields)
+                else:
+                    saved = workflow.update_content(store, user, self.item_id, **fields)
+                item = listings.content_item(store, saved.id)
+                # the typed text is stored: its autosave is no longer needed
+                with self._lock:
+                    workflow.discard_content_autosave(store, user, old_key)
+                    self._written_seq = max(self._written_seq, seq)
+                if publish and item["state"] == "draft":
+                    workflow.publish_content(store, user, saved.id)
+                    item = listings.content_item(store, saved.id)
+        except DomainError as exc:
+            message: Message = self.SaveFailed(error_text(exc), item)
+        except Exception as exc:  # a locked or broken file: say so, keep the form
+            message = self.SaveFailed(t("err.unexpected", msg=f"{type(exc).__name__}: {exc}"), item)
+        else:
+            message = self.Saved(item, publish)
+        if not worker.is_cancelled:
+            self.post_message(message)
+
+    def on_editor_screen_saved(self, message: "EditorScreen.Saved") -> None:
+        self.saving = False
+        self.item = message.item
+        saved = _fields_of(self.item)
+        self.baseline = saved
+        self.autosaved = dict(saved)
+        self.autosaved_at = None
+        current = self.values()
+        if current != saved:
+            # the store normalised something (trimmed spaces...): show what was stored
+            self.set_values(saved)
+        done = "editor.done_published" if message.published else "editor.done_saved"
+        self.app.notify(t(done, title=visible(self.item["title"])), markup=False)
+        self.update_status()
+        self.app.data_changed()
+        if self._leave_after_save:
+            self.dismiss(True)
+
+    def on_editor_screen_save_failed(self, message: "EditorScreen.SaveFailed") -> None:
+        self.saving = False
+        self._leave_after_save = False
+        if message.item is not None:
+            # saved, but the publish was refused: the item exists now
+            self.item = message.item
+            self.baseline = _fields_of(self.item)
+            self.app.data_changed()
+        self.last_error = message.message
+        self.update_status()
+        # keep what was typed in the autosave slot too
+        self.autosaved = {}
+        self.autosave_now()
+
+    # -- leaving --------------------------------------------------------------------------------
+    def action_leave(self) -> None:
+        if self.saving:
+            return
+        if not self.has_unsaved_changes():
+            self._discard_if_stale()
+            self.dismiss(False)
+            return
+
+        def answered(answer: str | None) -> None:
+            if answer == "save":
+                self._leave_after_save = True
+                self.action_save()
+                if not self.saving:
+                    self._leave_after_save = False
+            elif answer == "discard":
+                self._discard_autosave()
+                self.dismiss(False)
+
+        self.app.push_screen(ChoiceScreen(t("editor.leave.title"), t("editor.leave.text"),
+                                          [("save", t("editor.leave.save"), "primary"),
+                                           ("discard", t("editor.leave.discard"), "error"),
+                                           ("stay", t("editor.leave.stay"), "default")]),
+                             answered)
+
+    def _discard_if_stale(self) -> None:
+        if self.autosave_ready and self.autosaved != self.baseline:
+            self._discard_autosave()
+
+    def action_toggle_preview(self) -> None:
+        pane = self.query_one("#preview-pane")
+        pane.set_class(not pane.has_class("-hidden"), "-hidden")
+
+    def palette_commands(self) -> list[tuple[str, str, Any]]:
+        cmds: list[tuple[str, str, Any]] = [(t("k.save"), "", self.action_save)]
+        if not self.item or self.item["state"] == "draft":
+            cmds.append((t("k.save_publish"), "", self.action_publish))
+        cmds.append((t("k.preview"), "", self.action_toggle_preview))
+        cmds.append((t("k.leave"), "", self.action_leave))
+        return cmds
+
+
+# -- the content list --------------------------------------------------------------------------------
+def render_content(item: dict) -> Text:
+    out = Text(end="")
+    out.append(f"#{item['id']} ", style="bold")
+    out.append(f" {content_state_label(item['state'])} ", style=f"reverse {STATE_STYLE.get(item['state'], '')}")
+    out.append("  ")
+    out.append_text(plain(item["title"], "bold"))
+    out.append("\n")
+    sep = "：" if get_lang() == "zh" else ": "
+    parts = [(t("editor.f.kind"), content_kind_label(item["kind"])),
+             (t("editor.f.level"), content_level_label(item["level"])),
+             (t("editor.f.tags"), item.get("tags") or "—"),
+             (t("editor.f.source"), item.get("source_unit") or "—")]
+    for i, (label, value) in enumerate(parts):
+        if i:
+            out.append(" · ")
+        out.append(label + sep, style="bold")
+        out.append_text(plain(value))
+    out.append("\n")
+    out.append(t("editor.updated", at=full_time(item["updated_at"]),
+                 by=visible(item.get("created_by_name") or item["created_by"])),
+               style="dim")
+    if item.get("published_at"):
+        out.append(" · " + t("editor.published_at", at=full_time(item["published_at"])), style="dim")
+    out.append("\n\n")
+    out.append_text(plain(item.get("body") or t("detail.none"), multiline=True))
+    return out
+
+
+class ContentScreen(PagedListScreen):
+    """政策编辑: the content items, paged, with their actions."""
+
+    HELP_KEY = "help.content"
+    TITLE_KEY = "content.title"
+    EMPTY_KEY = "content.empty"
+    DETAIL_EMPTY_KEY = "content.detail_empty"
+
+    BINDINGS = [
+        Binding("n", "new", "k.new", id="content.new"),
+        Binding("e", "edit", "k.edit", id="content.edit"),
+        Binding("p", "publish", "k.publish", id="content.publish"),
+        Binding("u", "unpublish", "k.unpublish", id="content.unpublish"),
+        Binding("x", "archive", "k.archive", id="content.archive"),
+        Binding("l", "listen", "k.listen", id="content.listen"),
+        Binding("slash", "search", "k.search", id="content.search", show=False),
+        Binding("d", "toggle_detail", "k.detail", id="content.detail", show=False),
+        Binding("c", "clear_filters", "k.clear", id="content.clear", show=False),
+        Binding("ctrl+r", "reload", "k.refresh", id="content.refresh", show=False),
+        Binding("escape", "focus_table", "k.back", id="content.back", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    ContentScreen #listenbar { height: 1; background: $panel; padding: 0 1; }
+    ContentScreen #filters { height: 1; }
+    ContentScreen #filters Select { width: 14; margin-right: 1; }
+    ContentScreen #filters Input { width: 1fr; min-width: 12; }
+    ContentScreen #table { height: 1fr; }
+    ContentScreen #detail { height: 40%; }
+    ContentScreen #detail.-hidden { display: none; }
+    ContentScreen #status { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
+    """
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self._search_timer: Timer | None = None
+        self._told_autosaves = False
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar()
+        yield Static(id="listenbar", markup=False)
+        with Horizontal(id="filters"):
+            yield Select([(t("cf.all_kinds"), "all")] + [(content_kind_label(k), k) for k in CONTENT_KINDS],
+                         value="all", allow_blank=False, compact=True, id="cf-kind")
+            yield Select([(t("cf.all_levels"), "all")] + [(content_level_label(lv), lv) for lv in CONTENT_LEVELS],
+                         value="all", allow_blank=False, compact=True, id="cf-level")
+            yield Select([(t("cf.all_states"), "all")] + [(content_state_label(s), s) for s in CONTENT_STATES],
+                         value="all", allow_blank=False, compact=True, id="cf-state")
+            yield Input(placeholder=t("cf.search"), id="cf-search", compact=True)
+        yield ListTable(id="table")
+        yield DetailPane(id="detail")
+        yield Static(t("status.loading"), id="status", markup=False)
+        yield Footer(compact=True)
+
+    # -- filter ---------------------------------------------------------------------------------
+    def _select(self, id_: str) -> str | None:
+        try:
+            value = self.query_one(f"#{id_}", Select).value
+        except Exception:
+            return None
+        return None if value in (Select.NULL, "all") else str(value)
+
+    def current_filter(self) -> listings.ContentFilter:
+        try:
+            text = self.query_one("#cf-search", Input).value.strip()
+        except Exception:
+            text = ""
+        return listings.ContentFilter(kind=self._select("cf-kind"), level=self._select("cf-level"),
+                                      state=self._select("cf-state"), text=text or None)
+
+    @on(Select.Changed)
+    def _filter_select(self, event: Select.Changed) -> None:
+        event.stop()
+        self.filter_changed()
+
+    @on(Input.Changed, "#cf-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search_timer = self.set_timer(0.3, self.filter_changed)
+
+    @on(Input.Submitted, "#cf-search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.filter_changed()
+        self.table.focus()
+
+    def action_search(self) -> None:
+        self.query_one("#cf-search", Input).focus()
+
+    def action_focus_table(self) -> None:
+        self.table.focus()
+
+    def action_clear_filters(self) -> None:
+        with self.prevent(Select.Changed, Input.Changed):
+            for id_ in ("cf-kind", "cf-level", "cf-state"):
+                self.query_one(f"#{id_}", Select).value = "all"
+            self.query_one("#cf-search", Input).value = ""
+        self.filter_changed()
+
+    # -- reading --------------------------------------------------------------------------------
+    def fetch(self, store: Store, act: Any, flt: Any, limit: int, offset: int) -> list:
+        return listings.list_content(store, act.username, flt, limit=limit, offset=offset)
+
+    def count(self, store: Store, act: Any, flt: Any) -> int:
+        return listings.count_content(store, flt)
+
+    def fetch_extra(self, store: Store, act: Any, flt: Any) -> Any:
+        return listings.daily_listen(store), listings.autosaves(store, act.username)
+
+    def fetch_detail(self, store: Store, act: Any, key: str) -> Any:
+        return listings.content_item(store, int(key))
+
+    def row_key(self, row: listings.ContentRow) -> str:
+        return str(row.id)
+
+    def show_detail(self, detail: Any) -> None:
+        self.query_one("#detail-body", Static).update(render_content(detail))
+
+    def show_detail_text(self, text: str) -> None:
+        self.query_one("#detail", DetailPane).show_text(text)
+
+    def extra_loaded(self, extra: Any) -> None:
+        listen, saves = extra
+        text = Text(end="", no_wrap=True, overflow="ellipsis")
+        text.append(t("content.listen_today") + " ", style="bold")
+        if listen is None:
+            text.append(t("content.no_listen"), style="bold yellow")
+        else:
+            text.append_text(plain(f"#{listen.content_id} {listen.title}"))
+        if saves:
+            text.append("  │  ")
+            text.append(t("content.autosaves", n=len(saves)), style="bold yellow")
+        self.query_one("#listenbar", Static).update(text)
+        if not self._told_autosaves:
+            # once, when the list first opens (not while the user is in the editor)
+            self._told_autosaves = True
+            if saves and self.app.screen is self:
+                self.app.notify(t("content.autosaves_hint", n=len(saves)), markup=False, timeout=8)
+
+    def fill_table(self, table: DataTable, rows: list) -> None:
+        zh = get_lang() == "zh"
+        specs = [("mark", "ccol.mark", 2), ("id", "ccol.id", 4),
+                 ("state", "ccol.state", 6 if zh else 9), ("kind", "ccol.kind", 8 if zh else 11),
+                 ("level", "ccol.level", 4 if zh else 10), ("title", "ccol.title", -5),
+                 ("tags", "ccol.tags", -2), ("source", "ccol.source", -2),
+                 ("updated", "ccol.updated", 5)]
+        if any(len(short_date(r.updated_at)) > 5 for r in rows):
+            specs[-1] = ("updated", "ccol.updated", 10)
+        cols = fit_columns(max(self.app.size.width, 60) - 2, specs,
+                           drop=("source", "tags", "id", "level"))
+        w = {k: width for k, _, width in cols}
+        set_columns(table, cols)
+        for r in rows:
+            mark = Text(end="")
+            if r.listen_today:
+                mark.append("♪", style="bold magenta")
+            if r.autosaved:
+                mark.append("✎", style="bold yellow")
+            values = {
+                "mark": mark,
+                "id": Text(str(r.id), justify="right", end=""),
+                "state": Text(content_state_label(r.state), style=STATE_STYLE.get(r.state, ""), end=""),
+                "kind": cell(content_kind_label(r.kind), w.get("kind")),
+                "level": cell(content_level_label(r.level), w.get("level")),
+                "title": cell(r.title, w["title"]),
+                "tags": cell(r.tags, w.get("tags")),
+                "source": cell(r.source_unit, w.get("source")),
+                "updated": cell(short_date(r.updated_at), w["updated"]),
+            }
+            table.add_row(*(values[k] for k, _, _ in cols), key=str(r.id))
+
+    # -- actions --------------------------------------------------------------------------------
+    STATES_FOR = {"publish": ("draft",), "unpublish": ("published",),
+                  "archive": ("draft", "published"), "listen": ("published",),
+                  "edit": ("draft", "published")}
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.STATES_FOR:
+            row = self.current_row()
+            return True if row is not None and row.state in self.STATES_FOR[action] else None
+        return True
+
+    def row_chosen(self) -> None:
+        if self.check_action("edit", ()):
+            self.action_edit()
+
+    def action_new(self) -> None:
+        self.app.push_screen(EditorScreen(None), self.form_closed)
+
+    def action_edit(self) -> None:
+        row = self.current_row()
+        if row is None:
+            return
+        try:
+            item = listings.content_item(self.app.store, row.id)
+        except DomainError as exc:
+            self.app.notify(error_text(exc), severity="error", markup=False)
+            return
+        if item["state"] == "archived":
+            self.app.notify(t("editor.archived"), markup=False)
+            return
+        self.app.push_screen(EditorScreen(item), self.form_closed)
+
+    def _transition(self, op: str) -> None:
+        row = self.current_row()
+        if row is None:
+            self.app.notify(t("nothing_selected"), markup=False)
+            return
+        self.app.push_screen(ContentActionForm(f"#{row.id}", op=op, cid=row.id, subject=row.title),
+                             self.form_closed)
+
+    def action_publish(self) -> None:
+        self._transition("publish")
+
+    def action_unpublish(self) -> None:
+        self._transition("unpublish")
+
+    def action_archive(self) -> None:
+        self._transition("archive")
+
+    def action_listen(self) -> None:
+        row = self.current_row()
+        if row is None:
+            self.app.notify(t("nothing_selected"), markup=False)
+            return
+        self.app.push_screen(DailyListenForm(f"#{row.id}", cid=row.id, subject=row.title),
+                             self.form_closed)
+
+    def form_closed(self, saved: bool | None) -> None:
+        if saved:
+            self.app.data_changed()
+            self.reload_detail()
+
+    def palette_commands(self) -> list[tuple[str, str, Any]]:
+        cmds: list[tuple[str, str, Any]] = [(t("k.new"), t("cmd.new_content"), self.action_new)]
+        for action, key in (("edit", "k.edit"), ("publish", "k.publish"), ("unpublish", "k.unpublish"),
+                            ("archive", "k.archive"), ("listen", "k.listen")):
+            if self.check_action(action, ()):
+                cmds.append((f"{t(key)} #{self.current_key()}", "", getattr(self, f"action_{action}")))
+        for state in CONTENT_STATES:
+            cmds.append((t("cmd.filter_content_state", label=content_state_label(state)), "",
+                         lambda s=state: setattr(self.query_one("#cf-state", Select), "value", s)))
+        for kind in CONTENT_KINDS:
+            cmds.append((t("cmd.filter_content_kind", label=content_kind_label(kind)), "",
+                         lambda k=kind: setattr(self.query_one("#cf-kind", Select), "value", k)))
+        cmds.append((t("k.search"), "", self.action_search))
+        cmds.append((t("k.clear"), "", self.action_clear_filters))
+        cmds.append((t("k.detail"), "", self.action_toggle_detail))
+        return cmds
+
+
+class ContentActionForm(ActionForm):
+    """Publish, unpublish or archive one item (a confirmation)."""
+
+    def __init__(self, ref: str, *, op: str, cid: int, **kw: Any) -> None:
+        super().__init__(ref, **kw)
+        self.op = op
+        self.cid = cid
+
+    def title_text(self) -> str:
+        return t(f"form.content_{self.op}.title", ref=visible(self.ref))
+
+    def intro(self) -> Text | None:
+        return Text(t(f"form.content_{self.op}.text"), end="")
+
+    def done_text(self) -> str:
+        return t(f"done.content_{self.op}", ref=visible(self.ref))
+
+    def perform(self, store: Store, username: str, values: dict) -> None:
+        fn = {"publish": workflow.publish_content, "unpublish": workflow.unpublish_content,
+              "archive": workflow.archive_content}[self.op]
+        fn(store, username, self.cid)
+
+
+class DailyListenForm(ActionForm):
+    """每日一听: make a published item the pick of a day (today by default)."""
+
+    TITLE_KEY = "form.listen.title"
+    DONE_KEY = "done.listen"
+
+    def __init__(self, ref: str, *, cid: int, **kw: Any) -> None:
+        super().__init__(ref, **kw)
+        self.cid = cid
+        self.day = ""
+
+    def intro(self) -> Text | None:
+        current = listings.daily_listen(self.app.store)
+        text = Text(t("form.listen.text") + "\n", end="")
+        text.append(t("content.listen_today") + " ", style="bold")
+        if current is None:
+            text.append(t("content.no_listen"))
+        else:
+            text.append_text(plain(f"#{current.content_id} {current.title}"))
+        return text
+
+    def fields(self) -> ComposeResult:
+        yield _label("field.listen_day")
+        yield Input(timeutil.iso()[:10], id="day", max_length=10)
+
+    def collect(self) -> dict:
+        return {"day": self.query_one("#day", Input).value.strip()}
+
+    def check(self, values: dict):
+        try:
+            _dt.date.fromisoformat(values["day"])
+        except ValueError:
+            return t("err.day"), "day"
+        return None
+
+    def perform(self, store: Store, username: str, values: dict) -> None:
+        self.day = values["day"]
+        workflow.pick_daily_listen(store, username, values["day"], self.cid)
+
+    def done_text(self) -> str:
+        return t("done.listen", ref=visible(self.ref), day=self.day)

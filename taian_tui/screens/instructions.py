@@ -1,0 +1,468 @@
+"""Leader instructions (领导批示).
+
+* ``InstructionForm``: a leader writes an instruction about a project (project board) or an
+  appeal (inbox) to a named user, chosen among the active users (those of the unit holding
+  the project or appeal first); ``workflow.issue_instruction`` queues the SMS at once.
+* ``InstructionsScreen``: "instructions to me" for whoever was instructed (acknowledge 签收,
+  reply 答复), a leader's own ("issued by me", open or answered), every instruction for the
+  admin and the supervision office. Paged from SQLite like every list.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Input, OptionList, Static, TextArea
+from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
+
+from .. import listings, workflow
+from ..i18n import get_lang, instruction_status_label, role_label, t
+from ..store import Store
+from ..widgets import (DetailPane, HeaderBar, cell, fit_columns, full_time, plain, set_columns,
+                       short_date, visible)
+from .forms import ActionForm, _label
+from .paged import ListTable, PagedListScreen
+
+STATUS_STYLE = {"new": "bold yellow", "acknowledged": "cyan", "answered": "green"}
+
+
+# -- the leader's form -------------------------------------------------------------------------------
+class InstructionForm(ActionForm):
+    """领导批示 about one project or one appeal, to a named user.
+
+    The person is chosen by typing part of a name, user name or unit: the matches (at most
+    ``MATCHES``, read with LIMIT in a worker; the unit holding the project or appeal first)
+    are listed, Enter or a click takes the highlighted one."""
+
+    DONE_KEY = "done.instruct"
+    MATCHES = 30
+
+    BINDINGS = [
+        Binding("down", "match(1)", "k.next_match", id="instruct.next_match", show=False),
+        Binding("up", "match(-1)", "k.prev_match", id="instruct.prev_match", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    InstructionForm #target-list { height: 7; border: round $primary 40%; }
+    InstructionForm.-small #target-list { height: 5; }
+    """
+
+    class MatchesFound(Message):
+        """The people matching what was typed were read."""
+
+        def __init__(self, generation: int, matches: list[listings.Recipient]) -> None:
+            super().__init__()
+            self.generation = generation
+            self.matches = matches
+
+    def __init__(self, ref: str, *, project_ref: str | None = None, appeal_ref: str | None = None,
+                 **kw: Any) -> None:
+        super().__init__(ref, **kw)
+        self.project_ref = project_ref
+        self.appeal_ref = appeal_ref
+        self.matches: list[listings.Recipient] = []
+        self.target: listings.Recipient | None = None
+        self._generation = 0
+        self._search_timer: Timer | None = None
+
+    def title_text(self) -> str:
+        key = "form.instruct.title_project" if self.project_ref else "form.instruct.title_appeal"
+        return t(key, ref=visible(self.ref))
+
+    def intro(self) -> Text | None:
+        return Text(t("form.instruct.text"), end="")
+
+    def fields(self) -> ComposeResult:
+        yield _label("field.recipient")
+        yield Input(id="target-search", placeholder=t("ph.recipient_search"))
+        yield OptionList(id="target-list")
+        yield Static(t("ins.no_target"), id="target-chosen", markup=False)
+        yield _label("field.instruction")
+        yield TextArea(id="text", soft_wrap=True)
+
+    def on_mount(self) -> None:
+        self._find("")
+
+    # -- finding the person -------------------------------------------------------------------
+    @on(Input.Changed, "#target-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search_timer = self.set_timer(0.2, lambda: self._find(event.value))
+
+    @on(Input.Submitted, "#target-search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        lst = self.query_one("#target-list", OptionList)
+        if lst.highlighted is not None and self.matches:
+            self._choose(self.matches[lst.highlighted])
+            self.query_one("#text", TextArea).focus()
+
+    def _find(self, text: str) -> None:
+        self._search_timer = None
+        self._generation += 1
+        self._read_matches(self._generation, text)
+
+    @work(thread=True, exclusive=True, group="instruction-recipients")
+    def _read_matches(self, generation: int, text: str) -> None:
+        worker = get_current_worker()
+        try:
+            with Store(self.app.db_path, migrate=False) as store:
+                matches = listings.instruction_recipients(
+                    store, self.app.session_actor(store), project_ref=self.project_ref,
+                    appeal_ref=self.appeal_ref, text=text, limit=self.MATCHES)
+        except Exception:
+            matches = []
+        if not worker.is_cancelled:
+            self.post_message(self.MatchesFound(generation, matches))
+
+    def on_instruction_form_matches_found(self, message: "InstructionForm.MatchesFound") -> None:
+        if message.generation != self._generation:
+            return
+        self.matches = message.matches
+        lst = self.query_one("#target-list", OptionList)
+        lst.clear_options()
+        if not self.matches:
+            lst.add_option(Option(Text(t("ins.no_match"), style="dim"), disabled=True))
+            return
+        lst.add_options([Option(self._prompt(r), id=r.username) for r in self.matches])
+        lst.highlighted = 0
+
+    def action_match(self, step: int) -> None:
+        """Up/Down in the search field move through the matches."""
+        lst = self.query_one("#target-list", OptionList)
+        if self.matches:
+            current = lst.highlighted if lst.highlighted is not None else -step
+            lst.highlighted = max(0, min(len(self.matches) - 1, current + step))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "match":
+            return self.focused is self.query_one("#target-search", Input)
+        return True
+
+    @staticmethod
+    def _prompt(r: listings.Recipient, *, mark: bool = True) -> Text:
+        prompt = Text(end="", no_wrap=True, overflow="ellipsis")
+        if mark:
+            prompt.append("★ " if r.relevant else "  ", style="bold yellow")
+        prompt.append_text(plain(r.name, "bold"))
+        prompt.append(f" {visible(r.username)} · {role_label(r.role)}")
+        if r.unit:
+            prompt.append(" · ")
+            prompt.append_text(plain(r.unit))
+        return prompt
+
+    @on(OptionList.OptionSelected, "#target-list")
+    def _option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        chosen = next((r for r in self.matches if r.username == event.option.id), None)
+        if chosen is not None:
+            self._choose(chosen)
+
+    def _choose(self, recipient: listings.Recipient) -> None:
+        self.target = recipient
+        line = Text(t("ins.chosen") + " ", style="bold", end="")
+        line.append_text(self._prompt(recipient, mark=False))
+        self.query_one("#target-chosen", Static).update(line)
+
+    # -- saving ---------------------------------------------------------------------------------
+    def collect(self) -> dict:
+        return {"target": self.target.username if self.target else None,
+                "text": self.query_one("#text", TextArea).text}
+
+    def check(self, values: dict):
+        if not values["target"]:
+            return t("err.choose", field=t("field.recipient")), "target-search"
+        if not values["text"].strip():
+            return t("err.required", field=t("field.instruction")), "text"
+        return None
+
+    def perform(self, store: Store, username: str, values: dict) -> None:
+        workflow.issue_instruction(store, username, values["target"], values["text"],
+                                   project_ref=self.project_ref, appeal_ref=self.appeal_ref)
+
+    def done_text(self) -> str:
+        name = self.target.name if self.target else ""
+        return t("done.instruct", ref=visible(self.ref), target=visible(name))
+
+
+class AcknowledgeForm(ActionForm):
+    TITLE_KEY = "form.ack.title"
+    DONE_KEY = "done.ack"
+
+    def __init__(self, ref: str, *, iid: int, text: str = "", **kw: Any) -> None:
+        super().__init__(ref, **kw)
+        self.iid = iid
+        self.text = text
+
+    def intro(self) -> Text | None:
+        out = Text(t("form.ack.text") + "\n\n", end="")
+        out.append_text(plain(self.text, "italic", multiline=True))
+        return out
+
+    def perform(self, store: Store, username: str, values: dict) -> None:
+        workflow.acknowledge_instruction(store, username, self.iid)
+
+
+class InstructionReplyForm(ActionForm):
+    TITLE_KEY = "form.ins_reply.title"
+    DONE_KEY = "done.ins_reply"
+
+    def __init__(self, ref: str, *, iid: int, text: str = "", **kw: Any) -> None:
+        super().__init__(ref, **kw)
+        self.iid = iid
+        self.text = text
+
+    def intro(self) -> Text | None:
+        return plain(self.text, "italic", multiline=True)
+
+    def fields(self) -> ComposeResult:
+        yield _label("field.ins_reply")
+        yield TextArea(id="reply", soft_wrap=True)
+
+    def collect(self) -> dict:
+        return {"reply": self.query_one("#reply", TextArea).text}
+
+    def check(self, values: dict):
+        if not values["reply"].strip():
+            return t("err.required", field=t("field.ins_reply")), "reply"
+        return None
+
+    def perform(self, store: Store, username: str, values: dict) -> None:
+        workflow.reply_instruction(store, username, self.iid, values["reply"])
+
+
+# -- the lists -------------------------------------------------------------------------------------
+def _subject(row: listings.InstructionRow) -> str:
+    ref = row.project_ref or row.appeal_ref or ""
+    kind = t("ins.project") if row.project_ref else t("ins.appeal")
+    return f"{kind} {ref} {row.subject}"
+
+
+def render_instruction(row: listings.InstructionRow) -> Text:
+    out = Text(end="")
+    status = row.status
+    out.append(f" {instruction_status_label(status)} ", style=f"reverse {STATUS_STYLE[status]}")
+    out.append("  ")
+    out.append_text(plain(_subject(row), "bold"))
+    out.append("\n")
+    sep = "：" if get_lang() == "zh" else ": "
+    lines = [
+        (t("ins.f.leader"), row.leader_name),
+        (t("ins.f.target"), f"{row.target_name}" + (f" · {row.target_unit}" if row.target_unit else "")),
+        (t("ins.f.created"), full_time(row.created_at)),
+    ]
+    if row.acknowledged_at:
+        lines.append((t("ins.f.acknowledged"), full_time(row.acknowledged_at)))
+    for label, value in lines:
+        out.append(label + sep, style="bold")
+        out.append_text(plain(value))
+        out.append("\n")
+    out.append("\n")
+    out.append(f"── {t('ins.f.text')} ", style="bold")
+    out.append("\n")
+    out.append_text(plain(row.text, multiline=True))
+    out.append("\n")
+    if row.replied_at:
+        out.append("\n")
+        out.append(f"── {t('ins.f.reply')} · {full_time(row.replied_at)} ", style="bold")
+        out.append("\n")
+        out.append_text(plain(row.reply, multiline=True))
+    return out
+
+
+class InstructionsScreen(PagedListScreen):
+    """领导批示: to me / issued by me / all, open or answered."""
+
+    HELP_KEY = "help.instructions"
+    TITLE_KEY = "ins.title"
+    EMPTY_KEY = "ins.empty"
+    DETAIL_EMPTY_KEY = "ins.detail_empty"
+
+    BINDINGS = [
+        Binding("a", "acknowledge", "k.acknowledge", id="ins.acknowledge"),
+        Binding("r", "reply", "k.reply", id="ins.reply"),
+        Binding("1", "view(0)", "k.view1", id="ins.view1", show=False),
+        Binding("2", "view(1)", "k.view2", id="ins.view2", show=False),
+        Binding("s", "cycle_state", "k.ins_state", id="ins.state"),
+        Binding("d", "toggle_detail", "k.detail", id="ins.detail"),
+        Binding("ctrl+r", "reload", "k.refresh", id="ins.refresh", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    InstructionsScreen #viewbar { height: 1; background: $panel; padding: 0 1; }
+    InstructionsScreen #table { height: 1fr; }
+    InstructionsScreen #detail { height: 45%; }
+    InstructionsScreen #detail.-hidden { display: none; }
+    InstructionsScreen #status { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
+    """
+
+    STATES = listings.INSTRUCTION_STATES
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.views: tuple[str, ...] = ()
+        self.view = "mine"
+        self.state = "open"
+
+    def compose(self) -> ComposeResult:
+        self.views = listings.instruction_views(self.app.actor)
+        self.view = self.views[0]
+        yield HeaderBar()
+        yield Static(id="viewbar", markup=False)
+        yield ListTable(id="table")
+        yield DetailPane(id="detail")
+        yield Static(t("status.loading"), id="status", markup=False)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.detail_visible = True if self.app.size.height >= 24 else None
+        self._update_viewbar()
+
+    def _update_viewbar(self) -> None:
+        text = Text(end="", no_wrap=True, overflow="ellipsis")
+        for i, view in enumerate(self.views, 1):
+            style = "reverse bold" if view == self.view else ""
+            label = t(f"ins.view.{view}")
+            if view == self.view and self.total is not None:
+                label += f" {self.total}"
+            text.append(f" {i} {label} ", style=style)
+            text.append("  ")
+        text.append(" s ", style="bold")
+        text.append(t(f"ins.state.{self.state}"))
+        self.query_one("#viewbar", Static).update(text)
+
+    def current_filter(self) -> listings.InstructionFilter:
+        return listings.InstructionFilter(view=self.view, state=self.state)
+
+    def fetch(self, store: Store, act: Any, flt: Any, limit: int, offset: int) -> list:
+        return listings.list_instructions(store, act, flt, limit=limit, offset=offset)
+
+    def count(self, store: Store, act: Any, flt: Any) -> int:
+        return listings.count_instructions(store, act, flt)
+
+    def fetch_detail(self, store: Store, act: Any, key: str) -> Any:
+        return listings.instruction(store, act, int(key))
+
+    def row_key(self, row: listings.InstructionRow) -> str:
+        return str(row.id)
+
+    def extra_loaded(self, extra: Any) -> None:
+        pass
+
+    def status_text(self) -> str:
+        self._update_viewbar()
+        return super().status_text()
+
+    def show_detail(self, detail: Any) -> None:
+        self.query_one("#detail-body", Static).update(render_instruction(detail))
+
+    def show_detail_text(self, text: str) -> None:
+        self.query_one("#detail", DetailPane).show_text(text)
+
+    def fill_table(self, table: DataTable, rows: list) -> None:
+        zh = get_lang() == "zh"
+        specs = [("status", "icol.status", 6 if zh else 12), ("created", "icol.created", 5)]
+        if self.view != "issued":
+            specs.append(("leader", "icol.leader", 8))
+        if self.view != "mine":
+            specs += [("target", "icol.target", 8), ("unit", "icol.unit", -2)]
+        specs += [("subject", "icol.subject", -4), ("text", "icol.text", -4)]
+        if any(len(short_date(r.created_at)) > 5 for r in rows):
+            specs[1] = ("created", "icol.created", 10)
+        cols = fit_columns(max(self.app.size.width, 60) - 2, specs, drop=("unit", "text", "leader"))
+        w = {k: width for k, _, width in cols}
+        set_columns(table, cols)
+        for r in rows:
+            values = {
+                "status": lambda: Text(instruction_status_label(r.status), style=STATUS_STYLE[r.status],
+                                       end=""),
+                "created": lambda: cell(short_date(r.created_at), w["created"]),
+                "leader": lambda: cell(r.leader_name, w.get("leader")),
+                "target": lambda: cell(r.target_name, w.get("target")),
+                "unit": lambda: cell(r.target_unit, w.get("unit")),
+                "subject": lambda: cell(_subject(r), w["subject"]),
+                "text": lambda: cell(r.text, w.get("text")),
+            }
+            table.add_row(*(values[k]() for k, _, _ in cols), key=str(r.id))
+
+    # -- actions --------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("acknowledge", "reply"):
+            row = self.current_row()
+            if self.view == "issued":
+                return False
+            if row is None or row.target_user != self.app.username:
+                return None
+            if action == "acknowledge":
+                return True if not row.acknowledged_at and not row.replied_at else None
+            return True if not row.replied_at else None
+        if action == "view":
+            index = parameters[0] if parameters else 0
+            return isinstance(index, int) and index < len(self.views) and len(self.views) > 1
+        return True
+
+    def action_view(self, index: int) -> None:
+        if index < len(self.views) and self.views[index] != self.view:
+            self.view = self.views[index]
+            self.page = 0
+            self.total = None
+            self._update_viewbar()
+            self.reload()
+            self.refresh_bindings()
+
+    def action_cycle_state(self) -> None:
+        self.set_state(self.STATES[(self.STATES.index(self.state) + 1) % len(self.STATES)])
+
+    def set_state(self, state: str) -> None:
+        self.state = state
+        self.page = 0
+        self.total = None
+        self._update_viewbar()
+        self.reload()
+
+    def action_acknowledge(self) -> None:
+        row = self.current_row()
+        if row is None:
+            self.app.notify(t("nothing_selected"), markup=False)
+            return
+        self.app.push_screen(AcknowledgeForm(_subject(row), iid=row.id, text=row.text,
+                                             subject=t("ins.from", leader=visible(row.leader_name))),
+                             self.form_closed)
+
+    def action_reply(self) -> None:
+        row = self.current_row()
+        if row is None:
+            self.app.notify(t("nothing_selected"), markup=False)
+            return
+        self.app.push_screen(InstructionReplyForm(_subject(row), iid=row.id, text=row.text,
+                                                  subject=t("ins.from", leader=visible(row.leader_name))),
+                             self.form_closed)
+
+    def form_closed(self, saved: bool | None) -> None:
+        if saved:
+            self.app.data_changed()
+            self.reload_detail()
+
+    def palette_commands(self) -> list[tuple[str, str, Any]]:
+        cmds: list[tuple[str, str, Any]] = []
+        if self.check_action("acknowledge", ()):
+            cmds.append((t("k.acknowledge"), "", self.action_acknowledge))
+        if self.check_action("reply", ()):
+            cmds.append((t("k.reply"), "", self.action_reply))
+        for i, view in enumerate(self.views):
+            cmds.append((t("cmd.ins_view", label=t(f"ins.view.{view}")), "",
+                         lambda n=i: self.action_view(n)))
+        for state in self.STATES:
+            cmds.append((t("cmd.ins_state", label=t(f"ins.state.{state}")), "",
+                         lambda s=state: self.set_state(s)))
+        cmds.append((t("k.detail"), "", self.action_toggle_detail))
+        cmds.append((t("k.refresh"), "", self.action_reload))
+        return cmds

@@ -1,0 +1,741 @@
+"""The console, part 2, driven through Textual's Pilot at fixed terminal sizes on the small
+city of test_tui_fixtures.py (``board_db``: projects, instructions, content): the project
+board and the admin's library review, progress reports (and their refusal for another
+unit's project), leader instructions from the SMS outbox to the reply, the policy editor
+(publishing, unsaved-changes protection, autosave restored after a crash), the dashboard,
+and the navigation each role is allowed."""
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable, Input, Markdown, Select, TextArea
+
+from taian_tui import listings
+from taian_tui import workflow as wf
+from taian_tui.app import ROLE_MODES, TaianApp
+from taian_tui.screens.common import ChoiceScreen
+from taian_tui.screens.dashboard import DashboardScreen
+from taian_tui.screens.editor import ContentActionForm, ContentScreen, DailyListenForm, EditorScreen
+from taian_tui.screens.escalation import BoardScreen, RedCardScreen
+from taian_tui.screens.inbox import InboxScreen
+from taian_tui.screens.instructions import (AcknowledgeForm, InstructionForm, InstructionReplyForm,
+                                            InstructionsScreen)
+from taian_tui.screens.projects import ProgressForm, ProjectBoardScreen, ReviewProjectForm
+
+from test_tui_fixtures import (MARKDOWN_BODY, aio, board_db, fixed_now, screen_text,  # noqa: F401
+                               settle, tui_db)
+
+SIZE = (120, 36)
+SMALL = (80, 24)
+
+
+def app_for(db, user, **kw) -> TaianApp:
+    return TaianApp(db, username=user, poll=False, **kw)
+
+
+def keys(screen) -> list[str]:
+    return [screen.row_key(r) for r in screen.rows]
+
+
+async def select_key(pilot, key: str) -> None:
+    screen = pilot.app.screen
+    screen.query_one("#table", DataTable).move_cursor(row=keys(screen).index(key))
+    await settle(pilot)
+    assert screen.current_key() == key
+
+
+async def open_projects(pilot, tab: str | None = None) -> ProjectBoardScreen:
+    await settle(pilot)
+    await pilot.press("f5")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ProjectBoardScreen)
+    if tab:
+        screen.action_tab(tab)
+        await settle(pilot)
+    return screen
+
+
+def detail_text(screen) -> str:
+    return str(screen.query_one("#detail-body").render())
+
+
+# -- the project board -----------------------------------------------------------------------------
+@aio
+async def test_board_tabs_by_library_grouped_by_stage_with_progress_and_appeals(board_db):
+    app = app_for(board_db, "admin")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_projects(pilot)
+        assert screen.tab == "applied" and keys(screen) == ["P-0001"]
+        text = screen_text(app)
+        assert "1 待审核 1" in text and "2 市重点 3" in text and "3 省重点 1" in text
+        assert "4 未入库 1" in text and "0 全部 6" in text
+        await pilot.press("0")
+        await settle(pilot)
+        # by stage (前期, 在建, 竣工, 投产), the largest investment first
+        assert keys(screen) == ["P-0001", "P-0004", "P-0005", "P-0003", "P-0002", "P-0006"]
+        text = screen_text(app)
+        assert "前期 3 · 在建 2 · 竣工 0 · 投产 1" in text
+        assert "32亿" in text and "62%" in text and "100%" in text and "███" in text
+        row = screen.query_one("#table", DataTable).get_row("P-0003")
+        assert row[-1].plain == "1"                    # A-2026-0001 is open and about P-0003
+        assert "省重点" in text and "province" not in text   # labels, not codes
+        # filters: county, visualised, search
+        await pilot.press("3")
+        await settle(pilot)
+        assert keys(screen) == ["P-0003"]
+        await pilot.press("0")
+        screen.query_one("#pf-county", Select).value = "岱岳区"
+        await settle(pilot)
+        assert keys(screen) == ["P-0001", "P-0005", "P-0003"]
+        screen.query_one("#pf-visual", Select).value = "yes"
+        await settle(pilot)
+        assert keys(screen) == ["P-0003"]
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press("slash", *"智能制造", "enter")
+        await settle(pilot)
+        assert keys(screen) == ["P-0002"]
+
+
+@aio
+async def test_detail_shows_enterprise_timeline_appeals_and_instructions(board_db):
+    app = app_for(board_db, "admin")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_projects(pilot, "province")
+        assert screen.current_key() == "P-0003"
+        text = detail_text(screen)
+        for part in ("岱岳区新能源储能电站", "省重点", "在建", "泰安示范新材料有限公司", "统一社会信用代码",
+                     "进度填报（1）", "2026-10-12", "储能舱安装", "关联诉求（1）", "A-2026-0001",
+                     "用地指标落实", "领导批示（2）", "请加快储能舱安装", "请会同岱岳区现场办公", "已组织三班倒施工", "已答复"):
+            assert part in text, part
+
+
+@aio
+async def test_hostile_project_name_shows_literally(board_db):
+    app = app_for(board_db, "admin")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_projects(pilot, "city")
+        await select_key(pilot, "P-0005")
+        cell = screen.query_one("#table", DataTable).get_row("P-0005")[2].plain
+        assert cell.startswith("[b]高危[/b]") and "\x1b" not in cell
+        text = detail_text(screen)
+        assert "[b]高危[/b] 项目 \\x1b[31m红" in text
+        assert "\x1b" not in screen_text(app)
+
+
+@aio
+async def test_admin_reviews_library_applications(board_db, store):
+    app = app_for(board_db, "admin")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_projects(pilot)
+        assert screen.current_key() == "P-0001"
+        assert screen.check_action("review", ()) is True
+        await pilot.press("v")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, ReviewProjectForm)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert form.last_error == "请选择审核结论"
+        form.query_one("#decision", Select).value = "rejected"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert form.last_error == "不予入库须写明理由"
+        assert store.project("P-0001").library == "applied"
+        form.query_one("#decision", Select).value = "province"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
+        assert store.project("P-0001").library == "province"
+        assert keys(screen) == []                       # the applied tab is empty now
+        text = screen_text(app)
+        assert "1 待审核 0" in text and "3 省重点 2" in text
+        audit = store.one("SELECT * FROM audit WHERE action = 'project.review' AND entity_id = 'P-0001'")
+        assert audit["actor"] == "admin"
+        # a decided project cannot be reviewed again: the key is greyed
+        await pilot.press("3")
+        await settle(pilot)
+        assert screen.check_action("review", ()) is None
+
+
+@aio
+async def test_only_the_admin_reviews(board_db):
+    app = app_for(board_db, "shizhang")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_projects(pilot, "applied")
+        assert screen.check_action("review", ()) is False
+        assert screen.check_action("progress", ()) is False
+        assert screen.check_action("instruct", ()) is True
+        await pilot.press("v")
+        await settle(pilot)
+        assert app.screen is screen
+
+
+@aio
+async def test_liaison_reports_progress_on_a_project_of_their_unit(board_db, store):
+    app = app_for(board_db, "daiyue1")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_projects(pilot, "all")
+        # scope: the projects of 岱岳区 only
+        assert keys(screen) == ["P-0001", "P-0005", "P-0003"]
+        await select_key(pilot, "P-0003")
+        await pilot.press("p")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, ProgressForm)
+        assert "责任单位：岱岳区" in screen_text(app) and "该项目由" not in screen_text(app)
+        form.query_one("#percent", Input).value = "120"
+        form.query_one("#invested", Input).value = "230000"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert form.last_error == "进度须为 0–100 的数字"
+        form.query_one("#percent", Input).value = "75"
+        form.query_one("#note", TextArea).insert("储能舱全部吊装到位")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
+        p = store.project("P-0003")
+        assert p.percent == 75 and p.invested_wan == 230000
+        report = store.one("SELECT * FROM progress_reports WHERE project_ref = 'P-0003' "
+                           "ORDER BY id DESC LIMIT 1")
+        assert report["reported_by"] == "daiyue1" and report["date"] == "2026-10-20"
+        assert report["note"] == "储能舱全部吊装到位"
+        await settle(pilot)
+        assert "75%" in screen_text(app)
+        text = detail_text(screen)
+        assert "进度填报（2）" in text and "储能舱全部吊装到位" in text
+
+
+@aio
+async def test_progress_on_another_units_project_is_refused_and_the_input_kept(board_db, store):
+    app = app_for(board_db, "zrzy1")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_projects(pilot, "all")
+        # zrzy1 sees P-0003 because its unit handles an appeal about it, but the project is 岱岳区's
+        assert keys(screen) == ["P-0003"]
+        await pilot.press("p")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, ProgressForm)
+        assert "该项目由岱岳区负责" in screen_text(app)      # said before anything is typed
+        form.query_one("#percent", Input).value = "80"
+        form.query_one("#invested", Input).value = "250000"
+        form.query_one("#note", TextArea).insert("用地指标已落实")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form, "the form stays open"
+        assert "联络员只能填报本单位项目的进度" in form.last_error
+        assert "联络员只能填报本单位项目的进度" in screen_text(app)
+        assert form.query_one("#percent", Input).value == "80"
+        assert form.query_one("#invested", Input).value == "250000"
+        assert form.query_one("#note", TextArea).text == "用地指标已落实"
+        assert store.project("P-0003").percent == 62
+        assert store.scalar("SELECT COUNT(*) FROM progress_reports WHERE reported_by = 'zrzy1'") == 0
+
+
+# -- leader instructions --------------------------------------------------------------------------------
+@aio
+async def test_instruction_reaches_the_outbox_and_is_acknowledged_and_answered(board_db, store):
+    app = app_for(board_db, "shizhang")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_projects(pilot, "city")
+        await select_key(pilot, "P-0002")
+        await pilot.press("i")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, InstructionForm)
+        # the people of the unit holding the project (泰山区: nobody in this city) come first;
+        # typing narrows the list, Enter takes the highlighted person
+        assert form.matches and not any(r.relevant for r in form.matches)
+        assert form.matches[0].role == "liaison"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert form.last_error == "请选择办理人"
+        assert app.focused is form.query_one("#target-search")
+        await pilot.press(*"平台管理")
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert [r.username for r in form.matches] == ["admin"]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert form.target.username == "admin"
+        assert "办理人： 平台管理员 admin" in screen_text(app)
+        assert app.focused is form.query_one("#text")
+        form.query_one("#text", TextArea).insert("请协调供电公司，月底前完成双回路接入。")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
+    ins = store.one("SELECT * FROM instructions WHERE project_ref = 'P-0002'")
+    assert ins["leader"] == "shizhang" and ins["target_user"] == "admin"
+    sms = store.one("SELECT * FROM outbox WHERE entity = ?", (f"instruction:{ins['id']}",))
+    assert sms["recipient"] == "admin" and sms["phone"] == "13800000001"
+    assert sms["reason"] == "instruction" and sms["status"] == "queued"
+    assert "请协调供电公司" in sms["text"]
+
+    app = app_for(board_db, "admin")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, InstructionsScreen)
+        assert keys(screen) == [str(ins["id"])]
+        assert "待签收" in screen_text(app) and "泰山区智能制造产业园" in screen_text(app)
+        assert screen.check_action("reply", ()) is True
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, AcknowledgeForm)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert store.one("SELECT acknowledged_at FROM instructions WHERE id = ?", (ins["id"],))[0]
+        assert "已签收" in screen_text(app)
+        assert screen.check_action("acknowledge", ()) is None
+        await pilot.press("r")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, InstructionReplyForm)
+        form.query_one("#reply", TextArea).insert("已与供电公司对接，25日完成接入。")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        row = store.one("SELECT * FROM instructions WHERE id = ?", (ins["id"],))
+        assert row["reply"] == "已与供电公司对接，25日完成接入。" and row["replied_at"]
+        assert keys(screen) == []                      # the open list no longer holds it
+        await pilot.press("s")
+        await settle(pilot)
+        assert keys(screen) == [str(ins["id"])]        # answered
+
+    app = app_for(board_db, "shizhang")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        screen = app.screen
+        assert screen.view == "issued"
+        # open: only the one to zrzy1 is still waiting
+        assert [r.target_user for r in screen.rows] == ["zrzy1"]
+        screen.set_state("answered")
+        await settle(pilot)
+        assert [r.target_user for r in screen.rows] == ["admin", "daiyue1"]
+        assert "已答复" in screen_text(app)
+        assert "25日完成接入" in detail_text(screen)
+        assert screen.check_action("reply", ()) is False
+
+
+@aio
+async def test_leader_instructs_on_an_appeal_from_the_inbox(board_db, store):
+    app = app_for(board_db, "daiyue-lead")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, InboxScreen)
+        table = screen.query_one("#table", DataTable)
+        table.move_cursor(row=[r.ref for r in screen.rows].index("A-2026-0007"))
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, InstructionForm) and form.appeal_ref == "A-2026-0007"
+        # the people of the unit holding the appeal come first, marked ★
+        assert form.matches[0].username == "zrzy1" and form.matches[0].relevant
+        assert "★ 自然资源联络员 zrzy1" in screen_text(app)
+        target_list = form.query_one("#target-list")
+        await pilot.press("down")                       # Up/Down in the search field move the choice
+        assert target_list.highlighted == 1
+        await pilot.press("up")
+        assert target_list.highlighted == 0
+        await pilot.press("enter")                      # the highlighted (first) one
+        await settle(pilot)
+        assert form.target.username == "zrzy1"
+        form.query_one("#text", TextArea).insert("请本周内答复企业。")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
+    row = store.one("SELECT * FROM instructions WHERE appeal_ref = 'A-2026-0007'")
+    assert row["leader"] == "daiyue-lead" and row["target_user"] == "zrzy1"
+    assert store.one("SELECT 1 FROM outbox WHERE entity = ?", (f"instruction:{row['id']}",))
+
+
+@aio
+async def test_only_the_instructed_user_answers(board_db):
+    app = app_for(board_db, "zrzy1")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        screen = app.screen
+        assert [r.leader for r in screen.rows] == ["shizhang"]
+        assert screen.check_action("acknowledge", ()) is True
+        text = screen_text(app)
+        assert "请会同岱岳区现场办公" in text and "用地指标落实" in text
+
+
+# -- the policy editor ------------------------------------------------------------------------------------
+async def open_editor(pilot, cid: int | None, *, restore_offered: bool = False) -> EditorScreen:
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ContentScreen)
+    if cid is None:
+        await pilot.press("n")
+    else:
+        await select_key(pilot, str(cid))
+        await pilot.press("e")
+    await settle(pilot)
+    if restore_offered:
+        assert isinstance(pilot.app.screen, ChoiceScreen)
+        editor = pilot.app.screen_stack[-2]
+    else:
+        editor = pilot.app.screen
+    assert isinstance(editor, EditorScreen)
+    return editor
+
+
+@aio
+async def test_editor_lists_content_and_publishes_a_new_item(board_db, store):
+    app = app_for(board_db, "bianji")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ContentScreen)
+        assert keys(screen) == ["4", "2", "1", "3"]
+        text = screen_text(app)
+        assert "今日每日一听： #1 泰安市支持重大项目建设若干措施" in text
+        assert "草稿" in text and "已发布" in text and "已归档" in text and "draft" not in text
+        screen.query_one("#cf-state", Select).value = "draft"
+        await settle(pilot)
+        assert keys(screen) == ["2"]
+        await pilot.press("c")
+        await settle(pilot)
+        editor = await open_editor(pilot, None)
+        editor.query_one("#title", Input).value = "泰安市数字经济扶持办法"
+        editor.query_one("#kind", Select).value = "policy"
+        editor.query_one("#level", Select).value = "市"
+        editor.query_one("#tags", Input).value = "数字经济,惠企"
+        editor.query_one("#body", TextArea).insert("## 扶持对象\n\n- 规上企业\n- **专精特新**企业")
+        await pilot.pause(0.4)
+        await settle(pilot)
+        preview = editor.query_one("#preview", Markdown)
+        assert "扶持对象" in preview.source
+        rendered = screen_text(app)
+        assert "• 规上企业" in rendered and "专精特新企业" in rendered
+        assert editor.has_unsaved_changes()
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        item = store.one("SELECT * FROM content WHERE title = '泰安市数字经济扶持办法'")
+        assert item["state"] == "published" and item["tags"] == "数字经济,惠企"
+        assert item["body"] == "## 扶持对象\n\n- 规上企业\n- **专精特新**企业"
+        assert not editor.has_unsaved_changes()
+        assert store.scalar("SELECT COUNT(*) FROM editor_autosave") == 0
+        assert "已发布" in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+        assert keys(screen)[0] == str(item["id"])
+
+
+@aio
+async def test_publish_unpublish_archive_and_daily_listen_from_the_list(board_db, store):
+    app = app_for(board_db, "bianji")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await select_key(pilot, "2")                    # the draft
+        assert screen.check_action("unpublish", ()) is None
+        await pilot.press("p")
+        await settle(pilot)
+        assert isinstance(app.screen, ContentActionForm)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert store.one("SELECT state FROM content WHERE id = 2")[0] == "published"
+        await select_key(pilot, "2")
+        await pilot.press("l")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, DailyListenForm)
+        assert form.query_one("#day", Input).value == "2026-10-20"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert store.one("SELECT content_id FROM daily_listen WHERE date = '2026-10-20'")[0] == 2
+        assert "今日每日一听： #2 山东省关于要素保障的通知" in screen_text(app)
+        await select_key(pilot, "4")
+        await pilot.press("u")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert store.one("SELECT state FROM content WHERE id = 4")[0] == "draft"
+        await select_key(pilot, "4")
+        await pilot.press("x")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert store.one("SELECT state FROM content WHERE id = 4")[0] == "archived"
+        await select_key(pilot, "4")
+        assert screen.check_action("edit", ()) is None
+
+
+@aio
+async def test_editor_preview_renders_markdown_and_user_text_literally(board_db):
+    app = app_for(board_db, "bianji")
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await open_editor(pilot, 2)
+        await settle(pilot)
+        assert editor.query_one("#body", TextArea).text == MARKDOWN_BODY
+        text = screen_text(app)
+        assert "• 用地优先保障" in text and "咨询电话 0538-1234567" in text
+        assert "原样显示 [red]不是标记[/red]" in text
+
+
+@aio
+async def test_leaving_the_editor_with_unsaved_changes_asks_first(board_db, store):
+    app = app_for(board_db, "bianji")
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await open_editor(pilot, 2)
+        await pilot.press("escape")                     # nothing typed: leaves at once
+        await settle(pilot)
+        assert isinstance(app.screen, ContentScreen)
+        editor = await open_editor(pilot, 2)
+        editor.query_one("#title", Input).value = "山东省关于要素保障的通知（修订稿）"
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceScreen)
+        assert "离开前要保存吗" in screen_text(app)
+        await pilot.press("escape")                     # keep editing
+        await settle(pilot)
+        assert app.screen is editor
+        assert editor.query_one("#title", Input).value == "山东省关于要素保障的通知（修订稿）"
+        # quitting the console asks too
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceScreen) and app.is_running
+        assert "未保存的修改" in screen_text(app)
+        await pilot.press("enter")                      # the default answer keeps editing
+        await settle(pilot)
+        assert app.screen is editor and app.is_running
+        # leave and save
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.click("#choice-save")
+        await settle(pilot)
+        assert isinstance(app.screen, ContentScreen)
+        assert store.one("SELECT title FROM content WHERE id = 2")[0] == "山东省关于要素保障的通知（修订稿）"
+        # leave and throw the changes away
+        editor = await open_editor(pilot, 2)
+        editor.query_one("#body", TextArea).insert("不要的字")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.click("#choice-discard")
+        await settle(pilot)
+        assert isinstance(app.screen, ContentScreen)
+        assert "不要的字" not in store.one("SELECT body FROM content WHERE id = 2")[0]
+        assert store.scalar("SELECT COUNT(*) FROM editor_autosave") == 0
+
+
+@aio
+async def test_autosave_restores_what_was_typed_after_a_crash(board_db, store):
+    typed_title = "关于开展重大项目“百日攻坚”行动的通知"
+    typed_body = "## 目标\n\n- 开工率 90%\n- 已写了半天的内容"
+    app = app_for(board_db, "bianji")
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await open_editor(pilot, None)
+        editor.query_one("#title", Input).value = typed_title
+        editor.query_one("#body", TextArea).insert(typed_body)
+        for _ in range(50):                             # the autosave follows a change within ~1 s
+            await pilot.pause(0.1)
+            await settle(pilot)
+            if "已自动保存" in screen_text(app):
+                break
+        assert "已自动保存" in screen_text(app)
+        # ... and the console dies here: no save, no question asked
+    saved = wf.autosaved_content_form(store, "bianji", "new")
+    assert saved is not None and saved[0]["title"] == typed_title and saved[0]["body"] == typed_body
+    assert store.scalar("SELECT COUNT(*) FROM content WHERE title = ?", (typed_title,)) == 0
+
+    app = app_for(board_db, "bianji")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "1 份未保存的编辑可恢复" in screen_text(app)
+        editor = await open_editor(pilot, None, restore_offered=True)
+        assert "恢复未保存的编辑" in screen_text(app) and typed_title in screen_text(app)
+        await pilot.press("enter")                      # 恢复 (the first button)
+        await settle(pilot)
+        assert app.screen is editor
+        assert editor.query_one("#title", Input).value == typed_title
+        assert editor.query_one("#body", TextArea).text == typed_body
+        assert editor.has_unsaved_changes()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        item = store.one("SELECT * FROM content WHERE title = ?", (typed_title,))
+        assert item["state"] == "draft" and item["body"] == typed_body
+        assert store.scalar("SELECT COUNT(*) FROM editor_autosave") == 0
+
+
+@aio
+async def test_a_failed_save_keeps_the_text_and_the_autosave(board_db, store):
+    app = app_for(board_db, "bianji")
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await open_editor(pilot, 2)
+        body = editor.query_one("#body", TextArea)
+        body.insert("补充：第三条。")
+        typed = body.text
+        wf.archive_content(store, "bianji", 2)         # meanwhile someone archived it
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is editor
+        assert "已归档" in editor.last_error
+        assert "未能保存（输入内容已保留）" in screen_text(app)
+        assert body.text == typed
+        await pilot.pause(0.2)
+        await settle(pilot)
+        saved = wf.autosaved_content_form(store, "bianji", 2)
+        assert saved is not None and saved[0]["body"] == typed
+
+
+@aio
+async def test_declining_the_restore_discards_the_autosave(board_db, store):
+    wf.autosave_content_form(store, "bianji", 2, {"title": "旧的草稿", "kind": "policy", "level": "省",
+                                                  "tags": "", "source_unit": "", "body": "旧的正文"})
+    app = app_for(board_db, "bianji")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        row = next(r for r in app.screen.rows if r.id == 2)
+        assert row.autosaved
+        editor = await open_editor(pilot, 2, restore_offered=True)
+        await pilot.click("#choice-discard")
+        await settle(pilot)
+        assert editor.query_one("#body", TextArea).text == MARKDOWN_BODY
+        assert wf.autosaved_content_form(store, "bianji", 2) is None
+
+
+# -- the dashboard ------------------------------------------------------------------------------------------
+@aio
+async def test_dashboard_draws_every_chart_and_changes_month(board_db):
+    app = app_for(board_db, "admin")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f8")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        assert screen.month == "2026-10"
+        text = screen_text(app)
+        for part in ("项目与投资 · 按县区", "项目与投资 · 按阶段", "诉求 · 按类别", "挂牌 · 按颜色",
+                     "岱岳区", "在建", "土地", "蓝牌", "2026-10 截至 2026-10-20"):
+            assert part in text, part
+        assert "█" in text
+        figures = screen.figures
+        assert [c.projects for c in figures.projects_by_county if c.county == "岱岳区"] == [2]
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        assert screen.month == "2026-09"
+        assert "2026-09 全月" in screen_text(app)
+        assert screen.check_action("month", (-1,)) is True
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert screen.month == "2026-10"
+        assert screen.check_action("month", (-1,)) is None   # no month after this one
+
+
+@aio
+async def test_dashboard_is_readable_at_80x24_in_chinese_and_english(board_db):
+    for lang in ("zh", "en"):
+        app = app_for(board_db, "admin", lang=lang)
+        async with app.run_test(size=SMALL) as pilot:
+            await settle(pilot)
+            await pilot.press("f8")
+            await settle(pilot)
+            lines = screen_text(app).splitlines()
+            assert len(lines) == 24
+            from rich.cells import cell_len
+            assert all(cell_len(line) <= 80 for line in lines)
+            screen = app.screen
+            chart = screen.query_one("#chart-rank")
+            chart.scroll_visible(animate=False)
+            await settle(pilot)
+            text = screen_text(app)
+            assert ("三率排名" in text) if lang == "zh" else ("ranking" in text)
+
+
+# -- navigation by role -------------------------------------------------------------------------------------
+SCREENS = {"inbox": InboxScreen, "board": BoardScreen, "redcards": RedCardScreen,
+           "projects": ProjectBoardScreen, "instructions": InstructionsScreen,
+           "editor": ContentScreen, "dashboard": DashboardScreen}
+FKEYS = {"inbox": "f2", "board": "f3", "redcards": "f4", "projects": "f5", "instructions": "f6",
+         "editor": "f7", "dashboard": "f8"}
+
+
+@pytest.mark.parametrize("user, modes", [
+    ("bianji", ("editor", "dashboard")),
+    ("jiwei1", ("redcards",)),
+    ("shizhang", ("inbox", "board", "projects", "instructions", "dashboard")),
+    ("zrzy1", ("inbox", "projects", "instructions")),
+    ("ducha1", ("board", "inbox", "projects", "instructions", "dashboard")),
+    ("admin", ("inbox", "board", "redcards", "projects", "instructions", "editor", "dashboard")),
+])
+@aio
+async def test_navigation_is_restricted_by_role(board_db, user, modes):
+    app = app_for(board_db, user)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.modes_available == modes
+        assert isinstance(app.screen, SCREENS[modes[0]])
+        for mode, key in FKEYS.items():
+            before = app.screen
+            await pilot.press(key)
+            await settle(pilot)
+            if mode in modes:
+                assert isinstance(app.screen, SCREENS[mode]), (user, mode)
+            else:
+                assert app.screen is before, (user, mode)
+        # the palette offers the same screens, no others
+        labels = [c.title for c in app.get_system_commands(app.screen)]
+        from taian_tui.i18n import t
+        for mode in SCREENS:
+            offered = t(f"cmd.goto_{mode}") in labels
+            assert offered == (mode in modes and mode != app.current_mode), (user, mode)
+
+
+@aio
+async def test_palette_opens_a_screen(board_db):
+    app = app_for(board_db, "bianji")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"数据看板")
+        await pilot.pause(0.3)
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+
+
+def test_role_modes_cover_every_role():
+    from taian_tui.models import ROLES
+
+    assert set(ROLE_MODES) == set(ROLES)
+
+
+def test_every_new_binding_has_an_id():
+    from taian_tui.screens import common, dashboard, editor, instructions, paged, projects
+
+    classes = [projects.ProjectBoardScreen, instructions.InstructionsScreen, editor.ContentScreen,
+               editor.EditorScreen, dashboard.DashboardScreen, paged.ListTable, common.ChoiceScreen,
+               instructions.InstructionForm]
+    for cls in classes:
+        for binding in cls.BINDINGS:
+            assert binding.id, (cls.__name__, binding.key)
+
+
+def test_listings_scope(board_db, store):
+    admin, zrzy1, lead = (wf.actor(store, u) for u in ("admin", "zrzy1", "daiyue-lead"))
+    assert listings.count_projects(store, admin) == 6
+    assert [p.ref for p in listings.list_projects(store, zrzy1)] == ["P-0003"]
+    assert {p.ref for p in listings.list_projects(store, lead)} == {"P-0001", "P-0003", "P-0005"}
+    assert listings.count_projects(store, wf.actor(store, "bianji")) == 0
+    with pytest.raises(wf.PermissionDenied):
+        listings.project_detail(store, zrzy1, "P-0002")
+    page1 = listings.list_projects(store, admin, limit=4, offset=0)
+    page2 = listings.list_projects(store, admin, limit=4, offset=4)
+    assert len(page1) == 4 and len(page2) == 2 and not {p.ref for p in page1} & {p.ref for p in page2}
+    assert listings.list_projects(store, admin, listings.ProjectFilter(text="100%_")) == []
