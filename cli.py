@@ -43,7 +43,7 @@ from taian_tui.cli_common import (AsOpt, AtOpt, DbOpt, Fail, JsonOpt, at_opt, em
 
 
 # -- demo and console -----------------------------------------------------------------------------
-@app.command()
+@app.command(short_help="Build the demo city and open the console.")
 def demo(db: DbOpt = None,
          no_tui: Annotated[bool, typer.Option("--no-tui", help="Build the database only; do not open the console.")] = False,
          force: Annotated[bool, typer.Option("--force", help="Replace an existing database file.")] = False,
@@ -80,7 +80,7 @@ def _run_tui(path: str, as_user: str | None, lang: str) -> None:
     TaianApp(db_path=path, username=as_user, lang=lang).run()
 
 
-@app.command()
+@app.command(short_help="Open the console.")
 def tui(db: DbOpt = None, as_user: AsOpt = None,
         lang: Annotated[str, typer.Option(help="Language: zh (default) or en.")] = "zh") -> None:
     """Open the console (appeal inbox, escalation board, projects, policies)."""
@@ -101,7 +101,7 @@ def migrate(db: DbOpt = None) -> None:
     typer.echo("applied: " + ", ".join(applied) if applied else "schema is up to date")
 
 
-@app.command()
+@app.command(short_help="Online consistent copy of the database.")
 def backup(path: Annotated[str, typer.Argument(help="Where to write the copy (must not exist).")],
            db: DbOpt = None) -> None:
     """Write an online, consistent copy of the live database (safe while the console and cron run)."""
@@ -111,7 +111,7 @@ def backup(path: Annotated[str, typer.Argument(help="Where to write the copy (mu
 
 
 # -- escalation and notifications ------------------------------------------------------------------
-@app.command()
+@app.command(short_help="The daily card sweep (cron).")
 def escalate(db: DbOpt = None, at: AtOpt = None,
              dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would be done; change nothing.")] = False,
              as_json: JsonOpt = False) -> None:
@@ -131,7 +131,7 @@ def escalate(db: DbOpt = None, at: AtOpt = None,
         typer.echo(f"warning: {w}")
 
 
-@notify_app.command("send")
+@notify_app.command("send", short_help="Deliver queued SMS; retry failures.")
 def notify_send(db: DbOpt = None,
                 gateway: Annotated[str, typer.Option(help="log (default) or webhook.")] = "log",
                 url: Annotated[Optional[str], typer.Option(help="Webhook URL (with --gateway webhook); else $TAIAN_SMS_WEBHOOK.")] = None,
@@ -168,7 +168,7 @@ def notify_status(db: DbOpt = None, as_json: JsonOpt = False) -> None:
 
 
 # -- appeals ---------------------------------------------------------------------------------------
-@appeal_app.command("list")
+@appeal_app.command("list", short_help="List appeals (--json for scripts).")
 def appeal_list(db: DbOpt = None, as_user: AsOpt = None,
                 state: Annotated[Optional[str], typer.Option(help="Only this state.")] = None,
                 card: Annotated[Optional[str], typer.Option(help="blue, yellow, red, any or none.")] = None,
@@ -237,7 +237,7 @@ def appeal_reply(ref: str, as_user: AsOpt = None, db: DbOpt = None, at: AtOpt = 
     _done(f"{a.ref} answered at {a.answered_at}")
 
 
-@appeal_app.command("return")
+@appeal_app.command("return", short_help="Return (退回) an appeal to dispatch.")
 def appeal_return(ref: str, reason: Annotated[str, typer.Option(help="Why it is not this unit's.")],
                   as_user: AsOpt = None, db: DbOpt = None, at: AtOpt = None) -> None:
     """Return (退回) an appeal to the dispatch queue, within 2 working days of arrival."""
@@ -247,7 +247,7 @@ def appeal_return(ref: str, reason: Annotated[str, typer.Option(help="Why it is 
     _done(f"{a.ref} returned to the dispatch queue")
 
 
-@appeal_app.command("assign")
+@appeal_app.command("assign", short_help="(Re)assign an appeal to a unit.")
 def appeal_assign(ref: str, unit: Annotated[str, typer.Option(help="Unit code or name.")],
                   as_user: AsOpt = None, db: DbOpt = None, at: AtOpt = None,
                   note: Annotated[str, typer.Option(help="Why.")] = "") -> None:
@@ -258,7 +258,7 @@ def appeal_assign(ref: str, unit: Annotated[str, typer.Option(help="Unit code or
     _done(f"{a.ref} assigned to {a.unit_code}; due {a.deadline}")
 
 
-@appeal_app.command("extend")
+@appeal_app.command("extend", short_help="Request an extension (延期).")
 def appeal_extend(ref: str, days: Annotated[int, typer.Option(help="Working days asked for.")],
                   reason: Annotated[str, typer.Option(help="Why.")],
                   as_user: AsOpt = None, db: DbOpt = None, at: AtOpt = None) -> None:
@@ -282,7 +282,7 @@ def appeal_decide_extension(extension_id: int,
 
 
 # -- audit and calendar ------------------------------------------------------------------------------
-@audit_app.command("verify")
+@audit_app.command("verify", short_help="Check the audit hash chain.")
 def audit_verify(db: DbOpt = None) -> None:
     """Check the audit trail's hash chain; exit 1 naming the first bad row."""
     check = open_store(db).verify_audit()
@@ -334,7 +334,7 @@ def calendar_import(file: Annotated[Path, typer.Argument(help="CSV with columns 
                f"{res['deadlines_moved']} open deadlines recomputed")
 
 
-@calendar_app.command("show")
+@calendar_app.command("show", short_help="A year's holidays and make-up days.")
 def calendar_show(year: int, db: DbOpt = None) -> None:
     """List a year's holidays and make-up workdays, and whether the year has data."""
     store = open_store(db)

@@ -97,7 +97,7 @@ def register(app: typer.Typer) -> None:
         """Create or update accounts from a CSV. Exit 0: nothing rejected; 1: rows rejected; 2: file unusable."""
         _run_import("users", file, db, encoding, dry_run, strict, report, as_user, as_json)
 
-    @export_app.command("enterprises")
+    @export_app.command("enterprises", short_help="Export the enterprise registry.")
     def export_enterprises(
             db: DbOpt = None,
             fmt: Annotated[str, typer.Option("--format", help="csv (Chinese headers, UTF-8 with BOM, for Excel) or json.")] = "csv",
@@ -139,7 +139,7 @@ def register(app: typer.Typer) -> None:
         finally:
             store.close()
 
-    @app.command("intake")
+    @app.command("intake", short_help="Apply the enterprise app's events.")
     def intake(
             file: Annotated[str, typer.Argument(help="JSON-lines file of app events, or - for stdin.")],
             db: DbOpt = None, as_user: AsOpt = None, as_json: JsonOpt = False) -> None:

@@ -42,7 +42,7 @@ def _dashboard(db: str | None, month: str | None, at: str | None):
 def register(app: typer.Typer) -> None:
     """Add the reporting commands to ``app``."""
 
-    @app.command("stats")
+    @app.command("stats", short_help="Dashboard figures and the 三率 ranking.")
     def stats_cmd(db: DbOpt = None, month: MonthOpt = None, at: AsOfOpt = None,
                   as_json: JsonOpt = False) -> None:
         """The dashboard's figures: projects by county/stage/library, appeals by category and per
@@ -56,7 +56,7 @@ def register(app: typer.Typer) -> None:
         for line in stats.summary_lines(d):
             typer.echo(line)
 
-    @app.command("report")
+    @app.command("report", short_help="The dashboard as one HTML page.")
     def report_cmd(out: Annotated[Path, typer.Argument(help="The HTML file to write, e.g. report-2026-10.html.",
                                                        show_default=False)],
                    db: DbOpt = None, month: MonthOpt = None, at: AsOfOpt = None,
