@@ -72,15 +72,34 @@ def card_cell(card: str | None) -> Text:
     return Text(card_short(card), style=CARD_FG.get(card, ""), end="")
 
 
+_CANONICAL = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00")
+_YEAR: list = [0.0, 0, None]
+
+
+def _this_year() -> int:
+    """The current year in Shanghai, re-read at most once a minute (a table fill asks per
+    cell) or when ``TAIAN_NOW`` changes."""
+    import os
+    import time as _time
+
+    fixed = os.environ.get("TAIAN_NOW")
+    if _time.monotonic() - _YEAR[0] > 60 or fixed != _YEAR[2]:
+        _YEAR[:] = [_time.monotonic(), timeutil.now().year, fixed]
+    return _YEAR[1]
+
+
 def short_date(value: str | None, *, with_time: bool = False) -> str:
     """``MM-DD`` (``YYYY-MM-DD`` in another year than today), optionally with ``HH:MM``."""
     if not value:
         return ""
+    if _CANONICAL.fullmatch(value):  # the store's own format: no parsing needed
+        day = value[5:10] if value[:4] == str(_this_year()) else value[:10]
+        return f"{day} {value[11:16]}" if with_time else day
     try:
         dt = timeutil.parse(value)
     except ValueError:
         return visible(value)
-    this_year = timeutil.now().year
+    this_year = _this_year()
     day = dt.format("MM-DD") if dt.year == this_year else dt.format("YYYY-MM-DD")
     return f"{day} {dt.format('HH:mm')}" if with_time else day
 
