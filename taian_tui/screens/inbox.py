@@ -172,6 +172,7 @@ class InboxScreen(Screen):
         self.detail_visible: bool | None = None
         self.sort = "deadline"
         self._search_timer: Timer | None = None
+        self._focus_table_after_load = False
         self._units: list[tuple[str, str]] = []
         self._last_request: PageRequest | None = None
         self.loaded_generation = 0      # the last request whose rows are on screen
@@ -287,8 +288,10 @@ class InboxScreen(Screen):
             self._search_timer.stop()
             self._search_timer = None
         self.page = 0
+        # the results first, then the focus: moving focus repaints the footer and the table
+        # (about 130 ms on a busy screen), which should not delay the new page
+        self._focus_table_after_load = True
         self.reload()
-        self.query_one("#table", AppealTable).focus()
 
     # -- loading ------------------------------------------------------------------------------------
     def reload(self, *, keep: bool = False, cursor: str | None = None) -> None:
@@ -352,6 +355,10 @@ class InboxScreen(Screen):
         else:
             self._load_detail(ref)
         self.refresh_bindings()
+        if self._focus_table_after_load:
+            self._focus_table_after_load = False
+            table = self.query_one("#table", AppealTable)
+            self.call_after_refresh(table.focus)
 
     def on_inbox_screen_total_counted(self, message: "InboxScreen.TotalCounted") -> None:
         if message.request.generation != self.generation:
