@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
-import json
 import os
 import sqlite3
 import sys
@@ -17,7 +16,6 @@ from typing import Annotated, Optional
 
 import typer
 
-from taian_tui import timeutil
 from taian_tui.store import DomainError, Store, resolve_db_path
 
 app = typer.Typer(

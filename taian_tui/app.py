@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import weakref
-from typing import Any, Iterable
+from typing import Iterable
 
 from textual import work
 from textual.app import App, SystemCommand

@@ -17,7 +17,6 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Callable
 
-import pendulum
 
 from . import timeutil
 from .store import Store, ValidationError

@@ -17,7 +17,7 @@ from .models import (CATEGORIES, CONTENT_KINDS, CONTENT_LEVELS, LIBRARY_LEVELS,
                      OPEN_STATES, PROJECT_CATEGORIES, PROJECT_STAGES, RATINGS, Appeal,
                      Content, Extension, Instruction, Project, SupervisionOrder, User,
                      category_code, from_row)
-from .store import (DomainError, InvalidTransition, NotFound, PermissionDenied, Store,
+from .store import (InvalidTransition, NotFound, PermissionDenied, Store,
                     ValidationError)
 from .text import clean, clean_line, normalise_phone
 

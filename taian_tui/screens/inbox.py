@@ -4,7 +4,7 @@ liaison's and admin's actions (each a key opening a modal form).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
@@ -18,12 +18,13 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Select, Static
 from textual.worker import get_current_worker
 
-from .. import queries, timeutil
+from .. import queries
 from ..i18n import card_label, category_label, state_label, t, error_text
 from ..models import APPEAL_STATES, CARDS, CATEGORIES
 from ..queries import AppealFilter, AppealRow
 from ..store import Store
-from ..widgets import (CARD_FG, DetailPane, HeaderBar, card_cell, cell, localise_bindings, plain,
+from .paged import ListTable
+from ..widgets import (DetailPane, HeaderBar, card_cell, cell, localise_bindings, plain,
                        short_date)
 from . import data
 from .forms import AcceptForm, ExtendForm, ReassignForm, ReplyForm, ReturnForm
@@ -59,36 +60,14 @@ class PageRequest:
     cursor: str | None = None          # "first" | "last" | None
 
 
-class AppealTable(DataTable):
-    """The page of appeals; PgUp/PgDn fetch the previous/next page from the database, and
-    moving past the first or last row does too."""
+class AppealTable(ListTable):
+    """The page of appeals (the paged table of every list screen, with the inbox's own
+    binding ids)."""
 
     BINDINGS = [
         Binding("pagedown", "next_page", "k.next_page", id="inbox.next_page", show=False),
         Binding("pageup", "prev_page", "k.prev_page", id="inbox.prev_page", show=False),
     ]
-
-    def __init__(self, **kw: Any) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kw)
-        localise_bindings(self)
-
-    def action_next_page(self) -> None:
-        self.screen.next_page()
-
-    def action_prev_page(self) -> None:
-        self.screen.prev_page()
-
-    def action_cursor_down(self) -> None:
-        if self.row_count and self.cursor_row >= self.row_count - 1 and self.screen.has_next_page():
-            self.screen.next_page(cursor="first")
-            return
-        super().action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        if self.row_count and self.cursor_row <= 0 and self.screen.page > 0:
-            self.screen.prev_page(cursor="last")
-            return
-        super().action_cursor_up()
 
 
 class InboxScreen(Screen):
