@@ -1,7 +1,7 @@
 """Plain dataclasses returned by the store and the domain (no textual, no sqlite rows)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any, Mapping, TypeVar
 
 T = TypeVar("T")
@@ -254,11 +254,3 @@ class AuditEntry:
     after: str
     prev_hash: str
     hash: str
-
-
-@dataclass
-class TimelineItem:
-    at: str
-    actor: str
-    action: str
-    detail: dict = field(default_factory=dict)

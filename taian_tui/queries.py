@@ -159,8 +159,6 @@ def timeline(store: Store, ref: str) -> list[dict]:
         items.append({"at": ev.applied_at, "actor": "system:escalate", "action": f"card.{ev.card}",
                       "before": {"card": ev.previous},
                       "after": {"card": ev.card, "threshold_at": ev.threshold_at}})
-        if ev.taken_up_at:
-            pass  # recorded in the audit trail as red.take_up
     items.sort(key=lambda i: (i["at"], 0 if i["action"].startswith("card.") else 1))
     # the sweep's own audit row duplicates the card events for a single appeal
     return [i for i in items if i["action"] != "escalate"]

@@ -5,6 +5,7 @@ share. No textual here (an import-linter contract enforces it).
 from __future__ import annotations
 
 import contextlib
+import datetime as _dt
 import hashlib
 import json
 import os
@@ -305,7 +306,6 @@ class Store:
         version = self.setting("calendar_version", "")
         if self._calendar is None or version != self._calendar_version:
             cal = clock.WorkCalendar()
-            import datetime as _dt
             for row in self.conn.execute("SELECT date, kind FROM calendar"):
                 cal.days[_dt.date.fromisoformat(row["date"])] = row["kind"]
             cal.years = {r[0] for r in self.conn.execute("SELECT year FROM calendar_years")}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import json
 from dataclasses import asdict
 from typing import Any, Iterable
 
@@ -943,20 +944,18 @@ def autosave_content_form(store: Store, who: str, item: str | int, fields: dict[
     at = _at(at)
     act = actor(store, who)
     _require(act, ("editor", "admin"), "write_content")
-    import json as _json
     with store.transaction():
         store.conn.execute(
             "INSERT INTO editor_autosave(username, item, fields, saved_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(username, item) DO UPDATE SET fields = excluded.fields, saved_at = excluded.saved_at",
-            (act.username, str(item), _json.dumps(fields, ensure_ascii=False), at))
+            (act.username, str(item), json.dumps(fields, ensure_ascii=False), at))
 
 
 def autosaved_content_form(store: Store, who: str, item: str | int) -> tuple[dict[str, Any], str] | None:
     """(fields, saved_at) of ``who``'s autosave for ``item``, if any."""
-    import json as _json
     row = store.one("SELECT fields, saved_at FROM editor_autosave WHERE username = ? AND item = ?",
                     (who, str(item)))
-    return (_json.loads(row["fields"]), row["saved_at"]) if row else None
+    return (json.loads(row["fields"]), row["saved_at"]) if row else None
 
 
 def discard_content_autosave(store: Store, who: str, item: str | int) -> None:
