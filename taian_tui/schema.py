@@ -329,3 +329,11 @@ CREATE INDEX appeals_admin_todo ON appeals(due_sort) WHERE state IN ('submitted'
 CREATE INDEX appeals_carded ON appeals(state) WHERE card != '';
 CREATE INDEX appeals_category_state ON appeals(category, state)
 """)
+
+
+@migrations(name="0007_drop_enterprises_county_index")
+def _drop_enterprises_county_index(db: Database) -> None:
+    """No query looks enterprises up by county (they are found by credit code, by name for
+    a project search, or listed whole), and with a dozen counties and zones it would not
+    narrow much: the index only cost writes (a quarter of an import's write time)."""
+    _run(db, "DROP INDEX IF EXISTS enterprises_county")

@@ -68,6 +68,12 @@ def test_fast_uscc_check_agrees_with_stdnum():
         for bad in (good[:17] + rnd.choice(alphabet + "IOZSV"), good[:5] + rnd.choice("ABIOZ") + good[6:],
                     good[:-1], good + "0"):
             assert imports.uscc_ok(bad) == stdnum_uscc.is_valid(bad), bad
+        # characters int() would take in a number: signs, "_", spaces, other scripts' digits
+        i = rnd.randrange(18)
+        for odd in ("_", " ", "+", "-", "\t", "٣", "１", "a", "!", "\x00"):
+            bad = good[:i] + odd + good[i + 1:]
+            expected = stdnum_uscc.is_valid(bad) and stdnum_uscc.compact(bad) == bad
+            assert imports.uscc_ok(bad) is expected, bad
 
 
 # -- fixtures: one per real-world problem --------------------------------------------------------
@@ -523,7 +529,7 @@ def test_two_process_check_matches_one_process(db_path, tmp_path, monkeypatch, e
     _messy_file(path, 1500, encoding=encoding, unclosed_at=unclosed_at)
     monkeypatch.setattr(imports, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(imports, "MAX_SHOWN", 10_000)
-    monkeypatch.setattr(imports.os, "getloadavg", lambda: (0.0, 0.0, 0.0))   # as if idle
+    monkeypatch.setattr(imports, "_cpus", lambda: 2)
     forks = []
     real = imports._settle_duplicates
     monkeypatch.setattr(imports, "_settle_duplicates", lambda conn, parts, *a: (forks.append(len(parts)),
@@ -555,7 +561,7 @@ def test_a_failed_child_falls_back_to_one_process(store, tmp_path, monkeypatch):
     path = tmp_path / "messy.csv"
     _messy_file(path, 600)
     monkeypatch.setattr(imports, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(imports.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    monkeypatch.setattr(imports, "_cpus", lambda: 2)
     monkeypatch.setattr(imports, "_child_check", lambda *a: imports.os._exit(9))
     parts = []
     real = imports._settle_duplicates
@@ -564,6 +570,37 @@ def test_a_failed_child_falls_back_to_one_process(store, tmp_path, monkeypatch):
     assert parts == [1] and r.inserted > 500
 
 
-def test_busy_machine_uses_one_process(monkeypatch):
-    monkeypatch.setattr(imports.os, "getloadavg", lambda: (8.0, 8.0, 8.0))
+def test_one_cpu_or_another_thread_means_one_process(monkeypatch):
+    assert imports._can_fork() is (imports._cpus() > 1)
+    monkeypatch.setattr(imports, "_cpus", lambda: 1)
     assert imports._can_fork() is False
+    monkeypatch.setattr(imports, "_cpus", lambda: 2)
+    assert imports._can_fork() is True
+    done = threading.Event()
+    thread = threading.Thread(target=done.wait)
+    thread.start()
+    try:
+        assert imports._can_fork() is False      # fork() beside another thread is unsafe
+    finally:
+        done.set()
+        thread.join()
+
+
+# -- reading: the UTF-8 fast check for control characters -----------------------------------------
+@pytest.mark.parametrize("block", [7, 64, 1 << 20])
+def test_utf8_lines_are_cleaned_like_any_other_encoding(tmp_path, monkeypatch, block):
+    """The UTF-8 reader decides from the raw bytes whether a block needs cleaning; the
+    result must be what the character-level check (used for GB18030) gives, whatever falls
+    on a block edge: C0/C1 controls, U+2028/2029, ANSI escapes, middle dots, tabs, CRLF."""
+    monkeypatch.setattr(imports, "BLOCK_BYTES", block)
+    rnd = random.Random(block)
+    pieces = ["泰安", "企业", "abc", "123", ",", '"', "\r\n", "\n", "\r", "\t", "\x00", "\x07", "\x1b[2J",
+              "\x7f", "\x85", "\x9f", "\u2028", "\u2029", "·", "“引号”", "…", "—", "\u3000", "é"]
+    text = "".join(rnd.choice(pieces) for _ in range(3000))
+    (tmp_path / "u.csv").write_bytes(text.encode("utf-8"))
+    (tmp_path / "g.csv").write_bytes(text.encode("gb18030"))
+    utf8 = list(imports.LineSource(tmp_path / "u.csv", "utf-8"))
+    assert utf8 == list(imports.LineSource(tmp_path / "g.csv", "gb18030"))
+    joined = "".join(utf8)
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\t]", joined.replace("\r", "").replace("\n", "")) 
+    assert "·" in joined and "“引号”" in joined
