@@ -14,10 +14,11 @@ Enterprise import (``taian import enterprises FILE``):
    *all* rejected (a conflict: which one is right?); an identical repeat is dropped and
    counted. Nothing in the main database has been written yet.
 
-   A large file (``PARALLEL_MIN_BYTES``) on an idle multi-core Linux machine is checked in
-   two halves at once, the second by a forked process into its own scratch file; the
-   split is a record boundary (verified: if the first half ends inside a quoted cell, the
-   file is checked in one piece), so the results are the same as in one piece.
+   A large file (``PARALLEL_MIN_BYTES``) on Linux with two CPUs or more is checked in two
+   parts at once, the second by a forked process into its own scratch file (its line
+   numbers offset by the first part's line count); the split is a record boundary
+   (verified: if the first part ends inside a quoted cell, the file is checked in one
+   piece), so the results are the same as in one piece.
 2. *Merge.* Unless ``--dry-run`` (or ``--strict`` with a rejection), the staged rows are
    upserted by credit code in code order, in batches of ``BATCH_ROWS``, each batch one
    short ``BEGIN IMMEDIATE`` transaction, so ``taian escalate`` and the console get the

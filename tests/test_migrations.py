@@ -173,3 +173,13 @@ def test_foreign_keys_are_enforced(store):
                 "INSERT INTO appeals(ref, enterprise_uscc, category, county, title, state, submitted_at) "
                 "VALUES ('A-FK', '000000000000000000', 'land', '岱岳区', 't', 'submitted', 'x')")
     assert store.one("SELECT 1 FROM appeals WHERE ref = 'A-FK'") is None
+
+
+def test_the_unused_county_index_of_enterprises_is_dropped(tmp_path):
+    path = tmp_path / "old.db"
+    db = old_file(path, stop_before="0007_drop_enterprises_county_index")
+    assert "enterprises_county" in {i.name for i in db["enterprises"].indexes}
+    db.conn.close()
+    with Store(path) as s:
+        names = {r[0] for r in s.conn.execute("SELECT name FROM pragma_index_list('enterprises')")}
+    assert "enterprises_county" not in names
