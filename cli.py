@@ -6,7 +6,6 @@ one-line reason; any other failure exits 1 with a one-line reason.
 """
 from __future__ import annotations
 
-import csv
 import datetime as _dt
 import os
 import sqlite3
@@ -290,40 +289,27 @@ def audit_verify(db: DbOpt = None) -> None:
 
 
 @calendar_app.command("import")
-def calendar_import(file: Annotated[Path, typer.Argument(help="CSV with columns date,kind (kind: holiday or workday).")],
-                    db: DbOpt = None, as_user: AsOpt = None) -> None:
-    """Add official holidays and make-up workdays (e.g. for 2027) to the working-day calendar."""
-    from taian_tui import workflow
+def calendar_import(file: Annotated[Path, typer.Argument(help="CSV with columns date,kind (日期,类型); kind holiday "
+                                                            "(节假日, 放假, 休) or workday (工作日, 补班, 上班).")],
+                    db: DbOpt = None,
+                    encoding: Annotated[str, typer.Option(help="auto (default: UTF-8, UTF-8 with BOM or GBK/GB18030, "
+                                                               "detected), utf-8 or gb18030.")] = "auto",
+                    as_user: AsOpt = None) -> None:
+    """Add official holidays and make-up workdays (e.g. for 2027) to the working-day calendar.
+    Any bad row: nothing is imported."""
+    from taian_tui import imports, workflow
 
+    if not file.is_file():
+        raise Fail(f"{file}: {'is a directory' if file.is_dir() else 'no such file'}", 2)
     store = open_store(db)
-    rows: list[tuple[str, str]] = []
-    errors: list[str] = []
     try:
-        with open(file, encoding="utf-8-sig", newline="") as fh:
-            reader = csv.DictReader(fh)
-            fields = [(f or "").strip().lower() for f in (reader.fieldnames or [])]
-            if "date" not in fields or "kind" not in fields:
-                raise Fail(f"{file}: the header must have columns date,kind (found {','.join(fields) or 'nothing'})", 2)
-            for line_no, raw in enumerate(reader, start=2):
-                row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
-                if not any(row.values()):
-                    continue
-                try:
-                    day = _dt.date.fromisoformat(row["date"])
-                except ValueError:
-                    errors.append(f"{file}:{line_no}: date: {row['date']!r} is not YYYY-MM-DD")
-                    continue
-                kind = row["kind"].lower()
-                if kind not in ("holiday", "workday"):
-                    errors.append(f"{file}:{line_no}: kind: {row['kind']!r} must be holiday or workday")
-                    continue
-                rows.append((day.isoformat(), kind))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise Fail(f"{file}: cannot read: {exc}", 2)
-    if errors:
-        for e in errors:
-            typer.echo(e, err=True)
-        raise Fail(f"{file}: {len(errors)} bad rows; nothing imported", 2)
+        rows, problems = imports.read_calendar(file, encoding)
+    except imports.ImportFileError as exc:
+        raise Fail(str(exc), 2) from None
+    if problems:
+        for problem in problems:
+            typer.echo(problem, err=True)
+        raise Fail(f"{file}: {len(problems)} bad row{'s' if len(problems) > 1 else ''}; nothing imported", 2)
     if not rows:
         raise Fail(f"{file}: no rows", 2)
     res = workflow.import_calendar_rows(store, as_user or os.environ.get("TAIAN_USER") or "system:import",

@@ -113,3 +113,27 @@ def test_demo_no_tui_builds_and_refuses_to_overwrite(tmp_path):
     assert code == 1 and "--force" in err
     with Store(path) as s:
         assert s.scalar("SELECT COUNT(*) FROM appeals") >= 1900
+
+
+def test_calendar_import_reads_excel_files_from_a_chinese_pc(db_path, tmp_path):
+    """GBK, Chinese headers and kinds, dates as Excel writes them; any bad row: nothing imported."""
+    bad = tmp_path / "2027-gbk-bad.csv"
+    bad.write_bytes("日期,类型\r\n2027/2/6,补班\r\n2027-02-30,放假\r\n2027-03-01,调休\r\n".encode("gbk"))
+    code, _, err = run_cli("calendar", "import", bad, "--db", db_path)
+    assert code == 2
+    assert f"{bad}:3: 日期: '2027-02-30' is not a date" in err
+    assert f"{bad}:4: 类型: '调休' must be holiday or workday" in err and "nothing imported" in err
+    with Store(db_path) as s:
+        assert s.scalar("SELECT COUNT(*) FROM calendar WHERE date LIKE '2027-%'") == 0
+    good = tmp_path / "2027-gbk.csv"
+    good.write_bytes(" 日期 ,类型\r\n2027/2/6,补班\r\n2027年10月1日,放假\r\n\r\n2027-10-02,节假日\r\n".encode("gbk"))
+    code, out, err = run_cli("calendar", "import", good, "--db", db_path)
+    assert code == 0, err
+    assert "imported 3 calendar days for 2027" in out
+    with Store(db_path) as s:
+        assert dict(s.conn.execute("SELECT date, kind FROM calendar WHERE date LIKE '2027-%'").fetchall()) == {
+            "2027-02-06": "workday", "2027-10-01": "holiday", "2027-10-02": "holiday"}
+    missing = tmp_path / "no-kind.csv"
+    missing.write_text("date,note\n2027-01-01,元旦\n", encoding="utf-8")
+    code, _, err = run_cli("calendar", "import", missing, "--db", db_path)
+    assert code == 2 and "missing required column 类型 (kind)" in err
