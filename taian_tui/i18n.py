@@ -305,6 +305,7 @@ ZH: dict[str, str] = {
     "projects.empty": "没有符合条件的项目",
     "projects.detail_empty": "选中一个项目查看详情。",
     "k.review_project": "入库审核",
+    "k.visualise": "可视化标记",
     "k.progress": "填报进度",
     "k.instruct": "批示",
     "k.tab_applied": "待审核",
@@ -362,6 +363,8 @@ ZH: dict[str, str] = {
     "opt.reject_project": "不予入库",
     "err.reject_reason": "不予入库须写明理由",
     "done.review_project": "{ref}：{decision}",
+    "done.visualised_on": "{ref}：已设为可视化",
+    "done.visualised_off": "{ref}：已取消可视化",
     "form.progress.title": "填报进度 {ref}",
     "form.progress.text": "责任单位：{unit} · 当前进度 {percent}% · 已完成投资 {invested}",
     "form.progress.not_own": "注意：该项目由{unit}负责，只有该单位联络员能填报。",
@@ -543,7 +546,7 @@ ZH: dict[str, str] = {
                       "每页 50 个，按阶段（前期、在建、竣工、投产）分组、投资额从大到小排列；"
                       "上方可按县区、类别、阶段、是否可视化筛选，按 / 搜索名称、编号或企业。"
                       "每行显示总投资、进度条与百分比、未办结诉求数。下方详情显示企业、进度填报记录、"
-                      "关联诉求与领导批示。管理员按 v 审核入库申请；联络员按 p 为本单位项目填报进度；"
+                      "关联诉求与领导批示。管理员按 v 审核入库申请、按 m 设置或取消可视化标记；联络员按 p 为本单位项目填报进度；"
                       "领导按 i 作出批示。"),
     "help.instructions": ("领导批示列出批示给您的事项（按 a 签收，按 r 答复），领导还可查看自己作出的批示；"
                           "按 s 在未答复、已答复、全部之间切换，数字键切换视图。"
@@ -824,6 +827,7 @@ EN: dict[str, str] = {
     "projects.empty": "No projects match",
     "projects.detail_empty": "Select a project to see it here.",
     "k.review_project": "Review",
+    "k.visualise": "Visualised mark",
     "k.progress": "Progress",
     "k.instruct": "Instruct",
     "k.tab_applied": "Applied",
@@ -881,6 +885,8 @@ EN: dict[str, str] = {
     "opt.reject_project": "Reject",
     "err.reject_reason": "A rejection needs a reason",
     "done.review_project": "{ref}: {decision}",
+    "done.visualised_on": "{ref}: marked as visualised",
+    "done.visualised_off": "{ref}: visualised mark taken off",
     "form.progress.title": "Report progress on {ref}",
     "form.progress.text": "Unit: {unit} · now {percent}% · invested {invested}",
     "form.progress.not_own": "Note: {unit} is in charge of this project; only its liaisons may report its progress.",
@@ -1059,7 +1065,8 @@ EN: dict[str, str] = {
                       "filter by county, category, stage and the visualised flag, press / to search. "
                       "Each row shows the investment, progress and open appeals; the detail pane the "
                       "enterprise, progress reports, appeals and instructions. The admin reviews "
-                      "applications (v); a liaison reports progress on their unit's projects (p); a "
+                      "applications (v) and marks a project as visualised or takes the mark off (m); a liaison "
+                      "reports progress on their unit's projects (p); a "
                       "leader writes an instruction (i)."),
     "help.instructions": ("Instructions written to you (a acknowledges, r replies); leaders also see the "
                           "ones they wrote. s switches between not answered, answered and all; the digit "

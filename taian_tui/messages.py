@@ -83,6 +83,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "apply_projects": ("register project applications", "登记项目入库申请"),
         "review_projects": ("review project-library applications", "审核项目入库申请"),
         "report_progress": ("report project progress", "填报项目进度"),
+        "visualise_projects": ("mark projects as visualised (可视化)", "设置项目可视化标记"),
         "write_content": ("write content", "撰写内容"),
         "edit_content": ("edit content", "修改内容"),
         "publish_content": ("publish content", "发布内容"),

@@ -669,6 +669,24 @@ def review_project(store: Store, who: str, ref: str, decision: str, reason: str 
         return store.project(ref)
 
 
+def set_project_visualised(store: Store, who: str, ref: str, visualised: bool, *,
+                           at: str | None = None) -> Project:
+    """Admin marks a project as shown on the visual platform (可视化) or takes the mark off.
+    Setting the flag it already has changes nothing and writes no audit row."""
+    at = _at(at)
+    act = actor(store, who)
+    _require(act, ("admin",), "visualise_projects")
+    visualised = bool(visualised)
+    with store.transaction():
+        before = store.project(ref)
+        if bool(before.visualised) == visualised:
+            return before
+        store.conn.execute("UPDATE projects SET visualised = ? WHERE ref = ?", (int(visualised), ref))
+        store.audit(act.username, "project.visualise", "project", ref,
+                    {"visualised": not visualised}, {"visualised": visualised}, at=at)
+        return store.project(ref)
+
+
 def report_progress(store: Store, who: str, ref: str, percent: float, invested_wan: float,
                     note: str = "", *, date: str | None = None, stage: str | None = None,
                     at: str | None = None) -> Project:

@@ -739,3 +739,38 @@ def test_listings_scope(board_db, store):
     page2 = listings.list_projects(store, admin, limit=4, offset=4)
     assert len(page1) == 4 and len(page2) == 2 and not {p.ref for p in page1} & {p.ref for p in page2}
     assert listings.list_projects(store, admin, listings.ProjectFilter(text="100%_")) == []
+
+
+@aio
+async def test_admin_toggles_the_visualised_mark_with_m(board_db, store):
+    app = app_for(board_db, "admin")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_projects(pilot, "all")
+        ref = keys(screen)[0]
+        before = store.project(ref).visualised
+        await pilot.press("m")
+        await settle(pilot)
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert store.project(ref).visualised == (not before)
+        assert store.audit_rows("project", ref)[-1].action == "project.visualise"
+        assert screen.current_row().visualised == (not before)     # the row repainted from the store
+        await pilot.press("m")
+        await settle(pilot)
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert store.project(ref).visualised == before
+
+
+@aio
+async def test_only_the_admin_sets_the_visualised_mark(board_db, store):
+    app = app_for(board_db, "daiyue1")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_projects(pilot, "all")
+        ref = keys(screen)[0]
+        before = store.project(ref).visualised
+        assert screen.check_action("visualise", ()) is False
+        await pilot.press("m")
+        await settle(pilot)
+        await app.workers.wait_for_complete()
+        assert store.project(ref).visualised == before

@@ -107,6 +107,33 @@ def test_review_unknown_project(store, unchanged):
         wf.review_project(store, "admin", "P-NONE", "city")
 
 
+def test_admin_marks_a_project_visualised_and_takes_the_mark_off(store, city):
+    ref = city.project_ref
+    assert store.project(ref).visualised == 0
+    p = wf.set_project_visualised(store, "admin", ref, True, at=T)
+    assert p.visualised == 1 and store.project(ref).visualised == 1
+    row, before, after = audit_of(store, "project", ref)
+    assert (row.actor, row.action, before, after) == ("admin", "project.visualise", {"visualised": False},
+                                                      {"visualised": True})
+    n = len(store.audit_rows("project", ref))
+    wf.set_project_visualised(store, "admin", ref, True, at=T)          # already so: nothing written
+    assert len(store.audit_rows("project", ref)) == n
+    assert wf.set_project_visualised(store, "admin", ref, False, at=T).visualised == 0
+    assert audit_of(store, "project", ref)[2] == {"visualised": False}
+    assert store.verify_audit().ok
+
+
+@pytest.mark.parametrize("who", ["daiyue1", "ducha1", "shizhang", "bianji", "system:intake"])
+def test_visualised_flag_is_admin_only(store, city, unchanged, who):
+    with unchanged(), pytest.raises(PermissionDenied, match=r"mark projects as visualised \(可视化\)"):
+        wf.set_project_visualised(store, who, city.project_ref, True, at=T)
+
+
+def test_visualised_flag_of_an_unknown_project(store, unchanged):
+    with unchanged(), pytest.raises(NotFound):
+        wf.set_project_visualised(store, "admin", "P-NONE", True, at=T)
+
+
 def test_report_progress_by_the_projects_liaison(store, city):
     p = wf.report_progress(store, "daiyue1", city.project_ref, 45, 5400, "主体完工", stage="在建", at=T)
     assert (p.percent, p.invested_wan, p.stage) == (45, 5400, "在建")

@@ -6,7 +6,8 @@ enterprise, the progress-report timeline, the linked appeals and instructions.
 
 Actions: the admin reviews library applications (``workflow.review_project``); a liaison
 (or the admin) adds a progress report (``workflow.report_progress``, which refuses another
-unit's project); a leader writes an instruction (``workflow.issue_instruction``).
+unit's project); a leader writes an instruction (``workflow.issue_instruction``); the admin
+marks a project as visualised or takes the mark off (``workflow.set_project_visualised``, ``m``).
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import re
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -23,10 +24,10 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Select, Static, TextArea
 
 from .. import listings, timeutil, workflow
-from ..i18n import (actor_label, card_label, category_label, instruction_status_label, library_label,
-                    project_category_label, stage_label, state_label, t)
+from ..i18n import (actor_label, card_label, category_label, error_text, instruction_status_label,
+                    library_label, project_category_label, stage_label, state_label, t)
 from ..models import PROJECT_CATEGORIES, PROJECT_STAGES
-from ..store import Store
+from ..store import DomainError, Store
 from ..widgets import (CARD_STYLES, DetailPane, HeaderBar, cell, fit_columns, hbar, money, plain,
                        progress_bar, set_columns, short_date, visible)
 from .forms import ActionForm, _label
@@ -191,6 +192,7 @@ class ProjectBoardScreen(PagedListScreen):
         Binding("v", "review", "k.review_project", id="projects.review"),
         Binding("p", "progress", "k.progress", id="projects.progress"),
         Binding("i", "instruct", "k.instruct", id="projects.instruct"),
+        Binding("m", "visualise", "k.visualise", id="projects.visualise"),
         Binding("slash", "search", "k.search", id="projects.search"),
         Binding("d", "toggle_detail", "k.detail", id="projects.detail"),
         Binding("1", "tab('applied')", "k.tab_applied", id="projects.tab_applied", show=False),
@@ -427,6 +429,10 @@ class ProjectBoardScreen(PagedListScreen):
             if role not in ("liaison", "admin"):
                 return False
             return True if row is not None else None
+        if action == "visualise":
+            if role != "admin":
+                return False
+            return True if row is not None else None
         if action == "instruct":
             if role != "leader":
                 return False
@@ -459,6 +465,28 @@ class ProjectBoardScreen(PagedListScreen):
             self.app.push_screen(InstructionForm(row.ref, subject=row.name, project_ref=row.ref),
                                  self.form_closed)
 
+    def action_visualise(self) -> None:
+        row = self._need_row()
+        if row is not None:
+            self._set_visualised(row.ref, not row.visualised)
+
+    @work(thread=True, exclusive=True, group="project-visualise")
+    def _set_visualised(self, ref: str, on: bool) -> None:
+        """Written on a thread with its own connection (a busy file waits there, not in the UI)."""
+        try:
+            with Store(self.app.db_path, migrate=False) as store:
+                workflow.set_project_visualised(store, self.app.username, ref, on)
+        except DomainError as exc:
+            self.app.call_from_thread(self.app.notify, error_text(exc), severity="error", markup=False)
+            return
+        except Exception as exc:  # a locked or broken file: say so
+            self.app.call_from_thread(self.app.notify, t("err.unexpected", msg=f"{type(exc).__name__}: {exc}"),
+                                      severity="error", markup=False)
+            return
+        self.app.call_from_thread(self.app.notify, t("done.visualised_on" if on else "done.visualised_off", ref=ref),
+                                  markup=False)
+        self.app.call_from_thread(self.form_closed, True)
+
     def form_closed(self, saved: bool | None) -> None:
         if saved:
             self.app.data_changed()
@@ -468,7 +496,7 @@ class ProjectBoardScreen(PagedListScreen):
         cmds: list[tuple[str, str, Any]] = []
         ref = self.current_key() or ""
         for action, key in (("review", "k.review_project"), ("progress", "k.progress"),
-                            ("instruct", "k.instruct")):
+                            ("instruct", "k.instruct"), ("visualise", "k.visualise")):
             if self.check_action(action, ()):
                 cmds.append((f"{t(key)} {ref}", "", getattr(self, f"action_{action}")))
         for tab in TABS:
