@@ -297,6 +297,12 @@ def _ops():
     def review_project(store, mk, city):
         return lambda: wf.review_project(store, "admin", city.project_ref, "city", at=T)
 
+    def visualise(store, mk, city):
+        return lambda: wf.set_project_visualised(store, "admin", city.project_ref, True, at=T)
+
+    def visualise_unchanged(store, mk, city):
+        return lambda: wf.set_project_visualised(store, "admin", city.project_ref, False, at=T)
+
     def progress(store, mk, city):
         return lambda: wf.report_progress(store, "daiyue1", city.project_ref, 10, 1, at=T)
 
@@ -368,6 +374,9 @@ def _ops():
         ("edit_order", edit_order, 1), ("take_up_red", take_up, 1), ("instruction", instruct, 1),
         ("acknowledge", acknowledge, 1), ("reply_instruction", reply_ins, 1),
         ("apply_project", apply_project, 1), ("review_project", review_project, 1),
+        ("visualise", visualise, 1),
+        # documented: setting the mark a project already has writes nothing.
+        ("visualise_unchanged", visualise_unchanged, 0),
         ("progress", progress, 1), ("draft", draft, 1), ("edit_content", edit_content, 1),
         # documented: an edit that changes nothing writes nothing.
         ("edit_content_unchanged", edit_content_same, 0),
