@@ -53,20 +53,21 @@ else:
     from taian_tui.app import TaianApp
     from taian_tui.screens.inbox import InboxScreen
 
-    # When each request's rows, and its total, were painted (the refresh after the handler).
+    # When each request's rows, and its total, were painted (the refresh after the screen's
+    # page_shown / total_shown hooks, which run once a page or a count is on screen).
     painted, counted = {}, {}
 
     def hook(name, store):
         original = getattr(InboxScreen, name)
 
-        def handler(self, message):
-            original(self, message)
-            generation = message.request.generation
+        def handler(self, request):
+            original(self, request)
+            generation = request.generation
             self.call_after_refresh(lambda: store.setdefault(generation, time.time()))
         setattr(InboxScreen, name, handler)
 
-    hook("on_inbox_screen_page_loaded", painted)
-    hook("on_inbox_screen_total_counted", counted)
+    hook("page_shown", painted)
+    hook("total_shown", counted)
 
     async def wait_for(pilot, table, after=0):
         screen = pilot.app.screen

@@ -300,6 +300,7 @@ ZH: dict[str, str] = {
     "list.empty": "没有符合条件的记录",
     "list.detail_empty": "选中一行查看详情。",
     "list.page": "第 {page}/{pages} 页 · 第 {first}–{last} 条，共 {total} 条",
+    "list.page_nototal": "第 {page} 页 · 第 {first}–{last} 条 · 计数中…",
     # -- project board -----------------------------------------------------------------------------
     "projects.title": "重大项目",
     "projects.empty": "没有符合条件的项目",
@@ -823,6 +824,7 @@ EN: dict[str, str] = {
     "list.empty": "Nothing matches",
     "list.detail_empty": "Select a row to see it here.",
     "list.page": "Page {page}/{pages} · rows {first}–{last} of {total}",
+    "list.page_nototal": "Page {page} · rows {first}–{last} · counting…",
     "projects.title": "Major projects",
     "projects.empty": "No projects match",
     "projects.detail_empty": "Select a project to see it here.",

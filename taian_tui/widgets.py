@@ -234,7 +234,7 @@ def _history_detail(item: dict) -> str:
 
 
 def render_detail(detail: Any) -> Text:
-    """The whole appeal (``screens.data.AppealDetail``) as one literal ``Text``."""
+    """The whole appeal (``boards.AppealDetail``) as one literal ``Text``."""
     r = detail.record
     out = Text(end="")
     head = Text(end="")

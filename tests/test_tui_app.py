@@ -38,7 +38,7 @@ async def select_ref(pilot, ref: str) -> None:
     index = refs(screen).index(ref)
     table.move_cursor(row=index)
     await settle(pilot)
-    assert screen.current_ref() == ref
+    assert screen.current_key() == ref
 
 
 async def set_select(pilot, selector: str, value) -> None:
@@ -132,7 +132,7 @@ async def test_liaison_accepts_and_replies_and_the_appeal_leaves_the_due_list(tu
         await settle(pilot)
         assert app.screen is screen
         assert store.appeal("A-2026-0003").state == "accepted"
-        assert screen.current_ref() == "A-2026-0003"
+        assert screen.current_key() == "A-2026-0003"
         await pilot.press("r")
         await settle(pilot)
         assert isinstance(app.screen, ReplyForm)
@@ -413,7 +413,7 @@ async def test_live_refresh_keeps_cursor_and_leaves_open_forms_alone(tui_db, sto
         app.poll_changes()
         await settle(pilot)
         assert "A-2026-0001" not in refs(screen)
-        assert screen.current_ref() == "A-2026-0007"
+        assert screen.current_key() == "A-2026-0007"
         row = next(r for r in screen.rows if r.ref == "A-2026-0003")
         assert row.state == "accepted"
         assert "在办 4" in screen_text(app).splitlines()[0]

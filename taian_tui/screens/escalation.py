@@ -22,12 +22,12 @@ from textual.widgets import ContentSwitcher, DataTable, Footer, OptionList, Stat
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
+from .. import boards
 from ..i18n import card_label, state_label, t, error_text
 from ..models import CARDS
 from ..store import Store
 from ..widgets import (DetailPane, HeaderBar, cell, fit_columns, localise_bindings, plain,
                        set_columns, short_date, visible)
-from . import data
 from .forms import DecideExtensionForm, OrderForm, ReviewDisputeForm, TakeUpForm
 
 PAGE_SIZE = 50
@@ -81,10 +81,10 @@ class PagedTable(DataTable):
 @dataclass
 class BoardData:
     generation: int
-    columns: dict[str, data.BoardColumn] = field(default_factory=dict)
-    extensions: list[data.PendingExtension] = field(default_factory=list)
+    columns: dict[str, boards.BoardColumn] = field(default_factory=dict)
+    extensions: list[boards.PendingExtension] = field(default_factory=list)
     extensions_total: int = 0
-    disputes: list[data.DisputedAppeal] = field(default_factory=list)
+    disputes: list[boards.DisputedAppeal] = field(default_factory=list)
     disputes_total: int = 0
 
 
@@ -117,7 +117,7 @@ class _DetailMixin:
         worker = get_current_worker()
         try:
             with Store(self.app.db_path, migrate=False) as store:
-                detail = data.appeal_detail(store, self.app.session_actor(store), ref)
+                detail = boards.appeal_detail(store, self.app.session_actor(store), ref)
         except Exception as exc:
             detail = t("err.load", msg=error_text(exc))
         if not worker.is_cancelled:
@@ -257,13 +257,13 @@ class BoardScreen(_DetailMixin, Screen):
             with Store(self.app.db_path, migrate=False) as store:
                 act = self.app.session_actor(store)
                 for card in CARDS:
-                    board.columns[card] = data.board_column(store, act, card, limit=PAGE_SIZE,
+                    board.columns[card] = boards.board_column(store, act, card, limit=PAGE_SIZE,
                                                             offset=offsets[card])
                     if worker.is_cancelled:
                         return
-                board.extensions, board.extensions_total = data.pending_extensions(
+                board.extensions, board.extensions_total = boards.pending_extensions(
                     store, act, limit=PAGE_SIZE, offset=offsets["extensions"])
-                board.disputes, board.disputes_total = data.disputed_appeals(
+                board.disputes, board.disputes_total = boards.disputed_appeals(
                     store, act, limit=PAGE_SIZE, offset=offsets["disputes"])
         except Exception as exc:
             if not worker.is_cancelled:
@@ -301,7 +301,7 @@ class BoardScreen(_DetailMixin, Screen):
         self.show_detail_of(self.selected_ref(), force=True)
         self.refresh_bindings()
 
-    def _item_prompt(self, item: data.BoardItem, width: int) -> Text:
+    def _item_prompt(self, item: boards.BoardItem, width: int) -> Text:
         """Three lines: ref and unit; title; days overdue and the order's due time."""
         line1 = Text(end="")
         line1.append(visible(item.ref), style="bold")
@@ -326,7 +326,7 @@ class BoardScreen(_DetailMixin, Screen):
             out.append_text(line)
         return out
 
-    def _fill_column(self, card: str, column: data.BoardColumn, width: int) -> None:
+    def _fill_column(self, card: str, column: boards.BoardColumn, width: int) -> None:
         lst = self.query_one(f"#col-{card}", CardList)
         keep = None
         if lst.highlighted is not None and lst.option_count:
@@ -518,7 +518,7 @@ class BoardScreen(_DetailMixin, Screen):
 
     def action_order(self) -> None:
         item = self.selected_item()
-        if not isinstance(item, data.BoardItem):
+        if not isinstance(item, boards.BoardItem):
             self.app.notify(t("nothing_selected"), markup=False)
             return
         note = ""
@@ -531,7 +531,7 @@ class BoardScreen(_DetailMixin, Screen):
 
     def action_decide(self, approve: bool) -> None:
         item = self.selected_item()
-        if not isinstance(item, data.PendingExtension):
+        if not isinstance(item, boards.PendingExtension):
             self.app.notify(t("nothing_selected"), markup=False)
             return
         self.app.push_screen(DecideExtensionForm(item.ref, subject=item.title, extension_id=item.id,
@@ -540,7 +540,7 @@ class BoardScreen(_DetailMixin, Screen):
 
     def action_review(self) -> None:
         item = self.selected_item()
-        if not isinstance(item, data.DisputedAppeal):
+        if not isinstance(item, boards.DisputedAppeal):
             self.app.notify(t("nothing_selected"), markup=False)
             return
         self.app.push_screen(ReviewDisputeForm(item.ref, subject=item.title, state="disputed",
@@ -591,7 +591,7 @@ class RedCardScreen(_DetailMixin, Screen):
     class CardsLoaded(Message):
         """A page of red cards was read."""
 
-        def __init__(self, generation: int, rows: list[data.RedCard], total: int) -> None:
+        def __init__(self, generation: int, rows: list[boards.RedCard], total: int) -> None:
             super().__init__()
             self.generation = generation
             self.rows = rows
@@ -601,7 +601,7 @@ class RedCardScreen(_DetailMixin, Screen):
         super().__init__(**kw)
         localise_bindings(self)
         self.row_offset = 0
-        self.rows: list[data.RedCard] = []
+        self.rows: list[boards.RedCard] = []
         self.total = 0
         self.generation = 0
         self.stale = False
@@ -644,7 +644,7 @@ class RedCardScreen(_DetailMixin, Screen):
         worker = get_current_worker()
         try:
             with Store(self.app.db_path, migrate=False) as store:
-                rows, total = data.red_cards(store, self.app.session_actor(store), limit=PAGE_SIZE,
+                rows, total = boards.red_cards(store, self.app.session_actor(store), limit=PAGE_SIZE,
                                              offset=offset)
         except Exception as exc:
             rows, total = [], 0
@@ -692,7 +692,7 @@ class RedCardScreen(_DetailMixin, Screen):
         self.show_detail_of(self.selected_ref(), force=True)
         self.refresh_bindings()
 
-    def selected(self) -> data.RedCard | None:
+    def selected(self) -> boards.RedCard | None:
         table = self.query_one("#red-table", DataTable)
         if not table.row_count or not self.rows:
             return None

@@ -1,35 +1,27 @@
 """The appeal inbox: one page (50 rows) of the viewer's appeals at a time, read from SQLite
-with LIMIT/OFFSET in a worker thread; filters, full-text search, a detail pane, and the
-liaison's and admin's actions (each a key opening a modal form).
+with LIMIT/OFFSET in a worker thread (``PagedListScreen``); filters, full-text search, a
+detail pane, and the liaison's and admin's actions (each a key opening a modal form).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.message import Message
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Select, Static
-from textual.worker import get_current_worker
 
-from .. import queries
-from ..i18n import card_label, category_label, state_label, t, error_text
+from .. import boards, queries
+from ..i18n import card_label, category_label, get_lang, state_label, t
 from ..models import APPEAL_STATES, CARDS, CATEGORIES
 from ..queries import AppealFilter, AppealRow
 from ..store import Store
-from .paged import ListTable
-from ..widgets import (DetailPane, HeaderBar, card_cell, cell, localise_bindings, plain,
-                       short_date)
-from . import data
+from ..widgets import DetailPane, HeaderBar, card_cell, cell, plain, short_date
 from .forms import AcceptForm, ExtendForm, ReassignForm, ReplyForm, ReturnForm
-
-PAGE_SIZE = 50
+from .paged import PAGE_SIZE, ListTable, PagedListScreen, Request
 
 #: States each role works on by default ("待办").
 TODO_STATES = {
@@ -50,16 +42,6 @@ ACTIONS = {
 SORTS = ("deadline", "submitted", "ref")
 
 
-@dataclass(frozen=True)
-class PageRequest:
-    generation: int
-    filter: AppealFilter
-    page: int
-    keep_ref: str | None = None
-    keep_index: int | None = None
-    cursor: str | None = None          # "first" | "last" | None
-
-
 class AppealTable(ListTable):
     """The page of appeals (the paged table of every list screen, with the inbox's own
     binding ids)."""
@@ -70,11 +52,13 @@ class AppealTable(ListTable):
     ]
 
 
-class InboxScreen(Screen):
+class InboxScreen(PagedListScreen):
     """诉求收件箱."""
 
     HELP_KEY = "help.inbox"
     TITLE_KEY = "inbox.title"
+    EMPTY_KEY = "status.empty"
+    DETAIL_EMPTY_KEY = "detail.empty"
 
     BINDINGS = [
         Binding("a", "accept", "k.accept", id="inbox.accept"),
@@ -107,55 +91,12 @@ class InboxScreen(Screen):
     InboxScreen #status { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
     """
 
-    class PageLoaded(Message):
-        """A page of rows was read."""
-
-        def __init__(self, request: PageRequest, rows: list[AppealRow]) -> None:
-            super().__init__()
-            self.request = request
-            self.rows = rows
-
-    class TotalCounted(Message):
-        """The number of rows matching the filter was counted."""
-
-        def __init__(self, request: PageRequest, total: int) -> None:
-            super().__init__()
-            self.request = request
-            self.total = total
-
-    class DetailLoaded(Message):
-        """One appeal's detail was read."""
-
-        def __init__(self, ref: str, detail: Any) -> None:
-            super().__init__()
-            self.ref = ref
-            self.detail = detail
-
-    class LoadFailed(Message):
-        """A read failed."""
-
-        def __init__(self, message: str) -> None:
-            super().__init__()
-            self.message = message
-
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
-        localise_bindings(self)
-        self.page = 0
-        self.total: int | None = None
-        self.rows: list[AppealRow] = []
-        self.generation = 0
-        self.busy = False
-        self.stale = False
-        self.detail_ref: str | None = None
-        self.detail_visible: bool | None = None
         self.sort = "deadline"
         self._search_timer: Timer | None = None
         self._focus_table_after_load = False
         self._units: list[tuple[str, str]] = []
-        self._last_request: PageRequest | None = None
-        self.loaded_generation = 0      # the last request whose rows are on screen
-        self.counted_generation = 0     # the last request whose total is on screen
 
     # -- layout ------------------------------------------------------------------------------------
     @property
@@ -164,9 +105,7 @@ class InboxScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield HeaderBar()
-        self._units = data.visible_units(self.app.store, self.app.actor)
-        from ..i18n import get_lang
-
+        self._units = boards.visible_units(self.app.store, self.app.actor)
         with Horizontal(id="filters", classes=f"-{get_lang()}"):
             yield Select([(t("filter.todo"), "todo"), (t("filter.all_states"), "all")]
                          + [(state_label(s), s) for s in APPEAL_STATES],
@@ -189,25 +128,6 @@ class InboxScreen(Screen):
         yield DetailPane(id="detail")
         yield Static(t("status.loading"), id="status", markup=False)
         yield Footer(compact=True)
-
-    def on_mount(self) -> None:
-        self.app.register_live(self)
-        self.query_one("#table", AppealTable).focus()
-        if self.detail_visible is None:
-            self.detail_visible = self.app.size.height >= 30
-        self.query_one("#detail").set_class(not self.detail_visible, "-hidden")
-        self.reload()
-
-    def on_unmount(self) -> None:
-        self.app.unregister_live(self)
-
-    def on_screen_resume(self) -> None:
-        if self.stale:
-            self.reload(keep=True)
-
-    def on_resize(self) -> None:
-        if self.rows:
-            self._fill_table(self.rows, keep_ref=self.current_ref())
 
     # -- the filter ---------------------------------------------------------------------------------
     def _select(self, id_: str) -> Any:
@@ -240,11 +160,7 @@ class InboxScreen(Screen):
     @on(Select.Changed)
     def _filter_changed(self, event: Select.Changed) -> None:
         event.stop()
-        if self._last_request is not None and self.current_filter() == self._last_request.filter:
-            return  # e.g. the initial value being set while mounting
-        self.page = 0
-        self.reload()
-        self.refresh_bindings()
+        self.filter_changed()   # nothing happens when the filter is the same (a Select mounting)
 
     @on(Input.Changed, "#f-search")
     def _search_changed(self, event: Input.Changed) -> None:
@@ -255,10 +171,7 @@ class InboxScreen(Screen):
 
     def _search_now(self) -> None:
         self._search_timer = None
-        if self._last_request is not None and self.current_filter() == self._last_request.filter:
-            return
-        self.page = 0
-        self.reload()
+        self.filter_changed()
 
     @on(Input.Submitted, "#f-search")
     def _search_submitted(self, event: Input.Submitted) -> None:
@@ -272,84 +185,29 @@ class InboxScreen(Screen):
         self._focus_table_after_load = True
         self.reload()
 
-    # -- loading ------------------------------------------------------------------------------------
-    def reload(self, *, keep: bool = False, cursor: str | None = None) -> None:
-        """Read the current page again (``keep``: stay on the same appeal)."""
-        self.stale = False
-        self.generation += 1
-        table = self.query_one("#table", AppealTable)
-        keep_ref = self.current_ref() if keep else None
-        keep_index = table.cursor_row if keep and table.row_count else None
-        request = PageRequest(self.generation, self.current_filter(), self.page, keep_ref,
-                              keep_index, cursor)
-        self._last_request = request
-        self.busy = True
-        if not keep:
-            self._set_status(t("status.loading"))
-        self._load_page(request)
-
-    def data_changed(self) -> None:
-        """The database file changed (live poll or an action): refresh what is shown."""
-        if self in self.app.screen_stack:
-            self.reload(keep=True)
-        else:
-            self.stale = True
-
-    @work(thread=True, exclusive=True, group="inbox-page")
-    def _load_page(self, request: PageRequest) -> None:
-        worker = get_current_worker()
-        try:
-            with Store(self.app.db_path, migrate=False) as store:
-                act = self.app.session_actor(store)
-                rows = queries.list_appeals(store, act, request.filter, limit=PAGE_SIZE,
-                                            offset=request.page * PAGE_SIZE)
-                if worker.is_cancelled:
-                    return
-                self.post_message(self.PageLoaded(request, rows))
-                total = queries.count_appeals(store, act, request.filter)
-                if not worker.is_cancelled:
-                    self.post_message(self.TotalCounted(request, total))
-        except Exception as exc:
-            if not worker.is_cancelled:
-                self.post_message(self.LoadFailed(t("err.load", msg=error_text(exc))))
-
-    def on_inbox_screen_page_loaded(self, message: "InboxScreen.PageLoaded") -> None:
-        request = message.request
-        if request.generation != self.generation:
-            return
-        if not message.rows and request.page > 0:
-            # The page emptied under us (rows answered elsewhere): go back one page.
-            self.page = max(0, request.page - 1)
-            self.reload(cursor="last")
-            return
-        self.rows = message.rows
-        self.loaded_generation = request.generation
-        self._fill_table(message.rows, keep_ref=request.keep_ref, keep_index=request.keep_index,
-                         cursor=request.cursor)
-        self._update_status()
-        ref = self.current_ref()
-        if ref is None:
-            self.detail_ref = None
-            self.query_one("#detail", DetailPane).show_text(t("detail.empty"))
-        else:
-            self._load_detail(ref)
-        self.refresh_bindings()
+    def page_shown(self, request: Request) -> None:
         if self._focus_table_after_load:
             self._focus_table_after_load = False
-            table = self.query_one("#table", AppealTable)
-            self.call_after_refresh(table.focus)
+            self.call_after_refresh(self.table.focus)
 
-    def on_inbox_screen_total_counted(self, message: "InboxScreen.TotalCounted") -> None:
-        if message.request.generation != self.generation:
-            return
-        self.total = message.total
-        self.counted_generation = message.request.generation
-        self.busy = False
-        self._update_status()
+    # -- reading ------------------------------------------------------------------------------------
+    def fetch(self, store: Store, act: Any, flt: AppealFilter, limit: int, offset: int) -> list:
+        return queries.list_appeals(store, act, flt, limit=limit, offset=offset)
 
-    def on_inbox_screen_load_failed(self, message: "InboxScreen.LoadFailed") -> None:
-        self.busy = False
-        self._set_status(message.message)
+    def count(self, store: Store, act: Any, flt: AppealFilter) -> int:
+        return queries.count_appeals(store, act, flt)
+
+    def row_key(self, row: AppealRow) -> str:
+        return row.ref
+
+    def fetch_detail(self, store: Store, act: Any, key: str) -> Any:
+        return boards.appeal_detail(store, act, key)
+
+    def show_detail(self, detail: Any) -> None:
+        self.query_one("#detail", DetailPane).show_detail(detail)
+
+    def show_detail_text(self, text: str) -> None:
+        self.query_one("#detail", DetailPane).show_text(text)
 
     # -- the table ----------------------------------------------------------------------------------
     COLUMNS = (("card", "col.card"), ("ref", "col.ref"), ("category", "col.category"),
@@ -360,8 +218,6 @@ class InboxScreen(Screen):
     def _columns(self) -> list[tuple[str, str, int]]:
         """(key, label key, width) of the columns that fit the terminal: the unit column only
         for viewers of several units, the arrival date only from 100 columns on."""
-        from ..i18n import get_lang
-
         width = max(self.app.size.width, 60) - 2  # the vertical scrollbar
         fixed = {"card": 2, "ref": 11, "category": 4, "arrived": 5, "deadline": 5,
                  "days": 5, "state": 6}
@@ -396,9 +252,7 @@ class InboxScreen(Screen):
         labels = dict(self.COLUMNS)
         return [(k, labels[k], widths[k]) for k in keys]
 
-    def _fill_table(self, rows: list[AppealRow], *, keep_ref: str | None = None,
-                    keep_index: int | None = None, cursor: str | None = None) -> None:
-        table = self.query_one("#table", AppealTable)
+    def fill_table(self, table: DataTable, rows: list[AppealRow]) -> None:
         columns = self._columns()
         table.clear(columns=True)
         for key, label, width in columns:
@@ -417,19 +271,6 @@ class InboxScreen(Screen):
                 "state": lambda w: cell(state_label(r.state), w),
             }
             table.add_row(*(values[key](width) for key, _, width in columns), key=r.ref)
-        if not rows:
-            return
-        index = 0
-        refs = [r.ref for r in rows]
-        if keep_ref and keep_ref in refs:
-            index = refs.index(keep_ref)
-        elif cursor == "last":
-            index = len(rows) - 1
-        elif cursor == "first":
-            index = 0
-        elif keep_index is not None:
-            index = min(keep_index, len(rows) - 1)
-        table.move_cursor(row=index, animate=False)
 
     @staticmethod
     def _days_cell(row: AppealRow, width: int) -> Text:
@@ -442,13 +283,13 @@ class InboxScreen(Screen):
             return Text(t("days.today"), style="bold yellow", justify="right", end="")
         return Text(t("days.left", n=n), justify="right", end="")
 
-    def _update_status(self) -> None:
+    def status_text(self) -> str:
         first = self.page * PAGE_SIZE + 1
         last = self.page * PAGE_SIZE + len(self.rows)
         sort = t(f"sort.{self.sort}")
         f = self._last_request.filter if self._last_request else None
-        if self.total == 0 or (not self.rows and self.total is not None):
-            text = t("status.empty")
+        if not self.rows:
+            text = t(self.EMPTY_KEY)
         elif self.total is None:
             text = t("status.page_nototal", page=self.page + 1, first=first, last=last, sort=sort)
         else:
@@ -457,76 +298,7 @@ class InboxScreen(Screen):
                      total=self.total, sort=sort)
         if f is not None and f.text:
             text += " · " + t("status.search", text=f.text)
-        self._set_status(text)
-
-    def _set_status(self, text: str) -> None:
-        self.query_one("#status", Static).update(plain(text))
-
-    def has_next_page(self) -> bool:
-        if self.total is not None:
-            return (self.page + 1) * PAGE_SIZE < self.total
-        return len(self.rows) == PAGE_SIZE
-
-    def next_page(self, cursor: str | None = "first") -> None:
-        if self.has_next_page():
-            self.page += 1
-            self.reload(cursor=cursor)
-
-    def prev_page(self, cursor: str | None = "first") -> None:
-        if self.page > 0:
-            self.page -= 1
-            self.reload(cursor=cursor)
-
-    def current_row(self) -> AppealRow | None:
-        table = self.query_one("#table", AppealTable)
-        if not table.row_count or not self.rows:
-            return None
-        index = table.cursor_row
-        if 0 <= index < len(self.rows):
-            return self.rows[index]
-        return None
-
-    def current_ref(self) -> str | None:
-        row = self.current_row()
-        return row.ref if row else None
-
-    @on(DataTable.RowHighlighted, "#table")
-    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        ref = event.row_key.value if event.row_key is not None else None
-        if ref and ref != self.detail_ref:
-            self._load_detail(ref)
-        self.refresh_bindings()
-
-    @on(DataTable.RowSelected, "#table")
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
-        if not self.detail_visible:
-            self.action_toggle_detail()
-
-    # -- the detail pane ---------------------------------------------------------------------------
-    def _load_detail(self, ref: str) -> None:
-        self.detail_ref = ref
-        if self.detail_visible:
-            self._read_detail(ref)
-
-    @work(thread=True, exclusive=True, group="inbox-detail")
-    def _read_detail(self, ref: str) -> None:
-        worker = get_current_worker()
-        try:
-            with Store(self.app.db_path, migrate=False) as store:
-                detail = data.appeal_detail(store, self.app.session_actor(store), ref)
-        except Exception as exc:
-            detail = t("err.load", msg=error_text(exc))
-        if not worker.is_cancelled:
-            self.post_message(self.DetailLoaded(ref, detail))
-
-    def on_inbox_screen_detail_loaded(self, message: "InboxScreen.DetailLoaded") -> None:
-        if message.ref != self.detail_ref:
-            return
-        pane = self.query_one("#detail", DetailPane)
-        if isinstance(message.detail, str):
-            pane.show_text(message.detail)
-        else:
-            pane.show_detail(message.detail)
+        return text
 
     # -- actions ----------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -547,11 +319,7 @@ class InboxScreen(Screen):
             self.app.notify(t("nothing_selected"), markup=False)
             return
         form = form_cls(row.ref, subject=row.title, state=row.state, **kw)
-        self.app.push_screen(form, self._form_closed)
-
-    def _form_closed(self, saved: bool | None) -> None:
-        if saved:
-            self.app.data_changed()
+        self.app.push_screen(form, self.form_closed)
 
     def action_accept(self) -> None:
         self._open_form(AcceptForm)
@@ -567,7 +335,7 @@ class InboxScreen(Screen):
 
     def action_reassign(self) -> None:
         row = self.current_row()
-        units = data.handling_units(self.app.store)
+        units = boards.handling_units(self.app.store)
         self._open_form(ReassignForm, units=units, current_unit=row.unit_code if row else None)
 
     def action_instruct(self) -> None:
@@ -579,7 +347,7 @@ class InboxScreen(Screen):
             self.app.notify(t("nothing_selected"), markup=False)
             return
         self.app.push_screen(InstructionForm(row.ref, subject=row.title, state=row.state,
-                                             appeal_ref=row.ref), self._form_closed)
+                                             appeal_ref=row.ref), self.form_closed)
 
     def action_search(self) -> None:
         self.query_one("#f-search", Input).focus()
@@ -588,7 +356,7 @@ class InboxScreen(Screen):
         self.query_one("#f-state", Select).focus()
 
     def action_focus_table(self) -> None:
-        self.query_one("#table", AppealTable).focus()
+        self.table.focus()
 
     def _set_select(self, id_: str, value: str) -> None:
         try:
@@ -622,14 +390,6 @@ class InboxScreen(Screen):
         self.page = 0
         self.reload()
 
-    def action_reload(self) -> None:
-        self.reload(keep=True)
-
-    def action_toggle_detail(self) -> None:
-        self.detail_visible = not self.detail_visible
-        self.query_one("#detail").set_class(not self.detail_visible, "-hidden")
-        if self.detail_visible and self.detail_ref:
-            self._read_detail(self.detail_ref)
 
     # -- command palette --------------------------------------------------------------------------
     def palette_commands(self) -> list[tuple[str, str, Any]]:
@@ -638,7 +398,7 @@ class InboxScreen(Screen):
                             ("return_appeal", "k.return"), ("extend", "k.extend"),
                             ("reassign", "k.reassign"), ("instruct", "k.instruct")):
             if self.check_action(action, ()):
-                ref = self.current_ref() or ""
+                ref = self.current_key() or ""
                 cmds.append((f"{t(key)} {ref}", "", getattr(self, f"action_{action}")))
         cmds.append((t("k.search"), "", self.action_search))
         cmds.append((t("k.due_today"), "", self.action_due_today))

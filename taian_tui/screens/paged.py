@@ -1,10 +1,12 @@
 """A screen of one paged list (a ``DataTable`` filled a page at a time from SQLite) with a
-detail pane under it: the base of the project board, the instruction lists and the content
-list. The subclass says how to read a page (``fetch``), count (``count``), fill the table
-(``fill_table``) and read one row's detail (``fetch_detail``); this class runs the reads in
-worker threads, each on its own ``Store``, and keeps the cursor, the page and the status
-line. Reloads on the app's ``data_changed`` (live poll or a saved form); an open form on
-top is never refreshed.
+detail pane under it: the base of the appeal inbox, the project board, the instruction
+lists and the content list. The subclass says how to read a page (``fetch``), count
+(``count``), fill the table (``fill_table``) and read one row's detail (``fetch_detail``);
+this class runs the reads in worker threads, each on its own ``Store``, and keeps the
+cursor, the page and the status line. The page is painted as soon as its rows are read;
+the count (on a million appeals the slower query) and the figures of ``fetch_extra``
+follow in a second message. Reloads on the app's ``data_changed`` (live poll or a saved
+form); an open form on top is never refreshed.
 """
 from __future__ import annotations
 
@@ -75,12 +77,19 @@ class PagedListScreen(Screen):
     DETAIL_EMPTY_KEY: ClassVar[str] = "list.detail_empty"
 
     class PageLoaded(Message):
-        """A page of rows (and the figures that go with it) was read."""
+        """A page of rows was read."""
 
-        def __init__(self, request: Request, rows: list, total: int, extra: Any) -> None:
+        def __init__(self, request: Request, rows: list) -> None:
             super().__init__()
             self.request = request
             self.rows = rows
+
+    class TotalCounted(Message):
+        """The rows matching the filter were counted (and the figures that go with them read)."""
+
+        def __init__(self, request: Request, total: int, extra: Any) -> None:
+            super().__init__()
+            self.request = request
             self.total = total
             self.extra = extra
 
@@ -107,7 +116,9 @@ class PagedListScreen(Screen):
         self.rows: list = []
         self.extra: Any = None
         self.generation = 0
-        self.loaded_generation = 0
+        self.loaded_generation = 0      # the last request whose rows are on screen
+        self.counted_generation = 0     # the last request whose total is on screen
+        self._counted_filter: Any = None
         self.stale = False
         self.detail_key: str | None = None
         self.detail_visible: bool | None = None
@@ -144,12 +155,20 @@ class PagedListScreen(Screen):
     def extra_loaded(self, extra: Any) -> None:
         """The figures of ``fetch_extra`` arrived (tab counts...)."""
 
+    def page_shown(self, request: Request) -> None:
+        """A page was painted (after the table and the status line were updated)."""
+
+    def total_shown(self, request: Request) -> None:
+        """The count of a request was shown."""
+
     def status_text(self) -> str:
-        if self.total == 0 or (not self.rows and self.total is not None):
+        if not self.rows:
             return t(self.EMPTY_KEY)
         first = self.page * PAGE_SIZE + 1
         last = self.page * PAGE_SIZE + len(self.rows)
-        pages = max(1, -(-(self.total or 0) // PAGE_SIZE))
+        if self.total is None:
+            return t("list.page_nototal", page=self.page + 1, first=first, last=last)
+        pages = max(1, -(-self.total // PAGE_SIZE))
         return t("list.page", page=self.page + 1, pages=pages, first=first, last=last,
                  total=self.total)
 
@@ -213,6 +232,7 @@ class PagedListScreen(Screen):
                 rows = self.fetch(store, act, request.filter, PAGE_SIZE, request.page * PAGE_SIZE)
                 if worker.is_cancelled:
                     return
+                self.post_message(self.PageLoaded(request, rows))
                 total = self.count(store, act, request.filter)
                 extra = self.fetch_extra(store, act, request.filter)
         except Exception as exc:
@@ -220,21 +240,21 @@ class PagedListScreen(Screen):
                 self.post_message(self.LoadFailed(t("err.load", msg=error_text(exc))))
             return
         if not worker.is_cancelled:
-            self.post_message(self.PageLoaded(request, rows, total, extra))
+            self.post_message(self.TotalCounted(request, total, extra))
 
     def on_paged_list_screen_page_loaded(self, message: "PagedListScreen.PageLoaded") -> None:
         request = message.request
         if request.generation != self.generation:
             return
         if not message.rows and request.page > 0:
-            self.page = max(0, min(request.page - 1, (message.total - 1) // PAGE_SIZE))
+            # the page emptied under us (rows handled elsewhere): back one page
+            self.page = max(0, request.page - 1)
             self.reload(cursor="last")
             return
         self.rows = message.rows
-        self.total = message.total
-        self.extra = message.extra
+        if request.filter != self._counted_filter:
+            self.total = None           # another filter's count: not this one's
         self.loaded_generation = request.generation
-        self.extra_loaded(message.extra)
         self._fill(message.rows, keep_key=request.keep_key, keep_index=request.keep_index,
                    cursor=request.cursor)
         self.set_status(self.status_text())
@@ -245,6 +265,20 @@ class PagedListScreen(Screen):
         else:
             self._load_detail(key, force=True)
         self.refresh_bindings()
+        self.page_shown(request)
+
+    def on_paged_list_screen_total_counted(self, message: "PagedListScreen.TotalCounted") -> None:
+        request = message.request
+        if request.generation != self.generation:
+            return
+        self.total = message.total
+        self.extra = message.extra
+        self._counted_filter = request.filter
+        self.counted_generation = request.generation
+        self.extra_loaded(message.extra)
+        self.set_status(self.status_text())
+        self.refresh_bindings()
+        self.total_shown(request)
 
     def on_paged_list_screen_load_failed(self, message: "PagedListScreen.LoadFailed") -> None:
         self.set_status(message.message)

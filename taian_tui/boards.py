@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import queries, timeutil
-from ..store import NotFound, Store
-from ..workflow import Actor, appeal_scope_sql
+from . import queries, timeutil
+from .store import NotFound, Store
+from .workflow import Actor, appeal_scope_sql, require_see_appeal
 
 OPEN = "('assigned','accepted')"
 
@@ -166,8 +166,6 @@ class AppealDetail:
 
 def appeal_detail(store: Store, act: Actor, ref: str, at: str | None = None) -> AppealDetail:
     """The whole appeal as the detail pane shows it (the viewer must be allowed to see it)."""
-    from ..workflow import require_see_appeal
-
     appeal = store.appeal(ref)
     require_see_appeal(store, act, appeal)
     record = queries.appeal_record(store, ref)
