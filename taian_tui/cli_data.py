@@ -53,7 +53,8 @@ def _run_import(kind: str, file: Path, db, encoding, dry_run, strict, report, as
     store = open_store(db)
     try:
         who = _actor(as_user, imports.IMPORT_ACTOR)
-        fn = imports.import_enterprises if kind == "enterprises" else imports.import_users
+        fn = {"enterprises": imports.import_enterprises, "users": imports.import_users,
+              "units": imports.import_units, "routing": imports.import_routing}[kind]
         kwargs = dict(encoding=encoding, dry_run=dry_run, strict=strict, report=report)
         if kind == "enterprises":
             kwargs["progress"] = imports.Progress(sys.stderr)
@@ -72,7 +73,7 @@ def _run_import(kind: str, file: Path, db, encoding, dry_run, strict, report, as
 
 def register(app: typer.Typer) -> None:
     """Add the data commands to ``app``."""
-    import_app = typer.Typer(help="Bulk imports: the enterprise registry and accounts (CSV).",
+    import_app = typer.Typer(help="Bulk imports (CSV): the enterprise registry, accounts, units, routing rules.",
                              no_args_is_help=True, rich_markup_mode=None)
     export_app = typer.Typer(help="Export data for spreadsheets and scripts.", no_args_is_help=True,
                              rich_markup_mode=None)
@@ -96,6 +97,24 @@ def register(app: typer.Typer) -> None:
             as_json: JsonOpt = False) -> None:
         """Create or update accounts from a CSV. Exit 0: nothing rejected; 1: rows rejected; 2: file unusable."""
         _run_import("users", file, db, encoding, dry_run, strict, report, as_user, as_json)
+
+    @import_app.command("units")
+    def import_units(
+            file: Annotated[Path, typer.Argument(help="CSV: 代码, 单位名称, 类型 (required), 负责人, 负责人手机 — or code, name, kind, head_name, head_mobile. Kind by code or label (县市区 功能区 市直部门 督查室 纪委监委 平台). The 58 units of Tai'an are in fixtures/units.csv.")],
+            db: DbOpt = None, encoding: EncodingOpt = "auto", dry_run: DryRunOpt = False,
+            strict: StrictOpt = False, report: ReportOpt = None, as_user: AsOpt = None,
+            as_json: JsonOpt = False) -> None:
+        """Create or update units (by code) from a CSV. Exit 0: nothing rejected; 1: rows rejected; 2: file unusable."""
+        _run_import("units", file, db, encoding, dry_run, strict, report, as_user, as_json)
+
+    @import_app.command("routing")
+    def import_routing(
+            file: Annotated[Path, typer.Argument(help="CSV: 类别, 县市区, 承办单位 — or category, county, unit. Category as code or label (land or 土地); unit by code or name. A default set is in fixtures/routing_rules.csv.")],
+            db: DbOpt = None, encoding: EncodingOpt = "auto", dry_run: DryRunOpt = False,
+            strict: StrictOpt = False, report: ReportOpt = None, as_user: AsOpt = None,
+            as_json: JsonOpt = False) -> None:
+        """Set the routing rules (category x county -> unit) from a CSV. Exit 0: nothing rejected; 1: rows rejected; 2: file unusable."""
+        _run_import("routing", file, db, encoding, dry_run, strict, report, as_user, as_json)
 
     @export_app.command("enterprises", short_help="Export the enterprise registry.")
     def export_enterprises(

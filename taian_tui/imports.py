@@ -59,10 +59,10 @@ from stdnum import exceptions as _stdnum_exc
 from stdnum.cn import uscc as _uscc
 
 from . import search, timeutil
-from .models import ROLES
+from .models import ROLES, category_code
 from .store import DomainError, PermissionDenied, Store, ValidationError
 from .text import clean_line, normalise_phone, strip_escapes
-from .workflow import actor as _actor, upsert_user
+from .workflow import UNIT_KINDS, actor as _actor, set_routing_rule, upsert_unit, upsert_user
 
 IMPORT_ACTOR = "system:import"
 
@@ -625,6 +625,9 @@ class _Layout:
 
 def _layout(store: Store, header: list[str], result: ImportResult) -> _Layout:
     counties = {name: name for name in store.counties()}
+    if not counties:
+        raise ImportFileError(f"{result.file}: no county or zone is known in this database yet: import the "
+                              "units first (taian import units fixtures/units.csv); nothing imported")
     for u in store.units(("county", "zone")):
         counties.setdefault(u.code, u.name)
     index, names, extra = map_header(header, ENTERPRISE_COLUMNS, ENTERPRISE_ALIASES, result.file)
@@ -1224,48 +1227,50 @@ def export_enterprises(store: Store, out: TextIO, fmt: str = "csv") -> int:
     return n
 
 
-# -- user import -------------------------------------------------------------------------------------
+# -- small tables: accounts, units, routing rules ------------------------------------------------
 _MOBILE = re.compile(r"\+?[0-9][0-9-]{5,19}")
 _USERNAME = re.compile(r"[^\s,;]{1,64}")
+
+Problem = tuple[str, str, str]          # (column key, value, reason)
+RowCheck = Callable[[Callable[[str], str], set[str]], tuple[dict, list[Problem]]]
 
 
 class _Rollback(Exception):
     pass
 
 
-def role_code(value: str) -> str | None:
-    text = value.strip()
-    if text.lower() in ROLES:
-        return text.lower()
-    return ROLE_LABELS.get(text)
+@dataclass(frozen=True)
+class _Table:
+    """A small CSV import applied row by row through one workflow operation. Such files have
+    hundreds of rows, so they are checked in memory, then applied in one transaction, one
+    SAVEPOINT a row (a row the operation refuses is rejected, the others land); a dry run or
+    a strict import with a rejection rolls the whole transaction back."""
+    kind: str                                       # ImportResult.kind; audit action import.<kind>
+    task: str                                       # what check_importer names
+    columns: tuple[tuple[str, str, bool], ...]
+    aliases: dict[str, tuple[str, ...]]
+    key: tuple[str, ...]                            # the columns naming a row (a repeat: conflict)
+    prepare: Callable[[Store], RowCheck]            # -> check(get cell, present keys) -> (data, problems)
+    apply: Callable[[Store, str, dict, set[str], str], str]    # -> inserted | updated | unchanged
 
 
-def import_users(store: Store, who: str, path: str | os.PathLike, *, encoding: str = "auto",
-                 dry_run: bool = False, strict: bool = False,
-                 report: str | os.PathLike | None = None, at: str | None = None) -> ImportResult:
-    """Import accounts (``workflow.upsert_user`` per row) from a CSV with the columns
-    username, name, role, unit, mobile (or 用户名, 姓名, 角色, 单位, 手机号; scope/范围
-    optional). Role by code or Chinese label, unit by code or name. Account files are
-    small (the platform has hundreds of users), so the rows are checked in memory and
-    applied in one transaction, one SAVEPOINT a row; a dry run or a strict import with a
-    rejection rolls the whole transaction back."""
+def _import_table(store: Store, who: str, path: str | os.PathLike, table: _Table, *, encoding: str,
+                  dry_run: bool, strict: bool, report: str | os.PathLike | None,
+                  at: str | None) -> ImportResult:
     started = time.monotonic()
     path = Path(path)
-    actor = check_importer(store, who, "import users")
+    actor = check_importer(store, who, table.task)
     if store.in_transaction:
-        raise RuntimeError("import_users() runs its own transaction")
+        raise RuntimeError(f"import {table.kind} runs its own transaction")
     at = timeutil.iso(at)
     source, sniffed = _open_source(path, encoding)
-    units: dict[str, str] = {}
-    for u in store.units():
-        units[u.code] = u.code
-        units.setdefault(u.name, u.code)
+    check = table.prepare(store)
     rejections: list[tuple[int, int, str, str, str]] = []
     while True:
-        result = ImportResult("users", str(path), dry_run=dry_run, strict=strict)
+        result = ImportResult(table.kind, str(path), dry_run=dry_run, strict=strict)
         rejections.clear()
         try:
-            checked = _check_users(source, result, units, rejections)
+            present, col_name, rows = _check_table(source, result, table, check, rejections)
             break
         except WrongEncoding as exc:
             if sniffed and source.encoding == "utf-8":
@@ -1275,36 +1280,25 @@ def import_users(store: Store, who: str, path: str | os.PathLike, *, encoding: s
                                   f"{_encoding_name(exc.encoding)} ({exc.detail}); nothing imported") from None
     result.encoding = _encoding_name(source.encoding)
     result.sha256 = file_sha256(path)
-    present, col_name, rows = checked
     if not (strict and result.rejected):
         try:
             with store.transaction():
                 conn = store.conn
-                for line, cells_line, data in rows:
-                    existing = store.one("SELECT * FROM users WHERE username = ?", (data["username"],))
-                    unit = data["unit"] if "unit" in present else (existing["unit_code"] if existing else None)
-                    mobile = data["mobile"] if "mobile" in present else (existing["mobile"] if existing else "")
-                    if data["scope"]:
-                        scope = data["scope"]
-                    elif existing is not None and existing["role"] == data["role"] and "unit" not in present:
-                        scope = existing["scope"]
-                    else:
-                        scope = "unit" if data["role"] == "leader" and unit else "city"
-                    conn.execute("SAVEPOINT import_user")
+                for line, data in rows:
+                    conn.execute("SAVEPOINT import_row")
                     try:
-                        outcome = upsert_user(store, actor, data["username"], data["name"], data["role"],
-                                              unit_code=unit or None, mobile=mobile or "", scope=scope, at=at)
+                        outcome = table.apply(store, actor, data, present, at)
                     except DomainError as exc:
-                        conn.execute("ROLLBACK TO import_user")
-                        conn.execute("RELEASE import_user")
+                        conn.execute("ROLLBACK TO import_row")
+                        conn.execute("RELEASE import_row")
                         result.rejected += 1
-                        rejections.append((line, 0, col_name["username"], data["username"], str(exc)))
+                        rejections.append((line, 0, col_name[table.key[-1]], str(data[table.key[-1]]), str(exc)))
                         continue
-                    conn.execute("RELEASE import_user")
+                    conn.execute("RELEASE import_row")
                     setattr(result, outcome, getattr(result, outcome) + 1)
                 if dry_run or (strict and result.rejected):
                     raise _Rollback()
-                store.audit(actor, "import.users", "import", path.name, None,
+                store.audit(actor, f"import.{table.kind}", "import", path.name, None,
                             {"file": path.name, "path": str(path.resolve()), "sha256": result.sha256,
                              "encoding": result.encoding, **result.counts(),
                              "ignored_columns": result.ignored_columns, "strict": strict}, at=at)
@@ -1322,8 +1316,9 @@ def import_users(store: Store, who: str, path: str | os.PathLike, *, encoding: s
     return result
 
 
-def _check_users(source: LineSource, result: ImportResult, units: dict[str, str],
-                 rejections: list) -> tuple[list[str], dict[str, str], list]:
+def _check_table(source: LineSource, result: ImportResult, table: _Table, check: RowCheck,
+                 rejections: list) -> tuple[set[str], dict[str, str], list[tuple[int, dict]]]:
+    """Every row checked: (present column keys, column names as written, [(line, data)])."""
     recs = records(source)
     header = None
     for rec in recs:
@@ -1334,14 +1329,14 @@ def _check_users(source: LineSource, result: ImportResult, units: dict[str, str]
             break
     if header is None:
         raise ImportFileError(f"{result.file}: the file is empty (no header row); nothing imported")
-    index, names, extra = map_header(header.cells, USER_COLUMNS, USER_ALIASES, result.file)
+    index, names, extra = map_header(header.cells, table.columns, table.aliases, result.file)
     result.ignored_columns = extra
-    present = [k for k, _, _ in USER_COLUMNS if k in index]
-    col_name = {k: names.get(k, zh) for k, zh, _ in USER_COLUMNS}
+    present = {k for k, _, _ in table.columns if k in index}
+    col_name = {k: names.get(k, zh) for k, zh, _ in table.columns}
     ncols = len(header.cells)
-    seen: dict[str, tuple[int, tuple, int]] = {}    # username -> (line, data, position in rows)
-    rows: list[tuple[int, int, dict] | None] = []
-    conflicted: set[str] = set()
+    seen: dict[tuple, tuple[int, tuple, int]] = {}      # key -> (line, data, position in rows)
+    rows: list[tuple[int, dict] | None] = []
+    conflicted: set[tuple] = set()
 
     def reject(rec: Record, key: str, value: str, reason: str) -> None:
         i = index.get(key, -1)
@@ -1366,8 +1361,58 @@ def _check_users(source: LineSource, result: ImportResult, units: dict[str, str]
         if not any(vals):
             continue
         result.rows += 1
-        get = lambda k: vals[index[k]] if k in index else ""   # noqa: E731
-        problems: list[tuple[str, str, str]] = []
+        data, problems = check(lambda k: vals[index[k]] if k in index else "", present)
+        if problems:
+            result.rejected += 1
+            for key, value, reason in problems:
+                reject(rec, key, value, reason)
+            continue
+        key = tuple(data[k] for k in table.key)
+        shown = "/".join(map(str, key))
+        if key in seen:
+            first_line, first_data, pos = seen[key]
+            if tuple(data.values()) == first_data:
+                result.duplicates += 1
+                continue
+            what = " and ".join(col_name[k] for k in table.key)
+            if key not in conflicted:          # reject the first one too
+                conflicted.add(key)
+                rows[pos] = None
+                result.rejected += 1
+                rejections.append((first_line, index[table.key[-1]], col_name[table.key[-1]], shown,
+                                   f"conflict: the same {what} is also on line {rec.line} with "
+                                   "different data; conflicting rows are all rejected"))
+            result.rejected += 1
+            reject(rec, table.key[-1], shown, f"conflict: the same {what} is also on line "
+                   f"{first_line} with different data; conflicting rows are all rejected")
+            continue
+        seen[key] = (rec.line, tuple(data.values()), len(rows))
+        rows.append((rec.line, data))
+    return present, col_name, [r for r in rows if r is not None]
+
+
+def _unit_lookup(store: Store) -> dict[str, str]:
+    """Unit code or name -> code."""
+    units: dict[str, str] = {}
+    for u in store.units():
+        units[u.code] = u.code
+        units.setdefault(u.name, u.code)
+    return units
+
+
+# accounts
+def role_code(value: str) -> str | None:
+    text = value.strip()
+    if text.lower() in ROLES:
+        return text.lower()
+    return ROLE_LABELS.get(text)
+
+
+def _user_check(store: Store) -> RowCheck:
+    units = _unit_lookup(store)
+
+    def check(get: Callable[[str], str], present: set[str]) -> tuple[dict, list[Problem]]:
+        problems: list[Problem] = []
         username = get("username")
         if not username:
             problems.append(("username", "", "the username is required"))
@@ -1395,39 +1440,162 @@ def _check_users(source: LineSource, result: ImportResult, units: dict[str, str]
             if not scope:
                 problems.append(("scope", get("scope"), "scope is city (市) or unit (本单位)"))
         if role == "liaison":
-            if "unit" in index and not get("unit"):
+            if "unit" in present and not get("unit"):
                 problems.append(("unit", "", "a liaison belongs to a unit"))
-            if "mobile" in index and not mobile:
+            if "mobile" in present and not mobile:
                 problems.append(("mobile", "", "a liaison needs a mobile number (reminder SMS go to it)"))
-        if role == "leader" and scope == "unit" and "unit" in index and not unit:
+        if role == "leader" and scope == "unit" and "unit" in present and not unit:
             problems.append(("scope", get("scope"), "a leader with scope unit needs a unit"))
-        if problems:
-            result.rejected += 1
-            for key, value, reason in problems:
-                reject(rec, key, value, reason)
-            continue
-        data = {"username": username, "name": name, "role": role, "unit": unit, "mobile": mobile,
-                "scope": scope}
-        key = tuple(data.values())
-        if username in seen:
-            first_line, first_key, pos = seen[username]
-            if key == first_key:
-                result.duplicates += 1
-                continue
-            if username not in conflicted:          # reject the first one too
-                conflicted.add(username)
-                rows[pos] = None
-                result.rejected += 1
-                rejections.append((first_line, index["username"], col_name["username"], username,
-                                   f"conflict: the same username is also on line {rec.line} with "
-                                   "different data; conflicting rows are all rejected"))
-            result.rejected += 1
-            reject(rec, "username", username, f"conflict: the same username is also on line "
-                   f"{first_line} with different data; conflicting rows are all rejected")
-            continue
-        seen[username] = (rec.line, key, len(rows))
-        rows.append((rec.line, rec.line, data))
-    return present, col_name, [r for r in rows if r is not None]
+        return ({"username": username, "name": name, "role": role, "unit": unit, "mobile": mobile,
+                 "scope": scope}, problems)
+    return check
+
+
+def _user_apply(store: Store, actor: str, data: dict, present: set[str], at: str) -> str:
+    """Columns absent from the file keep what the account has (unit, mobile, scope)."""
+    existing = store.one("SELECT * FROM users WHERE username = ?", (data["username"],))
+    unit = data["unit"] if "unit" in present else (existing["unit_code"] if existing else None)
+    mobile = data["mobile"] if "mobile" in present else (existing["mobile"] if existing else "")
+    if data["scope"]:
+        scope = data["scope"]
+    elif existing is not None and existing["role"] == data["role"] and "unit" not in present:
+        scope = existing["scope"]
+    else:
+        scope = "unit" if data["role"] == "leader" and unit else "city"
+    return upsert_user(store, actor, data["username"], data["name"], data["role"],
+                       unit_code=unit or None, mobile=mobile or "", scope=scope, at=at)
+
+
+USER_TABLE = _Table("users", "import users", USER_COLUMNS, USER_ALIASES, ("username",), _user_check,
+                    _user_apply)
+
+
+def import_users(store: Store, who: str, path: str | os.PathLike, *, encoding: str = "auto",
+                 dry_run: bool = False, strict: bool = False,
+                 report: str | os.PathLike | None = None, at: str | None = None) -> ImportResult:
+    """Import accounts (``workflow.upsert_user`` per row) from a CSV with the columns
+    username, name, role, unit, mobile (or 用户名, 姓名, 角色, 单位, 手机号; scope/范围
+    optional). Role by code or Chinese label, unit by code or name."""
+    return _import_table(store, who, path, USER_TABLE, encoding=encoding, dry_run=dry_run, strict=strict,
+                         report=report, at=at)
+
+
+# units
+UNIT_COLUMNS: tuple[tuple[str, str, bool], ...] = (
+    ("code", "代码", True),
+    ("name", "单位名称", True),
+    ("kind", "类型", True),
+    ("head_name", "负责人", False),
+    ("head_mobile", "负责人手机", False),
+)
+UNIT_ALIASES: dict[str, tuple[str, ...]] = {
+    "code": ("代码", "单位代码", "编码", "code", "unit_code"),
+    "name": ("单位名称", "名称", "单位", "name", "unit_name"),
+    "kind": ("类型", "单位类型", "kind", "type"),
+    "head_name": ("负责人", "负责人姓名", "head", "head_name"),
+    "head_mobile": ("负责人手机", "负责人电话", "head_mobile", "head_phone"),
+}
+UNIT_KIND_LABELS = {"县": "county", "县区": "county", "县市区": "county", "县（市、区）": "county",
+                    "功能区": "zone", "部门": "department", "市直部门": "department",
+                    "督查室": "supervision", "纪委监委": "discipline", "平台": "platform"}
+_UNIT_CODE = re.compile(r"[A-Za-z0-9_.\-]{1,32}")
+
+
+def _unit_check(store: Store) -> RowCheck:
+    def check(get: Callable[[str], str], present: set[str]) -> tuple[dict, list[Problem]]:
+        problems: list[Problem] = []
+        code = get("code")
+        if not _UNIT_CODE.fullmatch(code):
+            problems.append(("code", code, "a unit code is 1-32 letters, digits, '-', '_' or '.'"
+                             if code else "the unit code is required"))
+        name = get("name")
+        if not name:
+            problems.append(("name", "", "the unit name is required"))
+        kind = get("kind").lower() if get("kind").lower() in UNIT_KINDS else UNIT_KIND_LABELS.get(get("kind"))
+        if kind is None:
+            problems.append(("kind", get("kind"), "unknown kind: one of " + ", ".join(
+                f"{code}/{label}" for label, code in UNIT_KIND_LABELS.items() if label in
+                ("县市区", "功能区", "市直部门", "督查室", "纪委监委", "平台"))))
+        mobile = normalise_phone(get("head_mobile")) if get("head_mobile") else ""
+        if mobile and not _MOBILE.fullmatch(mobile):
+            problems.append(("head_mobile", get("head_mobile"), "not a phone number (digits, optionally + and -)"))
+        return {"code": code, "name": name, "kind": kind, "head_name": get("head_name"),
+                "head_mobile": mobile}, problems
+    return check
+
+
+def _unit_apply(store: Store, actor: str, data: dict, present: set[str], at: str) -> str:
+    """Columns absent from the file keep what the unit has (its head)."""
+    existing = store.one("SELECT head_name, head_mobile FROM units WHERE code = ?", (data["code"],))
+    head = {k: data[k] if k in present else (existing[k] if existing else "")
+            for k in ("head_name", "head_mobile")}
+    return upsert_unit(store, actor, data["code"], data["name"], data["kind"], at=at, **head)
+
+
+UNIT_TABLE = _Table("units", "import units", UNIT_COLUMNS, UNIT_ALIASES, ("code",), _unit_check, _unit_apply)
+
+
+def import_units(store: Store, who: str, path: str | os.PathLike, *, encoding: str = "auto",
+                 dry_run: bool = False, strict: bool = False,
+                 report: str | os.PathLike | None = None, at: str | None = None) -> ImportResult:
+    """Import units (``workflow.upsert_unit`` per row, by code) from a CSV with the columns
+    code, name, kind, head_name, head_mobile (or 代码, 单位名称, 类型, 负责人, 负责人手机).
+    Kind by code or label (县市区, 功能区, 市直部门, 督查室, 纪委监委, 平台)."""
+    return _import_table(store, who, path, UNIT_TABLE, encoding=encoding, dry_run=dry_run, strict=strict,
+                         report=report, at=at)
+
+
+# routing rules
+ROUTING_COLUMNS: tuple[tuple[str, str, bool], ...] = (
+    ("category", "类别", True),
+    ("county", "县市区", True),
+    ("unit", "承办单位", True),
+)
+ROUTING_ALIASES: dict[str, tuple[str, ...]] = {
+    "category": ("类别", "诉求类别", "category"),
+    "county": ("县市区", "所属县市区", "区县", "county"),
+    "unit": ("承办单位", "单位", "unit", "unit_code"),
+}
+
+
+def _routing_check(store: Store) -> RowCheck:
+    units = _unit_lookup(store)
+    counties = store.counties()
+
+    def check(get: Callable[[str], str], present: set[str]) -> tuple[dict, list[Problem]]:
+        problems: list[Problem] = []
+        try:
+            category = category_code(get("category"))
+        except ValueError as exc:
+            category = ""
+            problems.append(("category", get("category"), str(exc)))
+        county = get("county")
+        if county not in counties:
+            problems.append(("county", county, "unknown county or zone: one of " + "、".join(counties)
+                             if counties else "no county or zone is known yet: import the units first"))
+        unit = units.get(get("unit"))
+        if unit is None:
+            problems.append(("unit", get("unit"), "no such unit (give its code or its name)"))
+        return {"category": category, "county": county, "unit": unit}, problems
+    return check
+
+
+def _routing_apply(store: Store, actor: str, data: dict, present: set[str], at: str) -> str:
+    return set_routing_rule(store, actor, data["category"], data["county"], data["unit"], at=at)
+
+
+ROUTING_TABLE = _Table("routing", "import routing rules", ROUTING_COLUMNS, ROUTING_ALIASES,
+                       ("category", "county"), _routing_check, _routing_apply)
+
+
+def import_routing(store: Store, who: str, path: str | os.PathLike, *, encoding: str = "auto",
+                   dry_run: bool = False, strict: bool = False,
+                   report: str | os.PathLike | None = None, at: str | None = None) -> ImportResult:
+    """Import routing rules (``workflow.set_routing_rule`` per row): which unit handles the
+    appeals of a category in a county. Columns category, county, unit (or 类别, 县市区,
+    承办单位); category in either spelling (land or 土地), unit by code or name."""
+    return _import_table(store, who, path, ROUTING_TABLE, encoding=encoding, dry_run=dry_run, strict=strict,
+                         report=report, at=at)
 
 
 # -- calendar import ---------------------------------------------------------------------------------

@@ -312,6 +312,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unit_exists": (
         "a unit with code {code!r} or name {name!r} already exists",
         "代码为“{code}”或名称为“{name}”的单位已存在"),
+    "county_unit_fixed": (
+        "unit {code!r} is the county or zone {name!r}: its name and kind stay as they are "
+        "(enterprises, projects, appeals and routing rules refer to it by name)",
+        "单位“{code}”是县区/功能区“{name}”，名称和类型不能修改（企业、项目、诉求和分派规则按名称引用它）"),
     "field_required": (
         "{field:field} is required",
         "{field:field}不能为空"),

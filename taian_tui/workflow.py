@@ -16,7 +16,7 @@ from typing import Any, Iterable
 from . import escalation, search, timeutil
 from .models import (CATEGORIES, CONTENT_KINDS, CONTENT_LEVELS, LIBRARY_LEVELS,
                      OPEN_STATES, PROJECT_CATEGORIES, PROJECT_STAGES, RATINGS, Appeal,
-                     Content, Extension, Instruction, Project, SupervisionOrder, User,
+                     Content, Extension, Instruction, Project, SupervisionOrder, Unit, User,
                      category_code, from_row)
 from .store import (InvalidTransition, NotFound, PermissionDenied, Store,
                     ValidationError)
@@ -844,24 +844,61 @@ def pick_daily_listen(store: Store, who: str, day: str, cid: int, *, at: str | N
 
 
 # -- administration -------------------------------------------------------------------------------
-def add_unit(store: Store, who: str, code: str, name: str, kind: str, *, head_name: str = "",
-             head_mobile: str = "", at: str | None = None) -> None:
-    at = _at(at)
-    act = actor(store, who)
-    _require(act, ("admin",), "manage_units", system=(IMPORT,))
-    code, name = clean_line(code), clean_line(name)
-    if not code or not name:
+def _unit_fields(code: str, name: str, kind: str, head_name: str, head_mobile: str) -> Unit:
+    unit = Unit(code=clean_line(code), name=clean_line(name), kind=kind, head_name=clean_line(head_name),
+                head_mobile=normalise_phone(head_mobile))
+    if not unit.code or not unit.name:
         raise ValidationError.of("unit_code_name")
     if kind not in UNIT_KINDS:
         raise ValidationError.of("unit_kind_choice", choices=UNIT_KINDS, value=kind)
+    if unit.head_mobile and not unit.head_mobile.replace("-", "").lstrip("+").isdigit():
+        raise ValidationError.of("mobile_digits", value=unit.head_mobile)
+    return unit
+
+
+def add_unit(store: Store, who: str, code: str, name: str, kind: str, *, head_name: str = "",
+             head_mobile: str = "", at: str | None = None) -> None:
+    """A new unit (refused when its code or name is taken: see ``upsert_unit`` to change one)."""
+    at = _at(at)
+    act = actor(store, who)
+    _require(act, ("admin",), "manage_units", system=(IMPORT,))
+    u = _unit_fields(code, name, kind, head_name, head_mobile)
     with store.transaction():
-        if store.one("SELECT 1 FROM units WHERE code = ? OR name = ?", (code, name)):
-            raise ValidationError.of("unit_exists", code=code, name=name)
+        if store.one("SELECT 1 FROM units WHERE code = ? OR name = ?", (u.code, u.name)):
+            raise ValidationError.of("unit_exists", code=u.code, name=u.name)
         store.conn.execute("INSERT INTO units(code, name, kind, head_name, head_mobile) VALUES (?, ?, ?, ?, ?)",
-                           (clean_line(code), clean_line(name), kind, clean_line(head_name),
-                            clean_line(head_mobile)))
-        store.audit(act.username, "unit.add", "unit", code, None,
-                    {"name": name, "kind": kind, "head_name": head_name}, at=at)
+                           (u.code, u.name, u.kind, u.head_name, u.head_mobile))
+        store.audit(act.username, "unit.add", "unit", u.code, None,
+                    {"name": u.name, "kind": u.kind, "head_name": u.head_name}, at=at)
+
+
+def upsert_unit(store: Store, who: str, code: str, name: str, kind: str, *, head_name: str = "",
+                head_mobile: str = "", at: str | None = None) -> str:
+    """Create a unit or change its name, kind or head. Returns ``inserted``, ``updated`` or
+    ``unchanged`` (nothing written). A county or zone keeps its name and kind: enterprises,
+    projects, appeals and routing rules refer to it by name."""
+    at = _at(at)
+    act = actor(store, who)
+    _require(act, ("admin",), "manage_units", system=(IMPORT,))
+    after = _unit_fields(code, name, kind, head_name, head_mobile)
+    with store.transaction():
+        before = from_row(Unit, store.one("SELECT code, name, kind, head_name, head_mobile FROM units "
+                                          "WHERE code = ?", (after.code,)))
+        if before == after:
+            return "unchanged"
+        if store.one("SELECT 1 FROM units WHERE name = ? AND code != ?", (after.name, after.code)):
+            raise ValidationError.of("unit_exists", code=after.code, name=after.name)
+        if (before is not None and {"county", "zone"} & {before.kind, after.kind}
+                and (before.name, before.kind) != (after.name, after.kind)):
+            raise ValidationError.of("county_unit_fixed", code=after.code, name=before.name)
+        store.conn.execute(
+            "INSERT INTO units(code, name, kind, head_name, head_mobile) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(code) DO UPDATE SET name = excluded.name, kind = excluded.kind, "
+            "head_name = excluded.head_name, head_mobile = excluded.head_mobile",
+            (after.code, after.name, after.kind, after.head_name, after.head_mobile))
+        b, a = _changes(before, after) if before else ({}, asdict(after))
+        store.audit(act.username, "unit.upsert", "unit", after.code, b, a, at=at)
+        return "updated" if before else "inserted"
 
 
 def upsert_user(store: Store, who: str, username: str, name: str, role: str, *,
@@ -905,7 +942,9 @@ def upsert_user(store: Store, who: str, username: str, name: str, role: str, *,
 
 
 def set_routing_rule(store: Store, who: str, category: str, county: str, unit_code: str, *,
-                     at: str | None = None) -> None:
+                     at: str | None = None) -> str:
+    """Appeals of ``category`` in ``county`` go to ``unit_code`` (code or name). Returns
+    ``inserted``, ``updated`` or ``unchanged`` (the rule was already so: nothing written)."""
     at = _at(at)
     act = actor(store, who)
     _require(act, ("admin",), "routing_rules", system=(IMPORT,))
@@ -915,11 +954,14 @@ def set_routing_rule(store: Store, who: str, category: str, county: str, unit_co
         if county not in store.counties():
             raise ValidationError.of("unknown_county", county=county)
         old = route_unit(store, cat, county)
+        if old == unit.code:
+            return "unchanged"
         store.conn.execute("INSERT INTO routing_rules(category, county, unit_code) VALUES (?, ?, ?) "
                            "ON CONFLICT(category, county) DO UPDATE SET unit_code = excluded.unit_code",
                            (cat, county, unit.code))
         store.audit(act.username, "routing.set", "routing_rule", f"{cat}:{county}",
                     {"unit_code": old}, {"unit_code": unit.code}, at=at)
+        return "updated" if old else "inserted"
 
 
 def import_calendar_rows(store: Store, who: str, rows: list[tuple[str, str]], *, source: str,
