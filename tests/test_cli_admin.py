@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import sqlite3
 
-import pytest
-
 from cli_helpers import run_cli
 from taian_tui.store import Store
 

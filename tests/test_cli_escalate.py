@@ -3,15 +3,10 @@ dry-run, the cron environment, concurrent sweeps, a sweep beside other writers, 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import sys
-import threading
 import time
-from pathlib import Path
-
-import pytest
 
 from cli_helpers import ROOT, run_cli, taian_process
 from taian_tui import workflow as wf
