@@ -71,6 +71,37 @@ def _run_import(kind: str, file: Path, db, encoding, dry_run, strict, report, as
         raise typer.Exit(result.exit_code)
 
 
+#: (kind, the file's columns, what the command does): ``taian import KIND FILE``.
+IMPORTS = (
+    ("enterprises", "CSV: 企业名称, 统一社会信用代码, 所属县市区 (required), 行业, 企业标签, 联系人, 联系电话, "
+                    "注册地址 — or name, uscc, county, industry, tags, contact, phone, address.",
+     "Import (upsert by credit code) the enterprise registry."),
+    ("users", "CSV: 用户名, 姓名, 角色 (required), 单位, 手机号, 范围 — or username, name, role, unit, mobile, "
+              "scope. Role by code or label (管理员 联络员 领导 督查 纪委 编辑); unit by code or name.",
+     "Create or update accounts from a CSV."),
+    ("units", "CSV: 代码, 单位名称, 类型 (required), 负责人, 负责人手机 — or code, name, kind, head_name, "
+              "head_mobile. Kind by code or label (县市区 功能区 市直部门 督查室 纪委监委 平台). The 58 units "
+              "of Tai'an are in fixtures/units.csv.",
+     "Create or update units (by code) from a CSV."),
+    ("routing", "CSV: 类别, 县市区, 承办单位 — or category, county, unit. Category as code or label (land or "
+                "土地); unit by code or name. A default set is in fixtures/routing_rules.csv.",
+     "Set the routing rules (category x county -> unit) from a CSV."),
+)
+
+
+def _import_command(kind: str, columns: str, doc: str):
+    def command(file: Path,
+                db: DbOpt = None, encoding: EncodingOpt = "auto", dry_run: DryRunOpt = False,
+                strict: StrictOpt = False, report: ReportOpt = None, as_user: AsOpt = None,
+                as_json: JsonOpt = False) -> None:
+        _run_import(kind, file, db, encoding, dry_run, strict, report, as_user, as_json)
+    # (set here: this module's annotations are strings, evaluated where ``columns`` is unknown)
+    command.__annotations__["file"] = Annotated[Path, typer.Argument(help=columns)]
+    command.__doc__ = doc
+    command.__name__ = f"import_{kind}"
+    return command
+
+
 def register(app: typer.Typer) -> None:
     """Add the data commands to ``app``."""
     import_app = typer.Typer(help="Bulk imports (CSV): the enterprise registry, accounts, units, routing rules.",
@@ -80,41 +111,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(import_app, name="import")
     app.add_typer(export_app, name="export")
 
-    @import_app.command("enterprises")
-    def import_enterprises(
-            file: Annotated[Path, typer.Argument(help="CSV: 企业名称, 统一社会信用代码, 所属县市区 (required), 行业, 企业标签, 联系人, 联系电话, 注册地址 — or name, uscc, county, industry, tags, contact, phone, address.")],
-            db: DbOpt = None, encoding: EncodingOpt = "auto", dry_run: DryRunOpt = False,
-            strict: StrictOpt = False, report: ReportOpt = None, as_user: AsOpt = None,
-            as_json: JsonOpt = False) -> None:
-        """Import (upsert by credit code) the enterprise registry. Exit 0: nothing rejected; 1: rows rejected; 2: file unusable."""
-        _run_import("enterprises", file, db, encoding, dry_run, strict, report, as_user, as_json)
-
-    @import_app.command("users")
-    def import_users(
-            file: Annotated[Path, typer.Argument(help="CSV: 用户名, 姓名, 角色 (required), 单位, 手机号, 范围 — or username, name, role, unit, mobile, scope. Role by code or label (管理员 联络员 领导 督查 纪委 编辑); unit by code or name.")],
-            db: DbOpt = None, encoding: EncodingOpt = "auto", dry_run: DryRunOpt = False,
-            strict: StrictOpt = False, report: ReportOpt = None, as_user: AsOpt = None,
-            as_json: JsonOpt = False) -> None:
-        """Create or update accounts from a CSV. Exit 0: nothing rejected; 1: rows rejected; 2: file unusable."""
-        _run_import("users", file, db, encoding, dry_run, strict, report, as_user, as_json)
-
-    @import_app.command("units")
-    def import_units(
-            file: Annotated[Path, typer.Argument(help="CSV: 代码, 单位名称, 类型 (required), 负责人, 负责人手机 — or code, name, kind, head_name, head_mobile. Kind by code or label (县市区 功能区 市直部门 督查室 纪委监委 平台). The 58 units of Tai'an are in fixtures/units.csv.")],
-            db: DbOpt = None, encoding: EncodingOpt = "auto", dry_run: DryRunOpt = False,
-            strict: StrictOpt = False, report: ReportOpt = None, as_user: AsOpt = None,
-            as_json: JsonOpt = False) -> None:
-        """Create or update units (by code) from a CSV. Exit 0: nothing rejected; 1: rows rejected; 2: file unusable."""
-        _run_import("units", file, db, encoding, dry_run, strict, report, as_user, as_json)
-
-    @import_app.command("routing")
-    def import_routing(
-            file: Annotated[Path, typer.Argument(help="CSV: 类别, 县市区, 承办单位 — or category, county, unit. Category as code or label (land or 土地); unit by code or name. A default set is in fixtures/routing_rules.csv.")],
-            db: DbOpt = None, encoding: EncodingOpt = "auto", dry_run: DryRunOpt = False,
-            strict: StrictOpt = False, report: ReportOpt = None, as_user: AsOpt = None,
-            as_json: JsonOpt = False) -> None:
-        """Set the routing rules (category x county -> unit) from a CSV. Exit 0: nothing rejected; 1: rows rejected; 2: file unusable."""
-        _run_import("routing", file, db, encoding, dry_run, strict, report, as_user, as_json)
+    exits = " Exit 0: nothing rejected; 1: rows rejected; 2: file unusable."
+    for kind, columns, doc in IMPORTS:
+        import_app.command(kind)(_import_command(kind, columns, doc + exits))
 
     @export_app.command("enterprises", short_help="Export the enterprise registry.")
     def export_enterprises(
