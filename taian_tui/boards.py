@@ -38,6 +38,14 @@ class BoardColumn:
     offset: int
 
 
+def _page(store: Store, cls: type, select: str, base: str, order: str, params: list,
+          limit: int, offset: int) -> tuple[list, int]:
+    """A page of ``cls`` (``SELECT {select} {base} ORDER BY {order}``) and the count of all."""
+    total = store.scalar(f"SELECT COUNT(*) {base}", params)
+    rows = store.all(f"SELECT {select} {base} ORDER BY {order} LIMIT ? OFFSET ?", [*params, limit, offset])
+    return [cls(**dict(r)) for r in rows], total
+
+
 def _days_overdue(store: Store, deadline: str | None, at: str) -> int | None:
     if not deadline:
         return None
@@ -51,21 +59,18 @@ def board_column(store: Store, act: Actor, card: str, *, limit: int, offset: int
     """Unanswered appeals (on a unit's clock) holding ``card``, by deadline."""
     at = timeutil.iso(at)
     scope, params = appeal_scope_sql(store, act, "a")
-    where = f"{scope} AND a.card = ? AND a.state IN {OPEN}"
-    total = store.scalar(f"SELECT COUNT(*) FROM appeals a WHERE {where}", [*params, card])
-    rows = store.all(
-        "SELECT a.id, a.ref, a.title, a.state, a.card, COALESCE(u.name, '') AS unit, a.deadline, "
+    items, total = _page(
+        store, BoardItem,
+        "a.id, a.ref, a.title, a.state, a.card, COALESCE(u.name, '') AS unit, a.deadline, "
         "(SELECT o.id FROM supervision_orders o WHERE o.appeal_id = a.id AND o.state = 'open' "
         " ORDER BY o.id DESC LIMIT 1) AS order_id, "
         "(SELECT o.due_at FROM supervision_orders o WHERE o.appeal_id = a.id AND o.state = 'open' "
-        " ORDER BY o.id DESC LIMIT 1) AS order_due "
-        f"FROM appeals a LEFT JOIN units u ON u.code = a.unit_code WHERE {where} "
-        "ORDER BY a.deadline, a.id LIMIT ? OFFSET ?", [*params, card, limit, offset])
-    items = []
-    for r in rows:
-        item = BoardItem(**dict(r))
+        " ORDER BY o.id DESC LIMIT 1) AS order_due",
+        f"FROM appeals a LEFT JOIN units u ON u.code = a.unit_code "
+        f"WHERE {scope} AND a.card = ? AND a.state IN {OPEN}",
+        "a.deadline, a.id", [*params, card], limit, offset)
+    for item in items:
         item.days_overdue = _days_overdue(store, item.deadline, at)
-        items.append(item)
     return BoardColumn(card, items, total, offset)
 
 
@@ -85,14 +90,12 @@ class PendingExtension:
 def pending_extensions(store: Store, act: Actor, *, limit: int, offset: int = 0
                        ) -> tuple[list[PendingExtension], int]:
     scope, params = appeal_scope_sql(store, act, "a")
-    base = (f"FROM extensions x JOIN appeals a ON a.id = x.appeal_id "
-            f"LEFT JOIN units u ON u.code = a.unit_code WHERE x.state = 'pending' AND {scope}")
-    total = store.scalar(f"SELECT COUNT(*) {base}", params)
-    rows = store.all(
-        "SELECT x.id, a.ref, a.title, COALESCE(u.name, '') AS unit, x.days, x.reason, "
-        f"x.requested_at, x.requested_by, a.deadline {base} ORDER BY x.requested_at, x.id "
-        "LIMIT ? OFFSET ?", [*params, limit, offset])
-    return [PendingExtension(**dict(r)) for r in rows], total
+    return _page(store, PendingExtension,
+                 "x.id, a.ref, a.title, COALESCE(u.name, '') AS unit, x.days, x.reason, x.requested_at, "
+                 "x.requested_by, a.deadline",
+                 f"FROM extensions x JOIN appeals a ON a.id = x.appeal_id "
+                 f"LEFT JOIN units u ON u.code = a.unit_code WHERE x.state = 'pending' AND {scope}",
+                 "x.requested_at, x.id", params, limit, offset)
 
 
 @dataclass
@@ -109,14 +112,12 @@ class DisputedAppeal:
 def disputed_appeals(store: Store, act: Actor, *, limit: int, offset: int = 0
                      ) -> tuple[list[DisputedAppeal], int]:
     scope, params = appeal_scope_sql(store, act, "a")
-    base = (f"FROM appeals a LEFT JOIN units u ON u.code = a.unit_code "
-            f"WHERE a.state = 'disputed' AND {scope}")
-    total = store.scalar(f"SELECT COUNT(*) {base}", params)
-    rows = store.all(
-        "SELECT a.id, a.ref, a.title, COALESCE(u.name, '') AS unit, a.rating, a.rating_comment, "
-        f"a.evaluated_at {base} ORDER BY a.evaluated_at, a.id LIMIT ? OFFSET ?",
-        [*params, limit, offset])
-    return [DisputedAppeal(**dict(r)) for r in rows], total
+    return _page(store, DisputedAppeal,
+                 "a.id, a.ref, a.title, COALESCE(u.name, '') AS unit, a.rating, a.rating_comment, "
+                 "a.evaluated_at",
+                 f"FROM appeals a LEFT JOIN units u ON u.code = a.unit_code "
+                 f"WHERE a.state = 'disputed' AND {scope}",
+                 "a.evaluated_at, a.id", params, limit, offset)
 
 
 @dataclass
@@ -138,17 +139,14 @@ def red_cards(store: Store, act: Actor, *, limit: int, offset: int = 0
     """Every appeal that was given a red card (also those answered since), those not yet
     taken up first."""
     scope, params = appeal_scope_sql(store, act, "a")
-    base = (f"FROM card_events e JOIN appeals a ON a.id = e.appeal_id "
-            f"LEFT JOIN units u ON u.code = a.unit_code WHERE e.card = 'red' AND {scope}")
-    total = store.scalar(f"SELECT COUNT(*) {base}", params)
-    rows = store.all(
-        "SELECT a.id, a.ref, a.title, a.state, COALESCE(u.name, '') AS unit, e.threshold_at, "
-        "e.applied_at, e.taken_up_by, e.taken_up_at, "
-        "(SELECT o.due_at FROM supervision_orders o WHERE o.appeal_id = a.id "
-        " ORDER BY o.id DESC LIMIT 1) AS order_due "
-        f"{base} ORDER BY e.taken_up_at IS NOT NULL, e.threshold_at, a.id LIMIT ? OFFSET ?",
-        [*params, limit, offset])
-    return [RedCard(**dict(r)) for r in rows], total
+    return _page(store, RedCard,
+                 "a.id, a.ref, a.title, a.state, COALESCE(u.name, '') AS unit, e.threshold_at, "
+                 "e.applied_at, e.taken_up_by, e.taken_up_at, "
+                 "(SELECT o.due_at FROM supervision_orders o WHERE o.appeal_id = a.id "
+                 " ORDER BY o.id DESC LIMIT 1) AS order_due",
+                 f"FROM card_events e JOIN appeals a ON a.id = e.appeal_id "
+                 f"LEFT JOIN units u ON u.code = a.unit_code WHERE e.card = 'red' AND {scope}",
+                 "e.taken_up_at IS NOT NULL, e.threshold_at, a.id", params, limit, offset)
 
 
 @dataclass
