@@ -63,7 +63,7 @@ def _run_import(kind: str, file: Path, db, encoding, dry_run, strict, report, as
         except imports.ImportFileError as exc:
             raise Fail(str(exc), 2) from None
         except OSError as exc:
-            raise Fail(f"{file}: {exc.strerror or exc}", 2) from None
+            raise Fail(f"{exc.filename or file}: {exc.strerror or exc}", 2) from None
         _print_import(result, as_json)
     finally:
         store.close()

@@ -526,6 +526,21 @@ def _encoding_name(enc: str) -> str:
     return {"utf-8-sig": "utf-8", "utf-8": "utf-8", "gb18030": "gb18030", "utf-16": "utf-16"}.get(enc, enc)
 
 
+def check_report_path(path: str | os.PathLike | None) -> None:
+    """Refuse, before anything is read or written, a --report that could not be written
+    afterwards (so that an import never lands and then fails at its report)."""
+    if not path:
+        return
+    target = Path(path)
+    where = target.parent
+    if target.is_dir():
+        raise ImportFileError(f"--report {target}: is a directory; nothing imported")
+    if not where.is_dir():
+        raise ImportFileError(f"--report {target}: the folder {where} does not exist; nothing imported")
+    if not os.access(where, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise ImportFileError(f"--report {target}: cannot be written here; nothing imported")
+
+
 def _write_report(path: str | os.PathLike, rows: Iterable[Sequence[Any]]) -> None:
     """The rejection report: CSV (UTF-8 with BOM, for Excel) line,column,value,reason."""
     target = Path(path)
@@ -1132,6 +1147,7 @@ def import_enterprises(store: Store, who: str, path: str | os.PathLike, *, encod
     started = time.monotonic()
     path = Path(path)
     actor = check_importer(store, who, "import enterprises")
+    check_report_path(report)
     if store.in_transaction:
         raise RuntimeError("import_enterprises() runs its own transactions")
     at = timeutil.iso(at)
@@ -1260,6 +1276,7 @@ def _import_table(store: Store, who: str, path: str | os.PathLike, table: _Table
     started = time.monotonic()
     path = Path(path)
     actor = check_importer(store, who, table.task)
+    check_report_path(report)
     if store.in_transaction:
         raise RuntimeError(f"import {table.kind} runs its own transaction")
     at = timeutil.iso(at)

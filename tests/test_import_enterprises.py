@@ -604,3 +604,15 @@ def test_utf8_lines_are_cleaned_like_any_other_encoding(tmp_path, monkeypatch, b
     joined = "".join(utf8)
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\t]", joined.replace("\r", "").replace("\n", "")) 
     assert "·" in joined and "“引号”" in joined
+
+
+@pytest.mark.parametrize("where", ["missing-folder/r.csv", "."])
+def test_a_report_that_cannot_be_written_stops_the_import_before_any_write(store, dump, tmp_path, where,
+                                                                           monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    before = dump()
+    with pytest.raises(imports.ImportFileError, match="--report .*nothing imported"):
+        imp(store, "enterprises_bad_checksum.csv", report=where)
+    with pytest.raises(imports.ImportFileError, match="--report .*nothing imported"):
+        imports.import_users(store, "system:import", FIX / "users.csv", report=where)
+    assert dump() == before
