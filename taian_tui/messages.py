@@ -369,6 +369,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "backup_exists": (
         "{path}: already exists; choose a new file name",
         "{path}：文件已存在，请换一个文件名"),
+    "backup_no_folder": (
+        "cannot write the backup {path}: the folder {folder} does not exist",
+        "无法写入备份 {path}：文件夹 {folder} 不存在"),
 }
 
 

@@ -412,6 +412,8 @@ class Store:
         target = Path(target)
         if target.exists():
             raise ValidationError.of("backup_exists", path=str(target))
+        if not target.parent.is_dir():
+            raise ValidationError.of("backup_no_folder", path=str(target), folder=str(target.parent))
         dest = sqlite3.connect(str(target))
         try:
             self.conn.backup(dest, pages=4096)

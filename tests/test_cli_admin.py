@@ -62,6 +62,8 @@ def test_backup_is_a_consistent_copy(db_path, make_appeal, tmp_path):
         assert copy.scalar("SELECT COUNT(*) FROM appeals") == live.scalar("SELECT COUNT(*) FROM appeals")
     code, _, err = run_cli("backup", target, "--db", db_path)
     assert code == 2 and "already exists" in err
+    code, _, err = run_cli("backup", target.parent / "no-such-folder" / "b.db", "--db", db_path)
+    assert code == 2 and "no-such-folder does not exist" in err
 
 
 def test_calendar_import_validates_and_moves_open_deadlines(db_path, store, submit, tmp_path):
