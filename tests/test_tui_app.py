@@ -401,6 +401,29 @@ async def test_paging_reads_one_page_at_a_time(tui_db, store, submit):
 
 
 @aio
+async def test_a_page_emptied_elsewhere_goes_back_a_page(tui_db, store, submit):
+    for i in range(8, 8 + 2 * PAGE_SIZE + 10):
+        submit(f"A-2026-{i:04d}", at="2026-10-16T10:00:00+08:00", title=f"第{i}号诉求")
+    app = app_for(tui_db, "zrzy1")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("pagedown", "pagedown")
+        await settle(pilot)
+        assert screen.page == 2 and len(screen.rows) == 15
+        # another process answers every appeal of the last page: it leaves the to-do list
+        for ref in refs(screen):
+            wf.accept_appeal(store, "zrzy1", ref)
+            wf.reply_appeal(store, "zrzy1", ref, "已办理")
+        app.data_changed()
+        await settle(pilot)
+        table = screen.query_one("#table", DataTable)
+        assert screen.page == 1 and screen.total == 100
+        assert table.row_count == PAGE_SIZE and table.cursor_row == PAGE_SIZE - 1
+        assert "第 2/2 页 · 第 51–100 条，共 100 条" in screen_text(app)
+
+
+@aio
 async def test_live_refresh_keeps_cursor_and_leaves_open_forms_alone(tui_db, store):
     app = app_for(tui_db, "zrzy1")
     async with app.run_test(size=SIZE) as pilot:
