@@ -35,7 +35,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(notify_app, name="notify")
 
-from taian_tui.cli_common import (AsOpt, AtOpt, DbOpt, Fail, JsonOpt, at_opt, emit_json,  # noqa: E402
+from taian_tui.cli_common import (AsOpt, AtOpt, DbOpt, EncodingOpt, Fail, JsonOpt, at_opt, emit_json,  # noqa: E402
                                    open_store, who)
 
 
@@ -291,10 +291,7 @@ def audit_verify(db: DbOpt = None) -> None:
 @calendar_app.command("import")
 def calendar_import(file: Annotated[Path, typer.Argument(help="CSV with columns date,kind (日期,类型); kind holiday "
                                                             "(节假日, 放假, 休) or workday (工作日, 补班, 上班).")],
-                    db: DbOpt = None,
-                    encoding: Annotated[str, typer.Option(help="auto (default: UTF-8, UTF-8 with BOM or GBK/GB18030, "
-                                                               "detected), utf-8 or gb18030.")] = "auto",
-                    as_user: AsOpt = None) -> None:
+                    db: DbOpt = None, encoding: EncodingOpt = "auto", as_user: AsOpt = None) -> None:
     """Add official holidays and make-up workdays (e.g. for 2027) to the working-day calendar.
     Any bad row: nothing is imported."""
     from taian_tui import imports, workflow
@@ -309,7 +306,7 @@ def calendar_import(file: Annotated[Path, typer.Argument(help="CSV with columns 
     if problems:
         for problem in problems:
             typer.echo(problem, err=True)
-        raise Fail(f"{file}: {len(problems)} bad row{'s' if len(problems) > 1 else ''}; nothing imported", 2)
+        raise Fail(f"{file}: {len(problems)} problem{'s' if len(problems) > 1 else ''}; nothing imported", 2)
     if not rows:
         raise Fail(f"{file}: no rows", 2)
     res = workflow.import_calendar_rows(store, as_user or os.environ.get("TAIAN_USER") or "system:import",

@@ -14,9 +14,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from .cli_common import AsOpt, DbOpt, Fail, JsonOpt, emit_json, open_store
+from .cli_common import AsOpt, DbOpt, EncodingOpt, Fail, JsonOpt, emit_json, open_store
 
-EncodingOpt = Annotated[str, typer.Option("--encoding", help="auto (default: UTF-8, UTF-8 with BOM or GBK/GB18030, detected), utf-8 or gb18030.")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Check and count everything; write nothing.")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Write nothing at all if any row is rejected.")]
 ReportOpt = Annotated[Optional[Path], typer.Option("--report", help="Write the rejected rows (line, column, value, reason) to this CSV.", show_default=False)]
