@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from typing import Any
+from typing import Any, Callable
 
 from rich.text import Text
 from textual import on, work
@@ -53,6 +53,66 @@ def _section(out: Text, title: str) -> None:
     out.append("\n\n")
     out.append(f"── {title} ", style="bold")
     out.append("\n")
+
+
+def _rows(out: Text, title: str, rows: list, total: int, empty_key: str,
+          row: Callable[[Text, Any], None]) -> None:
+    """A section of rows (each drawn by ``row``), "none" when empty, "n more" past the shown."""
+    _section(out, title)
+    if not rows:
+        out.append(t(empty_key), style="dim")
+    for i, item in enumerate(rows):
+        if i:
+            out.append("\n")
+        row(out, item)
+    if total > len(rows):
+        out.append("\n")
+        out.append(t("projects.more", n=total - len(rows)), style="dim")
+
+
+def _report_row(out: Text, r: dict, users: dict) -> None:
+    out.append(visible(r["date"]), style="bold")
+    out.append("  ")
+    out.append_text(hbar(r["percent"], 100, 10, "cyan", track="░", track_style="dim"))
+    out.append(f"{r['percent']:4.0f}%  ")
+    out.append(t("projects.report_invested", amount=money(r["invested_wan"])))
+    out.append("  ")
+    out.append_text(plain(users.get(r["reported_by"]) or actor_label(r["reported_by"]), "dim"))
+    if r.get("note"):
+        out.append("\n    ")
+        out.append_text(plain(r["note"], "italic"))
+
+
+def _appeal_row(out: Text, a: dict) -> None:
+    out.append(visible(a["ref"]), style="bold")
+    out.append(" ")
+    if a.get("card"):
+        out.append(f" {card_label(a['card'])} ", style=CARD_STYLES.get(a["card"], ""))
+        out.append(" ")
+    out.append(state_label(a["state"]))
+    out.append(" · ")
+    out.append(category_label(a["category"]))
+    out.append(" · ")
+    out.append_text(plain(a["title"]))
+    if a.get("unit"):
+        out.append(" · ")
+        out.append_text(plain(a["unit"], "dim"))
+
+
+def _instruction_row(out: Text, ins: dict, users: dict) -> None:
+    out.append(short_date(ins["created_at"]), style="bold")
+    out.append("  ")
+    out.append_text(plain(t("projects.instruction_line",
+                            leader=visible(users.get(ins["leader"]) or ins["leader"]),
+                            target=visible(users.get(ins["target_user"]) or ins["target_user"]))))
+    status = "answered" if ins["replied_at"] else ("acknowledged" if ins["acknowledged_at"] else "new")
+    out.append("  ")
+    out.append(instruction_status_label(status), style="green" if status == "answered" else "bold yellow")
+    out.append("\n    ")
+    out.append_text(plain(ins["text"], "italic"))
+    if ins.get("reply"):
+        out.append("\n    ↳ ")
+        out.append_text(plain(ins["reply"]))
 
 
 def render_project(d: listings.ProjectDetail, width: int = 80) -> Text:
@@ -115,68 +175,12 @@ def render_project(d: listings.ProjectDetail, width: int = 80) -> Text:
     else:
         out.append_text(plain(p["enterprise_uscc"]))
 
-    _section(out, t("projects.s.reports", n=d.reports_total))
-    if not d.reports:
-        out.append(t("projects.no_reports"), style="dim")
-    for i, r in enumerate(d.reports):
-        if i:
-            out.append("\n")
-        out.append(visible(r["date"]), style="bold")
-        out.append("  ")
-        out.append_text(hbar(r["percent"], 100, 10, "cyan", track="░", track_style="dim"))
-        out.append(f"{r['percent']:4.0f}%  ")
-        out.append(t("projects.report_invested", amount=money(r["invested_wan"])))
-        out.append("  ")
-        out.append_text(plain(d.users.get(r["reported_by"]) or actor_label(r["reported_by"]), "dim"))
-        if r.get("note"):
-            out.append("\n    ")
-            out.append_text(plain(r["note"], "italic"))
-    if d.reports_total > len(d.reports):
-        out.append("\n")
-        out.append(t("projects.more", n=d.reports_total - len(d.reports)), style="dim")
-
-    _section(out, t("projects.s.appeals", n=d.appeals_total))
-    if not d.appeals:
-        out.append(t("projects.no_appeals"), style="dim")
-    for i, a in enumerate(d.appeals):
-        if i:
-            out.append("\n")
-        out.append(visible(a["ref"]), style="bold")
-        out.append(" ")
-        if a.get("card"):
-            out.append(f" {card_label(a['card'])} ", style=CARD_STYLES.get(a["card"], ""))
-            out.append(" ")
-        out.append(state_label(a["state"]))
-        out.append(" · ")
-        out.append(category_label(a["category"]))
-        out.append(" · ")
-        out.append_text(plain(a["title"]))
-        if a.get("unit"):
-            out.append(" · ")
-            out.append_text(plain(a["unit"], "dim"))
-    if d.appeals_total > len(d.appeals):
-        out.append("\n")
-        out.append(t("projects.more", n=d.appeals_total - len(d.appeals)), style="dim")
-
-    _section(out, t("projects.s.instructions", n=d.instructions_total))
-    if not d.instructions:
-        out.append(t("projects.no_instructions"), style="dim")
-    for i, ins in enumerate(d.instructions):
-        if i:
-            out.append("\n")
-        out.append(short_date(ins["created_at"]), style="bold")
-        out.append("  ")
-        out.append_text(plain(t("projects.instruction_line",
-                                leader=visible(d.users.get(ins["leader"]) or ins["leader"]),
-                                target=visible(d.users.get(ins["target_user"]) or ins["target_user"]))))
-        status = "answered" if ins["replied_at"] else ("acknowledged" if ins["acknowledged_at"] else "new")
-        out.append("  ")
-        out.append(instruction_status_label(status), style="green" if status == "answered" else "bold yellow")
-        out.append("\n    ")
-        out.append_text(plain(ins["text"], "italic"))
-        if ins.get("reply"):
-            out.append("\n    ↳ ")
-            out.append_text(plain(ins["reply"]))
+    _rows(out, t("projects.s.reports", n=d.reports_total), d.reports, d.reports_total, "projects.no_reports",
+          lambda o, r: _report_row(o, r, d.users))
+    _rows(out, t("projects.s.appeals", n=d.appeals_total), d.appeals, d.appeals_total, "projects.no_appeals",
+          _appeal_row)
+    _rows(out, t("projects.s.instructions", n=d.instructions_total), d.instructions, d.instructions_total,
+          "projects.no_instructions", lambda o, ins: _instruction_row(o, ins, d.users))
     return out
 
 
