@@ -423,6 +423,42 @@ async def test_a_page_emptied_elsewhere_goes_back_a_page(tui_db, store, submit):
         assert "第 2/2 页 · 第 51–100 条，共 100 条" in screen_text(app)
 
 
+@pytest.mark.parametrize("user, key, other, screen_cls", [
+    ("admin", "f2", "f3", InboxScreen), ("admin", "f3", "f2", BoardScreen), ("admin", "f5", "f2", None),
+    ("admin", "f8", "f2", None), ("admin", "f4", "f2", RedCardScreen)])
+@aio
+async def test_every_live_screen_rereads_when_the_file_changes(tui_db, user, key, other, screen_cls):
+    """In the current screen stack (a modal above it too): read again at once; in another
+    mode's stack: marked stale, read again when shown."""
+    app = app_for(tui_db, user)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press(key)
+        await settle(pilot)
+        screen = app.screen
+        assert screen_cls is None or isinstance(screen, screen_cls)
+        assert screen in app._live
+        before = screen.generation
+        app.data_changed()
+        await settle(pilot)
+        assert screen.generation == before + 1
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        app.data_changed()
+        await settle(pilot)
+        assert screen.generation == before + 2
+        await pilot.press("escape", other)
+        await settle(pilot)
+        assert app.screen is not screen
+        app.data_changed()
+        await settle(pilot)
+        assert screen.stale and screen.generation == before + 2
+        await pilot.press(key)
+        await settle(pilot)
+        assert app.screen is screen and not screen.stale and screen.generation == before + 3
+
+
 @aio
 async def test_live_refresh_keeps_cursor_and_leaves_open_forms_alone(tui_db, store):
     app = app_for(tui_db, "zrzy1")

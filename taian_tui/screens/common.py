@@ -1,4 +1,4 @@
-"""The sign-in list and the help screen."""
+"""What several screens share: the live-refresh base; the sign-in list and the help screen."""
 from __future__ import annotations
 
 from typing import Any
@@ -15,6 +15,33 @@ from textual.widgets.option_list import Option
 from ..i18n import role_label, t
 from ..models import User
 from ..widgets import localise_bindings, plain, visible
+
+
+class LiveScreen(Screen):
+    """A screen the app refreshes when the database file changes (the live poll, or a form
+    saved here): at once while it is in the screen stack, else when it is shown again."""
+
+    stale = False
+
+    def on_mount(self) -> None:
+        self.app.register_live(self)
+
+    def on_unmount(self) -> None:
+        self.app.unregister_live(self)
+
+    def on_screen_resume(self) -> None:
+        if self.stale:
+            self.refresh_data()
+
+    def data_changed(self) -> None:
+        if self in self.app.screen_stack:
+            self.refresh_data()
+        else:
+            self.stale = True
+
+    def refresh_data(self) -> None:
+        """Read what is shown again."""
+        self.reload()
 
 
 class SignInScreen(Screen):

@@ -18,7 +18,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Select, Static
 from textual.worker import get_current_worker
@@ -28,6 +27,7 @@ from ..i18n import (card_label, category_label, get_lang, library_label, stage_l
 from ..store import Store
 from ..widgets import (COLUMN_EIGHTHS, HeaderBar, hbar, localise_bindings, money, pad, plain,
                        visible)
+from .common import LiveScreen
 
 CARD_COLOURS = {"blue": "bold bright_blue", "yellow": "bold yellow", "red": "bold red", "none": "dim"}
 PROJECTS_STYLE = "cyan"
@@ -314,7 +314,7 @@ class Chart(Widget):
         return self._text(self.content_size.width)
 
 
-class DashboardScreen(Screen):
+class DashboardScreen(LiveScreen):
     """数据看板."""
 
     HELP_KEY = "help.dashboard"
@@ -362,7 +362,6 @@ class DashboardScreen(Screen):
         self.month: str | None = None
         self.figures: stats.Dashboard | None = None
         self.generation = 0
-        self.stale = False
 
     def compose(self) -> ComposeResult:
         # the months with data are read with the figures (in the worker); until then, this one
@@ -379,29 +378,15 @@ class DashboardScreen(Screen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.app.register_live(self)
         self._layout()
         self.query_one("#charts").focus()
         self.reload()
-
-    def on_unmount(self) -> None:
-        self.app.unregister_live(self)
 
     def on_resize(self) -> None:
         self._layout()
 
     def _layout(self) -> None:
         self.query_one("#charts").set_class(self.app.size.width >= 110, "-wide")
-
-    def on_screen_resume(self) -> None:
-        if self.stale:
-            self.reload()
-
-    def data_changed(self) -> None:
-        if self in self.app.screen_stack:
-            self.reload()
-        else:
-            self.stale = True
 
     def reload(self) -> None:
         self.stale = False

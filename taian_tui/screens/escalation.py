@@ -17,7 +17,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Footer, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
@@ -28,6 +27,7 @@ from ..models import CARDS
 from ..store import Store
 from ..widgets import (DetailPane, HeaderBar, cell, fit_columns, localise_bindings, plain,
                        set_columns, short_date, visible)
+from .common import LiveScreen
 from .forms import DecideExtensionForm, OrderForm, ReviewDisputeForm, TakeUpForm
 
 PAGE_SIZE = 50
@@ -133,7 +133,7 @@ class _DetailMixin:
             pane.show_detail(message.detail)
 
 
-class BoardScreen(_DetailMixin, Screen):
+class BoardScreen(_DetailMixin, LiveScreen):
     """督办看板: cards, extension requests, disputes."""
 
     HELP_KEY = "help.board"
@@ -192,7 +192,6 @@ class BoardScreen(_DetailMixin, Screen):
         self.offsets = {"blue": 0, "yellow": 0, "red": 0, "extensions": 0, "disputes": 0}
         self.board: BoardData | None = None
         self.generation = 0
-        self.stale = False
         self.detail_visible: bool | None = None
 
     def compose(self) -> ComposeResult:
@@ -211,20 +210,12 @@ class BoardScreen(_DetailMixin, Screen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.app.register_live(self)
         if self.detail_visible is None:
             self.detail_visible = self.app.size.height >= 30
         self.query_one("#detail").set_class(not self.detail_visible, "-hidden")
         self._update_viewbar()
         self.query_one("#col-blue", CardList).focus()
         self.reload()
-
-    def on_unmount(self) -> None:
-        self.app.unregister_live(self)
-
-    def on_screen_resume(self) -> None:
-        if self.stale:
-            self.reload()
 
     def on_resize(self) -> None:
         if self.board is not None:
@@ -239,12 +230,6 @@ class BoardScreen(_DetailMixin, Screen):
         self.stale = False
         self.generation += 1
         self._load(self.generation, dict(self.offsets), self._col_width())
-
-    def data_changed(self) -> None:
-        if self in self.app.screen_stack:
-            self.reload()
-        else:
-            self.stale = True
 
     def _col_width(self) -> int:
         return max(20, self.app.size.width // 3 - 3)
@@ -568,7 +553,7 @@ class BoardScreen(_DetailMixin, Screen):
         return cmds
 
 
-class RedCardScreen(_DetailMixin, Screen):
+class RedCardScreen(_DetailMixin, LiveScreen):
     """红牌线索: every red-carded appeal with its whole history; record take-up."""
 
     HELP_KEY = "help.redcards"
@@ -604,7 +589,6 @@ class RedCardScreen(_DetailMixin, Screen):
         self.rows: list[boards.RedCard] = []
         self.total = 0
         self.generation = 0
-        self.stale = False
         self.detail_visible = True
 
     def compose(self) -> ComposeResult:
@@ -616,23 +600,9 @@ class RedCardScreen(_DetailMixin, Screen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.app.register_live(self)
         table = self.query_one("#red-table", DataTable)
         table.focus()
         self.reload()
-
-    def on_unmount(self) -> None:
-        self.app.unregister_live(self)
-
-    def on_screen_resume(self) -> None:
-        if self.stale:
-            self.reload()
-
-    def data_changed(self) -> None:
-        if self in self.app.screen_stack:
-            self.reload()
-        else:
-            self.stale = True
 
     def reload(self) -> None:
         self.stale = False

@@ -17,13 +17,13 @@ from rich.text import Text
 from textual import on, work
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from ..i18n import t, error_text
 from ..store import Store
 from ..widgets import localise_bindings, plain
+from .common import LiveScreen
 
 PAGE_SIZE = 50
 
@@ -70,7 +70,7 @@ class ListTable(DataTable):
         super().action_cursor_up()
 
 
-class PagedListScreen(Screen):
+class PagedListScreen(LiveScreen):
     """Base of a paged list with a detail pane (see the module's docstring)."""
 
     EMPTY_KEY: ClassVar[str] = "list.empty"
@@ -119,7 +119,6 @@ class PagedListScreen(Screen):
         self.loaded_generation = 0      # the last request whose rows are on screen
         self.counted_generation = 0     # the last request whose total is on screen
         self._counted_filter: Any = None
-        self.stale = False
         self.detail_key: str | None = None
         self.detail_visible: bool | None = None
         self._last_request: Request | None = None
@@ -178,29 +177,18 @@ class PagedListScreen(Screen):
         return self.query_one("#table", DataTable)
 
     def on_mount(self) -> None:
-        self.app.register_live(self)
         if self.detail_visible is None:
             self.detail_visible = self.app.size.height >= 30
         self._apply_detail_visibility()
         self.table.focus()
         self.reload()
 
-    def on_unmount(self) -> None:
-        self.app.unregister_live(self)
-
-    def on_screen_resume(self) -> None:
-        if self.stale:
-            self.reload(keep=True)
-
     def on_resize(self) -> None:
         if self.rows:
             self._fill(self.rows, keep_key=self.current_key())
 
-    def data_changed(self) -> None:
-        if self in self.app.screen_stack:
-            self.reload(keep=True)
-        else:
-            self.stale = True
+    def refresh_data(self) -> None:
+        self.reload(keep=True)            # stay on the same row
 
     def reload(self, *, keep: bool = False, cursor: str | None = None) -> None:
         self.stale = False
