@@ -35,7 +35,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(notify_app, name="notify")
 
-from taian_tui.cli_common import (AsOpt, AtOpt, DbOpt, EncodingOpt, Fail, JsonOpt, at_opt, emit_json,  # noqa: E402
+from taian_tui.commands.common import (AsOpt, AtOpt, DbOpt, EncodingOpt, Fail, JsonOpt, at_opt, emit_json,  # noqa: E402
                                    open_store, who)
 
 
@@ -48,7 +48,7 @@ def demo(db: DbOpt = None,
          as_user: AsOpt = None,
          lang: Annotated[str, typer.Option(help="Console language: zh or en.")] = "zh") -> None:
     """Build a deterministic demo city (58 units, 1,428 enterprises, 437 projects, ~2,000 appeals) and open the console."""
-    from taian_tui.demo import build_demo
+    from taian_tui.demo.city import build_demo
 
     path = Path(resolve_db_path(db))
     if path.exists():
@@ -72,7 +72,7 @@ def demo(db: DbOpt = None,
 def _run_tui(path: str, as_user: str | None, lang: str) -> None:
     if not sys.stdout.isatty():
         raise Fail("the console needs a terminal; use --no-tui (or `taian tui` from a terminal)")
-    from taian_tui.app import TaianApp
+    from taian_tui.console.app import TaianApp
 
     TaianApp(db_path=path, username=as_user, lang=lang).run()
 
@@ -113,7 +113,7 @@ def escalate(db: DbOpt = None, at: AtOpt = None,
              dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would be done; change nothing.")] = False,
              as_json: JsonOpt = False) -> None:
     """Apply the red/yellow/blue card rules as of now (or --at): the daily cron sweep."""
-    from taian_tui.escalation import sweep
+    from taian_tui.domain.escalation import sweep
 
     store = open_store(db)
     result = sweep(store, at_opt(at), dry_run=dry_run, collect=as_json)
@@ -136,7 +136,7 @@ def notify_send(db: DbOpt = None,
                 at: AtOpt = None,
                 limit: Annotated[int, typer.Option(help="At most this many messages in this run.")] = 500) -> None:
     """Deliver queued SMS through the gateway; failures are retried with backoff on later runs."""
-    from taian_tui import notify
+    from taian_tui.domain import notify
 
     store = open_store(db)
     if gateway == "log":
@@ -155,7 +155,7 @@ def notify_send(db: DbOpt = None,
 @notify_app.command("status")
 def notify_status(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Count outbox rows by status."""
-    from taian_tui import notify
+    from taian_tui.domain import notify
 
     counts = notify.status_counts(open_store(db))
     if as_json:
@@ -175,7 +175,8 @@ def appeal_list(db: DbOpt = None, as_user: AsOpt = None,
                 limit: Annotated[int, typer.Option(help="At most this many (0: all).")] = 0,
                 as_json: JsonOpt = False) -> None:
     """List appeals (as USER's scope when --as is given, else everything)."""
-    from taian_tui import queries, workflow
+    from taian_tui.read import appeals as queries
+    from taian_tui.domain import operations as workflow
 
     store = open_store(db)
     act = workflow.actor(store, as_user or os.environ.get("TAIAN_USER") or "system:cli")
@@ -192,7 +193,8 @@ def appeal_list(db: DbOpt = None, as_user: AsOpt = None,
 @appeal_app.command("show")
 def appeal_show(ref: str, db: DbOpt = None, as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
     """Show one appeal with its history."""
-    from taian_tui import queries, workflow
+    from taian_tui.read import appeals as queries
+    from taian_tui.domain import operations as workflow
 
     store = open_store(db)
     if as_user or os.environ.get("TAIAN_USER"):
@@ -217,7 +219,7 @@ def _done(message: str) -> None:
 @appeal_app.command("accept")
 def appeal_accept(ref: str, as_user: AsOpt = None, db: DbOpt = None, at: AtOpt = None) -> None:
     """Accept (签收) an appeal."""
-    from taian_tui import workflow
+    from taian_tui.domain import operations as workflow
 
     a = workflow.accept_appeal(open_store(db), who(as_user), ref, at=at_opt(at))
     _done(f"{a.ref} accepted; due {a.deadline}")
@@ -227,7 +229,7 @@ def appeal_accept(ref: str, as_user: AsOpt = None, db: DbOpt = None, at: AtOpt =
 def appeal_reply(ref: str, as_user: AsOpt = None, db: DbOpt = None, at: AtOpt = None,
                  text: Annotated[Optional[str], typer.Option(help="The answer; '-' or omitted reads stdin.")] = None) -> None:
     """Reply to (答复) an accepted appeal."""
-    from taian_tui import workflow
+    from taian_tui.domain import operations as workflow
 
     body = sys.stdin.read() if text in (None, "-") else text
     a = workflow.reply_appeal(open_store(db), who(as_user), ref, body, at=at_opt(at))
@@ -238,7 +240,7 @@ def appeal_reply(ref: str, as_user: AsOpt = None, db: DbOpt = None, at: AtOpt = 
 def appeal_return(ref: str, reason: Annotated[str, typer.Option(help="Why it is not this unit's.")],
                   as_user: AsOpt = None, db: DbOpt = None, at: AtOpt = None) -> None:
     """Return (退回) an appeal to the dispatch queue, within 2 working days of arrival."""
-    from taian_tui import workflow
+    from taian_tui.domain import operations as workflow
 
     a = workflow.return_appeal(open_store(db), who(as_user), ref, reason, at=at_opt(at))
     _done(f"{a.ref} returned to the dispatch queue")
@@ -249,7 +251,7 @@ def appeal_assign(ref: str, unit: Annotated[str, typer.Option(help="Unit code or
                   as_user: AsOpt = None, db: DbOpt = None, at: AtOpt = None,
                   note: Annotated[str, typer.Option(help="Why.")] = "") -> None:
     """(Re)assign an appeal to a unit (admin); the unit's clock starts anew."""
-    from taian_tui import workflow
+    from taian_tui.domain import operations as workflow
 
     a = workflow.assign_appeal(open_store(db), who(as_user), ref, unit, note=note, at=at_opt(at))
     _done(f"{a.ref} assigned to {a.unit_code}; due {a.deadline}")
@@ -260,7 +262,7 @@ def appeal_extend(ref: str, days: Annotated[int, typer.Option(help="Working days
                   reason: Annotated[str, typer.Option(help="Why.")],
                   as_user: AsOpt = None, db: DbOpt = None, at: AtOpt = None) -> None:
     """Request an extension (延期) for an appeal; the supervision office decides."""
-    from taian_tui import workflow
+    from taian_tui.domain import operations as workflow
 
     x = workflow.request_extension(open_store(db), who(as_user), ref, days, reason, at=at_opt(at))
     _done(f"extension request {x.id} for {ref}: {x.days} working days, pending")
@@ -272,7 +274,7 @@ def appeal_decide_extension(extension_id: int,
                             as_user: AsOpt = None, db: DbOpt = None, at: AtOpt = None,
                             note: Annotated[str, typer.Option(help="Decision note.")] = "") -> None:
     """Approve or reject an extension request (supervisor)."""
-    from taian_tui import workflow
+    from taian_tui.domain import operations as workflow
 
     x = workflow.decide_extension(open_store(db), who(as_user), extension_id, approve, note=note, at=at_opt(at))
     _done(f"extension {x.id} {x.state}" + (f"; new deadline {x.new_deadline}" if x.new_deadline else ""))
@@ -294,7 +296,8 @@ def calendar_import(file: Annotated[Path, typer.Argument(help="CSV with columns 
                     db: DbOpt = None, encoding: EncodingOpt = "auto", as_user: AsOpt = None) -> None:
     """Add official holidays and make-up workdays (e.g. for 2027) to the working-day calendar.
     Any bad row: nothing is imported."""
-    from taian_tui import imports, workflow
+    from taian_tui.dataio import imports
+    from taian_tui.domain import operations as workflow
 
     if not file.is_file():
         raise Fail(f"{file}: {'is a directory' if file.is_dir() else 'no such file'}", 2)
@@ -327,8 +330,8 @@ def calendar_show(year: int, db: DbOpt = None) -> None:
         typer.echo(f"{day.isoformat()} {kind}")
 
 
-from taian_tui.cli_data import register as _register_data_commands  # noqa: E402
-from taian_tui.cli_reports import register as _register_report_commands  # noqa: E402
+from taian_tui.commands.data import register as _register_data_commands  # noqa: E402
+from taian_tui.commands.reports import register as _register_report_commands  # noqa: E402
 
 _register_data_commands(app)
 _register_report_commands(app)

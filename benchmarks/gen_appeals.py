@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from taian_tui import search, timeutil  # noqa: E402
+from taian_tui.domain import search, timeutil# noqa: E402
 from taian_tui.store import Store  # noqa: E402
 
 CATEGORIES = ["approval", "planning", "land", "energy", "environment", "infrastructure", "other"]
@@ -45,7 +45,7 @@ def build(path: str, appeals: int = 1_000_000, at: str = DEFAULT_AT, seed: int =
     store = Store(path)
     c = store.conn
     now = timeutil.iso(at)
-    with open(ROOT / "fixtures" / "units.csv", encoding="utf-8") as fh:
+    with open(ROOT / "taian_tui" / "demo" / "data" / "units.csv", encoding="utf-8") as fh:
         units = list(csv.DictReader(fh))
     handling = [u for u in units if u["kind"] in ("county", "zone", "department")]
     counties = [u["name"] for u in units if u["kind"] in ("county", "zone")]

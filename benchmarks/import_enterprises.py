@@ -8,7 +8,7 @@
    codes, phones with leading zeros) in a temporary directory.
 2. Times, each in its own child process (so each has its own peak RSS), ``--repeat``
    times alternately, the best run of each:
-   * *import*: ``taian_tui.imports.import_enterprises`` (the code behind the command)
+   * *import*: ``taian_tui.dataio.imports.import_enterprises`` (the code behind the command)
      into a fresh database that has the 58 units (set up before the clock starts);
    * *baseline*: ``csv.reader`` + ``sqlite3.executemany`` of the same file into a bare
      8-column table of a fresh database, in one transaction, with the store's pragmas
@@ -84,11 +84,11 @@ def generate(path: Path, n: int, seed: int = 2026) -> None:
 
 
 def make_units_db(path: Path) -> None:
-    from taian_tui import workflow
+    from taian_tui.domain import operations as workflow
     from taian_tui.store import Store
 
     store = Store(path)
-    with open(ROOT / "fixtures" / "units.csv", encoding="utf-8", newline="") as fh:
+    with open(ROOT / "taian_tui" / "demo" / "data" / "units.csv", encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
             workflow.add_unit(store, "system:import", row["code"], row["name"], row["kind"],
                               head_name=row["head_name"], head_mobile=row["head_mobile"])
@@ -98,7 +98,7 @@ def make_units_db(path: Path) -> None:
 
 # -- the two loads, each run in a child process -------------------------------------------------------
 def child_import(csv_path: str, db_path: str, workers: int) -> dict:
-    from taian_tui.imports import Progress, import_enterprises
+    from taian_tui.dataio.imports import Progress, import_enterprises
     from taian_tui.store import Store
 
     store = Store(db_path)
@@ -165,7 +165,7 @@ def measure(tmp: Path, units_db: Path, csv_path: Path, repeat: int) -> dict[str,
 
 
 def report(rows: int, best: dict[str, dict], repeat: int) -> dict[str, dict]:
-    from taian_tui.imports import _can_fork
+    from taian_tui.dataio.imports import _can_fork
 
     base = best["baseline"]
     print(f"{rows:,} rows, best of {repeat}: baseline (csv + executemany, bare table) "
@@ -211,7 +211,7 @@ def main() -> None:
         generate(small, args.rows)
         print(f"generated {args.rows:,} rows ({small.stat().st_size / 1e6:.1f} MB) in "
               f"{time.perf_counter() - t:.1f} s under {tmp}")
-        from taian_tui.imports import _cpus
+        from taian_tui.dataio.imports import _cpus
 
         print(f"machine: {_cpus()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
         small_best = report(args.rows, measure(tmp, units_db, small, args.repeat), args.repeat)

@@ -50,7 +50,7 @@ if mode == "empty":
 
     Empty().run(headless=True, size=(120, 36), auto_pilot=pilot_fn)
 else:
-    from taian_tui.app import TaianApp
+    from taian_tui.console.app import TaianApp
     from taian_tui.screens.inbox import InboxScreen
 
     # When each request's rows, and its total, were painted (the refresh after the screen's

@@ -254,7 +254,7 @@ CREATE TABLE audit_head (
 @migrations(name="0002_appeal_search")
 def _appeal_search(db: Database) -> None:
     """Bigram full-text index of appeal title, body and enterprise name (see search.py)."""
-    from .search import grams
+    from taian_tui.domain.search import grams
 
     db.execute("CREATE VIRTUAL TABLE appeal_search USING fts5(grams, tokenize = 'unicode61 remove_diacritics 0')")
     rows = db.execute("SELECT a.id, a.title, a.body, COALESCE(e.name, '') FROM appeals a "

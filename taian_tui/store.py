@@ -16,11 +16,11 @@ from typing import Any, Iterator, Self, Sequence
 
 from sqlite_utils import Database
 
-from . import clock, timeutil
-from .messages import render
-from .models import (Appeal, AuditEntry, CardEvent, Enterprise, Extension, Project,
+from taian_tui.domain import clock, timeutil
+from taian_tui.domain.refusals import render
+from taian_tui.domain.models import (Appeal, AuditEntry, CardEvent, Enterprise, Extension, Project,
                      SupervisionOrder, Unit, User, from_row)
-from .schema import migrations
+from taian_tui.schema import migrations
 
 DEFAULT_DB = "taian.db"
 BUSY_TIMEOUT_MS = 60_000

@@ -3,7 +3,7 @@
 The city (built once per session into a template file, then copied for each test so
 that every test gets its own fresh file at ``tmp_path/"t.db"``):
 
-* all units of ``fixtures/units.csv``, loaded with ``workflow.add_unit`` as ``system:import``;
+* all units of ``taian_tui/demo/data/units.csv``, loaded with ``workflow.add_unit`` as ``system:import``;
 * users (``workflow.upsert_user``): admin ``admin``; liaisons ``zrzy1`` (zrzy), ``sthj1``
   (sthj), ``daiyue1`` (daiyue); leaders ``shizhang`` (city) and ``daiyue-lead`` (unit
   daiyue, scope unit); supervisor ``ducha1`` (dcs); discipline ``jiwei1`` (jwjw); editor
@@ -28,11 +28,11 @@ from types import SimpleNamespace
 import pytest
 from stdnum.cn import uscc as _uscc
 
-from taian_tui import workflow as wf
+from taian_tui.domain import operations as wf
 from taian_tui.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
-UNITS_CSV = ROOT / "fixtures" / "units.csv"
+UNITS_CSV = ROOT / "taian_tui" / "demo" / "data" / "units.csv"
 
 SETUP_AT = "2026-09-01T09:00:00+08:00"
 # DOMAIN.md's example: reached the unit Tue 2026-09-29.

@@ -7,8 +7,8 @@ import sqlite3
 
 import pytest
 
-from taian_tui import escalation
-from taian_tui import workflow as wf
+from taian_tui.domain import escalation
+from taian_tui.domain import operations as wf
 from taian_tui.store import GENESIS_HASH, Store, audit_hash
 
 T = "2026-10-09T09:00:00+08:00"

@@ -9,7 +9,7 @@ import sys
 import time
 
 from cli_helpers import ROOT, run_cli, taian_process
-from taian_tui import workflow as wf
+from taian_tui.domain import operations as wf
 from taian_tui.store import Store
 
 sys.path.insert(0, str(ROOT / "benchmarks"))

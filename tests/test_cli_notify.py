@@ -9,8 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from cli_helpers import run_cli
-from taian_tui import notify
-from taian_tui import workflow as wf
+from taian_tui.domain import notify
+from taian_tui.domain import operations as wf
 from taian_tui.store import Store
 
 
@@ -60,7 +60,7 @@ def queued(store, make_appeal):
     """One instruction SMS and the cards' SMS of one appeal."""
     a = make_appeal("accepted")
     wf.issue_instruction(store, "shizhang", "zrzy1", "抓紧办理", appeal_ref=a.ref, at="2026-10-09T09:00:00+08:00")
-    from taian_tui.escalation import sweep
+    from taian_tui.domain.escalation import sweep
     sweep(store, "2026-10-13T07:00:00+08:00", applied_at="2026-10-13T07:00:00+08:00")
     return store.scalar("SELECT COUNT(*) FROM outbox")
 

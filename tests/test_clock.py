@@ -5,8 +5,8 @@ import datetime as dt
 
 import pytest
 
-from taian_tui import clock, timeutil
-from taian_tui import workflow as wf
+from taian_tui.domain import clock, timeutil
+from taian_tui.domain import operations as wf
 from taian_tui.store import PermissionDenied
 
 D = dt.date

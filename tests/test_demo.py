@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from stdnum.cn import uscc
 
-from taian_tui import demo
+from taian_tui.demo import city as demo
 from taian_tui.store import Store
 
 TODAY = "2026-11-27T09:00:00+08:00"        # a Friday, a working day
@@ -182,5 +182,5 @@ def test_enterprise_sample_fixture():
 
 
 def test_demo_does_not_import_textual():
-    code = "import sys, taian_tui.demo; assert 'textual' not in sys.modules"
+    code = "import sys, taian_tui.demo.city; assert 'textual' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)

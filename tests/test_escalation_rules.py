@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from taian_tui import escalation
-from taian_tui import workflow as wf
+from taian_tui.domain import escalation
+from taian_tui.domain import operations as wf
 
 BLUE = "2026-10-12T00:00:00+08:00"
 DEADLINE = "2026-10-12T23:59:59+08:00"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 import cli
-from taian_tui import imports
+from taian_tui.dataio import imports
 from taian_tui.store import Store
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "import"

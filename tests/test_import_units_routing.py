@@ -8,9 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 import cli
-from taian_tui import imports
-from taian_tui import workflow as wf
-from taian_tui.cli_common import Fail
+from taian_tui.dataio import imports
+from taian_tui.domain import operations as wf
+from taian_tui.commands.common import Fail
 from taian_tui.store import DomainError, PermissionDenied, Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,10 +37,10 @@ def test_a_new_database_gets_its_units_and_rules_from_the_fixtures(tmp_path):
     code, _, err = taian("import", "enterprises", ROOT / "fixtures" / "import" / "enterprises_base.csv",
                          "--db", db, "--as", "system:import")
     assert code == 2 and "import the units first" in err
-    code, out, err = taian("import", "units", ROOT / "fixtures" / "units.csv", "--db", db, "--as", "system:import")
+    code, out, err = taian("import", "units", ROOT / "taian_tui" / "demo" / "data" / "units.csv", "--db", db, "--as", "system:import")
     assert code == 0, err
     assert "inserted 60" in out
-    code, out, err = taian("import", "routing", ROOT / "fixtures" / "routing_rules.csv", "--db", db,
+    code, out, err = taian("import", "routing", ROOT / "taian_tui" / "demo" / "data" / "routing_rules.csv", "--db", db,
                            "--as", "system:import")
     assert code == 0, err
     with Store(db) as s:
@@ -51,7 +51,7 @@ def test_a_new_database_gets_its_units_and_rules_from_the_fixtures(tmp_path):
         assert wf.route_unit(s, "land", "泰山区") == "zrzy"
         assert s.verify_audit().ok
     # twice: nothing changes, no new audit rows but the imports' own
-    code, out, _ = taian("import", "units", ROOT / "fixtures" / "units.csv", "--db", db, "--as", "system:import")
+    code, out, _ = taian("import", "units", ROOT / "taian_tui" / "demo" / "data" / "units.csv", "--db", db, "--as", "system:import")
     assert code == 0 and "inserted 0, updated 0, unchanged 60" in out
     code, out, _ = taian("import", "enterprises", ROOT / "fixtures" / "import" / "enterprises_base.csv",
                          "--db", db, "--as", "system:import")
@@ -128,7 +128,7 @@ def test_conflicting_rules_in_one_file_are_both_rejected(store, tmp_path):
                                       (imports.import_routing, "import routing rules")])
 def test_only_the_admin_imports_units_and_rules(store, unchanged, fn, task):
     with unchanged(), pytest.raises(PermissionDenied, match=task):
-        fn(store, "zrzy1", ROOT / "fixtures" / "units.csv")
+        fn(store, "zrzy1", ROOT / "taian_tui" / "demo" / "data" / "units.csv")
 
 
 def test_a_routing_rule_set_again_writes_nothing(store, audit_count):

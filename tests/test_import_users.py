@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 import cli
-from taian_tui import imports
-from taian_tui.cli_common import Fail
+from taian_tui.dataio import imports
+from taian_tui.commands.common import Fail
 from taian_tui.store import DomainError, PermissionDenied, Store
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "import"

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 import cli
-from taian_tui import intake
+from taian_tui.dataio import intake
 from taian_tui.store import Store
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "import"

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from taian_tui import messages, queries, workflow as wf
-from taian_tui.messages import LABELS, MESSAGES, placeholders, render
+from taian_tui.domain import refusals as messages, operations as wf
+from taian_tui.read import appeals as queries
+from taian_tui.domain.refusals import LABELS, MESSAGES, placeholders, render
 from taian_tui.store import (DomainError, InvalidTransition, NotFound, PermissionDenied,
                              ValidationError)
 
-PKG = Path(wf.__file__).resolve().parent
+PKG = Path(wf.__file__).resolve().parent.parent
 T_ACCEPT = "2026-09-29T11:00:00+08:00"
 ASCII_LETTER = re.compile(r"[A-Za-z]")
 
@@ -84,7 +85,7 @@ def test_wal_message_is_the_one_the_store_always_gave():
 
 
 # -- the code -------------------------------------------------------------------------------------
-SOURCES = [PKG / "workflow.py", PKG / "store.py", PKG / "queries.py"]
+SOURCES = [PKG / "domain" / "operations.py", PKG / "store.py", PKG / "read" / "appeals.py"]
 ERRORS = r"(?:DomainError|NotFound|PermissionDenied|InvalidTransition|ValidationError)"
 
 
@@ -104,7 +105,7 @@ def test_every_key_raised_is_in_the_catalogue_and_every_key_is_raised():
 
 
 def test_every_task_and_verb_code_used_is_in_the_label_maps():
-    text = (PKG / "workflow.py").read_text(encoding="utf-8")
+    text = (PKG / "domain" / "operations.py").read_text(encoding="utf-8")
     tasks = set(re.findall(r'_require\(act, \([^)]*\), "(\w+)"', text))
     verbs = set(re.findall(r'_require_(?:state|own_unit)\(.*, "(\w+)"\)\s*$', text, re.M))
     verbs |= set(re.findall(r'verb="(\w+)"', text))

@@ -8,8 +8,8 @@ from html.parser import HTMLParser
 import pytest
 
 from cli_helpers import run_cli
-from taian_tui import report, stats
-from taian_tui import workflow as wf
+from taian_tui.read import report, stats
+from taian_tui.domain import operations as wf
 from test_stats import AT, OCT, build_scenario, t
 
 VOID = {"meta", "br", "img", "hr", "input", "link", "rect", "line", "col", "wbr"}

@@ -35,9 +35,9 @@ import json
 import pytest
 
 from cli_helpers import run_cli
-from taian_tui import stats
-from taian_tui import workflow as wf
-from taian_tui.escalation import sweep
+from taian_tui.read import stats
+from taian_tui.domain import operations as wf
+from taian_tui.domain.escalation import sweep
 from taian_tui.store import ValidationError
 
 AT = "2026-11-05T12:00:00+08:00"
@@ -382,7 +382,7 @@ DEMO_TODAY = "2026-11-27T09:00:00+08:00"
 
 @pytest.fixture(scope="module")
 def demo_store(tmp_path_factory):
-    from taian_tui import demo
+    from taian_tui.demo import city as demo
     from taian_tui.store import Store
 
     path = tmp_path_factory.mktemp("demo") / "demo.db"

@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from taian_tui import workflow as wf
+from taian_tui.domain import operations as wf
 from taian_tui.store import (DomainError, InvalidTransition, NotFound, PermissionDenied, Store,
                              ValidationError, resolve_db_path)
 

@@ -9,8 +9,8 @@ import pytest
 from rich.cells import cell_len
 from textual.widgets import DataTable, Input, Select, TextArea
 
-from taian_tui import workflow as wf
-from taian_tui.app import TaianApp
+from taian_tui.domain import operations as wf
+from taian_tui.console.app import TaianApp
 from taian_tui.screens.common import HelpScreen, SignInScreen
 from taian_tui.screens.escalation import BoardScreen, CardList, RedCardScreen
 from taian_tui.screens.forms import (AcceptForm, ActionForm, DecideExtensionForm, ExtendForm,
@@ -658,7 +658,7 @@ async def test_help_lists_the_screen_keys(tui_db):
 
 @aio
 async def test_palette_commands_follow_the_active_screen(tui_db):
-    from taian_tui.widgets import ScreenCommands
+    from taian_tui.console.widgets import ScreenCommands
 
     app = app_for(tui_db, "ducha1")
     async with app.run_test(size=SIZE) as pilot:
@@ -709,7 +709,7 @@ def test_every_binding_has_an_id():
 
 
 def test_catalogue_has_both_languages():
-    from taian_tui import i18n
+    from taian_tui.console import strings as i18n
 
     assert set(i18n.ZH) == set(i18n.EN)
     for table in (i18n.STATES, i18n.CATEGORY_LABELS, i18n.CARDS, i18n.ROLES, i18n.ACTIONS):
@@ -724,7 +724,7 @@ def test_catalogue_has_both_languages():
 
 
 def test_visible_turns_controls_into_escapes():
-    from taian_tui.widgets import plain, visible
+    from taian_tui.console.widgets import plain, visible
 
     assert visible("a\x1b[2Jb") == "a\\x1b[2Jb"
     assert visible("x\ny\tz") == "x y z"

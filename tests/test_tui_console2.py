@@ -9,12 +9,12 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, Input, Markdown, Select, TextArea
 
-from taian_tui import listings
-from taian_tui import workflow as wf
-from taian_tui.app import ROLE_MODES, TaianApp
+from taian_tui.read import listings
+from taian_tui.domain import operations as wf
+from taian_tui.console.app import ROLE_MODES, TaianApp
 from taian_tui.screens.common import ChoiceScreen
 from taian_tui.screens.dashboard import DashboardScreen
-from taian_tui.screens.editor import ContentActionForm, ContentScreen, DailyListenForm, EditorScreen
+from taian_tui.screens.content import ContentActionForm, ContentScreen, DailyListenForm, EditorScreen
 from taian_tui.screens.escalation import BoardScreen, RedCardScreen
 from taian_tui.screens.inbox import InboxScreen
 from taian_tui.screens.instructions import (AcknowledgeForm, InstructionForm, InstructionReplyForm,
@@ -689,7 +689,7 @@ async def test_navigation_is_restricted_by_role(board_db, user, modes):
                 assert app.screen is before, (user, mode)
         # the palette offers the same screens, no others
         labels = [c.title for c in app.get_system_commands(app.screen)]
-        from taian_tui.i18n import t
+        from taian_tui.console.strings import t
         for mode in SCREENS:
             offered = t(f"cmd.goto_{mode}") in labels
             assert offered == (mode in modes and mode != app.current_mode), (user, mode)
@@ -711,16 +711,16 @@ async def test_palette_opens_a_screen(board_db):
 
 
 def test_role_modes_cover_every_role():
-    from taian_tui.models import ROLES
+    from taian_tui.domain.models import ROLES
 
     assert set(ROLE_MODES) == set(ROLES)
 
 
 def test_every_new_binding_has_an_id():
-    from taian_tui.screens import common, dashboard, editor, instructions, paged, projects
+    from taian_tui.screens import common, content, dashboard, instructions, paged, projects
 
-    classes = [projects.ProjectBoardScreen, instructions.InstructionsScreen, editor.ContentScreen,
-               editor.EditorScreen, dashboard.DashboardScreen, paged.ListTable, common.ChoiceScreen,
+    classes = [projects.ProjectBoardScreen, instructions.InstructionsScreen, content.ContentScreen,
+               content.EditorScreen, dashboard.DashboardScreen, paged.ListTable, common.ChoiceScreen,
                instructions.InstructionForm]
     for cls in classes:
         for binding in cls.BINDINGS:

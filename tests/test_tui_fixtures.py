@@ -21,8 +21,8 @@ import functools
 
 import pytest
 
-from taian_tui import escalation
-from taian_tui import workflow as wf
+from taian_tui.domain import escalation
+from taian_tui.domain import operations as wf
 
 NOW = "2026-10-20T09:00:00+08:00"
 LATER = "2026-10-13T10:00:00+08:00"

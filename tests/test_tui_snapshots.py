@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Input, TextArea
 
-from taian_tui import workflow as wf
-from taian_tui.app import TaianApp
+from taian_tui.domain import operations as wf
+from taian_tui.console.app import TaianApp
 
 from test_tui_fixtures import board_db, fixed_now, settle, tui_db  # noqa: F401
 

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from taian_tui import workflow as wf
+from taian_tui.domain import operations as wf
 from taian_tui.store import (InvalidTransition, NotFound, PermissionDenied, ValidationError)
 
 T_ACCEPT = "2026-09-29T11:00:00+08:00"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from taian_tui import workflow as wf
+from taian_tui.domain import operations as wf
 from taian_tui.store import (InvalidTransition, NotFound, PermissionDenied, ValidationError)
 
 T = "2026-10-08T09:00:00+08:00"

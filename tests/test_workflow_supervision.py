@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from taian_tui import escalation
-from taian_tui import workflow as wf
+from taian_tui.domain import escalation
+from taian_tui.domain import operations as wf
 from taian_tui.store import (InvalidTransition, NotFound, PermissionDenied, ValidationError)
 
 T_REQ = "2026-10-09T09:00:00+08:00"

@@ -12,9 +12,9 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ..i18n import role_label, t
-from ..models import User
-from ..widgets import localise_bindings, plain, visible
+from taian_tui.console.strings import role_label, t
+from taian_tui.domain.models import User
+from taian_tui.console.widgets import localise_bindings, plain, visible
 
 
 class LiveScreen(Screen):

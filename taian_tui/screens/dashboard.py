@@ -22,12 +22,13 @@ from textual.widget import Widget
 from textual.widgets import Footer, Select, Static
 from textual.worker import get_current_worker
 
-from .. import listings, stats, timeutil
-from ..i18n import (card_label, category_label, get_lang, library_label, stage_label, t, error_text)
-from ..store import Store
-from ..widgets import (COLUMN_EIGHTHS, HeaderBar, hbar, localise_bindings, money, pad, plain,
+from taian_tui.read import listings, stats
+from taian_tui.domain import timeutil
+from taian_tui.console.strings import (card_label, category_label, get_lang, library_label, stage_label, t, error_text)
+from taian_tui.store import Store
+from taian_tui.console.widgets import (COLUMN_EIGHTHS, HeaderBar, hbar, localise_bindings, money, pad, plain,
                        visible)
-from .common import LiveScreen
+from taian_tui.screens.common import LiveScreen
 
 CARD_COLOURS = {"blue": "bold bright_blue", "yellow": "bold yellow", "red": "bold red", "none": "dim"}
 PROJECTS_STYLE = "cyan"

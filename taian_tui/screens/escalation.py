@@ -21,14 +21,14 @@ from textual.widgets import ContentSwitcher, DataTable, Footer, OptionList, Stat
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from .. import boards
-from ..i18n import card_label, state_label, t, error_text
-from ..models import CARDS
-from ..store import Store
-from ..widgets import (DetailPane, HeaderBar, cell, fit_columns, localise_bindings, plain,
+from taian_tui.read import board as boards
+from taian_tui.console.strings import card_label, state_label, t, error_text
+from taian_tui.domain.models import CARDS
+from taian_tui.store import Store
+from taian_tui.console.widgets import (DetailPane, HeaderBar, cell, fit_columns, localise_bindings, plain,
                        set_columns, short_date, visible)
-from .common import LiveScreen
-from .forms import DecideExtensionForm, OrderForm, ReviewDisputeForm, TakeUpForm
+from taian_tui.screens.common import LiveScreen
+from taian_tui.screens.forms import DecideExtensionForm, OrderForm, ReviewDisputeForm, TakeUpForm
 
 PAGE_SIZE = 50
 
@@ -633,7 +633,7 @@ class RedCardScreen(_DetailMixin, LiveScreen):
         table = self.query_one("#red-table", DataTable)
         keep = self.selected_ref()
         self.rows, self.total = message.rows, message.total
-        from ..i18n import get_lang
+        from taian_tui.console.strings import get_lang
 
         narrow = get_lang() == "zh"
         cols = fit_columns(self.app.size.width, [

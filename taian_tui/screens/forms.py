@@ -18,10 +18,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static, TextArea
 from textual.worker import get_current_worker
 
-from .. import timeutil, workflow
-from ..i18n import state_label, t, error_text
-from ..store import DomainError, Store
-from ..widgets import localise_bindings, plain, visible
+from taian_tui.domain import timeutil, operations as workflow
+from taian_tui.console.strings import state_label, t, error_text
+from taian_tui.store import DomainError, Store
+from taian_tui.console.widgets import localise_bindings, plain, visible
 
 MAX_DAYS = workflow.MAX_EXTENSION_DAYS
 
@@ -448,7 +448,7 @@ class ReviewDisputeForm(ActionForm):
         self.comment = comment
 
     def intro(self) -> Text | None:
-        from ..i18n import rating_label
+        from taian_tui.console.strings import rating_label
 
         text = Text(t("form.review.text", rating=rating_label(self.rating or "")), end="")
         if self.comment:

@@ -14,14 +14,14 @@ from textual.containers import Horizontal
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
-from .. import boards, queries
-from ..i18n import card_label, category_label, get_lang, state_label, t
-from ..models import APPEAL_STATES, CARDS, CATEGORIES
-from ..queries import AppealFilter, AppealRow
-from ..store import Store
-from ..widgets import DetailPane, HeaderBar, card_cell, cell, plain, short_date
-from .forms import AcceptForm, ExtendForm, ReassignForm, ReplyForm, ReturnForm
-from .paged import PAGE_SIZE, ListTable, PagedListScreen, Request
+from taian_tui.read import board as boards, appeals as queries
+from taian_tui.console.strings import card_label, category_label, get_lang, state_label, t
+from taian_tui.domain.models import APPEAL_STATES, CARDS, CATEGORIES
+from taian_tui.read.appeals import AppealFilter, AppealRow
+from taian_tui.store import Store
+from taian_tui.console.widgets import DetailPane, HeaderBar, card_cell, cell, plain, short_date
+from taian_tui.screens.forms import AcceptForm, ExtendForm, ReassignForm, ReplyForm, ReturnForm
+from taian_tui.screens.paged import PAGE_SIZE, ListTable, PagedListScreen, Request
 
 #: States each role works on by default ("待办").
 TODO_STATES = {
@@ -340,7 +340,7 @@ class InboxScreen(PagedListScreen):
 
     def action_instruct(self) -> None:
         """A leader's instruction (领导批示) on the selected appeal, to a named user."""
-        from .instructions import InstructionForm
+        from taian_tui.screens.instructions import InstructionForm
 
         row = self.current_row()
         if row is None:

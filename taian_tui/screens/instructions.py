@@ -21,13 +21,14 @@ from textual.widgets import DataTable, Footer, Input, OptionList, Static, TextAr
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from .. import listings, workflow
-from ..i18n import get_lang, instruction_status_label, role_label, t
-from ..store import Store
-from ..widgets import (DetailPane, HeaderBar, cell, fit_columns, full_time, plain, set_columns,
+from taian_tui.read import listings
+from taian_tui.domain import operations as workflow
+from taian_tui.console.strings import get_lang, instruction_status_label, role_label, t
+from taian_tui.store import Store
+from taian_tui.console.widgets import (DetailPane, HeaderBar, cell, fit_columns, full_time, plain, set_columns,
                        short_date, visible)
-from .forms import ActionForm, _label
-from .paged import ListTable, PagedListScreen
+from taian_tui.screens.forms import ActionForm, _label
+from taian_tui.screens.paged import ListTable, PagedListScreen
 
 STATUS_STYLE = {"new": "bold yellow", "acknowledged": "cyan", "answered": "green"}
 

@@ -20,10 +20,10 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
-from ..i18n import t, error_text
-from ..store import Store
-from ..widgets import localise_bindings, plain
-from .common import LiveScreen
+from taian_tui.console.strings import t, error_text
+from taian_tui.store import Store
+from taian_tui.console.widgets import localise_bindings, plain
+from taian_tui.screens.common import LiveScreen
 
 PAGE_SIZE = 50
 

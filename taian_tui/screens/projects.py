@@ -23,23 +23,24 @@ from textual.containers import Horizontal
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Select, Static, TextArea
 
-from .. import listings, timeutil, workflow
-from ..i18n import (actor_label, card_label, category_label, error_text, instruction_status_label,
+from taian_tui.read import listings
+from taian_tui.domain import timeutil, operations as workflow
+from taian_tui.console.strings import (actor_label, card_label, category_label, error_text, instruction_status_label,
                     library_label, project_category_label, stage_label, state_label, t)
-from ..models import PROJECT_CATEGORIES, PROJECT_STAGES
-from ..store import DomainError, Store
-from ..widgets import (CARD_STYLES, DetailPane, HeaderBar, cell, fit_columns, hbar, money, plain,
+from taian_tui.domain.models import PROJECT_CATEGORIES, PROJECT_STAGES
+from taian_tui.store import DomainError, Store
+from taian_tui.console.widgets import (CARD_STYLES, DetailPane, HeaderBar, cell, fit_columns, hbar, money, plain,
                        progress_bar, set_columns, short_date, visible)
-from .forms import ActionForm, _label
-from .instructions import InstructionForm
-from .paged import ListTable, PagedListScreen
+from taian_tui.screens.forms import ActionForm, _label
+from taian_tui.screens.instructions import InstructionForm
+from taian_tui.screens.paged import ListTable, PagedListScreen
 
 TABS = ("applied", "city", "province", "rejected", "all")
 TAB_KEYS = {"applied": "1", "city": "2", "province": "3", "rejected": "4", "all": "0"}
 
 
 def _sep() -> str:
-    from ..i18n import get_lang
+    from taian_tui.console.strings import get_lang
 
     return "：" if get_lang() == "zh" else ": "
 
@@ -383,7 +384,7 @@ class ProjectBoardScreen(PagedListScreen):
 
     # -- the table ------------------------------------------------------------------------------
     def _columns(self) -> list[tuple[str, str, int]]:
-        from ..i18n import get_lang
+        from taian_tui.console.strings import get_lang
 
         zh = get_lang() == "zh"
         specs = [("vis", "pcol.vis", 2), ("ref", "pcol.ref", 6), ("name", "pcol.name", -4),

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 
-from . import timeutil
-from .store import Store, ValidationError
+from taian_tui.domain import timeutil
+from taian_tui.store import Store, ValidationError
 
 MAX_ATTEMPTS = 6
 log = logging.getLogger("taian.sms")

@@ -58,11 +58,11 @@ from typing import Any, Callable, Iterable, Iterator, Sequence, TextIO
 from stdnum import exceptions as _stdnum_exc
 from stdnum.cn import uscc as _uscc
 
-from . import search, timeutil
-from .models import ROLES, category_code
-from .store import DomainError, PermissionDenied, Store, ValidationError
-from .text import clean_line, normalise_phone, strip_escapes
-from .workflow import UNIT_KINDS, actor as _actor, set_routing_rule, upsert_unit, upsert_user
+from taian_tui.domain import search, timeutil
+from taian_tui.domain.models import ROLES, category_code
+from taian_tui.store import DomainError, PermissionDenied, Store, ValidationError
+from taian_tui.domain.text import clean_line, normalise_phone, strip_escapes
+from taian_tui.domain.operations import UNIT_KINDS, actor as _actor, set_routing_rule, upsert_unit, upsert_user
 
 IMPORT_ACTOR = "system:import"
 
@@ -642,7 +642,7 @@ def _layout(store: Store, header: list[str], result: ImportResult) -> _Layout:
     counties = {name: name for name in store.counties()}
     if not counties:
         raise ImportFileError(f"{result.file}: no county or zone is known in this database yet: import the "
-                              "units first (taian import units fixtures/units.csv); nothing imported")
+                              "units first (taian import units taian_tui/demo/data/units.csv); nothing imported")
     for u in store.units(("county", "zone")):
         counties.setdefault(u.code, u.name)
     index, names, extra = map_header(header, ENTERPRISE_COLUMNS, ENTERPRISE_ALIASES, result.file)

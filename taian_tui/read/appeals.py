@@ -7,10 +7,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from . import search, timeutil
-from .models import APPEAL_STATES, CATEGORIES, OPEN_STATES, category_code
-from .store import Store, ValidationError
-from .workflow import Actor, appeal_scope_sql
+from taian_tui.domain import search, timeutil
+from taian_tui.domain.models import APPEAL_STATES, CATEGORIES, OPEN_STATES, category_code
+from taian_tui.store import Store, ValidationError
+from taian_tui.domain.operations import Actor, appeal_scope_sql
 
 
 @dataclass(frozen=True)

@@ -13,14 +13,14 @@ import json
 from dataclasses import asdict
 from typing import Any, Iterable
 
-from . import escalation, search, timeutil
-from .models import (CATEGORIES, CONTENT_KINDS, CONTENT_LEVELS, LIBRARY_LEVELS,
+from taian_tui.domain import escalation, search, timeutil
+from taian_tui.domain.models import (CATEGORIES, CONTENT_KINDS, CONTENT_LEVELS, LIBRARY_LEVELS,
                      OPEN_STATES, PROJECT_CATEGORIES, PROJECT_STAGES, RATINGS, Appeal,
                      Content, Extension, Instruction, Project, SupervisionOrder, Unit, User,
                      category_code, from_row)
-from .store import (InvalidTransition, NotFound, PermissionDenied, Store,
+from taian_tui.store import (InvalidTransition, NotFound, PermissionDenied, Store,
                     ValidationError)
-from .text import clean, clean_line, normalise_phone
+from taian_tui.domain.text import clean, clean_line, normalise_phone
 
 INTAKE = "system:intake"
 IMPORT = "system:import"
@@ -908,7 +908,7 @@ def upsert_user(store: Store, who: str, username: str, name: str, role: str, *,
     at = _at(at)
     act = actor(store, who)
     _require(act, ("admin",), "manage_users", system=(IMPORT,))
-    from .models import ROLES
+    from taian_tui.domain.models import ROLES
     username, name = clean_line(username), clean_line(name)
     if not username:
         raise ValidationError.of("field_required", field="username")

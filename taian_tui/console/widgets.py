@@ -18,8 +18,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from . import timeutil
-from .i18n import (action_label, actor_label, card_label, category_label, extension_state_label,
+from taian_tui.domain import timeutil
+from taian_tui.console.strings import (action_label, actor_label, card_label, category_label, extension_state_label,
                    field_label, order_origin_label, rating_label, role_label, state_label, t,
                    weekday)
 
@@ -65,7 +65,7 @@ def cell(value: Any, width: int | None = None, style: str = "") -> Text:
 
 
 def card_cell(card: str | None) -> Text:
-    from .i18n import card_short
+    from taian_tui.console.strings import card_short
 
     if not card:
         return Text("", end="")
@@ -209,7 +209,7 @@ def _line(out: Text, label: str, value: Any, style: str = "") -> None:
 
 
 def _cjk() -> bool:
-    from .i18n import get_lang
+    from taian_tui.console.strings import get_lang
 
     return get_lang() == "zh"
 
@@ -462,7 +462,7 @@ def progress_bar(percent: float | None, width: int) -> Text:
 
 def money(wan: float | None) -> str:
     """An amount in 万元 as people say it: ``12.3亿`` / ``860万`` (English: ¥1.23bn / ¥8.6M)."""
-    from .i18n import get_lang
+    from taian_tui.console.strings import get_lang
 
     value = float(wan or 0)
     if get_lang() == "en":

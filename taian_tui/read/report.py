@@ -15,8 +15,9 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from . import stats, timeutil
-from .stats import CARD_LABELS, RATE_LABELS, Dashboard, Rate, UnitRates
+from taian_tui.read import stats
+from taian_tui.domain import timeutil
+from taian_tui.read.stats import CARD_LABELS, RATE_LABELS, Dashboard, Rate, UnitRates
 
 FONT = ('"PingFang SC","Hiragino Sans GB","Microsoft YaHei","Noto Sans CJK SC",'
         '"Source Han Sans SC","WenQuanYi Zen Hei","WenQuanYi Micro Hei",sans-serif')

@@ -24,7 +24,7 @@ from __future__ import annotations
 import string
 from typing import Any, Iterable
 
-from .models import CATEGORIES, CONTENT_KINDS
+from taian_tui.domain.models import CATEGORIES, CONTENT_KINDS
 
 LANGS = ("en", "zh")
 

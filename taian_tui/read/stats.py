@@ -56,9 +56,9 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterator
 
-from . import timeutil
-from .models import CARDS, CATEGORIES, LIBRARY_LEVELS, OPEN_STATES, PROJECT_STAGES
-from .store import Store, ValidationError
+from taian_tui.domain import timeutil
+from taian_tui.domain.models import CARDS, CATEGORIES, LIBRARY_LEVELS, OPEN_STATES, PROJECT_STAGES
+from taian_tui.store import Store, ValidationError
 
 WEEKS = 26
 LIBRARY_IN = ("city", "province")          # the projects counted by county and by stage

@@ -30,10 +30,11 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
-from . import queries, timeutil
-from .i18n import get_lang, set_lang, t, error_text
-from .store import DomainError, Store
-from .widgets import ScreenCommands, localise_bindings
+from taian_tui.read import appeals as queries
+from taian_tui.domain import timeutil
+from taian_tui.console.strings import get_lang, set_lang, t, error_text
+from taian_tui.store import DomainError, Store
+from taian_tui.console.widgets import ScreenCommands, localise_bindings
 
 POLL_SECONDS = 2.0
 #: Below this width the footer leaves out the screens' function keys (they still work, and
@@ -148,7 +149,7 @@ class TaianApp(App[None]):
             pass
 
     def _show_sign_in(self, error: str | None = None) -> None:
-        from .screens.common import SignInScreen
+        from taian_tui.screens.common import SignInScreen
 
         users = []
         units = {u.code: u.name for u in self.store.units()}
@@ -158,7 +159,7 @@ class TaianApp(App[None]):
 
     def sign_in(self, username: str) -> None:
         """Sign in as ``username`` and open the screen that fits the role."""
-        from .workflow import actor
+        from taian_tui.domain.operations import actor
 
         try:
             act = actor(self.store, username)
@@ -187,49 +188,49 @@ class TaianApp(App[None]):
 
     @staticmethod
     def _make_inbox() -> Screen:
-        from .screens.inbox import InboxScreen
+        from taian_tui.screens.inbox import InboxScreen
 
         return InboxScreen()
 
     @staticmethod
     def _make_board() -> Screen:
-        from .screens.escalation import BoardScreen
+        from taian_tui.screens.escalation import BoardScreen
 
         return BoardScreen()
 
     @staticmethod
     def _make_redcards() -> Screen:
-        from .screens.escalation import RedCardScreen
+        from taian_tui.screens.escalation import RedCardScreen
 
         return RedCardScreen()
 
     @staticmethod
     def _make_projects() -> Screen:
-        from .screens.projects import ProjectBoardScreen
+        from taian_tui.screens.projects import ProjectBoardScreen
 
         return ProjectBoardScreen()
 
     @staticmethod
     def _make_instructions() -> Screen:
-        from .screens.instructions import InstructionsScreen
+        from taian_tui.screens.instructions import InstructionsScreen
 
         return InstructionsScreen()
 
     @staticmethod
     def _make_editor() -> Screen:
-        from .screens.editor import ContentScreen
+        from taian_tui.screens.content import ContentScreen
 
         return ContentScreen()
 
     @staticmethod
     def _make_dashboard() -> Screen:
-        from .screens.dashboard import DashboardScreen
+        from taian_tui.screens.dashboard import DashboardScreen
 
         return DashboardScreen()
 
     def session_actor(self, store: Store):
         """The signed-in user as an ``Actor`` on ``store`` (a worker's own store)."""
-        from .workflow import actor
+        from taian_tui.domain.operations import actor
 
         return actor(store, self.username)
 
@@ -303,7 +304,7 @@ class TaianApp(App[None]):
         self.notify(t("quit.hint"), title=t("quit.title"), markup=False)
 
     def action_help(self) -> None:
-        from .screens.common import HelpScreen, binding_summary
+        from taian_tui.screens.common import HelpScreen, binding_summary
 
         screen = self.screen
         if isinstance(screen, HelpScreen):
@@ -330,7 +331,7 @@ class TaianApp(App[None]):
 
     async def action_quit(self) -> None:
         """Ctrl+Q: quit, but ask first when an editor holds unsaved changes."""
-        from .screens.common import ChoiceScreen
+        from taian_tui.screens.common import ChoiceScreen
 
         unsaved = self.unsaved_screens()
         if not unsaved:

@@ -24,9 +24,9 @@ import time
 from dataclasses import dataclass, field
 from typing import IO, Any, Callable, Iterable, Iterator
 
-from . import timeutil, workflow
-from .store import DomainError, Store
-from .text import clean_line, normalise_code
+from taian_tui.domain import timeutil, operations as workflow
+from taian_tui.store import DomainError, Store
+from taian_tui.domain.text import clean_line, normalise_code
 
 INTAKE_ACTOR = workflow.INTAKE
 EVENT_TYPES = ("appeal.submitted", "appeal.evaluated", "project.applied", "project.progress")
@@ -205,7 +205,7 @@ def run_intake(store: Store, stream: IO[bytes], *, who: str = INTAKE_ACTOR, sour
                max_errors_kept: int = 1000) -> IntakeResult:
     """Apply every line of ``stream`` (JSON lines). Each line is its own transaction."""
     started = time.monotonic()
-    from .imports import check_importer
+    from taian_tui.dataio.imports import check_importer
 
     check_importer(store, who, "feed the enterprise app's events (intake)", system=(INTAKE_ACTOR,))
     result = IntakeResult(source)

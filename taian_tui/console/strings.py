@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .models import CATEGORIES
+from taian_tui.domain.models import CATEGORIES
 
 LANGS = ("zh", "en")
 _lang = "zh"
@@ -1290,6 +1290,6 @@ def instruction_status_label(code: str | None) -> str:
 def error_text(exc: BaseException) -> str:
     """An error for the screen, in the active language: the domain's refusals carry a message
     key (see messages.py); anything else is shown as it is."""
-    from .messages import localize
+    from taian_tui.domain.refusals import localize
 
     return localize(exc, _lang)

@@ -8,8 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import timeutil
-from .store import Store, resolve_db_path
+from taian_tui.domain import timeutil
+from taian_tui.store import Store, resolve_db_path
 
 DbOpt = Annotated[Optional[str], typer.Option("--db", help="Database file (else $TAIAN_DB, else ./taian.db).",
                                               show_default=False)]

@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .cli_common import DbOpt, Fail, JsonOpt, at_opt, emit_json, open_store
+from taian_tui.commands.common import DbOpt, Fail, JsonOpt, at_opt, emit_json, open_store
 
 MonthOpt = Annotated[Optional[str], typer.Option(
     "--month", help="The month of the 三率 ranking and the month figures, YYYY-MM (default: the current month).",
@@ -24,8 +24,8 @@ AsOfOpt = Annotated[Optional[str], typer.Option(
 
 
 def _dashboard(db: str | None, month: str | None, at: str | None):
-    from . import stats
-    from .store import ValidationError
+    from taian_tui.read import stats
+    from taian_tui.store import ValidationError
 
     when = at_opt(at)
     try:
@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
                   as_json: JsonOpt = False) -> None:
         """The dashboard's figures: projects by county/stage/library, appeals by category and per
         week (26 weeks), cards, and the units' 三率 (响应率, 解决率, 满意率) ranked worst first."""
-        from . import stats
+        from taian_tui.read import stats
 
         d = _dashboard(db, month, at)
         if as_json:
@@ -62,7 +62,7 @@ def register(app: typer.Typer) -> None:
                    db: DbOpt = None, month: MonthOpt = None, at: AsOfOpt = None,
                    force: Annotated[bool, typer.Option("--force", help="Replace OUT if it exists.")] = False) -> None:
         """Write the dashboard (charts and the 三率 ranking) as one self-contained HTML page."""
-        from . import report
+        from taian_tui.read import report
 
         if out.is_dir():
             raise Fail(f"{out}: is a directory; give a file name such as {out / 'report.html'}", 2)

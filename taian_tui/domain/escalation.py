@@ -15,8 +15,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
-from . import timeutil
-from .store import Store
+from taian_tui.domain import timeutil
+from taian_tui.store import Store
 
 SYSTEM_ACTOR = "system:escalate"
 

@@ -14,7 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .cli_common import AsOpt, DbOpt, EncodingOpt, Fail, JsonOpt, emit_json, open_store
+from taian_tui.commands.common import AsOpt, DbOpt, EncodingOpt, Fail, JsonOpt, emit_json, open_store
 
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Check and count everything; write nothing.")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Write nothing at all if any row is rejected.")]
@@ -26,7 +26,7 @@ def _actor(as_user: str | None, default: str) -> str:
 
 
 def _print_import(result, as_json: bool) -> None:
-    from .imports import MAX_SHOWN
+    from taian_tui.dataio.imports import MAX_SHOWN
 
     if as_json:
         emit_json(result.as_dict())
@@ -43,7 +43,7 @@ def _print_import(result, as_json: bool) -> None:
 
 
 def _run_import(kind: str, file: Path, db, encoding, dry_run, strict, report, as_user, as_json) -> None:
-    from . import imports
+    from taian_tui.dataio import imports
 
     if not file.exists():
         raise Fail(f"{file}: no such file", 2)
@@ -80,10 +80,10 @@ IMPORTS = (
      "Create or update accounts from a CSV."),
     ("units", "CSV: 代码, 单位名称, 类型 (required), 负责人, 负责人手机 — or code, name, kind, head_name, "
               "head_mobile. Kind by code or label (县市区 功能区 市直部门 督查室 纪委监委 平台). The 58 units "
-              "of Tai'an are in fixtures/units.csv.",
+              "of Tai'an are in taian_tui/demo/data/units.csv.",
      "Create or update units (by code) from a CSV."),
     ("routing", "CSV: 类别, 县市区, 承办单位 — or category, county, unit. Category as code or label (land or "
-                "土地); unit by code or name. A default set is in fixtures/routing_rules.csv.",
+                "土地); unit by code or name. A default set is in taian_tui/demo/data/routing_rules.csv.",
      "Set the routing rules (category x county -> unit) from a CSV."),
 )
 
@@ -120,7 +120,7 @@ def register(app: typer.Typer) -> None:
             fmt: Annotated[str, typer.Option("--format", help="csv (Chinese headers, UTF-8 with BOM, for Excel) or json.")] = "csv",
             output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here (else stdout).", show_default=False)] = None) -> None:
         """Export the enterprise registry (the import's columns; re-imports unchanged)."""
-        from . import imports
+        from taian_tui.dataio import imports
 
         if fmt not in imports.EXPORT_FORMATS:
             raise Fail("--format must be csv or json", 2)
@@ -161,7 +161,7 @@ def register(app: typer.Typer) -> None:
             file: Annotated[str, typer.Argument(help="JSON-lines file of app events, or - for stdin.")],
             db: DbOpt = None, as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
         """Apply the enterprise app's events (appeal.submitted, appeal.evaluated, project.applied, project.progress); a repeated event_id is a no-op. Exit 1 if any line was rejected."""
-        from . import intake as intake_mod
+        from taian_tui.dataio import intake as intake_mod
 
         who = _actor(as_user, intake_mod.INTAKE_ACTOR)
         if file != "-":

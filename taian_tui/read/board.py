@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import queries, timeutil
-from .store import NotFound, Store
-from .workflow import Actor, appeal_scope_sql, require_see_appeal
+from taian_tui.read import appeals as queries
+from taian_tui.domain import timeutil
+from taian_tui.store import NotFound, Store
+from taian_tui.domain.operations import Actor, appeal_scope_sql, require_see_appeal
 
 OPEN = "('assigned','accepted')"
 

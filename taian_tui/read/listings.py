@@ -18,10 +18,10 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import timeutil
-from .models import CONTENT_KINDS, CONTENT_LEVELS, CONTENT_STATES, LIBRARY_LEVELS, PROJECT_STAGES
-from .store import NotFound, PermissionDenied, Store, ValidationError
-from .workflow import Actor, appeal_scope_sql
+from taian_tui.domain import timeutil
+from taian_tui.domain.models import CONTENT_KINDS, CONTENT_LEVELS, CONTENT_STATES, LIBRARY_LEVELS, PROJECT_STAGES
+from taian_tui.store import NotFound, PermissionDenied, Store, ValidationError
+from taian_tui.domain.operations import Actor, appeal_scope_sql
 
 OPEN_APPEAL_SQL = "state != 'closed'"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass, field
 
-from . import timeutil
+from taian_tui.domain import timeutil
 
 DEFAULT_RESPONSE_DAYS = 5
 SUPERVISION_DAYS = 5

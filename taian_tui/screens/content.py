@@ -29,15 +29,16 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Markdown, Select, Static, TextArea
 from textual.worker import get_current_worker
 
-from .. import listings, timeutil, workflow
-from ..i18n import content_kind_label, content_level_label, content_state_label, get_lang, t, error_text
-from ..models import CONTENT_KINDS, CONTENT_LEVELS, CONTENT_STATES
-from ..store import DomainError, Store
-from ..widgets import (DetailPane, HeaderBar, cell, fit_columns, full_time, localise_bindings,
+from taian_tui.read import listings
+from taian_tui.domain import timeutil, operations as workflow
+from taian_tui.console.strings import content_kind_label, content_level_label, content_state_label, get_lang, t, error_text
+from taian_tui.domain.models import CONTENT_KINDS, CONTENT_LEVELS, CONTENT_STATES
+from taian_tui.store import DomainError, Store
+from taian_tui.console.widgets import (DetailPane, HeaderBar, cell, fit_columns, full_time, localise_bindings,
                        plain, set_columns, short_date, visible)
-from .common import ChoiceScreen
-from .forms import ActionForm, _label
-from .paged import ListTable, PagedListScreen
+from taian_tui.screens.common import ChoiceScreen
+from taian_tui.screens.forms import ActionForm, _label
+from taian_tui.screens.paged import ListTable, PagedListScreen
 
 FIELDS = ("title", "kind", "level", "tags", "source_unit", "body")
 AUTOSAVE_DELAY = 1.0       # seconds after a change

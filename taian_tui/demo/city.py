@@ -3,7 +3,7 @@ enterprises, 437 projects, about 2,000 appeals, 600+ content items and leader
 instructions, all with times relative to ``today``.
 
 Everything but the enterprise registry and the 50 visualised flags goes through the real
-domain operations of :mod:`taian_tui.workflow` (so every change has its audit row), in
+domain operations of :mod:`taian_tui.domain.operations` (so every change has its audit row), in
 time order, with the card sweep run at 07:00 of every simulated day. The plan is drawn
 from one seeded ``random.Random``: the same ``seed`` and ``today`` give the same file.
 Steps planned after ``today`` are simply not run, which is what leaves the most recent
@@ -23,12 +23,13 @@ from typing import Any, Callable
 
 from stdnum.cn import uscc as _uscc
 
-from . import escalation, timeutil
-from . import workflow as wf
-from .models import CATEGORIES, PROJECT_CATEGORIES
-from .store import Store
+from taian_tui.domain import escalation, timeutil
+from taian_tui.domain import operations as wf
+from taian_tui.domain.models import CATEGORIES, PROJECT_CATEGORIES
+from taian_tui.store import Store
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+#: The demo city's data files (package data): the 58 units and the default routing rules.
+DATA = Path(__file__).resolve().parent / "data"
 DEFAULT_SEED = 20260712
 
 N_ENTERPRISES = 1428
@@ -363,7 +364,7 @@ def write_enterprise_sample(path: str | Path, *, n: int = 20, seed: int = 538) -
 # fixtures
 # ---------------------------------------------------------------------------------------
 def read_units(path: Path | None = None) -> list[dict]:
-    path = path or FIXTURES / "units.csv"
+    path = path or DATA / "units.csv"
     with open(path, encoding="utf-8-sig", newline="") as fh:
         return list(csv.DictReader(fh))
 
@@ -387,13 +388,13 @@ def default_routing_rules(units: list[dict]) -> list[tuple[str, str, str]]:
 
 
 def read_routing_rules(path: Path | None = None) -> list[tuple[str, str, str]]:
-    path = path or FIXTURES / "routing_rules.csv"
+    path = path or DATA / "routing_rules.csv"
     with open(path, encoding="utf-8-sig", newline="") as fh:
         return [(r["category"], r["county"], r["unit_code"]) for r in csv.DictReader(fh)]
 
 
 def write_routing_rules(path: Path | None = None, units: list[dict] | None = None) -> None:
-    path = path or FIXTURES / "routing_rules.csv"
+    path = path or DATA / "routing_rules.csv"
     with open(path, "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["category", "county", "unit_code"])
@@ -511,7 +512,7 @@ class _Demo:
         self.unit_name = {u["code"]: u["name"] for u in self.units}
         self.county_unit = {u["name"]: u["code"] for u in self.units if u["kind"] in ("county", "zone")}
         self.counties = list(self.county_unit)
-        path = FIXTURES / "routing_rules.csv"
+        path = DATA / "routing_rules.csv"
         rules = read_routing_rules(path) if path.exists() else default_routing_rules(self.units)
         self.route: dict[tuple[str, str], str] = {}
         for cat, county, unit in rules:

@@ -1,0 +1,5 @@
+"""Data in and out: one module per import format (the enterprise registry, accounts,
+units, routing rules, the calendar), the enterprise app's intake, and the exports. Calls
+the domain's operations (every row as the importing user); never textual, the console or
+the command line.
+"""
