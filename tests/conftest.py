@@ -12,16 +12,23 @@ that every test gets its own fresh file at ``tmp_path/"t.db"``):
   (nothing for, e.g., energy/泰山区: such an appeal waits in the dispatch queue);
 * one enterprise (``USCC``), inserted with SQL, and one project ``P-0001`` (岱岳区).
 
-Helpers are fixtures (``submit``, ``make_appeal``, ``dump``, ``unchanged``, ``city``)
-so that test modules never import this file.
+Helpers are fixtures (``submit``, ``make_appeal``, ``dump``, ``unchanged``, ``city``,
+``run_cli``, ``taian_process``) so that test modules never import this file or each other.
+An ``async def`` test runs in its own event loop (no async plugin is needed).
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import csv
+import inspect
+import io
 import itertools
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -31,7 +38,7 @@ from stdnum.cn import uscc as _uscc
 from taian_tui.domain import operations as wf
 from taian_tui.store import Store
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[1]
 UNITS_CSV = ROOT / "taian_tui" / "demo" / "data" / "units.csv"
 
 SETUP_AT = "2026-09-01T09:00:00+08:00"
@@ -206,3 +213,59 @@ def unchanged(store):
 @pytest.fixture
 def audit_count(store):
     return lambda: store.scalar("SELECT COUNT(*) FROM audit")
+
+
+# -- async tests ---------------------------------------------------------------------------------
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """Run an ``async def`` test with ``asyncio.run``."""
+    if not inspect.iscoroutinefunction(pyfuncitem.obj):
+        return None
+    args = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
+    asyncio.run(pyfuncitem.obj(**args))
+    return True
+
+
+# -- the command line ----------------------------------------------------------------------------
+def _run_cli(*args: str, env: dict | None = None, stdin: str | None = None) -> tuple[int, str, str]:
+    import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    old_argv, old_env, old_stdin = sys.argv, dict(os.environ), sys.stdin
+    sys.argv = ["taian", *map(str, args)]
+    if env:
+        os.environ.update(env)
+    if stdin is not None:
+        sys.stdin = io.StringIO(stdin)
+    code = 0
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                cli.main()
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        sys.argv, sys.stdin = old_argv, old_stdin
+        os.environ.clear()
+        os.environ.update(old_env)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def run_cli():
+    """``run_cli(*args, env=None, stdin=None) -> (exit code, stdout, stderr)``: ``taian ARGS``
+    run in-process through ``cli.main()`` (fast)."""
+    return _run_cli
+
+
+def _taian_process(*args: str, env: dict | None = None, **kw) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, str(ROOT / "cli.py"), *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env if env is not None else dict(os.environ), **kw)
+
+
+@pytest.fixture
+def taian_process():
+    """``taian_process(*args, env=None, **popen_kw) -> Popen``: ``taian ARGS`` as a real child
+    process (for cron-like runs and kill -9)."""
+    return _taian_process

@@ -13,7 +13,7 @@ from taian_tui.domain import operations as wf
 from taian_tui.commands.common import Fail
 from taian_tui.store import DomainError, PermissionDenied, Store
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def taian(*args):

@@ -13,7 +13,7 @@ import cli
 from taian_tui.dataio import imports
 from taian_tui.store import Store
 
-FIX = Path(__file__).resolve().parent.parent / "fixtures" / "import"
+FIX = Path(__file__).resolve().parents[2] / "fixtures" / "import"
 
 
 def test_neutralise_round_trip():

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import sqlite3
 
-from cli_helpers import run_cli
 from taian_tui.store import Store
 
 
-def test_help_lists_every_command_and_each_has_help():
+def test_help_lists_every_command_and_each_has_help(run_cli):
     code, out, _ = run_cli("--help")
     assert code == 0
     for name in ("demo", "tui", "migrate", "backup", "escalate", "appeal", "audit", "calendar", "notify"):
@@ -28,7 +27,7 @@ def test_help_lists_every_command_and_each_has_help():
         assert "Usage:" in out
 
 
-def test_audit_verify_detects_an_edit_with_a_plain_client(db_path, make_appeal):
+def test_audit_verify_detects_an_edit_with_a_plain_client(run_cli, db_path, make_appeal):
     make_appeal("closed")
     code, out, _ = run_cli("audit", "verify", "--db", db_path)
     assert code == 0 and out.startswith("audit trail intact:")
@@ -41,7 +40,7 @@ def test_audit_verify_detects_an_edit_with_a_plain_client(db_path, make_appeal):
     assert code == 1 and f"row {bad}" in err
 
 
-def test_audit_verify_detects_a_deleted_row(db_path, make_appeal):
+def test_audit_verify_detects_a_deleted_row(run_cli, db_path, make_appeal):
     make_appeal("closed")
     c = sqlite3.connect(db_path)
     mid = c.execute("SELECT id FROM audit ORDER BY id LIMIT 1 OFFSET 5").fetchone()[0]
@@ -52,7 +51,7 @@ def test_audit_verify_detects_a_deleted_row(db_path, make_appeal):
     assert code == 1 and f"row {mid} is missing" in err
 
 
-def test_backup_is_a_consistent_copy(db_path, make_appeal, tmp_path):
+def test_backup_is_a_consistent_copy(run_cli, db_path, make_appeal, tmp_path):
     make_appeal("closed")
     target = tmp_path / "copy.db"
     code, out, err = run_cli("backup", target, "--db", db_path)
@@ -66,7 +65,7 @@ def test_backup_is_a_consistent_copy(db_path, make_appeal, tmp_path):
     assert code == 2 and "no-such-folder does not exist" in err
 
 
-def test_calendar_import_validates_and_moves_open_deadlines(db_path, store, submit, tmp_path):
+def test_calendar_import_validates_and_moves_open_deadlines(run_cli, db_path, store, submit, tmp_path):
     a = submit(at="2026-12-28T10:00:00+08:00")
     assert store.appeal(a.ref).deadline == "2027-01-04T23:59:59+08:00"
     bad = tmp_path / "bad.csv"
@@ -90,7 +89,7 @@ def test_calendar_import_validates_and_moves_open_deadlines(db_path, store, subm
     assert "no holiday data" in out
 
 
-def test_migrate_creates_and_then_reports_up_to_date(tmp_path):
+def test_migrate_creates_and_then_reports_up_to_date(run_cli, tmp_path):
     path = tmp_path / "new.db"
     code, out, _ = run_cli("migrate", "--db", path)
     assert code == 0 and out.startswith("applied: 0001_initial")
@@ -98,13 +97,13 @@ def test_migrate_creates_and_then_reports_up_to_date(tmp_path):
     assert out.strip() == "schema is up to date"
 
 
-def test_taian_db_environment_variable_is_used(db_path, make_appeal):
+def test_taian_db_environment_variable_is_used(run_cli, db_path, make_appeal):
     make_appeal("accepted")
     code, out, _ = run_cli("appeal", "list", env={"TAIAN_DB": str(db_path)})
     assert code == 0 and "A-2026-0001" in out
 
 
-def test_demo_no_tui_builds_and_refuses_to_overwrite(tmp_path):
+def test_demo_no_tui_builds_and_refuses_to_overwrite(run_cli, tmp_path):
     path = tmp_path / "demo.db"
     code, out, err = run_cli("demo", "--no-tui", "--db", path, "--today", "2026-11-27T09:00:00+08:00")
     assert code == 0, err
@@ -115,7 +114,7 @@ def test_demo_no_tui_builds_and_refuses_to_overwrite(tmp_path):
         assert s.scalar("SELECT COUNT(*) FROM appeals") >= 1900
 
 
-def test_calendar_import_reads_excel_files_from_a_chinese_pc(db_path, tmp_path):
+def test_calendar_import_reads_excel_files_from_a_chinese_pc(run_cli, db_path, tmp_path):
     """GBK, Chinese headers and kinds, dates as Excel writes them; any bad row: nothing imported."""
     bad = tmp_path / "2027-gbk-bad.csv"
     bad.write_bytes("日期,类型\r\n2027/2/6,补班\r\n2027-02-30,放假\r\n2027-03-01,调休\r\n".encode("gbk"))

@@ -3,12 +3,13 @@ fixed "now" (TAIAN_NOW, see test_tui_fixtures.py). Regenerate after a deliberate
 with ``pytest tests/test_tui_snapshots.py --snapshot-update`` and look at the SVGs."""
 from __future__ import annotations
 
+import pytest
+
 from textual.widgets import DataTable, Input, TextArea
 
 from taian_tui.domain import operations as wf
 from taian_tui.console.app import TaianApp
 
-from test_tui_fixtures import board_db, fixed_now, settle, tui_db  # noqa: F401
 
 WIDE = (120, 36)
 PLAIN = (80, 24)
@@ -24,14 +25,17 @@ def _still(app) -> None:
         widget.cursor_blink = False
 
 
-async def _go_to(pilot, ref: str) -> None:
-    screen = pilot.app.screen
-    index = [r.ref for r in screen.rows].index(ref)
-    screen.query_one("#table", DataTable).move_cursor(row=index)
-    await settle(pilot)
+@pytest.fixture
+def _go_to(settle):
+    async def _go_to(pilot, ref: str) -> None:
+        screen = pilot.app.screen
+        index = [r.ref for r in screen.rows].index(ref)
+        screen.query_one("#table", DataTable).move_cursor(row=index)
+        await settle(pilot)
+    return _go_to
 
 
-def test_inbox_admin_wide(tui_db, snap_compare):
+def test_inbox_admin_wide(settle, tui_db, snap_compare):
     async def before(pilot):
         await settle(pilot)
         _still(pilot.app)
@@ -39,7 +43,7 @@ def test_inbox_admin_wide(tui_db, snap_compare):
     assert snap_compare(_app(tui_db, "admin"), terminal_size=WIDE, run_before=before)
 
 
-def test_inbox_liaison_plain_terminal(tui_db, snap_compare):
+def test_inbox_liaison_plain_terminal(settle, tui_db, snap_compare):
     async def before(pilot):
         await settle(pilot)
         _still(pilot.app)
@@ -47,7 +51,7 @@ def test_inbox_liaison_plain_terminal(tui_db, snap_compare):
     assert snap_compare(_app(tui_db, "zrzy1"), terminal_size=PLAIN, run_before=before)
 
 
-def test_detail_pane_of_a_hostile_title(tui_db, snap_compare):
+def test_detail_pane_of_a_hostile_title(_go_to, settle, tui_db, snap_compare):
     async def before(pilot):
         await settle(pilot)
         await _go_to(pilot, "A-2026-0006")
@@ -56,7 +60,7 @@ def test_detail_pane_of_a_hostile_title(tui_db, snap_compare):
     assert snap_compare(_app(tui_db, "zrzy1"), terminal_size=WIDE, run_before=before)
 
 
-def test_reply_form_keeps_text_after_a_refusal(tui_db, store, snap_compare):
+def test_reply_form_keeps_text_after_a_refusal(_go_to, settle, tui_db, store, snap_compare):
     async def before(pilot):
         await settle(pilot)
         await _go_to(pilot, "A-2026-0001")
@@ -71,7 +75,7 @@ def test_reply_form_keeps_text_after_a_refusal(tui_db, store, snap_compare):
     assert snap_compare(_app(tui_db, "zrzy1"), terminal_size=WIDE, run_before=before)
 
 
-def test_extension_form_plain_terminal(tui_db, snap_compare):
+def test_extension_form_plain_terminal(_go_to, settle, tui_db, snap_compare):
     async def before(pilot):
         await settle(pilot)
         await _go_to(pilot, "A-2026-0007")
@@ -85,7 +89,7 @@ def test_extension_form_plain_terminal(tui_db, snap_compare):
     assert snap_compare(_app(tui_db, "zrzy1"), terminal_size=PLAIN, run_before=before)
 
 
-def test_escalation_board(tui_db, snap_compare):
+def test_escalation_board(settle, tui_db, snap_compare):
     async def before(pilot):
         await settle(pilot)
         _still(pilot.app)
@@ -93,7 +97,7 @@ def test_escalation_board(tui_db, snap_compare):
     assert snap_compare(_app(tui_db, "ducha1"), terminal_size=WIDE, run_before=before)
 
 
-def test_escalation_board_disputes_view(tui_db, snap_compare):
+def test_escalation_board_disputes_view(settle, tui_db, snap_compare):
     async def before(pilot):
         await settle(pilot)
         await pilot.press("3")
@@ -103,7 +107,7 @@ def test_escalation_board_disputes_view(tui_db, snap_compare):
     assert snap_compare(_app(tui_db, "ducha1"), terminal_size=WIDE, run_before=before)
 
 
-def test_red_cards_of_the_discipline_commission(tui_db, snap_compare):
+def test_red_cards_of_the_discipline_commission(settle, tui_db, snap_compare):
     async def before(pilot):
         await settle(pilot)
         _still(pilot.app)
@@ -111,7 +115,7 @@ def test_red_cards_of_the_discipline_commission(tui_db, snap_compare):
     assert snap_compare(_app(tui_db, "jiwei1"), terminal_size=WIDE, run_before=before)
 
 
-def test_inbox_in_english(tui_db, snap_compare):
+def test_inbox_in_english(settle, tui_db, snap_compare):
     async def before(pilot):
         await settle(pilot)
         _still(pilot.app)
@@ -120,13 +124,16 @@ def test_inbox_in_english(tui_db, snap_compare):
 
 
 # -- part 2: project board, policy editor, dashboard ------------------------------------------------
-async def _goto_mode(pilot, key: str) -> None:
-    await settle(pilot)
-    await pilot.press(key)
-    await settle(pilot)
+@pytest.fixture
+def _goto_mode(settle):
+    async def _goto_mode(pilot, key: str) -> None:
+        await settle(pilot)
+        await pilot.press(key)
+        await settle(pilot)
+    return _goto_mode
 
 
-def test_project_board_with_detail(board_db, snap_compare):
+def test_project_board_with_detail(_goto_mode, settle, board_db, snap_compare):
     """All projects, grouped by stage, the provincial one with its timeline selected."""
     async def before(pilot):
         await _goto_mode(pilot, "f5")
@@ -140,7 +147,7 @@ def test_project_board_with_detail(board_db, snap_compare):
     assert snap_compare(_app(board_db, "admin"), terminal_size=WIDE, run_before=before)
 
 
-def test_project_board_plain_terminal(board_db, snap_compare):
+def test_project_board_plain_terminal(_goto_mode, settle, board_db, snap_compare):
     async def before(pilot):
         await _goto_mode(pilot, "f5")
         await pilot.press("0")
@@ -150,7 +157,7 @@ def test_project_board_plain_terminal(board_db, snap_compare):
     assert snap_compare(_app(board_db, "daiyue1"), terminal_size=PLAIN, run_before=before)
 
 
-def test_editor_with_markdown_preview(board_db, snap_compare):
+def test_editor_with_markdown_preview(settle, board_db, snap_compare):
     """The draft with a Markdown body beside its rendered preview, one change unsaved."""
     async def before(pilot):
         await settle(pilot)
@@ -168,7 +175,7 @@ def test_editor_with_markdown_preview(board_db, snap_compare):
     assert snap_compare(_app(board_db, "bianji"), terminal_size=WIDE, run_before=before)
 
 
-def test_dashboard_wide(board_db, snap_compare):
+def test_dashboard_wide(_goto_mode, board_db, snap_compare):
     async def before(pilot):
         await _goto_mode(pilot, "f8")
         _still(pilot.app)
@@ -176,7 +183,7 @@ def test_dashboard_wide(board_db, snap_compare):
     assert snap_compare(_app(board_db, "admin"), terminal_size=WIDE, run_before=before)
 
 
-def test_dashboard_plain_terminal(board_db, snap_compare):
+def test_dashboard_plain_terminal(_goto_mode, board_db, snap_compare):
     async def before(pilot):
         await _goto_mode(pilot, "f8")
         _still(pilot.app)

@@ -13,13 +13,11 @@ from taian_tui.domain import operations as wf
 from taian_tui.console.app import TaianApp
 from taian_tui.screens.common import HelpScreen, SignInScreen
 from taian_tui.screens.escalation import BoardScreen, CardList, RedCardScreen
-from taian_tui.screens.forms import (AcceptForm, ActionForm, DecideExtensionForm, ExtendForm,
+from taian_tui.screens.forms import (AcceptForm, DecideExtensionForm, ExtendForm,
                                      OrderForm, ReassignForm, ReplyForm, ReviewDisputeForm,
                                      TakeUpForm)
 from taian_tui.screens.inbox import PAGE_SIZE, InboxScreen
 
-from test_tui_fixtures import (EVIL_TITLE, MARKUP_TITLE, aio, fixed_now, screen_text,  # noqa: F401
-                               settle, tui_db)
 
 SIZE = (120, 36)
 
@@ -32,18 +30,24 @@ def refs(screen: InboxScreen) -> list[str]:
     return [r.ref for r in screen.rows]
 
 
-async def select_ref(pilot, ref: str) -> None:
-    screen = pilot.app.screen
-    table = screen.query_one("#table", DataTable)
-    index = refs(screen).index(ref)
-    table.move_cursor(row=index)
-    await settle(pilot)
-    assert screen.current_key() == ref
+@pytest.fixture
+def select_ref(settle):
+    async def select_ref(pilot, ref: str) -> None:
+        screen = pilot.app.screen
+        table = screen.query_one("#table", DataTable)
+        index = refs(screen).index(ref)
+        table.move_cursor(row=index)
+        await settle(pilot)
+        assert screen.current_key() == ref
+    return select_ref
 
 
-async def set_select(pilot, selector: str, value) -> None:
-    pilot.app.screen.query_one(selector, Select).value = value
-    await settle(pilot)
+@pytest.fixture
+def set_select(settle):
+    async def set_select(pilot, selector: str, value) -> None:
+        pilot.app.screen.query_one(selector, Select).value = value
+        await settle(pilot)
+    return set_select
 
 
 # -- sign-in and the screen of each role ------------------------------------------------------------
@@ -51,8 +55,7 @@ async def set_select(pilot, selector: str, value) -> None:
     ("zrzy1", InboxScreen), ("admin", InboxScreen), ("shizhang", InboxScreen),
     ("daiyue-lead", InboxScreen), ("ducha1", BoardScreen), ("jiwei1", RedCardScreen),
 ])
-@aio
-async def test_each_role_opens_on_its_screen(tui_db, user, screen_cls):
+async def test_each_role_opens_on_its_screen(screen_text, settle, tui_db, user, screen_cls):
     app = app_for(tui_db, user)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -62,8 +65,7 @@ async def test_each_role_opens_on_its_screen(tui_db, user, screen_cls):
         assert "2026-10-20" in text and "周二" in text
 
 
-@aio
-async def test_header_shows_user_unit_date_and_counts(tui_db):
+async def test_header_shows_user_unit_date_and_counts(screen_text, settle, tui_db):
     app = app_for(tui_db, "zrzy1")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -73,8 +75,7 @@ async def test_header_shows_user_unit_date_and_counts(tui_db):
         assert "在办 5 · 今日到期 3 · 挂牌 4" in first
 
 
-@aio
-async def test_no_user_shows_sign_in_list(tui_db):
+async def test_no_user_shows_sign_in_list(screen_text, settle, tui_db):
     app = TaianApp(tui_db, username=None, poll=False)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -89,8 +90,7 @@ async def test_no_user_shows_sign_in_list(tui_db):
         assert app.username == "ducha1"
 
 
-@aio
-async def test_unknown_user_is_told_and_offered_the_list(tui_db):
+async def test_unknown_user_is_told_and_offered_the_list(screen_text, settle, tui_db):
     app = TaianApp(tui_db, username="nobody", poll=False)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -99,8 +99,7 @@ async def test_unknown_user_is_told_and_offered_the_list(tui_db):
 
 
 # -- the inbox -----------------------------------------------------------------------------------------
-@aio
-async def test_liaison_sees_only_own_unit_by_deadline(tui_db):
+async def test_liaison_sees_only_own_unit_by_deadline(screen_text, set_select, settle, tui_db):
     app = app_for(tui_db, "zrzy1")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -115,8 +114,7 @@ async def test_liaison_sees_only_own_unit_by_deadline(tui_db):
         assert "accepted" not in text
 
 
-@aio
-async def test_liaison_accepts_and_replies_and_the_appeal_leaves_the_due_list(tui_db, store):
+async def test_liaison_accepts_and_replies_and_the_appeal_leaves_the_due_list(screen_text, select_ref, settle, tui_db, store):
     app = app_for(tui_db, "zrzy1")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -148,8 +146,7 @@ async def test_liaison_accepts_and_replies_and_the_appeal_leaves_the_due_list(tu
         assert "今日到期 2" in screen_text(app).splitlines()[0]
 
 
-@aio
-async def test_empty_reply_is_caught_by_the_form(tui_db, store):
+async def test_empty_reply_is_caught_by_the_form(select_ref, settle, tui_db, store):
     app = app_for(tui_db, "zrzy1")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -164,8 +161,7 @@ async def test_empty_reply_is_caught_by_the_form(tui_db, store):
         assert store.appeal("A-2026-0001").state == "accepted"
 
 
-@aio
-async def test_refused_reply_keeps_the_text_in_the_form(tui_db, store):
+async def test_refused_reply_keeps_the_text_in_the_form(screen_text, select_ref, settle, tui_db, store):
     app = app_for(tui_db, "zrzy1")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -190,8 +186,7 @@ async def test_refused_reply_keeps_the_text_in_the_form(tui_db, store):
         assert isinstance(app.screen, InboxScreen)
 
 
-@aio
-async def test_refused_return_outside_the_window_shows_the_rule(tui_db, store):
+async def test_refused_return_outside_the_window_shows_the_rule(select_ref, settle, tui_db, store):
     app = app_for(tui_db, "zrzy1")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -208,8 +203,7 @@ async def test_refused_return_outside_the_window_shows_the_rule(tui_db, store):
         assert store.appeal("A-2026-0003").state == "assigned"
 
 
-@aio
-async def test_extension_form_validates_days_then_saves(tui_db, store):
+async def test_extension_form_validates_days_then_saves(select_ref, settle, tui_db, store):
     app = app_for(tui_db, "zrzy1")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -231,8 +225,7 @@ async def test_extension_form_validates_days_then_saves(tui_db, store):
         assert ext["days"] == 3 and ext["state"] == "pending" and ext["reason"] == "需报省厅审批"
 
 
-@aio
-async def test_actions_follow_role_and_state(tui_db):
+async def test_actions_follow_role_and_state(screen_text, select_ref, settle, tui_db):
     app = app_for(tui_db, "zrzy1")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -248,8 +241,7 @@ async def test_actions_follow_role_and_state(tui_db):
         assert "签收" in footer and "改派" not in footer
 
 
-@aio
-async def test_admin_reassigns(tui_db, store):
+async def test_admin_reassigns(select_ref, settle, tui_db, store):
     app = app_for(tui_db, "admin")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -268,8 +260,7 @@ async def test_admin_reassigns(tui_db, store):
         assert store.appeal("A-2026-0007").unit_code == "sthj"
 
 
-@aio
-async def test_search_finds_two_character_words(tui_db):
+async def test_search_finds_two_character_words(screen_text, settle, tui_db):
     app = app_for(tui_db, "admin")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -288,8 +279,7 @@ async def test_search_finds_two_character_words(tui_db):
         assert refs(screen) == ["A-2026-0003"]
 
 
-@aio
-async def test_filters_by_category_card_unit(tui_db):
+async def test_filters_by_category_card_unit(set_select, settle, tui_db):
     app = app_for(tui_db, "admin")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -307,8 +297,7 @@ async def test_filters_by_category_card_unit(tui_db):
         assert len(refs(screen)) == 6
 
 
-@aio
-async def test_detail_shows_appeal_enterprise_project_and_timeline(tui_db):
+async def test_detail_shows_appeal_enterprise_project_and_timeline(select_ref, settle, tui_db):
     app = app_for(tui_db, "zrzy1")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -321,8 +310,7 @@ async def test_detail_shows_appeal_enterprise_project_and_timeline(tui_db):
             assert part in text, part
 
 
-@aio
-async def test_hostile_titles_show_literally(tui_db):
+async def test_hostile_titles_show_literally(hostile, screen_text, select_ref, settle, tui_db):
     app = app_for(tui_db, "zrzy1")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -335,7 +323,7 @@ async def test_hostile_titles_show_literally(tui_db):
         assert "\x1b" not in evil and "\x07" not in evil
         await select_ref(pilot, "A-2026-0005")
         detail = str(screen.query_one("#detail-body").render())
-        assert MARKUP_TITLE in detail
+        assert hostile.MARKUP_TITLE in detail
         assert "[link=http://x]点我[/link] [/]" in detail
         await select_ref(pilot, "A-2026-0006")
         detail = str(screen.query_one("#detail-body").render())
@@ -350,8 +338,7 @@ async def test_hostile_titles_show_literally(tui_db):
         assert "\\x1b[2J" in screen_text(app)
 
 
-@aio
-async def test_chinese_columns_line_up(tui_db):
+async def test_chinese_columns_line_up(screen_text, settle, tui_db):
     app = app_for(tui_db, "admin")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -370,8 +357,7 @@ async def test_chinese_columns_line_up(tui_db):
         assert len(ref_starts) == 1
 
 
-@aio
-async def test_paging_reads_one_page_at_a_time(tui_db, store, submit):
+async def test_paging_reads_one_page_at_a_time(screen_text, settle, tui_db, store, submit):
     for i in range(8, 8 + 2 * PAGE_SIZE + 10):
         submit(f"A-2026-{i:04d}", at="2026-10-16T10:00:00+08:00", title=f"第{i}号诉求")
     app = app_for(tui_db, "zrzy1")
@@ -400,8 +386,7 @@ async def test_paging_reads_one_page_at_a_time(tui_db, store, submit):
         assert screen.page == 1 and table.cursor_row == PAGE_SIZE - 1
 
 
-@aio
-async def test_a_page_emptied_elsewhere_goes_back_a_page(tui_db, store, submit):
+async def test_a_page_emptied_elsewhere_goes_back_a_page(screen_text, settle, tui_db, store, submit):
     for i in range(8, 8 + 2 * PAGE_SIZE + 10):
         submit(f"A-2026-{i:04d}", at="2026-10-16T10:00:00+08:00", title=f"第{i}号诉求")
     app = app_for(tui_db, "zrzy1")
@@ -426,8 +411,7 @@ async def test_a_page_emptied_elsewhere_goes_back_a_page(tui_db, store, submit):
 @pytest.mark.parametrize("user, key, other, screen_cls", [
     ("admin", "f2", "f3", InboxScreen), ("admin", "f3", "f2", BoardScreen), ("admin", "f5", "f2", None),
     ("admin", "f8", "f2", None), ("admin", "f4", "f2", RedCardScreen)])
-@aio
-async def test_every_live_screen_rereads_when_the_file_changes(tui_db, user, key, other, screen_cls):
+async def test_every_live_screen_rereads_when_the_file_changes(settle, tui_db, user, key, other, screen_cls):
     """In the current screen stack (a modal above it too): read again at once; in another
     mode's stack: marked stale, read again when shown."""
     app = app_for(tui_db, user)
@@ -459,8 +443,7 @@ async def test_every_live_screen_rereads_when_the_file_changes(tui_db, user, key
         assert app.screen is screen and not screen.stale and screen.generation == before + 3
 
 
-@aio
-async def test_live_refresh_keeps_cursor_and_leaves_open_forms_alone(tui_db, store):
+async def test_live_refresh_keeps_cursor_and_leaves_open_forms_alone(screen_text, select_ref, settle, tui_db, store):
     app = app_for(tui_db, "zrzy1")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -490,8 +473,7 @@ async def test_live_refresh_keeps_cursor_and_leaves_open_forms_alone(tui_db, sto
         assert app.focused is form.query_one("#reason")
 
 
-@aio
-async def test_poll_is_cheap_when_nothing_changed(tui_db):
+async def test_poll_is_cheap_when_nothing_changed(settle, tui_db):
     app = app_for(tui_db, "zrzy1")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -503,8 +485,7 @@ async def test_poll_is_cheap_when_nothing_changed(tui_db):
 
 
 # -- the escalation board --------------------------------------------------------------------------
-@aio
-async def test_board_columns_show_counts_units_overdue_and_order_due(tui_db):
+async def test_board_columns_show_counts_units_overdue_and_order_due(screen_text, settle, tui_db):
     app = app_for(tui_db, "ducha1")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -518,8 +499,7 @@ async def test_board_columns_show_counts_units_overdue_and_order_due(tui_db):
         assert "延期申请（1）" in text and "不满意复核（1）" in text
 
 
-@aio
-async def test_supervisor_turns_a_dispute_into_a_supervision_order(tui_db, store):
+async def test_supervisor_turns_a_dispute_into_a_supervision_order(screen_text, settle, tui_db, store):
     app = app_for(tui_db, "ducha1")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -547,8 +527,7 @@ async def test_supervisor_turns_a_dispute_into_a_supervision_order(tui_db, store
         assert "不满意复核（0）" in screen_text(app)
 
 
-@aio
-async def test_supervisor_approves_an_extension(tui_db, store):
+async def test_supervisor_approves_an_extension(screen_text, settle, tui_db, store):
     app = app_for(tui_db, "ducha1")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -566,8 +545,7 @@ async def test_supervisor_approves_an_extension(tui_db, store):
         assert store.appeal("A-2026-0004").deadline == ext["new_deadline"]
 
 
-@aio
-async def test_supervisor_opens_and_edits_an_order(tui_db, store):
+async def test_supervisor_opens_and_edits_an_order(screen_text, settle, tui_db, store):
     app = app_for(tui_db, "ducha1")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -600,8 +578,7 @@ async def test_supervisor_opens_and_edits_an_order(tui_db, store):
         assert store.open_order(store.appeal("A-2026-0003").id).due_at == "2026-10-26T23:59:59+08:00"
 
 
-@aio
-async def test_board_columns_move_with_arrows(tui_db):
+async def test_board_columns_move_with_arrows(settle, tui_db):
     app = app_for(tui_db, "ducha1")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -613,8 +590,7 @@ async def test_board_columns_move_with_arrows(tui_db):
 
 
 # -- the discipline commission -----------------------------------------------------------------------
-@aio
-async def test_discipline_sees_only_red_cards_and_records_take_up(tui_db, store):
+async def test_discipline_sees_only_red_cards_and_records_take_up(screen_text, settle, tui_db, store):
     app = app_for(tui_db, "jiwei1")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -641,8 +617,7 @@ async def test_discipline_sees_only_red_cards_and_records_take_up(tui_db, store)
 
 
 # -- help, palette, language -------------------------------------------------------------------------
-@aio
-async def test_help_lists_the_screen_keys(tui_db):
+async def test_help_lists_the_screen_keys(screen_text, settle, tui_db):
     app = app_for(tui_db, "zrzy1")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -656,8 +631,7 @@ async def test_help_lists_the_screen_keys(tui_db):
         assert isinstance(app.screen, InboxScreen)
 
 
-@aio
-async def test_palette_commands_follow_the_active_screen(tui_db):
+async def test_palette_commands_follow_the_active_screen(screen_text, settle, tui_db):
     from taian_tui.console.widgets import ScreenCommands
 
     app = app_for(tui_db, "ducha1")
@@ -685,8 +659,7 @@ async def test_palette_commands_follow_the_active_screen(tui_db):
         assert refs(app.screen) == ["A-2026-0002"]
 
 
-@aio
-async def test_english(tui_db):
+async def test_english(screen_text, settle, tui_db):
     app = app_for(tui_db, "zrzy1", lang="en")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -734,8 +707,7 @@ def test_visible_turns_controls_into_escapes():
     assert text.plain == "[red]x[/red] [/b]" and not text.spans
 
 
-@aio
-async def test_supervisor_closes_a_dispute_when_the_unit_was_not_at_fault(tui_db, store):
+async def test_supervisor_closes_a_dispute_when_the_unit_was_not_at_fault(settle, tui_db, store):
     app = app_for(tui_db, "ducha1")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -756,8 +728,7 @@ async def test_supervisor_closes_a_dispute_when_the_unit_was_not_at_fault(tui_db
         assert store.orders(appeal.id) == []
 
 
-@aio
-async def test_rejecting_an_extension_needs_a_note(tui_db, store):
+async def test_rejecting_an_extension_needs_a_note(settle, tui_db, store):
     app = app_for(tui_db, "ducha1")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -777,8 +748,7 @@ async def test_rejecting_an_extension_needs_a_note(tui_db, store):
         assert ext["state"] == "rejected" and ext["decision_note"] == "理由不充分"
 
 
-@aio
-async def test_leader_of_a_unit_reads_only_its_scope_and_has_no_actions(tui_db):
+async def test_leader_of_a_unit_reads_only_its_scope_and_has_no_actions(settle, tui_db):
     app = app_for(tui_db, "daiyue-lead")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

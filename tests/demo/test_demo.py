@@ -13,7 +13,7 @@ from taian_tui.demo import city as demo
 from taian_tui.store import Store
 
 TODAY = "2026-11-27T09:00:00+08:00"        # a Friday, a working day
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
 @pytest.fixture(scope="module")

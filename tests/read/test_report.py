@@ -7,13 +7,18 @@ from html.parser import HTMLParser
 
 import pytest
 
-from cli_helpers import run_cli
 from taian_tui.read import report, stats
 from taian_tui.domain import operations as wf
-from test_stats import AT, OCT, build_scenario, t
 
 VOID = {"meta", "br", "img", "hr", "input", "link", "rect", "line", "col", "wbr"}
 EVIL = '<script>alert("x")</script>区'
+
+AT = "2026-11-05T12:00:00+08:00"     # the scenario's as-of (tests/read/conftest.py)
+OCT = "2026-10"
+
+
+def t(day: str, hm: str = "10:00") -> str:
+    return f"2026-{day}T{hm}:00+08:00"
 
 
 class Page(HTMLParser):
@@ -86,16 +91,13 @@ def parse(page: str) -> Page:
 
 
 @pytest.fixture
-def scenario(store, submit):
-    build_scenario(store, submit)
-    return store
+def _write(run_cli):
+    def _write(db_path, out, *extra):
+        return run_cli("report", str(out), "--db", str(db_path), "--month", OCT, "--at", AT, *extra)
+    return _write
 
 
-def _write(db_path, out, *extra):
-    return run_cli("report", str(out), "--db", str(db_path), "--month", OCT, "--at", AT, *extra)
-
-
-def test_report_is_one_self_contained_page(scenario, db_path, tmp_path):
+def test_report_is_one_self_contained_page(_write, scenario, db_path, tmp_path):
     out = tmp_path / "r.html"
     code, stdout, err = _write(db_path, out)
     assert code == 0, err
@@ -111,7 +113,7 @@ def test_report_is_one_self_contained_page(scenario, db_path, tmp_path):
     assert page.count("<svg") == 9      # county x2, stage x2, library, category, cards x2, weeks
 
 
-def test_report_shows_the_figures(scenario, db_path, tmp_path):
+def test_report_shows_the_figures(_write, scenario, db_path, tmp_path):
     out = tmp_path / "r.html"
     assert _write(db_path, out)[0] == 0
     page = out.read_text(encoding="utf-8")
@@ -151,7 +153,7 @@ def test_bar_lengths_are_proportional():
     assert heights[0] == pytest.approx(2 * heights[1], abs=0.11) and heights[2] == 0
 
 
-def test_report_escapes_names_from_the_database(scenario, db_path, tmp_path):
+def test_report_escapes_names_from_the_database(_write, scenario, db_path, tmp_path):
     s = scenario
     wf.add_unit(s, "admin", "evil", EVIL, "zone", head_name="<b>头</b>", at=t("09-02"))
     wf.upsert_user(s, "admin", "evil1", "<i>联络员</i>", "liaison", unit_code="evil", mobile="13900000000",
@@ -181,7 +183,7 @@ def test_report_escapes_names_from_the_database(scenario, db_path, tmp_path):
     assert EVIL[:13] + "…" in p.texts                   # an SVG label (long ones shortened)
 
 
-def test_existing_file_is_not_replaced_without_force(scenario, db_path, tmp_path):
+def test_existing_file_is_not_replaced_without_force(_write, scenario, db_path, tmp_path):
     (tmp_path / "out").mkdir()
     out = tmp_path / "out" / "r.html"
     out.write_text("keep me", encoding="utf-8")
@@ -195,14 +197,14 @@ def test_existing_file_is_not_replaced_without_force(scenario, db_path, tmp_path
 
 
 @pytest.mark.parametrize("bad", ["2026-13", "2026-1", "abc"])
-def test_bad_month_exits_2_and_writes_nothing(db_path, tmp_path, bad):
+def test_bad_month_exits_2_and_writes_nothing(run_cli, db_path, tmp_path, bad):
     out = tmp_path / "r.html"
     code, _, err = run_cli("report", str(out), "--db", str(db_path), "--month", bad)
     assert code == 2 and "YYYY-MM" in err
     assert not out.exists()
 
 
-def test_bad_targets(db_path, tmp_path):
+def test_bad_targets(run_cli, db_path, tmp_path):
     code, _, err = run_cli("report", str(tmp_path), "--db", str(db_path), "--at", AT)
     assert code == 2 and "is a directory" in err
     code, _, err = run_cli("report", str(tmp_path / "no" / "r.html"), "--db", str(db_path), "--at", AT)

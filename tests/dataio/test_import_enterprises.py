@@ -21,7 +21,7 @@ from taian_tui.dataio import imports
 from taian_tui.commands.common import Fail
 from taian_tui.store import DomainError, PermissionDenied, Store
 
-FIX = Path(__file__).resolve().parent.parent / "fixtures" / "import"
+FIX = Path(__file__).resolve().parents[2] / "fixtures" / "import"
 
 
 def code(i: int) -> str:

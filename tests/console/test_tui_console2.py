@@ -21,8 +21,6 @@ from taian_tui.screens.instructions import (AcknowledgeForm, InstructionForm, In
                                             InstructionsScreen)
 from taian_tui.screens.projects import ProgressForm, ProjectBoardScreen, ReviewProjectForm
 
-from test_tui_fixtures import (MARKDOWN_BODY, aio, board_db, fixed_now, screen_text,  # noqa: F401
-                               settle, tui_db)
 
 SIZE = (120, 36)
 SMALL = (80, 24)
@@ -36,23 +34,29 @@ def keys(screen) -> list[str]:
     return [screen.row_key(r) for r in screen.rows]
 
 
-async def select_key(pilot, key: str) -> None:
-    screen = pilot.app.screen
-    screen.query_one("#table", DataTable).move_cursor(row=keys(screen).index(key))
-    await settle(pilot)
-    assert screen.current_key() == key
-
-
-async def open_projects(pilot, tab: str | None = None) -> ProjectBoardScreen:
-    await settle(pilot)
-    await pilot.press("f5")
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, ProjectBoardScreen)
-    if tab:
-        screen.action_tab(tab)
+@pytest.fixture
+def select_key(settle):
+    async def select_key(pilot, key: str) -> None:
+        screen = pilot.app.screen
+        screen.query_one("#table", DataTable).move_cursor(row=keys(screen).index(key))
         await settle(pilot)
-    return screen
+        assert screen.current_key() == key
+    return select_key
+
+
+@pytest.fixture
+def open_projects(settle):
+    async def open_projects(pilot, tab: str | None = None) -> ProjectBoardScreen:
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, ProjectBoardScreen)
+        if tab:
+            screen.action_tab(tab)
+            await settle(pilot)
+        return screen
+    return open_projects
 
 
 def detail_text(screen) -> str:
@@ -60,8 +64,7 @@ def detail_text(screen) -> str:
 
 
 # -- the project board -----------------------------------------------------------------------------
-@aio
-async def test_board_tabs_by_library_grouped_by_stage_with_progress_and_appeals(board_db):
+async def test_board_tabs_by_library_grouped_by_stage_with_progress_and_appeals(open_projects, screen_text, settle, board_db):
     app = app_for(board_db, "admin")
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_projects(pilot)
@@ -97,8 +100,7 @@ async def test_board_tabs_by_library_grouped_by_stage_with_progress_and_appeals(
         assert keys(screen) == ["P-0002"]
 
 
-@aio
-async def test_detail_shows_enterprise_timeline_appeals_and_instructions(board_db):
+async def test_detail_shows_enterprise_timeline_appeals_and_instructions(open_projects, board_db):
     app = app_for(board_db, "admin")
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_projects(pilot, "province")
@@ -110,8 +112,7 @@ async def test_detail_shows_enterprise_timeline_appeals_and_instructions(board_d
             assert part in text, part
 
 
-@aio
-async def test_hostile_project_name_shows_literally(board_db):
+async def test_hostile_project_name_shows_literally(open_projects, screen_text, select_key, board_db):
     app = app_for(board_db, "admin")
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_projects(pilot, "city")
@@ -123,8 +124,7 @@ async def test_hostile_project_name_shows_literally(board_db):
         assert "\x1b" not in screen_text(app)
 
 
-@aio
-async def test_admin_reviews_library_applications(board_db, store):
+async def test_admin_reviews_library_applications(open_projects, screen_text, settle, board_db, store):
     app = app_for(board_db, "admin")
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_projects(pilot)
@@ -158,8 +158,7 @@ async def test_admin_reviews_library_applications(board_db, store):
         assert screen.check_action("review", ()) is None
 
 
-@aio
-async def test_only_the_admin_reviews(board_db):
+async def test_only_the_admin_reviews(open_projects, settle, board_db):
     app = app_for(board_db, "shizhang")
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_projects(pilot, "applied")
@@ -171,8 +170,7 @@ async def test_only_the_admin_reviews(board_db):
         assert app.screen is screen
 
 
-@aio
-async def test_liaison_reports_progress_on_a_project_of_their_unit(board_db, store):
+async def test_liaison_reports_progress_on_a_project_of_their_unit(open_projects, screen_text, select_key, settle, board_db, store):
     app = app_for(board_db, "daiyue1")
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_projects(pilot, "all")
@@ -206,8 +204,7 @@ async def test_liaison_reports_progress_on_a_project_of_their_unit(board_db, sto
         assert "进度填报（2）" in text and "储能舱全部吊装到位" in text
 
 
-@aio
-async def test_progress_on_another_units_project_is_refused_and_the_input_kept(board_db, store):
+async def test_progress_on_another_units_project_is_refused_and_the_input_kept(open_projects, screen_text, settle, board_db, store):
     app = app_for(board_db, "zrzy1")
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_projects(pilot, "all")
@@ -234,8 +231,7 @@ async def test_progress_on_another_units_project_is_refused_and_the_input_kept(b
 
 
 # -- leader instructions --------------------------------------------------------------------------------
-@aio
-async def test_instruction_reaches_the_outbox_and_is_acknowledged_and_answered(board_db, store):
+async def test_instruction_reaches_the_outbox_and_is_acknowledged_and_answered(open_projects, screen_text, select_key, settle, board_db, store):
     app = app_for(board_db, "shizhang")
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_projects(pilot, "city")
@@ -321,8 +317,7 @@ async def test_instruction_reaches_the_outbox_and_is_acknowledged_and_answered(b
         assert screen.check_action("reply", ()) is False
 
 
-@aio
-async def test_leader_instructs_on_an_appeal_from_the_inbox(board_db, store):
+async def test_leader_instructs_on_an_appeal_from_the_inbox(screen_text, settle, board_db, store):
     app = app_for(board_db, "daiyue-lead")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -355,8 +350,7 @@ async def test_leader_instructs_on_an_appeal_from_the_inbox(board_db, store):
     assert store.one("SELECT 1 FROM outbox WHERE entity = ?", (f"instruction:{row['id']}",))
 
 
-@aio
-async def test_only_the_instructed_user_answers(board_db):
+async def test_only_the_instructed_user_answers(screen_text, settle, board_db):
     app = app_for(board_db, "zrzy1")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -370,27 +364,29 @@ async def test_only_the_instructed_user_answers(board_db):
 
 
 # -- the policy editor ------------------------------------------------------------------------------------
-async def open_editor(pilot, cid: int | None, *, restore_offered: bool = False) -> EditorScreen:
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, ContentScreen)
-    if cid is None:
-        await pilot.press("n")
-    else:
-        await select_key(pilot, str(cid))
-        await pilot.press("e")
-    await settle(pilot)
-    if restore_offered:
-        assert isinstance(pilot.app.screen, ChoiceScreen)
-        editor = pilot.app.screen_stack[-2]
-    else:
-        editor = pilot.app.screen
-    assert isinstance(editor, EditorScreen)
-    return editor
+@pytest.fixture
+def open_editor(select_key, settle):
+    async def open_editor(pilot, cid: int | None, *, restore_offered: bool = False) -> EditorScreen:
+        await settle(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, ContentScreen)
+        if cid is None:
+            await pilot.press("n")
+        else:
+            await select_key(pilot, str(cid))
+            await pilot.press("e")
+        await settle(pilot)
+        if restore_offered:
+            assert isinstance(pilot.app.screen, ChoiceScreen)
+            editor = pilot.app.screen_stack[-2]
+        else:
+            editor = pilot.app.screen
+        assert isinstance(editor, EditorScreen)
+        return editor
+    return open_editor
 
 
-@aio
-async def test_editor_lists_content_and_publishes_a_new_item(board_db, store):
+async def test_editor_lists_content_and_publishes_a_new_item(open_editor, screen_text, settle, board_db, store):
     app = app_for(board_db, "bianji")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -432,8 +428,7 @@ async def test_editor_lists_content_and_publishes_a_new_item(board_db, store):
         assert keys(screen)[0] == str(item["id"])
 
 
-@aio
-async def test_publish_unpublish_archive_and_daily_listen_from_the_list(board_db, store):
+async def test_publish_unpublish_archive_and_daily_listen_from_the_list(screen_text, select_key, settle, board_db, store):
     app = app_for(board_db, "bianji")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -472,20 +467,18 @@ async def test_publish_unpublish_archive_and_daily_listen_from_the_list(board_db
         assert screen.check_action("edit", ()) is None
 
 
-@aio
-async def test_editor_preview_renders_markdown_and_user_text_literally(board_db):
+async def test_editor_preview_renders_markdown_and_user_text_literally(hostile, open_editor, screen_text, settle, board_db):
     app = app_for(board_db, "bianji")
     async with app.run_test(size=SIZE) as pilot:
         editor = await open_editor(pilot, 2)
         await settle(pilot)
-        assert editor.query_one("#body", TextArea).text == MARKDOWN_BODY
+        assert editor.query_one("#body", TextArea).text == hostile.MARKDOWN_BODY
         text = screen_text(app)
         assert "• 用地优先保障" in text and "咨询电话 0538-1234567" in text
         assert "原样显示 [red]不是标记[/red]" in text
 
 
-@aio
-async def test_leaving_the_editor_with_unsaved_changes_asks_first(board_db, store):
+async def test_leaving_the_editor_with_unsaved_changes_asks_first(open_editor, screen_text, settle, board_db, store):
     app = app_for(board_db, "bianji")
     async with app.run_test(size=SIZE) as pilot:
         editor = await open_editor(pilot, 2)
@@ -531,8 +524,7 @@ async def test_leaving_the_editor_with_unsaved_changes_asks_first(board_db, stor
         assert store.scalar("SELECT COUNT(*) FROM editor_autosave") == 0
 
 
-@aio
-async def test_autosave_restores_what_was_typed_after_a_crash(board_db, store):
+async def test_autosave_restores_what_was_typed_after_a_crash(open_editor, screen_text, settle, board_db, store):
     typed_title = "关于开展重大项目“百日攻坚”行动的通知"
     typed_body = "## 目标\n\n- 开工率 90%\n- 已写了半天的内容"
     app = app_for(board_db, "bianji")
@@ -570,8 +562,7 @@ async def test_autosave_restores_what_was_typed_after_a_crash(board_db, store):
         assert store.scalar("SELECT COUNT(*) FROM editor_autosave") == 0
 
 
-@aio
-async def test_a_failed_save_keeps_the_text_and_the_autosave(board_db, store):
+async def test_a_failed_save_keeps_the_text_and_the_autosave(open_editor, screen_text, settle, board_db, store):
     app = app_for(board_db, "bianji")
     async with app.run_test(size=SIZE) as pilot:
         editor = await open_editor(pilot, 2)
@@ -591,8 +582,7 @@ async def test_a_failed_save_keeps_the_text_and_the_autosave(board_db, store):
         assert saved is not None and saved[0]["body"] == typed
 
 
-@aio
-async def test_declining_the_restore_discards_the_autosave(board_db, store):
+async def test_declining_the_restore_discards_the_autosave(hostile, open_editor, settle, board_db, store):
     wf.autosave_content_form(store, "bianji", 2, {"title": "旧的草稿", "kind": "policy", "level": "省",
                                                   "tags": "", "source_unit": "", "body": "旧的正文"})
     app = app_for(board_db, "bianji")
@@ -603,13 +593,12 @@ async def test_declining_the_restore_discards_the_autosave(board_db, store):
         editor = await open_editor(pilot, 2, restore_offered=True)
         await pilot.click("#choice-discard")
         await settle(pilot)
-        assert editor.query_one("#body", TextArea).text == MARKDOWN_BODY
+        assert editor.query_one("#body", TextArea).text == hostile.MARKDOWN_BODY
         assert wf.autosaved_content_form(store, "bianji", 2) is None
 
 
 # -- the dashboard ------------------------------------------------------------------------------------------
-@aio
-async def test_dashboard_draws_every_chart_and_changes_month(board_db):
+async def test_dashboard_draws_every_chart_and_changes_month(screen_text, settle, board_db):
     app = app_for(board_db, "admin")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -636,8 +625,7 @@ async def test_dashboard_draws_every_chart_and_changes_month(board_db):
         assert screen.check_action("month", (-1,)) is None   # no month after this one
 
 
-@aio
-async def test_dashboard_is_readable_at_80x24_in_chinese_and_english(board_db):
+async def test_dashboard_is_readable_at_80x24_in_chinese_and_english(screen_text, settle, board_db):
     for lang in ("zh", "en"):
         app = app_for(board_db, "admin", lang=lang)
         async with app.run_test(size=SMALL) as pilot:
@@ -672,8 +660,7 @@ FKEYS = {"inbox": "f2", "board": "f3", "redcards": "f4", "projects": "f5", "inst
     ("ducha1", ("board", "inbox", "projects", "instructions", "dashboard")),
     ("admin", ("inbox", "board", "redcards", "projects", "instructions", "editor", "dashboard")),
 ])
-@aio
-async def test_navigation_is_restricted_by_role(board_db, user, modes):
+async def test_navigation_is_restricted_by_role(settle, board_db, user, modes):
     app = app_for(board_db, user)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -695,8 +682,7 @@ async def test_navigation_is_restricted_by_role(board_db, user, modes):
             assert offered == (mode in modes and mode != app.current_mode), (user, mode)
 
 
-@aio
-async def test_palette_opens_a_screen(board_db):
+async def test_palette_opens_a_screen(settle, board_db):
     app = app_for(board_db, "bianji")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -741,8 +727,7 @@ def test_listings_scope(board_db, store):
     assert listings.list_projects(store, admin, listings.ProjectFilter(text="100%_")) == []
 
 
-@aio
-async def test_admin_toggles_the_visualised_mark_with_m(board_db, store):
+async def test_admin_toggles_the_visualised_mark_with_m(open_projects, settle, board_db, store):
     app = app_for(board_db, "admin")
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_projects(pilot, "all")
@@ -762,8 +747,7 @@ async def test_admin_toggles_the_visualised_mark_with_m(board_db, store):
         assert store.project(ref).visualised == before
 
 
-@aio
-async def test_only_the_admin_sets_the_visualised_mark(board_db, store):
+async def test_only_the_admin_sets_the_visualised_mark(open_projects, settle, board_db, store):
     app = app_for(board_db, "daiyue1")
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_projects(pilot, "all")

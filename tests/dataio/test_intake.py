@@ -12,7 +12,7 @@ import cli
 from taian_tui.dataio import intake
 from taian_tui.store import Store
 
-FIX = Path(__file__).resolve().parent.parent / "fixtures" / "import"
+FIX = Path(__file__).resolve().parents[2] / "fixtures" / "import"
 
 
 def run(store, lines, **kw):

@@ -1,6 +1,8 @@
-"""Shared fixtures of the console tests (imported by the other ``test_tui_*`` modules; it
-holds no tests itself). Built on tests/conftest.py's small city (``store``, ``submit``,
-``make_appeal``), at a fixed "now" (``TAIAN_NOW``) so that screens and snapshots are stable.
+"""Fixtures of the console tests, built on tests/conftest.py's small city (``store``,
+``submit``, ``make_appeal``), at a fixed "now" (``TAIAN_NOW``, autouse) so that screens and
+snapshots are stable. The pilot helpers are fixtures too: ``settle`` (let the workers
+finish and their messages land) and ``screen_text`` (the screen as plain text lines);
+``hostile`` holds the hostile texts the fixture city is built with.
 
 The appeals (now = Tue 2026-10-20 09:00):
 
@@ -16,8 +18,7 @@ The appeals (now = Tue 2026-10-20 09:00):
 """
 from __future__ import annotations
 
-import asyncio
-import functools
+from types import SimpleNamespace
 
 import pytest
 
@@ -62,15 +63,7 @@ def tui_db(store, submit, make_appeal, db_path):
     return db_path
 
 
-def aio(test):
-    """Run an ``async def`` test with asyncio (no pytest async plugin is installed)."""
-    @functools.wraps(test)
-    def run(*args, **kwargs):
-        return asyncio.run(test(*args, **kwargs))
-    return run
-
-
-async def settle(pilot, rounds: int = 3) -> None:
+async def _settle(pilot, rounds: int = 3) -> None:
     """Let the workers finish and their messages land."""
     for _ in range(rounds):
         await pilot.pause()
@@ -78,7 +71,7 @@ async def settle(pilot, rounds: int = 3) -> None:
     await pilot.pause()
 
 
-def screen_text(app) -> str:
+def _screen_text(app) -> str:
     """The current screen as plain text lines (what a user sees, without colours)."""
     import io
 
@@ -172,3 +165,22 @@ def build_projects(store, city) -> None:
 def board_db(tui_db, store, city):
     build_projects(store, city)
     return tui_db
+
+
+@pytest.fixture
+def settle():
+    """``await settle(pilot)``: let the workers finish and their messages land."""
+    return _settle
+
+
+@pytest.fixture
+def screen_text():
+    """``screen_text(app)``: the current screen as plain text lines (no colours)."""
+    return _screen_text
+
+
+@pytest.fixture
+def hostile():
+    """The hostile texts of the fixture city (markup, escape sequences, Markdown)."""
+    return SimpleNamespace(EVIL_TITLE=EVIL_TITLE, MARKUP_TITLE=MARKUP_TITLE,
+                           HOSTILE_PROJECT=HOSTILE_PROJECT, MARKDOWN_BODY=MARKDOWN_BODY)

@@ -7,21 +7,27 @@ import signal
 import sqlite3
 import sys
 import time
+from pathlib import Path
 
-from cli_helpers import ROOT, run_cli, taian_process
+import pytest
+
 from taian_tui.domain import operations as wf
 from taian_tui.store import Store
 
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
-def escalate_json(db_path, at, *extra):
-    code, out, err = run_cli("escalate", "--db", db_path, "--at", at, "--json", *extra)
-    assert code == 0, err
-    return json.loads(out)
+@pytest.fixture
+def escalate_json(run_cli):
+    def escalate_json(db_path, at, *extra):
+        code, out, err = run_cli("escalate", "--db", db_path, "--at", at, "--json", *extra)
+        assert code == 0, err
+        return json.loads(out)
+    return escalate_json
 
 
-def test_json_object_follows_domain_format(db_path, make_appeal):
+def test_json_object_follows_domain_format(escalate_json, db_path, make_appeal):
     a = make_appeal("accepted")
     doc = escalate_json(db_path, "2026-10-12T07:00:00+08:00")
     assert set(doc) == {"at", "dry_run", "raised", "notifications_queued", "appeals", "warnings"}
@@ -34,7 +40,7 @@ def test_json_object_follows_domain_format(db_path, make_appeal):
     assert doc["warnings"] == []
 
 
-def test_dated_progression_blue_yellow_red(db_path, make_appeal):
+def test_dated_progression_blue_yellow_red(escalate_json, run_cli, db_path, make_appeal):
     a = make_appeal("accepted")
     assert escalate_json(db_path, "2026-10-11T23:59:59+08:00")["raised"] == {"blue": 0, "yellow": 0, "red": 0}
     assert escalate_json(db_path, "2026-10-12T00:00:00+08:00")["raised"]["blue"] == 1
@@ -54,7 +60,7 @@ def test_dated_progression_blue_yellow_red(db_path, make_appeal):
         ["card.blue", "card.yellow", "card.red"]
 
 
-def test_second_run_raises_nothing_and_queues_nothing(db_path, make_appeal):
+def test_second_run_raises_nothing_and_queues_nothing(escalate_json, db_path, make_appeal):
     make_appeal("accepted")
     first = escalate_json(db_path, "2026-10-21T07:00:00+08:00")
     assert first["raised"] == {"blue": 1, "yellow": 1, "red": 1}
@@ -64,7 +70,7 @@ def test_second_run_raises_nothing_and_queues_nothing(db_path, make_appeal):
         assert again["notifications_queued"] == 0 and again["appeals"] == []
 
 
-def test_catch_up_applies_every_threshold_in_order(db_path, make_appeal):
+def test_catch_up_applies_every_threshold_in_order(escalate_json, db_path, make_appeal):
     """cron was down from 10-10 to 10-21: one run applies blue, yellow, red with the times
     each threshold passed."""
     a = make_appeal("accepted")
@@ -93,7 +99,7 @@ def _snapshot(path):
         c.close()
 
 
-def test_dry_run_reports_exactly_and_changes_nothing(db_path, make_appeal):
+def test_dry_run_reports_exactly_and_changes_nothing(escalate_json, run_cli, db_path, make_appeal):
     make_appeal("accepted")
     make_appeal("accepted", category="环评")
     before = _snapshot(db_path)
@@ -107,7 +113,7 @@ def test_dry_run_reports_exactly_and_changes_nothing(db_path, make_appeal):
     assert code == 0 and out.startswith("escalate at 2026-10-21T07:00:00+08:00: dry run: would raise blue 0")
 
 
-def test_year_end_into_a_year_without_data_warns_and_exits_0(db_path, store, submit):
+def test_year_end_into_a_year_without_data_warns_and_exits_0(escalate_json, run_cli, db_path, store, submit):
     a = submit(at="2026-12-28T10:00:00+08:00")
     wf.accept_appeal(store, "zrzy1", a.ref, at="2026-12-28T11:00:00+08:00")
     assert store.appeal(a.ref).deadline == "2027-01-04T23:59:59+08:00"
@@ -121,7 +127,7 @@ def test_year_end_into_a_year_without_data_warns_and_exits_0(db_path, store, sub
     assert store.one("SELECT due_at FROM supervision_orders")[0] == "2027-01-11T23:59:59+08:00"
 
 
-def test_reply_one_second_before_and_after_the_deadline(db_path, store, make_appeal):
+def test_reply_one_second_before_and_after_the_deadline(escalate_json, db_path, store, make_appeal):
     on_time = make_appeal("accepted")
     late = make_appeal("accepted")
     wf.reply_appeal(store, "zrzy1", on_time.ref, "已办", at="2026-10-12T23:59:58+08:00")
@@ -135,7 +141,7 @@ def test_reply_one_second_before_and_after_the_deadline(db_path, store, make_app
     assert store.appeal(late.ref).card == "yellow"
 
 
-def test_cron_environment_plain_text_exit_codes(tmp_path, db_path, make_appeal):
+def test_cron_environment_plain_text_exit_codes(taian_process, tmp_path, db_path, make_appeal):
     make_appeal("accepted")
     env = {"PATH": "/usr/bin:/bin", "TAIAN_DB": str(db_path)}
     p = taian_process("escalate", "--at", "2026-10-13T07:00:00+08:00", env=env)
@@ -150,7 +156,7 @@ def test_cron_environment_plain_text_exit_codes(tmp_path, db_path, make_appeal):
     assert not (tmp_path / "missing.db").exists()
 
 
-def test_two_sweeps_at_once_never_both_apply(db_path, store, submit):
+def test_two_sweeps_at_once_never_both_apply(taian_process, db_path, store, submit):
     for i in range(30):
         a = submit(at="2026-09-29T10:00:00+08:00")
         wf.accept_appeal(store, "zrzy1", a.ref, at="2026-09-29T11:00:00+08:00")
@@ -171,7 +177,7 @@ def test_two_sweeps_at_once_never_both_apply(db_path, store, submit):
         assert s.verify_audit().ok
 
 
-def test_sweep_waits_for_a_writer_instead_of_failing(db_path, make_appeal):
+def test_sweep_waits_for_a_writer_instead_of_failing(taian_process, db_path, make_appeal):
     """An import or the console holding the write lock for a while: the sweep waits, then
     completes; nothing is lost on either side."""
     make_appeal("accepted")
@@ -206,7 +212,7 @@ def _consistent(path) -> tuple[int, int]:
         c.close()
 
 
-def test_kill_9_leaves_before_or_after_and_the_next_run_completes(tmp_path):
+def test_kill_9_leaves_before_or_after_and_the_next_run_completes(taian_process, tmp_path):
     import gen_appeals
 
     path = str(tmp_path / "big.db")

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
-from cli_helpers import run_cli
 from taian_tui.store import Store
 
 
-def test_list_json_is_an_array_of_show_objects(db_path, make_appeal):
+def test_list_json_is_an_array_of_show_objects(run_cli, db_path, make_appeal):
     a = make_appeal("accepted")
     b = make_appeal("accepted", category="环评")
     code, out, err = run_cli("appeal", "list", "--db", db_path, "--json")
@@ -27,7 +26,7 @@ def test_list_json_is_an_array_of_show_objects(db_path, make_appeal):
     assert len(json.loads(out)) == 2
 
 
-def test_list_filters_by_card(db_path, make_appeal):
+def test_list_filters_by_card(run_cli, db_path, make_appeal):
     a = make_appeal("accepted")
     make_appeal("closed")
     run_cli("escalate", "--db", db_path, "--at", "2026-10-12T08:00:00+08:00")
@@ -37,7 +36,7 @@ def test_list_filters_by_card(db_path, make_appeal):
     assert code == 2 and "card must be" in err
 
 
-def test_liaison_flow_from_the_command_line(db_path, submit):
+def test_liaison_flow_from_the_command_line(run_cli, db_path, submit):
     a = submit()
     code, out, err = run_cli("appeal", "accept", a.ref, "--as", "zrzy1", "--db", db_path,
                              "--at", "2026-09-29T11:00:00+08:00")
@@ -52,7 +51,7 @@ def test_liaison_flow_from_the_command_line(db_path, submit):
         assert s.audit_rows("appeal", a.ref)[-1].actor == "zrzy1"
 
 
-def test_other_units_liaison_is_refused_with_exit_2(db_path, make_appeal):
+def test_other_units_liaison_is_refused_with_exit_2(run_cli, db_path, make_appeal):
     a = make_appeal("accepted")
     with Store(db_path) as s:
         before = s.appeal(a.ref)
@@ -65,7 +64,7 @@ def test_other_units_liaison_is_refused_with_exit_2(db_path, make_appeal):
         assert s.appeal(a.ref) == before
 
 
-def test_wrong_state_wrong_role_and_unknown_are_exit_2(db_path, make_appeal):
+def test_wrong_state_wrong_role_and_unknown_are_exit_2(run_cli, db_path, make_appeal):
     a = make_appeal("assigned")
     code, _, err = run_cli("appeal", "reply", a.ref, "--as", "zrzy1", "--db", db_path, "--text", "x")
     assert code == 2 and "only accepted appeals" in err
@@ -79,7 +78,7 @@ def test_wrong_state_wrong_role_and_unknown_are_exit_2(db_path, make_appeal):
     assert code == 2 and "unknown user" in err
 
 
-def test_return_assign_extend_decide(db_path, make_appeal):
+def test_return_assign_extend_decide(run_cli, db_path, make_appeal):
     a = make_appeal("assigned")
     code, out, err = run_cli("appeal", "return", a.ref, "--reason", "非本单位职责", "--as", "zrzy1",
                              "--db", db_path, "--at", "2026-09-30T09:00:00+08:00")
@@ -101,7 +100,7 @@ def test_return_assign_extend_decide(db_path, make_appeal):
     assert "approved; new deadline 2026-10-16T23:59:59+08:00" in out
 
 
-def test_show_respects_scope_when_acting_as_someone(db_path, make_appeal):
+def test_show_respects_scope_when_acting_as_someone(run_cli, db_path, make_appeal):
     a = make_appeal("accepted")
     code, _, err = run_cli("appeal", "show", a.ref, "--as", "jiwei1", "--db", db_path)
     assert code == 2 and "outside their scope" in err

@@ -8,7 +8,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from cli_helpers import run_cli
 from taian_tui.domain import notify
 from taian_tui.domain import operations as wf
 from taian_tui.store import Store
@@ -65,7 +64,7 @@ def queued(store, make_appeal):
     return store.scalar("SELECT COUNT(*) FROM outbox")
 
 
-def test_log_gateway_delivers_each_row_once(db_path, store, queued, tmp_path):
+def test_log_gateway_delivers_each_row_once(run_cli, db_path, store, queued, tmp_path):
     log = tmp_path / "sms.log"
     code, out, err = run_cli("notify", "send", "--db", db_path, "--log-file", log, "--at", "2026-10-13T08:00:00+08:00")
     assert code == 0, err
@@ -78,7 +77,7 @@ def test_log_gateway_delivers_each_row_once(db_path, store, queued, tmp_path):
     assert store.scalar("SELECT COUNT(*) FROM outbox WHERE status = 'sent' AND attempts = 1") == queued
 
 
-def test_webhook_posts_json(db_path, store, queued, hook):
+def test_webhook_posts_json(run_cli, db_path, store, queued, hook):
     h = hook()
     code, out, err = run_cli("notify", "send", "--db", db_path, "--gateway", "webhook", "--url", h.url)
     assert code == 0, err
@@ -90,7 +89,7 @@ def test_webhook_posts_json(db_path, store, queued, hook):
     assert ids == {r[0] for r in store.all("SELECT id FROM outbox")}
 
 
-def test_failures_are_retried_with_backoff(db_path, store, queued, hook):
+def test_failures_are_retried_with_backoff(run_cli, db_path, store, queued, hook):
     bad = hook(status=500)
     t0 = "2026-10-13T08:00:00+08:00"
     code, out, _ = run_cli("notify", "send", "--db", db_path, "--gateway", "webhook", "--url", bad.url, "--at", t0)
@@ -145,7 +144,7 @@ def test_two_senders_at_once_deliver_each_row_at_most_once(db_path, store, queue
     assert sum(r.sent for r in results) == queued
 
 
-def test_bad_gateway_options_are_refused(db_path):
+def test_bad_gateway_options_are_refused(run_cli, db_path):
     code, _, err = run_cli("notify", "send", "--db", db_path, "--gateway", "carrier-pigeon")
     assert code == 2 and "--gateway must be log or webhook" in err
     code, _, err = run_cli("notify", "send", "--db", db_path, "--gateway", "webhook", "--url", "ftp://x")
