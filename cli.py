@@ -15,7 +15,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from taian_tui.store import DomainError, Store, resolve_db_path
+from taian_tui.store import Store, resolve_db_path
+from taian_tui.domain.refusals import DomainError
 
 app = typer.Typer(
     name="taian",
@@ -175,16 +176,16 @@ def appeal_list(db: DbOpt = None, as_user: AsOpt = None,
                 limit: Annotated[int, typer.Option(help="At most this many (0: all).")] = 0,
                 as_json: JsonOpt = False) -> None:
     """List appeals (as USER's scope when --as is given, else everything)."""
-    from taian_tui.read import appeals as queries
-    from taian_tui.domain import operations as workflow
+    from taian_tui.domain import actors
+    from taian_tui.read import appeals
 
     store = open_store(db)
-    act = workflow.actor(store, as_user or os.environ.get("TAIAN_USER") or "system:cli")
-    f = queries.AppealFilter(states=(state,) if state else (), card=card, unit=unit,
+    act = actors.actor(store, as_user or os.environ.get("TAIAN_USER") or "system:cli")
+    f = appeals.AppealFilter(states=(state,) if state else (), card=card, unit=unit,
                              category=category, text=search)
-    rows = queries.list_appeals(store, act, f, limit=limit or 10**9)
+    rows = appeals.list_appeals(store, act, f, limit=limit or 10**9)
     if as_json:
-        emit_json([queries.appeal_record(store, r.ref) for r in rows])
+        emit_json([appeals.appeal_record(store, r.ref) for r in rows])
         return
     for r in rows:
         typer.echo(f"{r.ref}\t{r.state}\t{r.card or '-'}\t{r.unit_code or '-'}\t{r.deadline or '-'}\t{r.title}")
@@ -193,14 +194,14 @@ def appeal_list(db: DbOpt = None, as_user: AsOpt = None,
 @appeal_app.command("show")
 def appeal_show(ref: str, db: DbOpt = None, as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
     """Show one appeal with its history."""
-    from taian_tui.read import appeals as queries
-    from taian_tui.domain import operations as workflow
+    from taian_tui.domain import actors
+    from taian_tui.read import appeals
 
     store = open_store(db)
     if as_user or os.environ.get("TAIAN_USER"):
-        act = workflow.actor(store, who(as_user))
-        workflow.require_see_appeal(store, act, store.appeal(ref))
-    rec = queries.appeal_record(store, ref)
+        act = actors.actor(store, who(as_user))
+        actors.require_see_appeal(store, act, store.appeal(ref))
+    rec = appeals.appeal_record(store, ref)
     if as_json:
         emit_json(rec)
         return
@@ -219,9 +220,9 @@ def _done(message: str) -> None:
 @appeal_app.command("accept")
 def appeal_accept(ref: str, as_user: AsOpt = None, db: DbOpt = None, at: AtOpt = None) -> None:
     """Accept (签收) an appeal."""
-    from taian_tui.domain import operations as workflow
+    from taian_tui.domain import operations
 
-    a = workflow.accept_appeal(open_store(db), who(as_user), ref, at=at_opt(at))
+    a = operations.accept_appeal(open_store(db), who(as_user), ref, at=at_opt(at))
     _done(f"{a.ref} accepted; due {a.deadline}")
 
 
@@ -229,10 +230,10 @@ def appeal_accept(ref: str, as_user: AsOpt = None, db: DbOpt = None, at: AtOpt =
 def appeal_reply(ref: str, as_user: AsOpt = None, db: DbOpt = None, at: AtOpt = None,
                  text: Annotated[Optional[str], typer.Option(help="The answer; '-' or omitted reads stdin.")] = None) -> None:
     """Reply to (答复) an accepted appeal."""
-    from taian_tui.domain import operations as workflow
+    from taian_tui.domain import operations
 
     body = sys.stdin.read() if text in (None, "-") else text
-    a = workflow.reply_appeal(open_store(db), who(as_user), ref, body, at=at_opt(at))
+    a = operations.reply_appeal(open_store(db), who(as_user), ref, body, at=at_opt(at))
     _done(f"{a.ref} answered at {a.answered_at}")
 
 
@@ -240,9 +241,9 @@ def appeal_reply(ref: str, as_user: AsOpt = None, db: DbOpt = None, at: AtOpt = 
 def appeal_return(ref: str, reason: Annotated[str, typer.Option(help="Why it is not this unit's.")],
                   as_user: AsOpt = None, db: DbOpt = None, at: AtOpt = None) -> None:
     """Return (退回) an appeal to the dispatch queue, within 2 working days of arrival."""
-    from taian_tui.domain import operations as workflow
+    from taian_tui.domain import operations
 
-    a = workflow.return_appeal(open_store(db), who(as_user), ref, reason, at=at_opt(at))
+    a = operations.return_appeal(open_store(db), who(as_user), ref, reason, at=at_opt(at))
     _done(f"{a.ref} returned to the dispatch queue")
 
 
@@ -251,9 +252,9 @@ def appeal_assign(ref: str, unit: Annotated[str, typer.Option(help="Unit code or
                   as_user: AsOpt = None, db: DbOpt = None, at: AtOpt = None,
                   note: Annotated[str, typer.Option(help="Why.")] = "") -> None:
     """(Re)assign an appeal to a unit (admin); the unit's clock starts anew."""
-    from taian_tui.domain import operations as workflow
+    from taian_tui.domain import operations
 
-    a = workflow.assign_appeal(open_store(db), who(as_user), ref, unit, note=note, at=at_opt(at))
+    a = operations.assign_appeal(open_store(db), who(as_user), ref, unit, note=note, at=at_opt(at))
     _done(f"{a.ref} assigned to {a.unit_code}; due {a.deadline}")
 
 
@@ -262,9 +263,9 @@ def appeal_extend(ref: str, days: Annotated[int, typer.Option(help="Working days
                   reason: Annotated[str, typer.Option(help="Why.")],
                   as_user: AsOpt = None, db: DbOpt = None, at: AtOpt = None) -> None:
     """Request an extension (延期) for an appeal; the supervision office decides."""
-    from taian_tui.domain import operations as workflow
+    from taian_tui.domain import operations
 
-    x = workflow.request_extension(open_store(db), who(as_user), ref, days, reason, at=at_opt(at))
+    x = operations.request_extension(open_store(db), who(as_user), ref, days, reason, at=at_opt(at))
     _done(f"extension request {x.id} for {ref}: {x.days} working days, pending")
 
 
@@ -274,9 +275,9 @@ def appeal_decide_extension(extension_id: int,
                             as_user: AsOpt = None, db: DbOpt = None, at: AtOpt = None,
                             note: Annotated[str, typer.Option(help="Decision note.")] = "") -> None:
     """Approve or reject an extension request (supervisor)."""
-    from taian_tui.domain import operations as workflow
+    from taian_tui.domain import operations
 
-    x = workflow.decide_extension(open_store(db), who(as_user), extension_id, approve, note=note, at=at_opt(at))
+    x = operations.decide_extension(open_store(db), who(as_user), extension_id, approve, note=note, at=at_opt(at))
     _done(f"extension {x.id} {x.state}" + (f"; new deadline {x.new_deadline}" if x.new_deadline else ""))
 
 
@@ -297,7 +298,7 @@ def calendar_import(file: Annotated[Path, typer.Argument(help="CSV with columns 
     """Add official holidays and make-up workdays (e.g. for 2027) to the working-day calendar.
     Any bad row: nothing is imported."""
     from taian_tui.dataio import imports
-    from taian_tui.domain import operations as workflow
+    from taian_tui.domain import operations
 
     if not file.is_file():
         raise Fail(f"{file}: {'is a directory' if file.is_dir() else 'no such file'}", 2)
@@ -312,7 +313,7 @@ def calendar_import(file: Annotated[Path, typer.Argument(help="CSV with columns 
         raise Fail(f"{file}: {len(problems)} problem{'s' if len(problems) > 1 else ''}; nothing imported", 2)
     if not rows:
         raise Fail(f"{file}: no rows", 2)
-    res = workflow.import_calendar_rows(store, as_user or os.environ.get("TAIAN_USER") or "system:import",
+    res = operations.import_calendar_rows(store, as_user or os.environ.get("TAIAN_USER") or "system:import",
                                         rows, source=file.name)
     typer.echo(f"imported {res['rows']} calendar days for {', '.join(map(str, res['years']))}; "
                f"{res['deadlines_moved']} open deadlines recomputed")

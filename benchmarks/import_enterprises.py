@@ -84,13 +84,13 @@ def generate(path: Path, n: int, seed: int = 2026) -> None:
 
 
 def make_units_db(path: Path) -> None:
-    from taian_tui.domain import operations as workflow
+    from taian_tui.domain import operations
     from taian_tui.store import Store
 
     store = Store(path)
     with open(ROOT / "taian_tui" / "demo" / "data" / "units.csv", encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
-            workflow.add_unit(store, "system:import", row["code"], row["name"], row["kind"],
+            operations.add_unit(store, "system:import", row["code"], row["name"], row["kind"],
                               head_name=row["head_name"], head_mobile=row["head_mobile"])
     store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.close()

@@ -12,12 +12,12 @@ import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Self, Sequence
+from typing import Any, Iterator, Sequence
 
 from sqlite_utils import Database
 
 from taian_tui.domain import clock, timeutil
-from taian_tui.domain.refusals import render
+from taian_tui.domain.refusals import DomainError, NotFound, ValidationError
 from taian_tui.domain.models import (Appeal, AuditEntry, CardEvent, Enterprise, Extension, Project,
                      SupervisionOrder, Unit, User, from_row)
 from taian_tui.schema import migrations
@@ -25,56 +25,6 @@ from taian_tui.schema import migrations
 DEFAULT_DB = "taian.db"
 BUSY_TIMEOUT_MS = 60_000
 GENESIS_HASH = "0" * 64
-
-
-class DomainError(Exception):
-    """A refused action: the message names the rule. CLI exit code 2.
-
-    ``str(exc)`` is the English message (the CLI's). A refusal built with
-    ``DomainError.of(key, **params)`` (or any subclass's ``of``) also carries its catalogue
-    ``key`` and ``params`` (see ``messages.py``), so that ``exc.localized(lang)`` gives the
-    same message in ``zh`` or ``en``. Without a key, ``localized`` is ``str(exc)``."""
-
-    exit_code = 2
-
-    def __init__(self, message: str = "", key: str | None = None,
-                 params: dict[str, Any] | None = None) -> None:
-        params = dict(params or {})
-        if key is not None and not message:
-            message = render(key, "en", **params)
-        super().__init__(message)
-        self.key = key
-        self.params = params
-
-    @classmethod
-    def of(cls, key: str, **params: Any) -> Self:
-        """The refusal ``key`` of the catalogue, its English text as the message."""
-        return cls(render(key, "en", **params), key=key, params=params)
-
-    def localized(self, lang: str) -> str:
-        """The message in ``lang`` (``zh`` or ``en``); ``str(self)`` when it has no key."""
-        if self.key is None:
-            return str(self)
-        try:
-            return render(self.key, lang, **self.params)
-        except Exception:  # a translation problem must not hide the refusal
-            return str(self)
-
-
-class NotFound(DomainError):
-    pass
-
-
-class PermissionDenied(DomainError):
-    pass
-
-
-class InvalidTransition(DomainError):
-    pass
-
-
-class ValidationError(DomainError):
-    pass
 
 
 def resolve_db_path(path: str | os.PathLike | None = None) -> str:

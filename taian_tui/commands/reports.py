@@ -25,7 +25,7 @@ AsOfOpt = Annotated[Optional[str], typer.Option(
 
 def _dashboard(db: str | None, month: str | None, at: str | None):
     from taian_tui.read import stats
-    from taian_tui.store import ValidationError
+    from taian_tui.domain.refusals import ValidationError
 
     when = at_opt(at)
     try:

@@ -30,10 +30,11 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
-from taian_tui.read import appeals as queries
+from taian_tui.read import appeals
 from taian_tui.domain import timeutil
-from taian_tui.console.strings import get_lang, set_lang, t, error_text
-from taian_tui.store import DomainError, Store
+from taian_tui.console.strings import error_text, get_lang, set_lang, t
+from taian_tui.store import Store
+from taian_tui.domain.refusals import DomainError
 from taian_tui.console.widgets import ScreenCommands, localise_bindings
 
 POLL_SECONDS = 2.0
@@ -78,13 +79,13 @@ class TaianApp(App[None]):
         Binding("ctrl+c", "help_quit", show=False, system=True, id="app.help_quit"),
     ]
 
-    counts: reactive[queries.HeaderCounts | None] = reactive(None)
+    counts: reactive[appeals.HeaderCounts | None] = reactive(None)
     clock_tick: reactive[str] = reactive("")
 
     class CountsLoaded(Message):
         """Today's header counts were read."""
 
-        def __init__(self, counts: queries.HeaderCounts) -> None:
+        def __init__(self, counts: appeals.HeaderCounts) -> None:
             super().__init__()
             self.counts = counts
 
@@ -159,7 +160,7 @@ class TaianApp(App[None]):
 
     def sign_in(self, username: str) -> None:
         """Sign in as ``username`` and open the screen that fits the role."""
-        from taian_tui.domain.operations import actor
+        from taian_tui.domain.actors import actor
 
         try:
             act = actor(self.store, username)
@@ -230,7 +231,7 @@ class TaianApp(App[None]):
 
     def session_actor(self, store: Store):
         """The signed-in user as an ``Actor`` on ``store`` (a worker's own store)."""
-        from taian_tui.domain.operations import actor
+        from taian_tui.domain.actors import actor
 
         return actor(store, self.username)
 
@@ -274,7 +275,7 @@ class TaianApp(App[None]):
         worker = get_current_worker()
         try:
             with Store(self.db_path, migrate=False) as store:
-                counts = queries.header_counts(store, self.session_actor(store))
+                counts = appeals.header_counts(store, self.session_actor(store))
         except Exception:
             return
         if not worker.is_cancelled:

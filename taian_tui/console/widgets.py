@@ -19,9 +19,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from taian_tui.domain import timeutil
-from taian_tui.console.strings import (action_label, actor_label, card_label, category_label, extension_state_label,
-                   field_label, order_origin_label, rating_label, role_label, state_label, t,
-                   weekday)
+from taian_tui.console.strings import history_field, code_label, t, weekday
 
 # C0/C1 controls (tab and newline handled separately), DEL, and the bidi overrides/isolates
 # that could reorder what the terminal shows.
@@ -65,11 +63,11 @@ def cell(value: Any, width: int | None = None, style: str = "") -> Text:
 
 
 def card_cell(card: str | None) -> Text:
-    from taian_tui.console.strings import card_short
+    from taian_tui.console.strings import code_label
 
     if not card:
         return Text("", end="")
-    return Text(card_short(card), style=CARD_FG.get(card, ""), end="")
+    return Text(code_label("card_short", card), style=CARD_FG.get(card, ""), end="")
 
 
 _CANONICAL = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00")
@@ -179,7 +177,7 @@ class HeaderBar(Horizontal):
         if user is not None:
             unit = getattr(app, "unit_name", "") or ""
             key = "header.user" if unit else "header.user_nounit"
-            left.append(t(key, name=visible(user.name), role=role_label(user.role),
+            left.append(t(key, name=visible(user.name), role=code_label("role", user.role),
                           unit=visible(unit)), style="bold")
         now = timeutil.now()
         right = Text(end="")
@@ -224,7 +222,7 @@ def _history_detail(item: dict) -> str:
     after = item.get("after") or {}
     parts = []
     for key, value in after.items():
-        label = field_label(key)
+        label = history_field(key)
         if label is None or value in (None, "", [], {}):
             continue
         if key in ("due_at", "order_due", "deadline", "threshold_at"):
@@ -241,11 +239,11 @@ def render_detail(detail: Any) -> Text:
     head.append(visible(r["ref"]), style="bold")
     head.append("  ")
     if r.get("card"):
-        head.append(f" {card_label(r['card'])} ", style=CARD_STYLES.get(r["card"], ""))
+        head.append(f" {code_label('card', r['card'])} ", style=CARD_STYLES.get(r["card"], ""))
         head.append("  ")
-    head.append(state_label(r["state"]), style="bold")
+    head.append(code_label("state", r["state"]), style="bold")
     head.append("  ")
-    head.append(category_label(r["category"]))
+    head.append(code_label("category", r["category"]))
     out.append_text(head)
     out.append("\n")
     _line(out, t("detail.title"), r["title"])
@@ -280,7 +278,7 @@ def render_detail(detail: Any) -> Text:
     if r.get("return_reason") and r["state"] == "returned":
         _line(out, t("detail.return_reason"), r["return_reason"])
     if r.get("rating"):
-        rating = plain(rating_label(r["rating"]))
+        rating = plain(code_label("rating", r["rating"]))
         if r.get("rating_comment"):
             rating.append("  ")
             rating.append_text(plain(r["rating_comment"]))
@@ -323,7 +321,7 @@ def render_detail(detail: Any) -> Text:
     if detail.orders:
         _section(out, t("detail.orders"))
         for o in detail.orders:
-            out.append_text(plain(t("detail.order_line", id=o["id"], origin=order_origin_label(o["origin"]),
+            out.append_text(plain(t("detail.order_line", id=o["id"], origin=code_label("order_origin", o["origin"]),
                                     opened=full_time(o["opened_at"]), due=full_time(o["due_at"]),
                                     state=t(f"order.{o['state']}"))))
             if o.get("note"):
@@ -334,13 +332,13 @@ def render_detail(detail: Any) -> Text:
         _section(out, t("detail.extensions"))
         for x in detail.extensions:
             out.append_text(plain(t("detail.ext_line", id=x["id"], days=x["days"],
-                                    state=extension_state_label(x["state"]),
+                                    state=code_label("ext_state", x["state"]),
                                     reason=visible(x["reason"]))))
             out.append("\n")
     if detail.cards:
         _section(out, t("detail.cards"))
         for c in detail.cards:
-            out.append(f" {card_label(c['card'])} ", style=CARD_STYLES.get(c["card"], ""))
+            out.append(f" {code_label('card', c['card'])} ", style=CARD_STYLES.get(c["card"], ""))
             out.append(" ")
             out.append_text(plain(t("detail.card_line", card="", threshold=full_time(c["threshold_at"]),
                                     applied=full_time(c["applied_at"])).lstrip(" ·")))
@@ -356,10 +354,10 @@ def render_detail(detail: Any) -> Text:
         out.append(full_time(item["at"]), style="dim")
         out.append("  ")
         actor = item["actor"]
-        name = detail.users.get(actor) or actor_label(actor)
+        name = detail.users.get(actor) or code_label("actor", actor)
         out.append_text(plain(name))
         out.append("  ")
-        out.append(action_label(item["action"]), style="bold")
+        out.append(code_label("action", item["action"]), style="bold")
         extra = _history_detail(item)
         if item["action"] in ("assign", "reassign") and (item.get("after") or {}).get("unit_code"):
             code = item["after"]["unit_code"]

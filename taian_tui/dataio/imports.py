@@ -58,11 +58,13 @@ from typing import Any, Callable, Iterable, Iterator, Sequence, TextIO
 from stdnum import exceptions as _stdnum_exc
 from stdnum.cn import uscc as _uscc
 
-from taian_tui.domain import search, timeutil
+from taian_tui.domain import rules, search, timeutil
 from taian_tui.domain.models import ROLES, category_code
-from taian_tui.store import DomainError, PermissionDenied, Store, ValidationError
+from taian_tui.store import Store
+from taian_tui.domain.refusals import DomainError, ValidationError
 from taian_tui.domain.text import clean_line, normalise_phone, strip_escapes
-from taian_tui.domain.operations import UNIT_KINDS, actor as _actor, set_routing_rule, upsert_unit, upsert_user
+from taian_tui.domain.actors import actor as _actor
+from taian_tui.domain.operations import UNIT_KINDS, set_routing_rule, upsert_unit, upsert_user
 
 IMPORT_ACTOR = "system:import"
 
@@ -495,14 +497,10 @@ class ImportResult:
         return text
 
 
-def check_importer(store: Store, who: str, what: str, system: Sequence[str] = (IMPORT_ACTOR,)) -> str:
-    """Imports are done by an admin, or by the system actor of the job."""
+def check_importer(store: Store, who: str, action: str) -> str:
+    """Imports are done by the roles (and the system actor) of ``action`` in ``rules``."""
     act = _actor(store, who)
-    if act.user is None:
-        if act.username not in system:
-            raise PermissionDenied(f"rule: {what} is not done by {act.username}")
-    elif act.role != "admin":
-        raise PermissionDenied(f"rule: only admin may {what}; {act.describe()} may not")
+    rules.require_role(action, act)
     return act.username
 
 
@@ -1146,7 +1144,7 @@ def import_enterprises(store: Store, who: str, path: str | os.PathLike, *, encod
     ``workers=1`` checks a large file in one process (no fork)."""
     started = time.monotonic()
     path = Path(path)
-    actor = check_importer(store, who, "import enterprises")
+    actor = check_importer(store, who, "import_registry")
     check_report_path(report)
     if store.in_transaction:
         raise RuntimeError("import_enterprises() runs its own transactions")
@@ -1257,12 +1255,12 @@ class _Rollback(Exception):
 
 @dataclass(frozen=True)
 class _Table:
-    """A small CSV import applied row by row through one workflow operation. Such files have
+    """A small CSV import applied row by row through one domain operation. Such files have
     hundreds of rows, so they are checked in memory, then applied in one transaction, one
     SAVEPOINT a row (a row the operation refuses is rejected, the others land); a dry run or
     a strict import with a rejection rolls the whole transaction back."""
     kind: str                                       # ImportResult.kind; audit action import.<kind>
-    task: str                                       # what check_importer names
+    action: str                                     # its rule (``rules.ACTIONS``)
     columns: tuple[tuple[str, str, bool], ...]
     aliases: dict[str, tuple[str, ...]]
     key: tuple[str, ...]                            # the columns naming a row (a repeat: conflict)
@@ -1275,7 +1273,7 @@ def _import_table(store: Store, who: str, path: str | os.PathLike, table: _Table
                   at: str | None) -> ImportResult:
     started = time.monotonic()
     path = Path(path)
-    actor = check_importer(store, who, table.task)
+    actor = check_importer(store, who, table.action)
     check_report_path(report)
     if store.in_transaction:
         raise RuntimeError(f"import {table.kind} runs its own transaction")
@@ -1483,14 +1481,14 @@ def _user_apply(store: Store, actor: str, data: dict, present: set[str], at: str
                        unit_code=unit or None, mobile=mobile or "", scope=scope, at=at)
 
 
-USER_TABLE = _Table("users", "import users", USER_COLUMNS, USER_ALIASES, ("username",), _user_check,
+USER_TABLE = _Table("users", "manage_users", USER_COLUMNS, USER_ALIASES, ("username",), _user_check,
                     _user_apply)
 
 
 def import_users(store: Store, who: str, path: str | os.PathLike, *, encoding: str = "auto",
                  dry_run: bool = False, strict: bool = False,
                  report: str | os.PathLike | None = None, at: str | None = None) -> ImportResult:
-    """Import accounts (``workflow.upsert_user`` per row) from a CSV with the columns
+    """Import accounts (``operations.upsert_user`` per row) from a CSV with the columns
     username, name, role, unit, mobile (or 用户名, 姓名, 角色, 单位, 手机号; scope/范围
     optional). Role by code or Chinese label, unit by code or name."""
     return _import_table(store, who, path, USER_TABLE, encoding=encoding, dry_run=dry_run, strict=strict,
@@ -1549,13 +1547,13 @@ def _unit_apply(store: Store, actor: str, data: dict, present: set[str], at: str
     return upsert_unit(store, actor, data["code"], data["name"], data["kind"], at=at, **head)
 
 
-UNIT_TABLE = _Table("units", "import units", UNIT_COLUMNS, UNIT_ALIASES, ("code",), _unit_check, _unit_apply)
+UNIT_TABLE = _Table("units", "manage_units", UNIT_COLUMNS, UNIT_ALIASES, ("code",), _unit_check, _unit_apply)
 
 
 def import_units(store: Store, who: str, path: str | os.PathLike, *, encoding: str = "auto",
                  dry_run: bool = False, strict: bool = False,
                  report: str | os.PathLike | None = None, at: str | None = None) -> ImportResult:
-    """Import units (``workflow.upsert_unit`` per row, by code) from a CSV with the columns
+    """Import units (``operations.upsert_unit`` per row, by code) from a CSV with the columns
     code, name, kind, head_name, head_mobile (or 代码, 单位名称, 类型, 负责人, 负责人手机).
     Kind by code or label (县市区, 功能区, 市直部门, 督查室, 纪委监委, 平台)."""
     return _import_table(store, who, path, UNIT_TABLE, encoding=encoding, dry_run=dry_run, strict=strict,
@@ -1601,14 +1599,14 @@ def _routing_apply(store: Store, actor: str, data: dict, present: set[str], at: 
     return set_routing_rule(store, actor, data["category"], data["county"], data["unit"], at=at)
 
 
-ROUTING_TABLE = _Table("routing", "import routing rules", ROUTING_COLUMNS, ROUTING_ALIASES,
+ROUTING_TABLE = _Table("routing", "routing_rules", ROUTING_COLUMNS, ROUTING_ALIASES,
                        ("category", "county"), _routing_check, _routing_apply)
 
 
 def import_routing(store: Store, who: str, path: str | os.PathLike, *, encoding: str = "auto",
                    dry_run: bool = False, strict: bool = False,
                    report: str | os.PathLike | None = None, at: str | None = None) -> ImportResult:
-    """Import routing rules (``workflow.set_routing_rule`` per row): which unit handles the
+    """Import routing rules (``operations.set_routing_rule`` per row): which unit handles the
     appeals of a category in a county. Columns category, county, unit (or 类别, 县市区,
     承办单位); category in either spelling (land or 土地), unit by code or name."""
     return _import_table(store, who, path, ROUTING_TABLE, encoding=encoding, dry_run=dry_run, strict=strict,

@@ -1,13 +1,13 @@
 """``taian intake``: the JSON-lines events the enterprise app sends (DOMAIN.md, Intake).
 
-One JSON object a line. Each event runs the matching workflow operation as
+One JSON object a line. Each event runs the matching domain operation as
 ``system:intake`` (or the ``--as`` user) with ``at=`` the event's ``at``:
 
 =====================  ====================================================================
-``appeal.submitted``   :func:`workflow.submit_appeal` (stored, then routed by rule)
-``appeal.evaluated``   :func:`workflow.evaluate_appeal` (不满意 -> the supervisor's review queue)
-``project.applied``    :func:`workflow.apply_project` (a project-library application)
-``project.progress``   :func:`workflow.report_progress`
+``appeal.submitted``   :func:`operations.submit_appeal` (stored, then routed by rule)
+``appeal.evaluated``   :func:`operations.evaluate_appeal` (不满意 -> the supervisor's review queue)
+``project.applied``    :func:`operations.apply_project` (a project-library application)
+``project.progress``   :func:`operations.report_progress`
 =====================  ====================================================================
 
 The operation and the ``intake_events`` row are written in ONE transaction, so an
@@ -24,11 +24,12 @@ import time
 from dataclasses import dataclass, field
 from typing import IO, Any, Callable, Iterable, Iterator
 
-from taian_tui.domain import timeutil, operations as workflow
-from taian_tui.store import DomainError, Store
+from taian_tui.domain import actors, operations, timeutil
+from taian_tui.store import Store
+from taian_tui.domain.refusals import DomainError
 from taian_tui.domain.text import clean_line, normalise_code
 
-INTAKE_ACTOR = workflow.INTAKE
+INTAKE_ACTOR = actors.INTAKE
 EVENT_TYPES = ("appeal.submitted", "appeal.evaluated", "project.applied", "project.progress")
 
 
@@ -111,7 +112,7 @@ def _object(obj: dict, key: str) -> dict:
 def _appeal_submitted(store: Store, who: str, ev: dict, at: str) -> None:
     a = _object(ev, "appeal")
     project_ref = _text(a, "project_ref", "appeal.", required=False) or None
-    workflow.submit_appeal(
+    operations.submit_appeal(
         store, who, ref=_text(a, "ref", "appeal."),
         enterprise_uscc=normalise_code(_text(a, "enterprise_uscc", "appeal.")),
         category=_text(a, "category", "appeal."), county=_text(a, "county", "appeal."),
@@ -120,7 +121,7 @@ def _appeal_submitted(store: Store, who: str, ev: dict, at: str) -> None:
 
 
 def _appeal_evaluated(store: Store, who: str, ev: dict, at: str) -> None:
-    workflow.evaluate_appeal(store, who, clean_line(_text(ev, "appeal_ref")), _text(ev, "rating"),
+    operations.evaluate_appeal(store, who, clean_line(_text(ev, "appeal_ref")), _text(ev, "rating"),
                              _text(ev, "comment", required=False), at=at)
 
 
@@ -132,7 +133,7 @@ def _project_applied(store: Store, who: str, ev: dict, at: str) -> None:
             kwargs[key] = _text(p, key, "project.")
     if p.get("stage"):
         kwargs["stage"] = _text(p, "stage", "project.")
-    workflow.apply_project(
+    operations.apply_project(
         store, who, ref=_text(p, "ref", "project."),
         enterprise_uscc=normalise_code(_text(p, "enterprise_uscc", "project.")),
         name=_text(p, "name", "project."), county=_text(p, "county", "project."),
@@ -141,7 +142,7 @@ def _project_applied(store: Store, who: str, ev: dict, at: str) -> None:
 
 
 def _project_progress(store: Store, who: str, ev: dict, at: str) -> None:
-    workflow.report_progress(
+    operations.report_progress(
         store, who, clean_line(_text(ev, "project_ref")), _number(ev, "percent"),
         _number(ev, "invested_wan", required=False), _text(ev, "note", required=False),
         date=_text(ev, "date", required=False) or None,
@@ -207,7 +208,7 @@ def run_intake(store: Store, stream: IO[bytes], *, who: str = INTAKE_ACTOR, sour
     started = time.monotonic()
     from taian_tui.dataio.imports import check_importer
 
-    check_importer(store, who, "feed the enterprise app's events (intake)", system=(INTAKE_ACTOR,))
+    check_importer(store, who, "intake")
     result = IntakeResult(source)
     for n, text, problem in read_lines(stream):
         if text is not None and not text.strip():

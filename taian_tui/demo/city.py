@@ -24,6 +24,7 @@ from typing import Any, Callable
 from stdnum.cn import uscc as _uscc
 
 from taian_tui.domain import escalation, timeutil
+from taian_tui.domain import actors
 from taian_tui.domain import operations as wf
 from taian_tui.domain.models import CATEGORIES, PROJECT_CATEGORIES
 from taian_tui.store import Store
@@ -39,7 +40,7 @@ N_CONTENT = 650
 N_VISUALISED = 50
 HISTORY_DAYS = 182          # appeals arrive over the last ~6 months
 
-IMPORT, INTAKE, ADMIN = wf.IMPORT, wf.INTAKE, "admin"
+IMPORT, INTAKE, ADMIN = actors.IMPORT, actors.INTAKE, "admin"
 SUPERVISOR, SUPERVISOR2, DISCIPLINE, EDITOR = "ducha1", "ducha2", "jiwei1", "bianji"
 
 CATEGORY_CODES = tuple(CATEGORIES)          # approval .. other

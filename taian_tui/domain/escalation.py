@@ -216,15 +216,22 @@ def _queue_sms(store: Store, card: str, applied_at: str) -> None:
     c = store.conn
     group = "unit_code" if card != "red" else "NULL"
     groups = c.execute(
-        f"SELECT {group}, COUNT(*), MIN(new_due), CASE WHEN COUNT(*) <= {_REFS_SHOWN} "
-        f"THEN group_concat(ref, ',') ELSE MIN(ref) END FROM temp.sweep_c WHERE {card} "
+        f"SELECT {group}, COUNT(*), MIN(new_due) FROM temp.sweep_c WHERE {card} "
         f"GROUP BY {group}").fetchall()
     if not groups:
         return
+    # the first refs of each group (in ref order): one sorted pass, not one query per group
+    first: dict[str | None, list[str]] = {}
+    for unit, ref in c.execute(
+            f"SELECT grp, ref FROM (SELECT {group} AS grp, ref, row_number() OVER "
+            f"(PARTITION BY {group} ORDER BY ref) AS n FROM temp.sweep_c WHERE {card}) "
+            f"WHERE n <= {_REFS_SHOWN} ORDER BY grp, ref"):
+        first.setdefault(unit, []).append(ref)
     texts: dict[str | None, str] = {}
-    for unit, n, due, refs in groups:
-        title = store.scalar("SELECT title FROM appeals WHERE ref = ?", (refs,)) if n == 1 else ""
-        texts[unit] = _sms_text(card, n, sorted(refs.split(",")), title or "", due)
+    for unit, n, due in groups:
+        refs = first[unit]
+        title = store.scalar("SELECT title FROM appeals WHERE ref = ?", (refs[0],)) if n == 1 else ""
+        texts[unit] = _sms_text(card, n, refs, title or "", due)
     rows = []
     entity = f"sweep:{applied_at}"
     reason = f"card.{card}"

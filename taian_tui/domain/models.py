@@ -4,26 +4,17 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any, Mapping, TypeVar
 
+from taian_tui.domain import labels
+
 T = TypeVar("T")
 
 ROLES = ("admin", "liaison", "leader", "supervisor", "discipline", "editor")
 
-APPEAL_STATES = ("submitted", "assigned", "accepted", "answered", "disputed", "returned", "closed")
-OPEN_STATES = ("assigned", "accepted")  # on a unit's clock
-
-CATEGORIES = {
-    "approval": "立项",
-    "planning": "规划",
-    "land": "土地",
-    "energy": "能耗",
-    "environment": "环评",
-    "infrastructure": "配套",
-    "other": "其他",
-}
-CATEGORY_BY_LABEL = {label: code for code, label in CATEGORIES.items()}
+# The appeal's states and which of them are on a unit's clock: see ``rules`` (the lifecycle
+# table). Every code here has its words in ``labels``.
+CATEGORIES = ("approval", "planning", "land", "energy", "environment", "infrastructure", "other")
 
 CARDS = ("blue", "yellow", "red")
-CARD_RANK = {"": 0, None: 0, "blue": 1, "yellow": 2, "red": 3}
 
 RATINGS = ("满意", "基本满意", "不满意")
 
@@ -32,20 +23,18 @@ PROJECT_CATEGORIES = ("新旧动能转换项目", "市重点建设项目", "省�
 PROJECT_STAGES = ("前期", "在建", "竣工", "投产")
 LIBRARY_LEVELS = ("applied", "city", "province", "rejected")
 
-CONTENT_KINDS = {"policy": "惠企政策", "investment": "招商资讯", "department": "部门动态", "news": "新闻"}
+CONTENT_KINDS = ("policy", "investment", "department", "news")
 CONTENT_LEVELS = ("中央", "省", "市", "县")
 CONTENT_STATES = ("draft", "published", "archived")
 
 
 def category_code(value: str) -> str:
     """Either spelling (``land`` or ``土地``) to the code; ValueError otherwise."""
-    text = (value or "").strip()
-    if text.lower() in CATEGORIES:
-        return text.lower()
-    if text in CATEGORY_BY_LABEL:
-        return CATEGORY_BY_LABEL[text]
-    raise ValueError(f"unknown category {value!r}: use one of "
-                     + ", ".join(f"{c}/{l}" for c, l in CATEGORIES.items()))
+    code = labels.code_of("category", value)
+    if code is None:
+        raise ValueError(f"unknown category {value!r}: use one of "
+                         + ", ".join(f"{c}/{labels.label('category', c)}" for c in CATEGORIES))
+    return code
 
 
 def from_row(cls: type[T], row: Mapping[str, Any] | None) -> T | None:

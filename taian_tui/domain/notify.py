@@ -19,7 +19,8 @@ from typing import Callable
 
 
 from taian_tui.domain import timeutil
-from taian_tui.store import Store, ValidationError
+from taian_tui.store import Store
+from taian_tui.domain.refusals import ValidationError
 
 MAX_ATTEMPTS = 6
 log = logging.getLogger("taian.sms")
@@ -45,7 +46,7 @@ def log_gateway(path: str | None = None) -> Gateway:
 def webhook_gateway(url: str, timeout: float = 10.0) -> Gateway:
     """POSTs ``{"to", "text", "id"}`` as JSON; any 2xx is a delivery."""
     if not url or not url.startswith(("http://", "https://")):
-        raise ValidationError(f"webhook URL must start with http:// or https://, not {url!r}")
+        raise ValidationError.of("webhook_url", schemes=("http://", "https://"), url=url)
 
     def deliver(message: dict) -> None:
         body = json.dumps(message, ensure_ascii=False).encode("utf-8")

@@ -1,9 +1,10 @@
 """The domain operations of DOMAIN.md. Each is called with the acting user, checks the
-role and unit scope in the store, refuses an illegal state change with a message that
-names the rule, runs in one transaction and writes an audit row (before -> after).
+action's rule (``rules.ACTIONS``: the role, the unit, the state, the action's conditions),
+refuses with a message that names the rule, runs in one transaction and writes an audit
+row (before -> after).
 
-System actors (no row in ``users``): ``system:intake`` for what the enterprise app sends,
-``system:escalate`` for the sweep, ``system:import`` for bulk imports.
+System actors (no row in ``users``, see ``actors``): ``system:intake`` for what the
+enterprise app sends, ``system:escalate`` for the sweep, ``system:import`` for imports.
 """
 from __future__ import annotations
 
@@ -11,134 +12,20 @@ import dataclasses
 import datetime as _dt
 import json
 from dataclasses import asdict
-from typing import Any, Iterable
+from typing import Any
 
-from taian_tui.domain import escalation, search, timeutil
+from taian_tui.domain import escalation, rules, search, timeutil
+from taian_tui.domain.actors import Actor, actor, unit_name
 from taian_tui.domain.models import (CATEGORIES, CONTENT_KINDS, CONTENT_LEVELS, LIBRARY_LEVELS,
-                     OPEN_STATES, PROJECT_CATEGORIES, PROJECT_STAGES, RATINGS, Appeal,
-                     Content, Extension, Instruction, Project, SupervisionOrder, Unit, User,
-                     category_code, from_row)
-from taian_tui.store import (InvalidTransition, NotFound, PermissionDenied, Store,
-                    ValidationError)
+                                     PROJECT_CATEGORIES, PROJECT_STAGES, RATINGS, ROLES, Appeal,
+                                     Content, Extension, Instruction, Project, SupervisionOrder, Unit,
+                                     User, category_code, from_row)
+from taian_tui.domain.refusals import InvalidTransition, NotFound, PermissionDenied, ValidationError
+from taian_tui.domain.rules import MAX_EXTENSION_DAYS, OPEN_STATES
 from taian_tui.domain.text import clean, clean_line, normalise_phone
+from taian_tui.store import Store
 
-INTAKE = "system:intake"
-IMPORT = "system:import"
-RETURN_WINDOW_DAYS = 2
-MAX_EXTENSION_DAYS = 20
 UNIT_KINDS = ("county", "zone", "department", "supervision", "discipline", "platform")
-
-
-# -- actors and scope ----------------------------------------------------------------------
-class Actor:
-    """Who is acting: a user row, or a system actor."""
-
-    def __init__(self, username: str, user: User | None) -> None:
-        self.username = username
-        self.user = user
-
-    @property
-    def role(self) -> str:
-        return self.user.role if self.user else "system"
-
-    @property
-    def unit_code(self) -> str | None:
-        return self.user.unit_code if self.user else None
-
-    def describe(self) -> str:
-        if self.user is None:
-            return self.username
-        return f"{self.username} ({self.user.role})"
-
-    def who(self) -> tuple[str, str | None]:
-        """``(username, role)`` (role ``None`` for a system actor): a message's ``{who:who}``,
-        which renders as ``describe()`` does."""
-        return (self.username, self.user.role if self.user else None)
-
-
-def actor(store: Store, username: str) -> Actor:
-    if username.startswith("system:"):
-        return Actor(username, None)
-    try:
-        user = store.user(username)
-    except NotFound:
-        raise PermissionDenied.of("unknown_user", user=username) from None
-    if not user.active:
-        raise PermissionDenied.of("user_deactivated", user=username)
-    return Actor(username, user)
-
-
-def _require(act: Actor, roles: Iterable[str], task: str, *, system: Iterable[str] = ()) -> None:
-    """``task``: a code of the ``task`` label map of ``messages`` (what the roles may do)."""
-    roles = tuple(roles)
-    if act.user is None:
-        if act.username in tuple(system):
-            return
-        raise PermissionDenied.of("system_not_allowed", task=task, user=act.username)
-    if act.role not in roles:
-        raise PermissionDenied.of("role_required", roles=roles, task=task, who=act.who())
-
-
-def _unit_name(store: Store, code: str | None) -> str:
-    if not code:
-        return "(no unit)"
-    try:
-        return store.unit(code).name
-    except NotFound:
-        return code
-
-
-def _unit_param(store: Store, code: str | None) -> str | None:
-    """A unit for a message's ``{unit:unit}``: its name, or ``None`` for no unit (shown as
-    ``_unit_name`` shows it, in each language)."""
-    return _unit_name(store, code) if code else None
-
-
-def _require_own_unit(store: Store, act: Actor, appeal: Appeal, verb: str) -> None:
-    """Liaisons act only on their own unit's appeals. ``verb``: a code of the ``verb``
-    label map of ``messages``."""
-    if act.role == "liaison" and act.unit_code != appeal.unit_code:
-        raise PermissionDenied.of(
-            "own_unit", user=act.username, user_unit=_unit_param(store, act.unit_code),
-            verb=verb, ref=appeal.ref, unit=_unit_param(store, appeal.unit_code))
-
-
-def can_see_appeal(store: Store, act: Actor, appeal: Appeal) -> bool:
-    role = act.role
-    if role in ("admin", "supervisor", "system"):
-        return True
-    if role == "discipline":
-        return appeal.card == "red"
-    if role == "liaison":
-        return appeal.unit_code == act.unit_code
-    if role == "leader":
-        if act.user.scope == "city":
-            return True
-        return appeal.unit_code == act.unit_code or appeal.county == _unit_name(store, act.unit_code)
-    return False
-
-
-def appeal_scope_sql(store: Store, act: Actor, alias: str = "a") -> tuple[str, list[Any]]:
-    """The WHERE fragment restricting appeals to what ``act`` may see (one definition,
-    used by every list, count and screen)."""
-    role = act.role
-    if role in ("admin", "supervisor", "system"):
-        return "1", []
-    if role == "discipline":
-        return f"{alias}.card = 'red'", []
-    if role == "liaison":
-        return f"{alias}.unit_code = ?", [act.unit_code]
-    if role == "leader":
-        if act.user.scope == "city":
-            return "1", []
-        return (f"({alias}.unit_code = ? OR {alias}.county = ?)",
-                [act.unit_code, _unit_name(store, act.unit_code)])
-    return "0", []
-
-
-def require_see_appeal(store: Store, act: Actor, appeal: Appeal) -> None:
-    if not can_see_appeal(store, act, appeal):
-        raise PermissionDenied.of("out_of_scope", who=act.who(), ref=appeal.ref)
 
 
 # -- helpers -----------------------------------------------------------------------------
@@ -168,12 +55,33 @@ def _copy(appeal: Appeal, **changes: Any) -> Appeal:
     return dataclasses.replace(appeal, **changes)
 
 
-def _require_state(appeal: Appeal, states: Iterable[str], verb: str) -> None:
-    """``verb``: a code of the ``verb`` label map of ``messages``."""
-    states = tuple(states)
-    if appeal.state not in states:
-        raise InvalidTransition.of("wrong_state", verb=verb, ref=appeal.ref, state=appeal.state,
-                                   states=states)
+def appeal_facts(store: Store, appeal: Appeal, act: Actor | None = None) -> rules.AppealFacts:
+    """What the rules need to know of ``appeal`` (see ``rules.AppealFacts``), read from the
+    store; ``visible`` as ``act`` sees it."""
+    red = store.one("SELECT taken_up_by FROM card_events WHERE id = ?", (appeal.id * 4 + 3,))
+    return rules.AppealFacts(
+        ref=appeal.ref, state=appeal.state, unit_code=appeal.unit_code, arrived_at=appeal.arrived_at,
+        deadline=appeal.deadline,
+        return_until=rules.return_until(store.calendar(), appeal.arrived_at)
+        if appeal.state in OPEN_STATES else None,
+        pending_extension=store.one("SELECT 1 FROM extensions WHERE appeal_id = ? AND state = 'pending'",
+                                    (appeal.id,)) is not None,
+        open_order=store.open_order(appeal.id) is not None,
+        red_card=red is not None, red_taken_up_by=red["taken_up_by"] if red else None,
+        visible=True if act is None else _visible(store, act, appeal))
+
+
+def _visible(store: Store, act: Actor, appeal: Appeal) -> bool:
+    from taian_tui.domain.actors import can_see_appeal
+
+    return can_see_appeal(store, act, appeal)
+
+
+def _check(store: Store, name: str, act: Actor, appeal: Appeal, at: str) -> None:
+    """The rule of the appeal action ``name`` (its role already checked), inside the
+    operation's transaction."""
+    rules.check(name, act, appeal_facts(store, appeal, act), at=at,
+                unit_name=lambda code: unit_name(store, code), role_checked=True)
 
 
 def _clock_fields(store: Store, arrived_at: str) -> dict:
@@ -214,7 +122,7 @@ def submit_appeal(store: Store, who: str, *, ref: str, enterprise_uscc: str, cat
     rule it waits in the admin's dispatch queue (state ``submitted``)."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("admin",), "submit_appeals", system=(INTAKE,))
+    rules.require_role("submit", act)
     ref = _text(ref, "ref", multiline=False, limit=64)
     cat = _category(category)
     county = clean_line(county)
@@ -251,10 +159,10 @@ def assign_appeal(store: Store, who: str, ref: str, unit_code: str, *, note: str
     """Admin (re)assigns an appeal to a unit; the unit's clock starts anew from now."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("admin",), "assign_appeals")
+    rules.require_role("assign", act)
     with store.transaction():
         before = store.appeal(ref)
-        _require_state(before, ("submitted", "returned", "assigned", "accepted"), "assign")
+        _check(store, "assign", act, before, at)
         unit = store.unit(unit_code)
         if unit.kind in ("supervision", "discipline", "platform"):
             raise ValidationError.of("unit_cannot_handle", unit=unit.name)
@@ -287,11 +195,10 @@ def assign_appeal(store: Store, who: str, ref: str, unit_code: str, *, note: str
 def accept_appeal(store: Store, who: str, ref: str, *, at: str | None = None) -> Appeal:
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("liaison", "admin"), "accept_appeals")
+    rules.require_role("accept", act)
     with store.transaction():
         before = store.appeal(ref)
-        _require_own_unit(store, act, before, "accept")
-        _require_state(before, ("assigned",), "accept")
+        _check(store, "accept", act, before, at)
         return _save_appeal(store, before, _copy(before, state="accepted", accepted_at=at),
                             act, "accept", at)
 
@@ -301,12 +208,11 @@ def reply_appeal(store: Store, who: str, ref: str, text: str, *, at: str | None 
     passed is recorded first, so a late answer keeps the card it earned."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("liaison", "admin"), "reply_appeals")
+    rules.require_role("reply", act)
     reply = _text(text, "reply")
     with store.transaction():
         before = store.appeal(ref)
-        _require_own_unit(store, act, before, "reply")
-        _require_state(before, ("accepted",), "reply")
+        _check(store, "reply", act, before, at)
         if before.blue_at and before.blue_at <= at or store.open_order(before.id):
             escalation.sweep(store, at, appeal_id=before.id, notify=False, applied_at=at)
             before = store.appeal(ref)
@@ -323,17 +229,11 @@ def return_appeal(store: Store, who: str, ref: str, reason: str, *, at: str | No
     arrival; it goes to the admin's dispatch queue."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("liaison",), "return_appeals")
+    rules.require_role("return", act)
     reason = _text(reason, "reason", limit=2000)
     with store.transaction():
         before = store.appeal(ref)
-        _require_own_unit(store, act, before, "return")
-        _require_state(before, ("assigned", "accepted"), "return")
-        cal = store.calendar()
-        last_day, _ = cal.add_working_days(timeutil.local_date(before.arrived_at), RETURN_WINDOW_DAYS)
-        if at > timeutil.end_of_day(last_day):
-            raise InvalidTransition.of("return_window", days=RETURN_WINDOW_DAYS, ref=ref,
-                                       arrived=before.arrived_at[:10], closed=last_day.isoformat())
+        _check(store, "return", act, before, at)
         after = _copy(before, state="returned", returned_at=at, return_reason=reason,
                       blue_at=None, deadline=None, deadline_estimated=0, accepted_at=None)
         return _save_appeal(store, before, after, act, "return", at)
@@ -343,7 +243,7 @@ def request_extension(store: Store, who: str, ref: str, days: int, reason: str, 
                       at: str | None = None) -> Extension:
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("liaison",), "request_extensions")
+    rules.require_role("request_extension", act)
     reason = _text(reason, "reason", limit=2000)
     try:
         days = int(days)
@@ -353,12 +253,7 @@ def request_extension(store: Store, who: str, ref: str, days: int, reason: str, 
         raise ValidationError.of("days_range", max=MAX_EXTENSION_DAYS)
     with store.transaction():
         appeal = store.appeal(ref)
-        _require_own_unit(store, act, appeal, "request_extension")
-        _require_state(appeal, OPEN_STATES, "request_extension")
-        if at > appeal.deadline:
-            raise InvalidTransition.of("extension_too_late", ref=ref, deadline=appeal.deadline)
-        if store.one("SELECT 1 FROM extensions WHERE appeal_id = ? AND state = 'pending'", (appeal.id,)):
-            raise InvalidTransition.of("extension_pending", ref=ref)
+        _check(store, "request_extension", act, appeal, at)
         cur = store.conn.execute(
             "INSERT INTO extensions(appeal_id, requested_by, requested_at, days, reason, old_deadline) "
             "VALUES (?, ?, ?, ?, ?, ?)", (appeal.id, act.username, at, days, reason, appeal.deadline))
@@ -374,7 +269,7 @@ def decide_extension(store: Store, who: str, extension_id: int, approve: bool, *
     days) or rejects an extension request."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("supervisor",), "decide_extensions")
+    rules.require_role("approve_extension" if approve else "reject_extension", act)
     with store.transaction():
         ext = from_row(Extension, store.one("SELECT * FROM extensions WHERE id = ?", (extension_id,)))
         if ext is None:
@@ -384,7 +279,7 @@ def decide_extension(store: Store, who: str, extension_id: int, approve: bool, *
         appeal = store.appeal_by_id(ext.appeal_id)
         new_deadline = None
         if approve:
-            _require_state(appeal, OPEN_STATES, "extend")
+            _check(store, "approve_extension", act, appeal, at)
             new_deadline, warns = store.calendar().extend(appeal.deadline, ext.days)
             after = _copy(appeal, deadline=new_deadline,
                           blue_at=timeutil.start_of_day(timeutil.local_date(new_deadline)),
@@ -407,13 +302,13 @@ def evaluate_appeal(store: Store, who: str, ref: str, rating: str, comment: str 
     the supervision office's review queue (``disputed``)."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("admin",), "record_evaluations", system=(INTAKE,))
+    rules.require_role("evaluate", act)
     rating = clean_line(rating)
     if rating not in RATINGS:
         raise ValidationError.of("rating_choice", choices=RATINGS, value=rating)
     with store.transaction():
         before = store.appeal(ref)
-        _require_state(before, ("answered",), "evaluate")
+        _check(store, "evaluate", act, before, at)
         state = "disputed" if rating == "不满意" else "closed"
         after = _copy(before, state=state, rating=rating, rating_comment=clean(comment),
                       evaluated_at=at, closed_at=at if state == "closed" else None)
@@ -426,7 +321,7 @@ def review_dispute(store: Store, who: str, ref: str, unit_at_fault: bool, note: 
     to ``accepted`` due at the order's due time; not at fault -> closed with the note."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("supervisor",), "review_disputes")
+    rules.require_role("review", act)
     note = _text(note, "note", limit=4000)
     try:
         days = int(days)
@@ -436,7 +331,7 @@ def review_dispute(store: Store, who: str, ref: str, unit_at_fault: bool, note: 
         raise ValidationError.of("days_range", max=MAX_EXTENSION_DAYS)
     with store.transaction():
         before = store.appeal(ref)
-        _require_state(before, ("disputed",), "review")
+        _check(store, "review", act, before, at)
         if unit_at_fault:
             due, warns = store.calendar().extend(at, int(days))
             store.conn.execute(
@@ -456,15 +351,13 @@ def open_supervision_order(store: Store, who: str, ref: str, due_at: str, note: 
     """Supervisor opens a supervision order (督办单) on an open appeal by hand."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("supervisor",), "open_orders")
+    rules.require_role("open_order", act)
     due = timeutil.iso(due_at)
     if due <= at:
         raise ValidationError.of("order_due_past")
     with store.transaction():
         appeal = store.appeal(ref)
-        _require_state(appeal, OPEN_STATES, "open_order")
-        if store.open_order(appeal.id):
-            raise InvalidTransition.of("order_exists", ref=ref)
+        _check(store, "open_order", act, appeal, at)
         cur = store.conn.execute(
             "INSERT INTO supervision_orders(appeal_id, origin, opened_at, opened_by, due_at, note) "
             "VALUES (?, 'manual', ?, ?, ?, ?)", (appeal.id, at, act.username, due, clean(note)))
@@ -478,7 +371,7 @@ def edit_supervision_order(store: Store, who: str, order_id: int, *, due_at: str
                            note: str | None = None, at: str | None = None) -> SupervisionOrder:
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("supervisor",), "edit_orders")
+    rules.require_role("edit_order", act)
     with store.transaction():
         before = from_row(SupervisionOrder, store.one("SELECT * FROM supervision_orders WHERE id = ?",
                                                       (order_id,)))
@@ -503,16 +396,12 @@ def take_up_red_card(store: Store, who: str, ref: str, note: str = "", *,
     """The discipline commission records that a red card was taken up."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("discipline",), "take_up_red_cards")
+    rules.require_role("take_up", act)
     with store.transaction():
         appeal = store.appeal(ref)
-        ev = store.one("SELECT * FROM card_events WHERE id = ?", (appeal.id * 4 + 3,))
-        if ev is None:
-            raise InvalidTransition.of("no_red_card", ref=ref)
-        if ev["taken_up_at"]:
-            raise InvalidTransition.of("red_card_taken_up", ref=ref, user=ev["taken_up_by"])
+        _check(store, "take_up", act, appeal, at)
         store.conn.execute("UPDATE card_events SET taken_up_by = ?, taken_up_at = ?, taken_up_note = ? "
-                           "WHERE id = ?", (act.username, at, clean(note), ev["id"]))
+                           "WHERE id = ?", (act.username, at, clean(note), appeal.id * 4 + 3))
         store.audit(act.username, "red.take_up", "appeal", ref, None, {"note": clean(note)}, at=at)
 
 
@@ -524,7 +413,7 @@ def issue_instruction(store: Store, who: str, target_user: str, text: str, *,
     SMS reminder is queued at once."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("leader",), "issue_instructions")
+    rules.require_role("instruct", act)
     body = _text(text, "instruction", limit=4000)
     if bool(project_ref) == bool(appeal_ref):
         raise ValidationError.of("instruction_subject")
@@ -534,14 +423,14 @@ def issue_instruction(store: Store, who: str, target_user: str, text: str, *,
             raise ValidationError.of("target_deactivated", user=target_user)
         if appeal_ref:
             appeal = store.appeal(appeal_ref)
-            require_see_appeal(store, act, appeal)
+            _check(store, "instruct", act, appeal, at)
             subject = f"诉求{appeal.ref}《{appeal.title[:20]}》"
         else:
             project = store.project(project_ref)
             if act.user.scope != "city" and project.unit_code != act.unit_code \
-                    and project.county != _unit_name(store, act.unit_code):
+                    and project.county != unit_name(store, act.unit_code):
                 raise PermissionDenied.of("instruct_scope", who=act.who(),
-                                          unit=_unit_param(store, act.unit_code))
+                                          unit=unit_name(store, act.unit_code))
             subject = f"项目《{project.name[:20]}》"
         cur = store.conn.execute(
             "INSERT INTO instructions(leader, target_user, project_ref, appeal_ref, text, created_at) "
@@ -605,7 +494,7 @@ def apply_project(store: Store, who: str, *, ref: str, enterprise_uscc: str, nam
     """A project-library application (项目入库) from an enterprise."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("admin",), "apply_projects", system=(INTAKE, IMPORT))
+    rules.require_role("apply_project", act)
     ref = _text(ref, "ref", multiline=False, limit=64)
     name = _text(name, "name", multiline=False, limit=200)
     county = clean_line(county)
@@ -652,7 +541,7 @@ def review_project(store: Store, who: str, ref: str, decision: str, reason: str 
     ``rejected`` (a reason is required)."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("admin",), "review_projects")
+    rules.require_role("review_project", act)
     if decision not in LIBRARY_LEVELS[1:]:
         raise ValidationError.of("decision_choice", value=decision)
     reason = clean(reason)
@@ -675,7 +564,7 @@ def set_project_visualised(store: Store, who: str, ref: str, visualised: bool, *
     Setting the flag it already has changes nothing and writes no audit row."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("admin",), "visualise_projects")
+    rules.require_role("visualise_project", act)
     visualised = bool(visualised)
     with store.transaction():
         before = store.project(ref)
@@ -693,7 +582,7 @@ def report_progress(store: Store, who: str, ref: str, percent: float, invested_w
     """A progress report on a project (by its unit's liaison, an admin, or the app)."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("liaison", "admin"), "report_progress", system=(INTAKE, IMPORT))
+    rules.require_role("report_progress", act)
     try:
         percent = float(percent)
         invested = float(invested_wan)
@@ -712,10 +601,10 @@ def report_progress(store: Store, who: str, ref: str, percent: float, invested_w
         raise ValidationError.of("bad_day", field="date", value=day) from None
     with store.transaction():
         before = store.project(ref)
-        if act.role == "liaison" and before.unit_code != act.unit_code:
-            raise PermissionDenied.of(
-                "progress_own_unit", user=act.username, user_unit=_unit_param(store, act.unit_code),
-                ref=ref, unit=_unit_param(store, before.unit_code))
+        refused = rules.project_refusal(act, ref, before.unit_code,
+                                        unit_name=lambda code: unit_name(store, code))
+        if refused is not None:
+            raise refused
         store.conn.execute(
             "INSERT INTO progress_reports(project_ref, date, percent, invested_wan, note, reported_by, "
             "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -751,7 +640,7 @@ def draft_content(store: Store, who: str, *, kind: str, level: str, title: str, 
                   source_unit: str = "", tags: str = "", at: str | None = None) -> Content:
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("editor", "admin"), "write_content")
+    rules.require_role("draft_content", act)
     title = _check_content_fields(kind, level, title)
     with store.transaction():
         cur = store.conn.execute(
@@ -768,7 +657,7 @@ def update_content(store: Store, who: str, cid: int, *, at: str | None = None, *
     """Edit a draft or published item's fields (title, kind, level, body, source_unit, tags)."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("editor", "admin"), "edit_content")
+    rules.require_role("edit_content", act)
     allowed = {"title", "kind", "level", "body", "source_unit", "tags"}
     unknown = set(fields) - allowed
     if unknown:
@@ -797,7 +686,7 @@ def _content_transition(store: Store, who: str, cid: int, to: str, from_states: 
     at = _at(at)
     act = actor(store, who)
     verb = action.split(".")[-1]
-    _require(act, ("editor", "admin"), f"{verb}_content")
+    rules.require_role(f"{verb}_content", act)
     with store.transaction():
         before = _content(store, cid)
         if before.state not in from_states:
@@ -825,7 +714,7 @@ def pick_daily_listen(store: Store, who: str, day: str, cid: int, *, at: str | N
     """Choose the day's 每日一听 (a published item)."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("editor", "admin"), "daily_listen")
+    rules.require_role("daily_listen", act)
     try:
         _dt.date.fromisoformat(day)
     except ValueError:
@@ -861,7 +750,7 @@ def add_unit(store: Store, who: str, code: str, name: str, kind: str, *, head_na
     """A new unit (refused when its code or name is taken: see ``upsert_unit`` to change one)."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("admin",), "manage_units", system=(IMPORT,))
+    rules.require_role("manage_units", act)
     u = _unit_fields(code, name, kind, head_name, head_mobile)
     with store.transaction():
         if store.one("SELECT 1 FROM units WHERE code = ? OR name = ?", (u.code, u.name)):
@@ -879,7 +768,7 @@ def upsert_unit(store: Store, who: str, code: str, name: str, kind: str, *, head
     projects, appeals and routing rules refer to it by name."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("admin",), "manage_units", system=(IMPORT,))
+    rules.require_role("manage_units", act)
     after = _unit_fields(code, name, kind, head_name, head_mobile)
     with store.transaction():
         before = from_row(Unit, store.one("SELECT code, name, kind, head_name, head_mobile FROM units "
@@ -907,8 +796,7 @@ def upsert_user(store: Store, who: str, username: str, name: str, role: str, *,
     """Create or update an account. Returns ``inserted``, ``updated`` or ``unchanged``."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("admin",), "manage_users", system=(IMPORT,))
-    from taian_tui.domain.models import ROLES
+    rules.require_role("manage_users", act)
     username, name = clean_line(username), clean_line(name)
     if not username:
         raise ValidationError.of("field_required", field="username")
@@ -947,7 +835,7 @@ def set_routing_rule(store: Store, who: str, category: str, county: str, unit_co
     ``inserted``, ``updated`` or ``unchanged`` (the rule was already so: nothing written)."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("admin",), "routing_rules", system=(IMPORT,))
+    rules.require_role("routing_rules", act)
     cat = _category(category)
     with store.transaction():
         unit = store.unit(unit_code)
@@ -970,7 +858,7 @@ def import_calendar_rows(store: Store, who: str, rows: list[tuple[str, str]], *,
     the deadlines of open appeals that had been counted Monday-Friday."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("admin",), "import_calendars", system=(IMPORT,))
+    rules.require_role("import_calendar", act)
     years = sorted({int(d[:4]) for d, _ in rows})
     with store.transaction():
         store.conn.executemany("INSERT INTO calendar(date, kind, source) VALUES (?, ?, ?) "
@@ -1003,7 +891,7 @@ def autosave_content_form(store: Store, who: str, item: str | int, fields: dict[
     """Keep what ``who`` has typed into the content form for ``item`` (an id or ``new``)."""
     at = _at(at)
     act = actor(store, who)
-    _require(act, ("editor", "admin"), "write_content")
+    rules.require_role("draft_content", act)
     with store.transaction():
         store.conn.execute(
             "INSERT INTO editor_autosave(username, item, fields, saved_at) VALUES (?, ?, ?, ?) "

@@ -22,96 +22,17 @@ Any other spec (``{percent:g}``) and conversions (``{value!r}``) are plain
 from __future__ import annotations
 
 import string
-from typing import Any, Iterable
+from typing import Any, Iterable, Self
 
-from taian_tui.domain.models import CATEGORIES, CONTENT_KINDS
+from taian_tui.domain import labels
 
 LANGS = ("en", "zh")
-
-
-# -- label maps: code -> (English, Chinese) ---------------------------------------------------------
-def _same(zh: dict[str, str]) -> dict[str, tuple[str, str]]:
-    """A map whose English word is the code itself."""
-    return {code: (code, label) for code, label in zh.items()}
-
-
-LABELS: dict[str, dict[str, tuple[str, str]]] = {
-    # appeal states
-    "state": _same({"submitted": "待分派", "assigned": "已交办", "accepted": "已签收",
-                    "answered": "已答复", "disputed": "有异议", "returned": "已退回",
-                    "closed": "已办结"}),
-    "role": _same({"admin": "管理员", "liaison": "联络员", "leader": "领导",
-                   "supervisor": "督查室", "discipline": "纪委监委", "editor": "编辑",
-                   "system": "系统"}),
-    # system actors (a user name is shown as it is)
-    "actor": _same({"system:intake": "企业端", "system:escalate": "自动挂牌",
-                    "system:import": "导入"}),
-    "ext_state": _same({"pending": "待审批", "approved": "已批准", "rejected": "已驳回"}),
-    "content_state": _same({"draft": "草稿", "published": "已发布", "archived": "已归档"}),
-    "content_kind": _same(dict(CONTENT_KINDS)),
-    "library": _same({"applied": "待审核", "city": "市重点", "province": "省重点",
-                      "rejected": "未入库"}),
-    "unit_kind": _same({"county": "县（市、区）", "zone": "功能区", "department": "部门",
-                        "supervision": "督查室", "discipline": "纪委监委", "platform": "平台"}),
-    "sort": _same({"deadline": "期限", "submitted": "提交时间", "ref": "编号"}),
-    # "approval/立项" in English (as models.category_code lists them), "立项" in Chinese
-    "category_pair": {code: (f"{code}/{label}", label) for code, label in CATEGORIES.items()},
-    # form fields named in validation messages
-    "field": _same({"ref": "编号", "title": "标题", "body": "正文", "reply": "答复内容",
-                    "reason": "理由", "note": "说明", "instruction": "批示内容", "name": "名称",
-                    "username": "用户名", "investment_wan": "总投资（万元）",
-                    "invested_wan": "已完成投资（万元）", "planned_start": "计划开工日期",
-                    "planned_finish": "计划竣工日期", "date": "日期", "day": "日期",
-                    "percent": "进度百分比", "days": "天数", "kind": "类别", "level": "层级",
-                    "source_unit": "来源单位", "tags": "标签", "mobile": "手机号",
-                    "role": "角色", "scope": "范围", "rating": "评价"}),
-    # what a role may do: ``rule: only {roles} may {task}``
-    "task": {
-        "submit_appeals": ("submit appeals", "提交诉求"),
-        "assign_appeals": ("assign or reassign appeals", "分派或改派诉求"),
-        "accept_appeals": ("accept (签收) appeals", "签收诉求"),
-        "reply_appeals": ("reply to (答复) appeals", "答复诉求"),
-        "return_appeals": ("return (退回) appeals", "退回诉求"),
-        "request_extensions": ("request extensions (延期)", "申请延期"),
-        "decide_extensions": ("approve or reject extensions", "审批延期申请"),
-        "record_evaluations": ("record evaluations", "录入企业评价"),
-        "review_disputes": ("review 不满意 evaluations", "复核不满意评价"),
-        "open_orders": ("open supervision orders", "开督办单"),
-        "edit_orders": ("edit supervision orders", "修改督办单"),
-        "take_up_red_cards": ("take up red cards", "接办红牌"),
-        "issue_instructions": ("issue instructions (领导批示)", "作出领导批示"),
-        "apply_projects": ("register project applications", "登记项目入库申请"),
-        "review_projects": ("review project-library applications", "审核项目入库申请"),
-        "report_progress": ("report project progress", "填报项目进度"),
-        "visualise_projects": ("mark projects as visualised (可视化)", "设置项目可视化标记"),
-        "write_content": ("write content", "撰写内容"),
-        "edit_content": ("edit content", "修改内容"),
-        "publish_content": ("publish content", "发布内容"),
-        "unpublish_content": ("unpublish content", "撤回已发布的内容"),
-        "archive_content": ("archive content", "归档内容"),
-        "daily_listen": ("choose the daily listen (每日一听)", "选定每日一听"),
-        "manage_units": ("manage units", "管理单位"),
-        "manage_users": ("manage users", "管理用户"),
-        "routing_rules": ("change routing rules", "修改分派规则"),
-        "import_calendars": ("import calendars", "导入工作日历"),
-    },
-    # an action on one appeal, content item or instruction: ``cannot {verb} appeal ...``
-    "verb": {
-        "assign": ("assign", "分派"),
-        "accept": ("accept", "签收"),
-        "reply": ("reply to", "答复"),
-        "return": ("return", "退回"),
-        "request_extension": ("request an extension for", "申请延期"),
-        "extend": ("extend", "延期"),
-        "evaluate": ("evaluate", "评价"),
-        "review": ("review", "复核"),
-        "open_order": ("open a supervision order on", "开督办单"),
-        "acknowledge": ("acknowledge", "签收"),
-        "publish": ("publish", "发布"),
-        "unpublish": ("unpublish", "撤回发布"),
-        "archive": ("archive", "归档"),
-    },
-}
+#: Label kinds of a placeholder's spec that are not maps of ``labels.LABELS``: ``raw`` (the
+#: value as it is), ``unit`` (a unit's name or ``None``), ``who`` (``(username, role)``),
+#: ``category_pair`` (``approval/立项`` in English, ``立项`` in Chinese).
+#: ``system`` (a system actor: its code in English, as typed on the command line; its label
+#: in Chinese).
+SPECIAL_KINDS = ("raw", "unit", "who", "category_pair", "system")
 
 JOINS: dict[str, tuple[str, str]] = {
     "or": (" or ", "或"),
@@ -132,8 +53,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "user {user!r} is deactivated",
         "用户“{user}”已停用"),
     "system_not_allowed": (
-        "rule: {task:task} is not done by {user:actor}",
-        "规则：{user:actor}不能{task:task}"),
+        "rule: {task:task} is not done by {user:system}",
+        "规则：{user:system}不能{task:task}"),
     "role_required": (
         "rule: only {roles:role/or} may {task:task}; {who:who} may not",
         "规则：只有{roles:role/or}可以{task:task}；{who:who}无此权限"),
@@ -372,28 +293,114 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "backup_no_folder": (
         "cannot write the backup {path}: the folder {folder} does not exist",
         "无法写入备份 {path}：文件夹 {folder} 不存在"),
+    # SMS delivery
+    "webhook_url": (
+        "webhook URL must start with {schemes:raw/or}, not {url!r}",
+        "短信网关地址必须以{schemes:raw/or}开头，不能是“{url}”"),
+    # the read side: periods, filters, scope
+    "month_format": (
+        "month must be YYYY-MM (for example 2026-10), not {value!r}",
+        "月份应形如 2026-10，不能是“{value}”"),
+    "month_not_begun": (
+        "month {month} has not begun yet (as of {day})",
+        "{month} 尚未开始（截至 {day}）"),
+    "library_choice": (
+        "library must be one of {choices:raw/comma}, not {value!r}",
+        "入库状态必须是{choices:raw/comma}之一，不能是“{value}”"),
+    "project_out_of_scope": (
+        "rule: {who:who} may not read project {ref} (outside their scope)",
+        "规则：{who:who}无权查看项目 {ref}（超出其办理范围）"),
+    "instruction_view_choice": (
+        "view must be one of {choices:raw/comma}, not {value!r}",
+        "批示列表必须是{choices:raw/comma}之一，不能是“{value}”"),
+    "instruction_view_denied": (
+        "rule: {who:who} has no {view!r} list of instructions",
+        "规则：{who:who}没有“{view}”批示列表"),
+    "instruction_state_choice": (
+        "state must be one of {choices:raw/comma}, not {value!r}",
+        "批示状态必须是{choices:raw/comma}之一，不能是“{value}”"),
+    "instruction_out_of_scope": (
+        "rule: {who:who} may not read instruction {id}",
+        "规则：{who:who}无权查看批示 #{id}"),
+    "content_state_choice": (
+        "state must be one of {choices:content_state/comma}, not {value!r}",
+        "内容状态必须是{choices:content_state/comma}之一，不能是“{value}”"),
 }
+
+
+# -- the refusals -----------------------------------------------------------------------------------
+class DomainError(Exception):
+    """A refused action: the message names the rule. CLI exit code 2.
+
+    ``str(exc)`` is the English message (the CLI's). A refusal built with
+    ``DomainError.of(key, **params)`` (or any subclass's ``of``) also carries its catalogue
+    ``key`` and ``params`` (``MESSAGES`` below), so that ``exc.localized(lang)`` gives the
+    same message in ``zh`` or ``en``. Without a key, ``localized`` is ``str(exc)``."""
+
+    exit_code = 2
+
+    def __init__(self, message: str = "", key: str | None = None,
+                 params: dict[str, Any] | None = None) -> None:
+        params = dict(params or {})
+        if key is not None and not message:
+            message = render(key, "en", **params)
+        super().__init__(message)
+        self.key = key
+        self.params = params
+
+    @classmethod
+    def of(cls, key: str, **params: Any) -> Self:
+        """The refusal ``key`` of the catalogue, its English text as the message."""
+        return cls(render(key, "en", **params), key=key, params=params)
+
+    def localized(self, lang: str) -> str:
+        """The message in ``lang`` (``zh`` or ``en``); ``str(self)`` when it has no key."""
+        if self.key is None:
+            return str(self)
+        try:
+            return render(self.key, lang, **self.params)
+        except Exception:  # a translation problem must not hide the refusal
+            return str(self)
+
+
+class NotFound(DomainError):
+    pass
+
+
+class PermissionDenied(DomainError):
+    pass
+
+
+class InvalidTransition(DomainError):
+    pass
+
+
+class ValidationError(DomainError):
+    pass
 
 
 # -- rendering --------------------------------------------------------------------------------------
 def label(kind: str, code: Any, lang: str) -> str:
-    """One code through a label map (the code itself when the map lacks it)."""
-    i = 1 if lang == "zh" else 0
+    """One code through a label map of ``labels.LABELS`` or a special kind."""
+    zh = lang == "zh"
     if kind == "unit":
-        return NO_UNIT[i] if code is None or code == "" else str(code)
+        return NO_UNIT[1 if zh else 0] if code is None or code == "" else str(code)
     if kind == "who":
         username, role = code if isinstance(code, (tuple, list)) else (code, None)
         if role is None:
-            return label("actor", username, lang)
-        return (f"{username}（{label('role', role, lang)}）" if i
-                else f"{username} ({label('role', role, lang)})")
-    entry = LABELS.get(kind, {}).get(code) if isinstance(code, str) else None
-    return entry[i] if entry else str(code)
+            return label("system", username, lang)
+        return (f"{username}（{labels.label('role', role, lang)}）" if zh
+                else f"{username} ({labels.label('role', role, lang)})")
+    if kind == "system":
+        return labels.label("actor", code, "zh") if zh else str(code)
+    if kind == "category_pair":
+        return labels.label("category", code, "zh") if zh else f"{code}/{labels.label('category', code, 'zh')}"
+    return labels.label(kind, code, "zh" if zh else "en")
 
 
 def _is_label_spec(spec: str) -> bool:
     kind, _, join = spec.partition("/")
-    return (kind in LABELS or kind in ("raw", "unit", "who")) and (not join or join in JOINS)
+    return (kind in labels.LABELS or kind in SPECIAL_KINDS) and (not join or join in JOINS)
 
 
 class _Formatter(string.Formatter):

@@ -8,9 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from taian_tui.domain import search, timeutil
-from taian_tui.domain.models import APPEAL_STATES, CATEGORIES, OPEN_STATES, category_code
-from taian_tui.store import Store, ValidationError
-from taian_tui.domain.operations import Actor, appeal_scope_sql
+from taian_tui.domain import labels, rules
+from taian_tui.domain.models import CATEGORIES, category_code
+from taian_tui.domain.rules import APPEAL_STATES, OPEN_STATES, OPEN_STATES_SQL
+from taian_tui.store import Store
+from taian_tui.domain.refusals import ValidationError
+from taian_tui.domain.actors import Actor, appeal_scope_sql
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,19 @@ class AppealRow:
     arrived_at: str | None
     deadline: str | None
     state: str
+    pending_extension: bool = False
+    open_order: bool = False
     days_left: int | None = None
+    return_until: str | None = None
+
+    def facts(self) -> rules.AppealFacts:
+        """What ``rules`` needs to know to offer an action on this row (it is in the
+        viewer's scope, being on their list)."""
+        return rules.AppealFacts(ref=self.ref, state=self.state, unit_code=self.unit_code,
+                                 arrived_at=self.arrived_at, deadline=self.deadline,
+                                 return_until=self.return_until,
+                                 pending_extension=bool(self.pending_extension),
+                                 open_order=bool(self.open_order), red_card=self.card == "red")
 
 
 @dataclass
@@ -90,10 +105,10 @@ def _where(store: Store, act: Actor, f: AppealFilter, at: str) -> tuple[str, lis
     day = timeutil.local_date(at)
     # due_sort is the deadline (or '9999'): a range on it is a range on the sort index
     if f.due_today:
-        clauses.append("a.state IN ('assigned','accepted') AND a.due_sort BETWEEN ? AND ?")
+        clauses.append(f"a.state IN {OPEN_STATES_SQL} AND a.due_sort BETWEEN ? AND ?")
         params += [timeutil.start_of_day(day), timeutil.end_of_day(day)]
     if f.overdue:
-        clauses.append("a.state IN ('assigned','accepted') AND a.due_sort < ?")
+        clauses.append(f"a.state IN {OPEN_STATES_SQL} AND a.due_sort < ?")
         params.append(at)
     if f.text:
         expr = search.match_expression(f.text)
@@ -123,7 +138,11 @@ def list_appeals(store: Store, act: Actor, f: AppealFilter = AppealFilter(), *,
     # sorting whole rows before the LIMIT costs ten times more on a million appeals.
     rows = store.all(
         "SELECT a.id, a.ref, a.card, a.category, COALESCE(e.name, a.enterprise_uscc) AS enterprise, "
-        "a.title, a.unit_code, COALESCE(u.name, '') AS unit, a.arrived_at, a.deadline, a.state "
+        "a.title, a.unit_code, COALESCE(u.name, '') AS unit, a.arrived_at, a.deadline, a.state, "
+        "EXISTS (SELECT 1 FROM extensions x WHERE x.appeal_id = a.id AND x.state = 'pending') "
+        "AS pending_extension, "
+        "EXISTS (SELECT 1 FROM supervision_orders o WHERE o.appeal_id = a.id AND o.state = 'open') "
+        "AS open_order "
         f"FROM (SELECT a.id FROM appeals a WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?) p "
         "JOIN appeals a ON a.id = p.id "
         "LEFT JOIN enterprises e ON e.uscc = a.enterprise_uscc "
@@ -135,6 +154,7 @@ def list_appeals(store: Store, act: Actor, f: AppealFilter = AppealFilter(), *,
         row = AppealRow(**dict(r))
         if row.deadline and row.state in OPEN_STATES:
             row.days_left = cal.working_days_between(today, timeutil.local_date(row.deadline))
+            row.return_until = rules.return_until(cal, row.arrived_at)
         out.append(row)
     return out
 
@@ -179,7 +199,7 @@ def appeal_record(store: Store, ref: str) -> dict:
         "deadline": a.deadline,
         "deadline_estimated": bool(a.deadline_estimated),
         "category": a.category,
-        "category_label": CATEGORIES[a.category],
+        "category_label": labels.label("category", a.category),
         "county": a.county,
         "enterprise_uscc": a.enterprise_uscc,
         "enterprise": ent["name"] if ent else None,

@@ -1,18 +1,16 @@
-"""Read-only helpers the console screens need beyond ``queries`` (the escalation board,
-pending extensions, disputes, red-card leads, one appeal's full detail). Plain SQL on the
-store, the viewer's scope applied through ``workflow.appeal_scope_sql``; every list paged
-with LIMIT/OFFSET. No textual here: these run inside worker threads, each on its own
-``Store``.
+"""The escalation board of the supervision office: the unanswered appeals of each card
+colour, pending extension requests, 不满意 evaluations to review, and the red-card leads.
+The viewer's scope is applied through ``actors.appeal_scope_sql``; every list is paged
+with LIMIT/OFFSET and counted.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-from taian_tui.read import appeals as queries
 from taian_tui.domain import timeutil
-from taian_tui.store import NotFound, Store
-from taian_tui.domain.operations import Actor, appeal_scope_sql, require_see_appeal
+from taian_tui.store import Store
+from taian_tui.domain.actors import Actor, appeal_scope_sql
+
 
 OPEN = "('assigned','accepted')"
 
@@ -148,73 +146,3 @@ def red_cards(store: Store, act: Actor, *, limit: int, offset: int = 0
                  f"FROM card_events e JOIN appeals a ON a.id = e.appeal_id "
                  f"LEFT JOIN units u ON u.code = a.unit_code WHERE e.card = 'red' AND {scope}",
                  "e.taken_up_at IS NOT NULL, e.threshold_at, a.id", params, limit, offset)
-
-
-@dataclass
-class AppealDetail:
-    record: dict
-    enterprise: dict | None
-    project: dict | None
-    orders: list[dict] = field(default_factory=list)
-    extensions: list[dict] = field(default_factory=list)
-    cards: list[dict] = field(default_factory=list)
-    users: dict[str, str] = field(default_factory=dict)
-    units: dict[str, str] = field(default_factory=dict)
-    days_left: int | None = None
-
-
-def appeal_detail(store: Store, act: Actor, ref: str, at: str | None = None) -> AppealDetail:
-    """The whole appeal as the detail pane shows it (the viewer must be allowed to see it)."""
-    appeal = store.appeal(ref)
-    require_see_appeal(store, act, appeal)
-    record = queries.appeal_record(store, ref)
-    record["rating_comment"] = appeal.rating_comment
-    record["return_reason"] = appeal.return_reason
-    record["close_note"] = appeal.close_note
-    ent = store.one("SELECT * FROM enterprises WHERE uscc = ?", (appeal.enterprise_uscc,))
-    proj = None
-    if appeal.project_ref:
-        try:
-            proj = dict(store.one("SELECT * FROM projects WHERE ref = ?", (appeal.project_ref,)))
-        except TypeError:
-            proj = None
-    orders = [dict(r) for r in store.all(
-        "SELECT * FROM supervision_orders WHERE appeal_id = ? ORDER BY id", (appeal.id,))]
-    exts = [dict(r) for r in store.all(
-        "SELECT * FROM extensions WHERE appeal_id = ? ORDER BY id", (appeal.id,))]
-    cards = [dict(r) for r in store.all(
-        "SELECT * FROM card_events WHERE appeal_id = ? ORDER BY id", (appeal.id,))]
-    actors = {h["actor"] for h in record["history"]} | {c["taken_up_by"] for c in cards if c["taken_up_by"]}
-    users: dict[str, str] = {}
-    if actors:
-        marks = ",".join("?" * len(actors))
-        users = {r[0]: r[1] for r in store.all(
-            f"SELECT username, name FROM users WHERE username IN ({marks})", list(actors))}
-    units = {r[0]: r[1] for r in store.all("SELECT code, name FROM units")}
-    days_left = None
-    if appeal.state in ("assigned", "accepted") and appeal.deadline:
-        days_left = queries.working_days_left(store, appeal.deadline, at)
-    return AppealDetail(record=record, enterprise=dict(ent) if ent else None, project=proj,
-                        orders=orders, extensions=exts, cards=cards, users=users, units=units,
-                        days_left=days_left)
-
-
-def handling_units(store: Store) -> list[tuple[str, str]]:
-    """(code, name) of the units that handle appeals (counties, zones, departments)."""
-    return [(u.code, u.name) for u in store.units(("county", "zone", "department"))]
-
-
-def visible_units(store: Store, act: Actor) -> list[tuple[str, str]]:
-    """The units a viewer may filter by: none for a liaison (one unit), else all handling units."""
-    if act.role == "liaison":
-        return []
-    if act.role == "leader" and act.user and act.user.scope != "city":
-        return []
-    return handling_units(store)
-
-
-def find_appeal_safe(store: Store, ref: str) -> Any:
-    try:
-        return store.appeal(ref)
-    except NotFound:
-        return None

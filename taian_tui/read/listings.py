@@ -9,7 +9,7 @@ Scope of the project board (DOMAIN.md: a liaison sees the projects of their own 
 * admin, supervisor, a leader of the whole city: every project;
 * a leader of a county or zone: the projects of that unit or in that county;
 * a liaison: the projects of their unit, and the projects their unit has appeals about
-  (read-only: ``workflow.report_progress`` refuses a report on another unit's project);
+  (read-only: ``operations.report_progress`` refuses a report on another unit's project);
 * discipline and editor: none.
 """
 from __future__ import annotations
@@ -20,40 +20,12 @@ from typing import Any
 
 from taian_tui.domain import timeutil
 from taian_tui.domain.models import CONTENT_KINDS, CONTENT_LEVELS, CONTENT_STATES, LIBRARY_LEVELS, PROJECT_STAGES
-from taian_tui.store import NotFound, PermissionDenied, Store, ValidationError
-from taian_tui.domain.operations import Actor, appeal_scope_sql
+from taian_tui.store import Store
+from taian_tui.domain.refusals import NotFound, PermissionDenied, ValidationError
+from taian_tui.domain import rules
+from taian_tui.domain.actors import Actor, appeal_scope_sql, project_scope_sql, unit_name
 
 OPEN_APPEAL_SQL = "state != 'closed'"
-
-
-# -- scope -------------------------------------------------------------------------------------
-def _unit_name(store: Store, code: str | None) -> str:
-    if not code:
-        return ""
-    return store.scalar("SELECT name FROM units WHERE code = ?", (code,)) or code
-
-
-def project_scope_sql(store: Store, act: Actor, alias: str = "p") -> tuple[str, list[Any]]:
-    """The WHERE fragment restricting projects to what ``act`` may see."""
-    role = act.role
-    if role in ("admin", "supervisor", "system"):
-        return "1", []
-    if role == "leader":
-        if act.user.scope == "city":
-            return "1", []
-        return (f"({alias}.unit_code = ? OR {alias}.county = ?)",
-                [act.unit_code, _unit_name(store, act.unit_code)])
-    if role == "liaison":
-        return (f"({alias}.unit_code = ? OR {alias}.ref IN (SELECT project_ref FROM appeals "
-                "WHERE unit_code = ? AND project_ref IS NOT NULL))", [act.unit_code, act.unit_code])
-    return "0", []
-
-
-def can_report_progress(act: Actor, project_unit: str | None) -> bool:
-    """Whether the store would take a progress report from ``act`` (keys grey otherwise)."""
-    if act.role == "admin":
-        return True
-    return act.role == "liaison" and act.unit_code == project_unit
 
 
 # -- projects ----------------------------------------------------------------------------------
@@ -94,7 +66,7 @@ def _project_where(store: Store, act: Actor, f: ProjectFilter, *,
     clauses = [scope]
     if f.library and "library" not in skip:
         if f.library not in LIBRARY_LEVELS:
-            raise ValidationError(f"library must be one of {', '.join(LIBRARY_LEVELS)}")
+            raise ValidationError.of("library_choice", choices=LIBRARY_LEVELS, value=f.library)
         clauses.append("p.library = ?")
         params.append(f.library)
     if f.stage and "stage" not in skip:
@@ -192,8 +164,8 @@ def project_detail(store: Store, act: Actor, ref: str, *, limit: int = 30) -> Pr
     row = store.one(f"SELECT p.* FROM projects p WHERE p.ref = ? AND {scope}", [ref, *params])
     if row is None:
         if store.one("SELECT 1 FROM projects WHERE ref = ?", (ref,)):
-            raise PermissionDenied(f"rule: {act.describe()} may not read project {ref} (outside their scope)")
-        raise NotFound(f"no such project: {ref!r}")
+            raise PermissionDenied.of("project_out_of_scope", who=act.who(), ref=ref)
+        raise NotFound.of("no_project", value=ref)
     project = dict(row)
     ent = store.one("SELECT * FROM enterprises WHERE uscc = ?", (project["enterprise_uscc"],))
     reports = [dict(r) for r in store.all(
@@ -217,11 +189,11 @@ def project_detail(store: Store, act: Actor, ref: str, *, limit: int = 30) -> Pr
     names = {r["reported_by"] for r in reports}
     names |= {i["leader"] for i in instructions} | {i["target_user"] for i in instructions}
     return ProjectDetail(project=project, enterprise=dict(ent) if ent else None,
-                         unit=_unit_name(store, project["unit_code"]), reports=reports,
+                         unit=unit_name(store, project["unit_code"]) or "", reports=reports,
                          reports_total=reports_total, appeals=appeals, appeals_total=appeals_total,
                          instructions=instructions, instructions_total=instructions_total,
                          users=user_names(store, names),
-                         can_report=can_report_progress(act, project["unit_code"]))
+                         can_report=rules.project_refusal(act, ref, project["unit_code"]) is None)
 
 
 def user_names(store: Store, usernames: set[str] | list[str]) -> dict[str, str]:
@@ -281,9 +253,9 @@ class InstructionRow:
 
 def _instruction_where(act: Actor, f: InstructionFilter) -> tuple[str, list[Any]]:
     if f.view not in INSTRUCTION_VIEWS:
-        raise ValidationError(f"view must be one of {', '.join(INSTRUCTION_VIEWS)}")
+        raise ValidationError.of("instruction_view_choice", choices=INSTRUCTION_VIEWS, value=f.view)
     if f.view not in instruction_views(act):
-        raise PermissionDenied(f"rule: {act.describe()} has no {f.view!r} list of instructions")
+        raise PermissionDenied.of("instruction_view_denied", who=act.who(), view=f.view)
     clauses: list[str] = []
     params: list[Any] = []
     if f.view == "mine":
@@ -297,7 +269,7 @@ def _instruction_where(act: Actor, f: InstructionFilter) -> tuple[str, list[Any]
     elif f.state == "answered":
         clauses.append("i.replied_at IS NOT NULL")
     elif f.state != "all":
-        raise ValidationError(f"state must be one of {', '.join(INSTRUCTION_STATES)}")
+        raise ValidationError.of("instruction_state_choice", choices=INSTRUCTION_STATES, value=f.state)
     return " AND ".join(clauses) or "1", params
 
 
@@ -331,10 +303,10 @@ def instruction(store: Store, act: Actor, iid: int) -> InstructionRow:
     """One instruction, if the viewer wrote it, received it, or sees every instruction."""
     row = store.one(f"{_INSTRUCTION_SELECT} WHERE i.id = ?", (iid,))
     if row is None:
-        raise NotFound(f"no such instruction: {iid}")
+        raise NotFound.of("no_instruction", id=iid)
     ins = InstructionRow(**dict(row))
     if act.username not in (ins.leader, ins.target_user) and "all" not in instruction_views(act):
-        raise PermissionDenied(f"rule: {act.describe()} may not read instruction {iid}")
+        raise PermissionDenied.of("instruction_out_of_scope", who=act.who(), id=iid)
     return ins
 
 
@@ -409,17 +381,17 @@ def _content_where(f: ContentFilter) -> tuple[str, list[Any]]:
     clauses, params = ["1"], []
     if f.kind:
         if f.kind not in CONTENT_KINDS:
-            raise ValidationError(f"kind must be one of {', '.join(CONTENT_KINDS)}")
+            raise ValidationError.of("content_kind_choice", choices=CONTENT_KINDS, value=f.kind)
         clauses.append("c.kind = ?")
         params.append(f.kind)
     if f.level:
         if f.level not in CONTENT_LEVELS:
-            raise ValidationError(f"level must be one of {', '.join(CONTENT_LEVELS)}")
+            raise ValidationError.of("content_level_choice", choices=CONTENT_LEVELS, value=f.level)
         clauses.append("c.level = ?")
         params.append(f.level)
     if f.state:
         if f.state not in CONTENT_STATES:
-            raise ValidationError(f"state must be one of {', '.join(CONTENT_STATES)}")
+            raise ValidationError.of("content_state_choice", choices=CONTENT_STATES, value=f.state)
         clauses.append("c.state = ?")
         params.append(f.state)
     if f.text and f.text.strip():
@@ -458,7 +430,7 @@ def content_item(store: Store, cid: int) -> dict:
     row = store.one("SELECT c.*, COALESCE(u.name, c.created_by) AS created_by_name FROM content c "
                     "LEFT JOIN users u ON u.username = c.created_by WHERE c.id = ?", (cid,))
     if row is None:
-        raise NotFound(f"no such content item: {cid}")
+        raise NotFound.of("no_content", id=cid)
     return dict(row)
 
 

@@ -57,16 +57,20 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Iterator
 
 from taian_tui.domain import timeutil
-from taian_tui.domain.models import CARDS, CATEGORIES, LIBRARY_LEVELS, OPEN_STATES, PROJECT_STAGES
-from taian_tui.store import Store, ValidationError
+from taian_tui.domain import labels
+from taian_tui.domain.models import CARDS, LIBRARY_LEVELS, PROJECT_STAGES
+from taian_tui.domain.rules import OPEN_STATES
+from taian_tui.store import Store
+from taian_tui.domain.refusals import ValidationError
 
 WEEKS = 26
 LIBRARY_IN = ("city", "province")          # the projects counted by county and by stage
 HANDLING_KINDS = ("county", "zone", "department")
 SATISFIED = ("满意", "基本满意")
-LIBRARY_LABELS = {"applied": "待审核", "city": "市重点", "province": "省重点", "rejected": "未入库"}
-CARD_LABELS = {"blue": "蓝牌", "yellow": "黄牌", "red": "红牌", "none": "无牌"}
-RATE_LABELS = {"response": "响应率", "resolution": "解决率", "satisfaction": "满意率"}
+#: The figures' labels are Chinese (the dashboard, the report and ``taian stats`` speak it).
+LIBRARY_LABELS = labels.labels("library")
+CARD_LABELS = labels.labels("card")
+RATE_LABELS = labels.labels("rate")
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
@@ -98,7 +102,7 @@ def parse_month(text: str) -> tuple[int, int]:
     value = (text or "").strip()
     m = _MONTH.fullmatch(value)
     if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 1:
-        raise ValidationError(f"month must be YYYY-MM (for example 2026-10), not {text!r}")
+        raise ValidationError.of("month_format", value=text)
     return int(m.group(1)), int(m.group(2))
 
 
@@ -110,7 +114,7 @@ def period(month: str | None = None, at: str | None = None) -> Period:
     nxt = _dt.date(year + (mon == 12), mon % 12 + 1, 1)
     start, end = timeutil.start_of_day(first), timeutil.start_of_day(nxt)
     if start > at:
-        raise ValidationError(f"month {first:%Y-%m} has not begun yet (as of {at[:10]})")
+        raise ValidationError.of("month_not_begun", month=f"{first:%Y-%m}", day=at[:10])
     last = min(nxt - _dt.timedelta(days=1), timeutil.local_date(at))
     return Period(month=f"{first:%Y-%m}", start=start, end=end, at=at, first_day=first,
                   last_day=last, complete=end <= at)
@@ -260,7 +264,7 @@ def appeals_by_category(store: Store, p: Period | str | None = None) -> list[Cat
                            got[code]["appeals"] if code in got else 0,
                            int(got[code]["unresolved"]) if code in got else 0,
                            int(got[code]["in_month"]) if code in got else 0)
-            for code, label in CATEGORIES.items()]
+            for code, label in labels.labels("category").items()]
 
 
 def cards_by_colour(store: Store, p: Period | str | None = None) -> CardFigures:

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from taian_tui.console.strings import role_label, t
+from taian_tui.console.strings import code_label, t
 from taian_tui.domain.models import User
 from taian_tui.console.widgets import localise_bindings, plain, visible
 
@@ -78,7 +78,7 @@ class SignInScreen(Screen):
                 prompt.append(visible(user.username), style="bold")
                 prompt.append("  ")
                 prompt.append_text(plain(user.name))
-                prompt.append(f"  {role_label(user.role)}", style="italic")
+                prompt.append(f"  {code_label('role', user.role)}", style="italic")
                 if unit:
                     prompt.append("  ")
                     prompt.append_text(plain(unit, "dim"))

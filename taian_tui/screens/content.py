@@ -6,7 +6,7 @@
   ``TextArea`` beside its live rendered preview (``Markdown``). Ctrl+S saves (a new item as a
   draft), Ctrl+O saves and publishes a draft.
 
-Nothing typed is lost: the form is autosaved (``workflow.autosave_content_form``) a moment
+Nothing typed is lost: the form is autosaved (``operations.autosave_content_form``) a moment
 after each change and every few seconds while it differs from what was saved; reopening the
 item (or a new form) after a crash or a failed save offers to restore it
 (``autosaved_content_form``); a successful save discards it (``discard_content_autosave``).
@@ -30,10 +30,11 @@ from textual.widgets import DataTable, Footer, Input, Markdown, Select, Static, 
 from textual.worker import get_current_worker
 
 from taian_tui.read import listings
-from taian_tui.domain import timeutil, operations as workflow
-from taian_tui.console.strings import content_kind_label, content_level_label, content_state_label, get_lang, t, error_text
+from taian_tui.domain import timeutil, operations
+from taian_tui.console.strings import error_text, get_lang, code_label, t
 from taian_tui.domain.models import CONTENT_KINDS, CONTENT_LEVELS, CONTENT_STATES
-from taian_tui.store import DomainError, Store
+from taian_tui.store import Store
+from taian_tui.domain.refusals import DomainError
 from taian_tui.console.widgets import (DetailPane, HeaderBar, cell, fit_columns, full_time, localise_bindings,
                        plain, set_columns, short_date, visible)
 from taian_tui.screens.common import ChoiceScreen
@@ -159,9 +160,9 @@ class EditorScreen(Screen):
             yield Static(t("editor.f.title"), classes="meta-label", markup=False)
             yield Input(f["title"], id="title", compact=True, placeholder=t("editor.ph.title"))
         with Horizontal(id="meta2"):
-            yield Select([(content_kind_label(k), k) for k in CONTENT_KINDS], value=f["kind"],
+            yield Select([(code_label("content_kind", k), k) for k in CONTENT_KINDS], value=f["kind"],
                          allow_blank=False, compact=True, id="kind")
-            yield Select([(content_level_label(lv), lv) for lv in CONTENT_LEVELS], value=f["level"],
+            yield Select([(code_label("content_level", lv), lv) for lv in CONTENT_LEVELS], value=f["level"],
                          allow_blank=False, compact=True, id="level")
             yield Static(t("editor.f.tags"), classes="meta-label", markup=False)
             yield Input(f["tags"], id="tags", compact=True, placeholder=t("editor.ph.tags"))
@@ -253,7 +254,7 @@ class EditorScreen(Screen):
         if self.item:
             state = self.item["state"]
             text.append(f"#{self.item['id']} ", style="bold")
-            text.append(content_state_label(state), style=STATE_STYLE.get(state, ""))
+            text.append(code_label("content_state", state), style=STATE_STYLE.get(state, ""))
         else:
             text.append(t("editor.new"), style="bold")
         if self.saving:
@@ -295,9 +296,9 @@ class EditorScreen(Screen):
             try:
                 with Store(self.app.db_path, migrate=False) as store:
                     if discard:
-                        workflow.discard_content_autosave(store, self.app.username, key)
+                        operations.discard_content_autosave(store, self.app.username, key)
                     else:
-                        workflow.autosave_content_form(store, self.app.username, key, values)
+                        operations.autosave_content_form(store, self.app.username, key, values)
                 self._written_seq = seq
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
@@ -322,7 +323,7 @@ class EditorScreen(Screen):
         with self._lock:
             try:
                 with Store(self.app.db_path, migrate=False) as store:
-                    workflow.autosave_content_form(store, self.app.username, self.key, values)
+                    operations.autosave_content_form(store, self.app.username, self.key, values)
                 self._seq += 1
                 self._written_seq = max(self._written_seq, self._seq)
                 self.autosaved = values
@@ -333,7 +334,7 @@ class EditorScreen(Screen):
     def _look_for_autosave(self) -> None:
         try:
             with Store(self.app.db_path, migrate=False) as store:
-                found = workflow.autosaved_content_form(store, self.app.username, self.key)
+                found = operations.autosaved_content_form(store, self.app.username, self.key)
         except Exception:
             found = None
         self.post_message(self.AutosaveFound(found))
@@ -422,16 +423,16 @@ class EditorScreen(Screen):
             with Store(self.app.db_path, migrate=False) as store:
                 fields = {k: values[k] for k in FIELDS}
                 if self.item_id is None:
-                    saved = workflow.draft_content(store, user, **fields)
+                    saved = operations.draft_content(store, user, **fields)
                 else:
-                    saved = workflow.update_content(store, user, self.item_id, **fields)
+                    saved = operations.update_content(store, user, self.item_id, **fields)
                 item = listings.content_item(store, saved.id)
                 # the typed text is stored: its autosave is no longer needed
                 with self._lock:
-                    workflow.discard_content_autosave(store, user, old_key)
+                    operations.discard_content_autosave(store, user, old_key)
                     self._written_seq = max(self._written_seq, seq)
                 if publish and item["state"] == "draft":
-                    workflow.publish_content(store, user, saved.id)
+                    operations.publish_content(store, user, saved.id)
                     item = listings.content_item(store, saved.id)
         except DomainError as exc:
             message: Message = self.SaveFailed(error_text(exc), item)
@@ -520,13 +521,13 @@ class EditorScreen(Screen):
 def render_content(item: dict) -> Text:
     out = Text(end="")
     out.append(f"#{item['id']} ", style="bold")
-    out.append(f" {content_state_label(item['state'])} ", style=f"reverse {STATE_STYLE.get(item['state'], '')}")
+    out.append(f" {code_label('content_state', item['state'])} ", style=f"reverse {STATE_STYLE.get(item['state'], '')}")
     out.append("  ")
     out.append_text(plain(item["title"], "bold"))
     out.append("\n")
     sep = "：" if get_lang() == "zh" else ": "
-    parts = [(t("editor.f.kind"), content_kind_label(item["kind"])),
-             (t("editor.f.level"), content_level_label(item["level"])),
+    parts = [(t("editor.f.kind"), code_label("content_kind", item["kind"])),
+             (t("editor.f.level"), code_label("content_level", item["level"])),
              (t("editor.f.tags"), item.get("tags") or "—"),
              (t("editor.f.source"), item.get("source_unit") or "—")]
     for i, (label, value) in enumerate(parts):
@@ -587,11 +588,11 @@ class ContentScreen(PagedListScreen):
         yield HeaderBar()
         yield Static(id="listenbar", markup=False)
         with Horizontal(id="filters"):
-            yield Select([(t("cf.all_kinds"), "all")] + [(content_kind_label(k), k) for k in CONTENT_KINDS],
+            yield Select([(t("cf.all_kinds"), "all")] + [(code_label("content_kind", k), k) for k in CONTENT_KINDS],
                          value="all", allow_blank=False, compact=True, id="cf-kind")
-            yield Select([(t("cf.all_levels"), "all")] + [(content_level_label(lv), lv) for lv in CONTENT_LEVELS],
+            yield Select([(t("cf.all_levels"), "all")] + [(code_label("content_level", lv), lv) for lv in CONTENT_LEVELS],
                          value="all", allow_blank=False, compact=True, id="cf-level")
-            yield Select([(t("cf.all_states"), "all")] + [(content_state_label(s), s) for s in CONTENT_STATES],
+            yield Select([(t("cf.all_states"), "all")] + [(code_label("content_state", s), s) for s in CONTENT_STATES],
                          value="all", allow_blank=False, compact=True, id="cf-state")
             yield Input(placeholder=t("cf.search"), id="cf-search", compact=True)
         yield ListTable(id="table")
@@ -708,9 +709,9 @@ class ContentScreen(PagedListScreen):
             values = {
                 "mark": mark,
                 "id": Text(str(r.id), justify="right", end=""),
-                "state": Text(content_state_label(r.state), style=STATE_STYLE.get(r.state, ""), end=""),
-                "kind": cell(content_kind_label(r.kind), w.get("kind")),
-                "level": cell(content_level_label(r.level), w.get("level")),
+                "state": Text(code_label("content_state", r.state), style=STATE_STYLE.get(r.state, ""), end=""),
+                "kind": cell(code_label("content_kind", r.kind), w.get("kind")),
+                "level": cell(code_label("content_level", r.level), w.get("level")),
                 "title": cell(r.title, w["title"]),
                 "tags": cell(r.tags, w.get("tags")),
                 "source": cell(r.source_unit, w.get("source")),
@@ -787,10 +788,10 @@ class ContentScreen(PagedListScreen):
             if self.check_action(action, ()):
                 cmds.append((f"{t(key)} #{self.current_key()}", "", getattr(self, f"action_{action}")))
         for state in CONTENT_STATES:
-            cmds.append((t("cmd.filter_content_state", label=content_state_label(state)), "",
+            cmds.append((t("cmd.filter_content_state", label=code_label("content_state", state)), "",
                          lambda s=state: setattr(self.query_one("#cf-state", Select), "value", s)))
         for kind in CONTENT_KINDS:
-            cmds.append((t("cmd.filter_content_kind", label=content_kind_label(kind)), "",
+            cmds.append((t("cmd.filter_content_kind", label=code_label("content_kind", kind)), "",
                          lambda k=kind: setattr(self.query_one("#cf-kind", Select), "value", k)))
         cmds.append((t("k.search"), "", self.action_search))
         cmds.append((t("k.clear"), "", self.action_clear_filters))
@@ -816,8 +817,8 @@ class ContentActionForm(ActionForm):
         return t(f"done.content_{self.op}", ref=visible(self.ref))
 
     def perform(self, store: Store, username: str, values: dict) -> None:
-        fn = {"publish": workflow.publish_content, "unpublish": workflow.unpublish_content,
-              "archive": workflow.archive_content}[self.op]
+        fn = {"publish": operations.publish_content, "unpublish": operations.unpublish_content,
+              "archive": operations.archive_content}[self.op]
         fn(store, username, self.cid)
 
 
@@ -858,7 +859,7 @@ class DailyListenForm(ActionForm):
 
     def perform(self, store: Store, username: str, values: dict) -> None:
         self.day = values["day"]
-        workflow.pick_daily_listen(store, username, values["day"], self.cid)
+        operations.pick_daily_listen(store, username, values["day"], self.cid)
 
     def done_text(self) -> str:
         return t("done.listen", ref=visible(self.ref), day=self.day)

@@ -24,7 +24,7 @@ from textual.worker import get_current_worker
 
 from taian_tui.read import listings, stats
 from taian_tui.domain import timeutil
-from taian_tui.console.strings import (card_label, category_label, get_lang, library_label, stage_label, t, error_text)
+from taian_tui.console.strings import error_text, get_lang, code_label, t
 from taian_tui.store import Store
 from taian_tui.console.widgets import (COLUMN_EIGHTHS, HeaderBar, hbar, localise_bindings, money, pad, plain,
                        visible)
@@ -105,11 +105,11 @@ def county_chart(d: stats.Dashboard, width: int) -> Text:
 
 
 def stage_chart(d: stats.Dashboard, width: int) -> Text:
-    rows = [(stage_label(s.stage), s.projects, s.investment_wan) for s in d.projects_by_stage]
+    rows = [(code_label("stage", s.stage), s.projects, s.investment_wan) for s in d.projects_by_stage]
     out = paired_bars(rows, width, first=t("dash.projects"), second=t("dash.investment"))
     out.append("\n\n")
     out.append(t("dash.library") + " ", style="bold")
-    parts = [f"{library_label(lv.library)} {lv.projects}" for lv in d.projects_by_library]
+    parts = [f"{code_label('library', lv.library)} {lv.projects}" for lv in d.projects_by_library]
     line = Text(" · ".join(parts), end="")
     line.truncate(max(width - cell_len(t("dash.library")) - 1, 8), overflow="ellipsis")
     out.append_text(line)
@@ -120,7 +120,7 @@ def category_chart(d: stats.Dashboard, width: int) -> Text:
     """Stacked bars: closed (cyan) and not yet closed (yellow), with the month's new ones."""
     rows = d.appeals_by_category
     out = Text(end="", no_wrap=True)
-    labels = [category_label(c.category) for c in rows]
+    labels = [code_label("category", c.category) for c in rows]
     lw = _label_width(labels, width, 12)
     cols = [t("dash.cat.all"), t("dash.cat.open"), t("dash.cat.month")]
     nw = max(max((len(str(c.appeals)) for c in rows), default=3), max(cell_len(x) for x in cols))
@@ -158,7 +158,7 @@ def card_chart(d: stats.Dashboard, width: int) -> Text:
     groups = [(t("dash.cards.open"), [(c, d.cards.open.get(c, 0)) for c in ("blue", "yellow", "red", "none")]),
               (t("dash.cards.raised", month=d.period.month), [(c, d.cards.raised.get(c, 0))
                                                                 for c in ("blue", "yellow", "red")])]
-    labels = [card_label(c) if c != "none" else t("dash.cards.none") for c in ("blue", "yellow", "red", "none")]
+    labels = [code_label("card", c) if c != "none" else t("dash.cards.none") for c in ("blue", "yellow", "red", "none")]
     lw = _label_width(labels, width, 8)
     nw = max(len(str(n)) for _, items in groups for _, n in items)
     bar = max(width - lw - nw - 2, 4)
@@ -169,7 +169,7 @@ def card_chart(d: stats.Dashboard, width: int) -> Text:
         top = max((n for _, n in items), default=0)
         for card, n in items:
             out.append("\n")
-            label = card_label(card) if card != "none" else t("dash.cards.none")
+            label = code_label("card", card) if card != "none" else t("dash.cards.none")
             out.append_text(pad(label, lw))
             out.append(" ")
             out.append_text(hbar(n, top, bar, CARD_COLOURS[card]))

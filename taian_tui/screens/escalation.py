@@ -21,8 +21,9 @@ from textual.widgets import ContentSwitcher, DataTable, Footer, OptionList, Stat
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from taian_tui.read import board as boards
-from taian_tui.console.strings import card_label, state_label, t, error_text
+from taian_tui.read import board
+from taian_tui.read.detail import appeal_detail
+from taian_tui.console.strings import error_text, code_label, t
 from taian_tui.domain.models import CARDS
 from taian_tui.store import Store
 from taian_tui.console.widgets import (DetailPane, HeaderBar, cell, fit_columns, localise_bindings, plain,
@@ -81,10 +82,10 @@ class PagedTable(DataTable):
 @dataclass
 class BoardData:
     generation: int
-    columns: dict[str, boards.BoardColumn] = field(default_factory=dict)
-    extensions: list[boards.PendingExtension] = field(default_factory=list)
+    columns: dict[str, board.BoardColumn] = field(default_factory=dict)
+    extensions: list[board.PendingExtension] = field(default_factory=list)
     extensions_total: int = 0
-    disputes: list[boards.DisputedAppeal] = field(default_factory=list)
+    disputes: list[board.DisputedAppeal] = field(default_factory=list)
     disputes_total: int = 0
 
 
@@ -117,7 +118,7 @@ class _DetailMixin:
         worker = get_current_worker()
         try:
             with Store(self.app.db_path, migrate=False) as store:
-                detail = boards.appeal_detail(store, self.app.session_actor(store), ref)
+                detail = appeal_detail(store, self.app.session_actor(store), ref)
         except Exception as exc:
             detail = t("err.load", msg=error_text(exc))
         if not worker.is_cancelled:
@@ -201,7 +202,7 @@ class BoardScreen(_DetailMixin, LiveScreen):
             with Horizontal(id="view-cards"):
                 for card in CARDS:
                     with Vertical(classes="column"):
-                        yield Static(card_label(card), classes=f"column-title -{card}",
+                        yield Static(code_label('card', card), classes=f"column-title -{card}",
                                      id=f"title-{card}", markup=False)
                         yield CardList(card, id=f"col-{card}")
             yield PagedTable("extensions", id="view-extensions")
@@ -237,25 +238,25 @@ class BoardScreen(_DetailMixin, LiveScreen):
     @work(thread=True, exclusive=True, group="board-load")
     def _load(self, generation: int, offsets: dict[str, int], width: int) -> None:
         worker = get_current_worker()
-        board = BoardData(generation)
+        data = BoardData(generation)
         try:
             with Store(self.app.db_path, migrate=False) as store:
                 act = self.app.session_actor(store)
                 for card in CARDS:
-                    board.columns[card] = boards.board_column(store, act, card, limit=PAGE_SIZE,
+                    data.columns[card] = board.board_column(store, act, card, limit=PAGE_SIZE,
                                                             offset=offsets[card])
                     if worker.is_cancelled:
                         return
-                board.extensions, board.extensions_total = boards.pending_extensions(
+                data.extensions, data.extensions_total = board.pending_extensions(
                     store, act, limit=PAGE_SIZE, offset=offsets["extensions"])
-                board.disputes, board.disputes_total = boards.disputed_appeals(
+                data.disputes, data.disputes_total = board.disputed_appeals(
                     store, act, limit=PAGE_SIZE, offset=offsets["disputes"])
         except Exception as exc:
             if not worker.is_cancelled:
                 self.post_message(self.LoadFailed(t("err.load", msg=error_text(exc))))
             return
         if not worker.is_cancelled:
-            self.post_message(self.BoardLoaded(board))
+            self.post_message(self.BoardLoaded(data))
 
     def on_board_screen_load_failed(self, message: "BoardScreen.LoadFailed") -> None:
         self.query_one("#viewbar", Static).update(plain(message.message))
@@ -274,7 +275,7 @@ class BoardScreen(_DetailMixin, LiveScreen):
         width = self._col_width()
         for card, column in board.columns.items():
             title = self.query_one(f"#title-{card}", Static)
-            title_text = t("board.col", card=card_label(card), n=column.total)
+            title_text = t("board.col", card=code_label("card", card), n=column.total)
             pages = max(1, -(-column.total // PAGE_SIZE))
             if pages > 1:
                 title_text += "  " + t("board.page", page=column.offset // PAGE_SIZE + 1, pages=pages)
@@ -286,7 +287,7 @@ class BoardScreen(_DetailMixin, LiveScreen):
         self.show_detail_of(self.selected_ref(), force=True)
         self.refresh_bindings()
 
-    def _item_prompt(self, item: boards.BoardItem, width: int) -> Text:
+    def _item_prompt(self, item: board.BoardItem, width: int) -> Text:
         """Three lines: ref and unit; title; days overdue and the order's due time."""
         line1 = Text(end="")
         line1.append(visible(item.ref), style="bold")
@@ -311,7 +312,7 @@ class BoardScreen(_DetailMixin, LiveScreen):
             out.append_text(line)
         return out
 
-    def _fill_column(self, card: str, column: boards.BoardColumn, width: int) -> None:
+    def _fill_column(self, card: str, column: board.BoardColumn, width: int) -> None:
         lst = self.query_one(f"#col-{card}", CardList)
         keep = None
         if lst.highlighted is not None and lst.option_count:
@@ -503,7 +504,7 @@ class BoardScreen(_DetailMixin, LiveScreen):
 
     def action_order(self) -> None:
         item = self.selected_item()
-        if not isinstance(item, boards.BoardItem):
+        if not isinstance(item, board.BoardItem):
             self.app.notify(t("nothing_selected"), markup=False)
             return
         note = ""
@@ -516,7 +517,7 @@ class BoardScreen(_DetailMixin, LiveScreen):
 
     def action_decide(self, approve: bool) -> None:
         item = self.selected_item()
-        if not isinstance(item, boards.PendingExtension):
+        if not isinstance(item, board.PendingExtension):
             self.app.notify(t("nothing_selected"), markup=False)
             return
         self.app.push_screen(DecideExtensionForm(item.ref, subject=item.title, extension_id=item.id,
@@ -525,7 +526,7 @@ class BoardScreen(_DetailMixin, LiveScreen):
 
     def action_review(self) -> None:
         item = self.selected_item()
-        if not isinstance(item, boards.DisputedAppeal):
+        if not isinstance(item, board.DisputedAppeal):
             self.app.notify(t("nothing_selected"), markup=False)
             return
         self.app.push_screen(ReviewDisputeForm(item.ref, subject=item.title, state="disputed",
@@ -576,7 +577,7 @@ class RedCardScreen(_DetailMixin, LiveScreen):
     class CardsLoaded(Message):
         """A page of red cards was read."""
 
-        def __init__(self, generation: int, rows: list[boards.RedCard], total: int) -> None:
+        def __init__(self, generation: int, rows: list[board.RedCard], total: int) -> None:
             super().__init__()
             self.generation = generation
             self.rows = rows
@@ -586,7 +587,7 @@ class RedCardScreen(_DetailMixin, LiveScreen):
         super().__init__(**kw)
         localise_bindings(self)
         self.row_offset = 0
-        self.rows: list[boards.RedCard] = []
+        self.rows: list[board.RedCard] = []
         self.total = 0
         self.generation = 0
         self.detail_visible = True
@@ -614,7 +615,7 @@ class RedCardScreen(_DetailMixin, LiveScreen):
         worker = get_current_worker()
         try:
             with Store(self.app.db_path, migrate=False) as store:
-                rows, total = boards.red_cards(store, self.app.session_actor(store), limit=PAGE_SIZE,
+                rows, total = board.red_cards(store, self.app.session_actor(store), limit=PAGE_SIZE,
                                              offset=offset)
         except Exception as exc:
             rows, total = [], 0
@@ -651,7 +652,7 @@ class RedCardScreen(_DetailMixin, LiveScreen):
                       "red_at": cell(short_date(r.threshold_at, with_time=True), w["red_at"]),
                       "order_due": cell(_due_text(r.order_due) if r.order_due else "",
                                         w.get("order_due")),
-                      "state": cell(state_label(r.state), w.get("state")), "taken": taken}
+                      "state": cell(code_label("state", r.state), w.get("state")), "taken": taken}
             table.add_row(*(values[k] for k, _, _ in cols), key=r.ref)
         refs = [r.ref for r in message.rows]
         if refs:
@@ -662,7 +663,7 @@ class RedCardScreen(_DetailMixin, LiveScreen):
         self.show_detail_of(self.selected_ref(), force=True)
         self.refresh_bindings()
 
-    def selected(self) -> boards.RedCard | None:
+    def selected(self) -> board.RedCard | None:
         table = self.query_one("#red-table", DataTable)
         if not table.row_count or not self.rows:
             return None

@@ -1,5 +1,5 @@
 """Modal forms for the domain actions. Each form validates what was typed before it saves;
-the save runs in a worker thread on its own ``Store`` and calls one ``workflow`` function as
+the save runs in a worker thread on its own ``Store`` and calls one ``operations`` function as
 the signed-in user. A refusal (``DomainError``) is shown inside the form, whose fields keep
 what the user typed; nothing is lost on failure. A form is never refreshed by the live poll.
 """
@@ -18,12 +18,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static, TextArea
 from textual.worker import get_current_worker
 
-from taian_tui.domain import timeutil, operations as workflow
-from taian_tui.console.strings import state_label, t, error_text
-from taian_tui.store import DomainError, Store
+from taian_tui.domain import operations, rules, timeutil
+from taian_tui.console.strings import error_text, code_label, t
+from taian_tui.store import Store
+from taian_tui.domain.refusals import DomainError
 from taian_tui.console.widgets import localise_bindings, plain, visible
 
-MAX_DAYS = workflow.MAX_EXTENSION_DAYS
+MAX_DAYS = rules.MAX_EXTENSION_DAYS
 
 
 def _label(key: str) -> Static:
@@ -115,7 +116,7 @@ class ActionForm(ModalScreen[bool]):
             if self.state:
                 if subject:
                     subject.append("  ·  ")
-                subject.append(t("form.state_now", state=state_label(self.state)))
+                subject.append(t("form.state_now", state=code_label("state", self.state)))
             if subject:
                 yield Static(subject, classes="form-subject")
             intro = self.intro()
@@ -211,7 +212,7 @@ class AcceptForm(ActionForm):
     INTRO_KEY = "form.accept.text"
 
     def perform(self, store: Store, username: str, values: dict) -> None:
-        workflow.accept_appeal(store, username, self.ref)
+        operations.accept_appeal(store, username, self.ref)
 
 
 class ReplyForm(ActionForm):
@@ -231,7 +232,7 @@ class ReplyForm(ActionForm):
         return None
 
     def perform(self, store: Store, username: str, values: dict) -> None:
-        workflow.reply_appeal(store, username, self.ref, values["reply"])
+        operations.reply_appeal(store, username, self.ref, values["reply"])
 
 
 class ReturnForm(ActionForm):
@@ -252,7 +253,7 @@ class ReturnForm(ActionForm):
         return None
 
     def perform(self, store: Store, username: str, values: dict) -> None:
-        workflow.return_appeal(store, username, self.ref, values["reason"])
+        operations.return_appeal(store, username, self.ref, values["reason"])
 
 
 def _parse_days(text: str, lo: int, hi: int) -> int | None:
@@ -285,7 +286,7 @@ class ExtendForm(ActionForm):
         return None
 
     def perform(self, store: Store, username: str, values: dict) -> None:
-        workflow.request_extension(store, username, self.ref, int(values["days"]), values["reason"])
+        operations.request_extension(store, username, self.ref, int(values["days"]), values["reason"])
 
 
 # -- admin -----------------------------------------------------------------------------------------
@@ -317,7 +318,7 @@ class ReassignForm(ActionForm):
         return None
 
     def perform(self, store: Store, username: str, values: dict) -> None:
-        workflow.assign_appeal(store, username, self.ref, values["unit"], note=values["note"])
+        operations.assign_appeal(store, username, self.ref, values["unit"], note=values["note"])
 
 
 # -- supervisor ------------------------------------------------------------------------------------
@@ -382,10 +383,10 @@ class OrderForm(ActionForm):
     def perform(self, store: Store, username: str, values: dict) -> None:
         due = parse_due(values["due"])
         if self.order_id:
-            workflow.edit_supervision_order(store, username, self.order_id, due_at=due,
+            operations.edit_supervision_order(store, username, self.order_id, due_at=due,
                                             note=values["note"])
         else:
-            workflow.open_supervision_order(store, username, self.ref, due, values["note"])
+            operations.open_supervision_order(store, username, self.ref, due, values["note"])
 
 
 class DecideExtensionForm(ActionForm):
@@ -434,7 +435,7 @@ class DecideExtensionForm(ActionForm):
         return None
 
     def perform(self, store: Store, username: str, values: dict) -> None:
-        workflow.decide_extension(store, username, self.extension_id, values["decision"] == "approve",
+        operations.decide_extension(store, username, self.extension_id, values["decision"] == "approve",
                                   note=values["note"])
 
 
@@ -448,9 +449,9 @@ class ReviewDisputeForm(ActionForm):
         self.comment = comment
 
     def intro(self) -> Text | None:
-        from taian_tui.console.strings import rating_label
+        from taian_tui.console.strings import code_label
 
-        text = Text(t("form.review.text", rating=rating_label(self.rating or "")), end="")
+        text = Text(t("form.review.text", rating=code_label("rating", self.rating or "")), end="")
         if self.comment:
             text.append("  ")
             text.append_text(plain(self.comment, multiline=True))
@@ -483,7 +484,7 @@ class ReviewDisputeForm(ActionForm):
     def perform(self, store: Store, username: str, values: dict) -> None:
         at_fault = values["fault"] == "at_fault"
         days = int(values["days"]) if at_fault else 5
-        workflow.review_dispute(store, username, self.ref, at_fault, values["note"], days=days)
+        operations.review_dispute(store, username, self.ref, at_fault, values["note"], days=days)
 
 
 # -- discipline ------------------------------------------------------------------------------------
@@ -499,4 +500,4 @@ class TakeUpForm(ActionForm):
         return {"note": self.query_one("#note", TextArea).text}
 
     def perform(self, store: Store, username: str, values: dict) -> None:
-        workflow.take_up_red_card(store, username, self.ref, values["note"])
+        operations.take_up_red_card(store, username, self.ref, values["note"])

@@ -14,30 +14,36 @@ from textual.containers import Horizontal
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
-from taian_tui.read import board as boards, appeals as queries
-from taian_tui.console.strings import card_label, category_label, get_lang, state_label, t
-from taian_tui.domain.models import APPEAL_STATES, CARDS, CATEGORIES
+from taian_tui.read import appeals
+from taian_tui.read.units import handling_units, visible_units
+from taian_tui.read.detail import appeal_detail
+from taian_tui.console.strings import get_lang, code_label, t
+from taian_tui.domain import rules, timeutil
+from taian_tui.domain.models import CARDS, CATEGORIES
+from taian_tui.domain.rules import APPEAL_STATES
 from taian_tui.read.appeals import AppealFilter, AppealRow
 from taian_tui.store import Store
 from taian_tui.console.widgets import DetailPane, HeaderBar, card_cell, cell, plain, short_date
 from taian_tui.screens.forms import AcceptForm, ExtendForm, ReassignForm, ReplyForm, ReturnForm
 from taian_tui.screens.paged import PAGE_SIZE, ListTable, PagedListScreen, Request
 
-#: States each role works on by default ("待办").
+#: States each role works on by default ("待办"): the liaison, those on the unit's clock; the
+#: admin, those an appeal can be (re)assigned from.
 TODO_STATES = {
-    "liaison": ("assigned", "accepted"),
-    "admin": ("submitted", "returned", "assigned", "accepted"),
+    "liaison": rules.OPEN_STATES,
+    "admin": rules.ACTIONS["assign"].sources,
 }
-DEFAULT_TODO = ("assigned", "accepted")
+DEFAULT_TODO = rules.OPEN_STATES
 
-#: Who may do what, and from which states (the store checks again; this only greys keys).
-ACTIONS = {
-    "accept": (("liaison", "admin"), ("assigned",)),
-    "reply": (("liaison", "admin"), ("accepted",)),
-    "return_appeal": (("liaison",), ("assigned", "accepted")),
-    "extend": (("liaison",), ("assigned", "accepted")),
-    "reassign": (("admin",), ("submitted", "returned", "assigned", "accepted")),
-    "instruct": (("leader",), APPEAL_STATES),
+#: The rule (``rules.ACTIONS``) behind each action key: the key is offered exactly when the
+#: store would take the action on the highlighted row.
+KEY_RULES = {
+    "accept": "accept",
+    "reply": "reply",
+    "return_appeal": "return",
+    "extend": "request_extension",
+    "reassign": "assign",
+    "instruct": "instruct",
 }
 SORTS = ("deadline", "submitted", "ref")
 
@@ -105,16 +111,16 @@ class InboxScreen(PagedListScreen):
 
     def compose(self) -> ComposeResult:
         yield HeaderBar()
-        self._units = boards.visible_units(self.app.store, self.app.actor)
+        self._units = visible_units(self.app.store, self.app.actor)
         with Horizontal(id="filters", classes=f"-{get_lang()}"):
             yield Select([(t("filter.todo"), "todo"), (t("filter.all_states"), "all")]
-                         + [(state_label(s), s) for s in APPEAL_STATES],
+                         + [(code_label("state", s), s) for s in APPEAL_STATES],
                          value="todo", allow_blank=False, compact=True, id="f-state")
             yield Select([(t("filter.all_categories"), "all")]
-                         + [(category_label(c), c) for c in CATEGORIES],
+                         + [(code_label("category", c), c) for c in CATEGORIES],
                          value="all", allow_blank=False, compact=True, id="f-category")
             yield Select([(t("filter.all_cards"), "all"), (t("filter.any_card"), "any"),
-                          (t("filter.no_card"), "none")] + [(card_label(c), c) for c in CARDS],
+                          (t("filter.no_card"), "none")] + [(code_label("card", c), c) for c in CARDS],
                          value="all", allow_blank=False, compact=True, id="f-card")
             if self._units:
                 yield Select([(t("filter.all_units"), "all")]
@@ -192,16 +198,16 @@ class InboxScreen(PagedListScreen):
 
     # -- reading ------------------------------------------------------------------------------------
     def fetch(self, store: Store, act: Any, flt: AppealFilter, limit: int, offset: int) -> list:
-        return queries.list_appeals(store, act, flt, limit=limit, offset=offset)
+        return appeals.list_appeals(store, act, flt, limit=limit, offset=offset)
 
     def count(self, store: Store, act: Any, flt: AppealFilter) -> int:
-        return queries.count_appeals(store, act, flt)
+        return appeals.count_appeals(store, act, flt)
 
     def row_key(self, row: AppealRow) -> str:
         return row.ref
 
     def fetch_detail(self, store: Store, act: Any, key: str) -> Any:
-        return boards.appeal_detail(store, act, key)
+        return appeal_detail(store, act, key)
 
     def show_detail(self, detail: Any) -> None:
         self.query_one("#detail", DetailPane).show_detail(detail)
@@ -261,14 +267,14 @@ class InboxScreen(PagedListScreen):
             values = {
                 "card": lambda w: card_cell(r.card),
                 "ref": lambda w: cell(r.ref, w),
-                "category": lambda w: cell(category_label(r.category), w),
+                "category": lambda w: cell(code_label("category", r.category), w),
                 "enterprise": lambda w: cell(r.enterprise, w),
                 "title": lambda w: cell(r.title, w),
                 "unit": lambda w: cell(r.unit or "—", w),
                 "arrived": lambda w: cell(short_date(r.arrived_at), w),
                 "deadline": lambda w: cell(short_date(r.deadline), w),
                 "days": lambda w: self._days_cell(r, w),
-                "state": lambda w: cell(state_label(r.state), w),
+                "state": lambda w: cell(code_label("state", r.state), w),
             }
             table.add_row(*(values[key](width) for key, _, width in columns), key=r.ref)
 
@@ -302,16 +308,16 @@ class InboxScreen(PagedListScreen):
 
     # -- actions ----------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        rule = ACTIONS.get(action)
+        rule = KEY_RULES.get(action)
         if rule is None:
             return True
-        roles, states = rule
-        if self.app.user is None or self.role not in roles:
-            return False
+        act = self.app.actor
+        if act is None or rules.role_refusal(rule, act) is not None:
+            return False                  # not this role's key: hidden
         row = self.current_row()
-        if row is None or row.state not in states:
+        if row is None:
             return None
-        return True
+        return True if rules.allowed(rule, act, row.facts(), at=timeutil.iso()) else None
 
     def _open_form(self, form_cls: type, **kw: Any) -> None:
         row = self.current_row()
@@ -335,7 +341,7 @@ class InboxScreen(PagedListScreen):
 
     def action_reassign(self) -> None:
         row = self.current_row()
-        units = boards.handling_units(self.app.store)
+        units = handling_units(self.app.store)
         self._open_form(ReassignForm, units=units, current_unit=row.unit_code if row else None)
 
     def action_instruct(self) -> None:
@@ -408,14 +414,14 @@ class InboxScreen(PagedListScreen):
         cmds.append((t("k.refresh"), "", self.action_reload))
         for state in ("todo", "all", *APPEAL_STATES):
             label = t("filter.todo") if state == "todo" else (
-                t("filter.all_states") if state == "all" else state_label(state))
+                t("filter.all_states") if state == "all" else code_label("state", state))
             cmds.append((t("cmd.filter_state", label=label), "",
                          lambda s=state: self._set_select("f-state", s)))
         for code in CATEGORIES:
-            cmds.append((t("cmd.filter_category", label=category_label(code)), "",
+            cmds.append((t("cmd.filter_category", label=code_label("category", code)), "",
                          lambda c=code: self._set_select("f-category", c)))
         for code in CARDS:
-            cmds.append((t("cmd.filter_card", label=card_label(code)), "",
+            cmds.append((t("cmd.filter_card", label=code_label("card", code)), "",
                          lambda c=code: self._set_select("f-card", c)))
         for sort in SORTS:
             cmds.append((t("cmd.sort", label=t(f"sort.{sort}")), "", lambda s=sort: self.set_sort(s)))

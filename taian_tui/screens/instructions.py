@@ -2,7 +2,7 @@
 
 * ``InstructionForm``: a leader writes an instruction about a project (project board) or an
   appeal (inbox) to a named user, chosen among the active users (those of the unit holding
-  the project or appeal first); ``workflow.issue_instruction`` queues the SMS at once.
+  the project or appeal first); ``operations.issue_instruction`` queues the SMS at once.
 * ``InstructionsScreen``: "instructions to me" for whoever was instructed (acknowledge 签收,
   reply 答复), a leader's own ("issued by me", open or answered), every instruction for the
   admin and the supervision office. Paged from SQLite like every list.
@@ -22,8 +22,8 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from taian_tui.read import listings
-from taian_tui.domain import operations as workflow
-from taian_tui.console.strings import get_lang, instruction_status_label, role_label, t
+from taian_tui.domain import operations
+from taian_tui.console.strings import get_lang, code_label, t
 from taian_tui.store import Store
 from taian_tui.console.widgets import (DetailPane, HeaderBar, cell, fit_columns, full_time, plain, set_columns,
                        short_date, visible)
@@ -154,7 +154,7 @@ class InstructionForm(ActionForm):
         if mark:
             prompt.append("★ " if r.relevant else "  ", style="bold yellow")
         prompt.append_text(plain(r.name, "bold"))
-        prompt.append(f" {visible(r.username)} · {role_label(r.role)}")
+        prompt.append(f" {visible(r.username)} · {code_label('role', r.role)}")
         if r.unit:
             prompt.append(" · ")
             prompt.append_text(plain(r.unit))
@@ -186,7 +186,7 @@ class InstructionForm(ActionForm):
         return None
 
     def perform(self, store: Store, username: str, values: dict) -> None:
-        workflow.issue_instruction(store, username, values["target"], values["text"],
+        operations.issue_instruction(store, username, values["target"], values["text"],
                                    project_ref=self.project_ref, appeal_ref=self.appeal_ref)
 
     def done_text(self) -> str:
@@ -209,7 +209,7 @@ class AcknowledgeForm(ActionForm):
         return out
 
     def perform(self, store: Store, username: str, values: dict) -> None:
-        workflow.acknowledge_instruction(store, username, self.iid)
+        operations.acknowledge_instruction(store, username, self.iid)
 
 
 class InstructionReplyForm(ActionForm):
@@ -237,7 +237,7 @@ class InstructionReplyForm(ActionForm):
         return None
 
     def perform(self, store: Store, username: str, values: dict) -> None:
-        workflow.reply_instruction(store, username, self.iid, values["reply"])
+        operations.reply_instruction(store, username, self.iid, values["reply"])
 
 
 # -- the lists -------------------------------------------------------------------------------------
@@ -250,7 +250,7 @@ def _subject(row: listings.InstructionRow) -> str:
 def render_instruction(row: listings.InstructionRow) -> Text:
     out = Text(end="")
     status = row.status
-    out.append(f" {instruction_status_label(status)} ", style=f"reverse {STATUS_STYLE[status]}")
+    out.append(f" {code_label('instruction_status', status)} ", style=f"reverse {STATUS_STYLE[status]}")
     out.append("  ")
     out.append_text(plain(_subject(row), "bold"))
     out.append("\n")
@@ -383,7 +383,7 @@ class InstructionsScreen(PagedListScreen):
         set_columns(table, cols)
         for r in rows:
             values = {
-                "status": lambda: Text(instruction_status_label(r.status), style=STATUS_STYLE[r.status],
+                "status": lambda: Text(code_label("instruction_status", r.status), style=STATUS_STYLE[r.status],
                                        end=""),
                 "created": lambda: cell(short_date(r.created_at), w["created"]),
                 "leader": lambda: cell(r.leader_name, w.get("leader")),

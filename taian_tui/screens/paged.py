@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
-from taian_tui.console.strings import t, error_text
+from taian_tui.console.strings import error_text, t
 from taian_tui.store import Store
 from taian_tui.console.widgets import localise_bindings, plain
 from taian_tui.screens.common import LiveScreen

@@ -4,10 +4,10 @@ category, stage, the visualised flag and a search; each row shows the investment
 progress as a bar and a percentage, and the open appeals. The detail pane shows the
 enterprise, the progress-report timeline, the linked appeals and instructions.
 
-Actions: the admin reviews library applications (``workflow.review_project``); a liaison
-(or the admin) adds a progress report (``workflow.report_progress``, which refuses another
-unit's project); a leader writes an instruction (``workflow.issue_instruction``); the admin
-marks a project as visualised or takes the mark off (``workflow.set_project_visualised``, ``m``).
+Actions: the admin reviews library applications (``operations.review_project``); a liaison
+(or the admin) adds a progress report (``operations.report_progress``, which refuses another
+unit's project); a leader writes an instruction (``operations.issue_instruction``); the admin
+marks a project as visualised or takes the mark off (``operations.set_project_visualised``, ``m``).
 """
 from __future__ import annotations
 
@@ -24,11 +24,11 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Select, Static, TextArea
 
 from taian_tui.read import listings
-from taian_tui.domain import timeutil, operations as workflow
-from taian_tui.console.strings import (actor_label, card_label, category_label, error_text, instruction_status_label,
-                    library_label, project_category_label, stage_label, state_label, t)
+from taian_tui.domain import operations, rules, timeutil
+from taian_tui.console.strings import error_text, code_label, t
 from taian_tui.domain.models import PROJECT_CATEGORIES, PROJECT_STAGES
-from taian_tui.store import DomainError, Store
+from taian_tui.store import Store
+from taian_tui.domain.refusals import DomainError
 from taian_tui.console.widgets import (CARD_STYLES, DetailPane, HeaderBar, cell, fit_columns, hbar, money, plain,
                        progress_bar, set_columns, short_date, visible)
 from taian_tui.screens.forms import ActionForm, _label
@@ -78,7 +78,7 @@ def _report_row(out: Text, r: dict, users: dict) -> None:
     out.append(f"{r['percent']:4.0f}%  ")
     out.append(t("projects.report_invested", amount=money(r["invested_wan"])))
     out.append("  ")
-    out.append_text(plain(users.get(r["reported_by"]) or actor_label(r["reported_by"]), "dim"))
+    out.append_text(plain(users.get(r["reported_by"]) or code_label("actor", r["reported_by"]), "dim"))
     if r.get("note"):
         out.append("\n    ")
         out.append_text(plain(r["note"], "italic"))
@@ -88,11 +88,11 @@ def _appeal_row(out: Text, a: dict) -> None:
     out.append(visible(a["ref"]), style="bold")
     out.append(" ")
     if a.get("card"):
-        out.append(f" {card_label(a['card'])} ", style=CARD_STYLES.get(a["card"], ""))
+        out.append(f" {code_label('card', a['card'])} ", style=CARD_STYLES.get(a["card"], ""))
         out.append(" ")
-    out.append(state_label(a["state"]))
+    out.append(code_label("state", a["state"]))
     out.append(" · ")
-    out.append(category_label(a["category"]))
+    out.append(code_label("category", a["category"]))
     out.append(" · ")
     out.append_text(plain(a["title"]))
     if a.get("unit"):
@@ -108,7 +108,7 @@ def _instruction_row(out: Text, ins: dict, users: dict) -> None:
                             target=visible(users.get(ins["target_user"]) or ins["target_user"]))))
     status = "answered" if ins["replied_at"] else ("acknowledged" if ins["acknowledged_at"] else "new")
     out.append("  ")
-    out.append(instruction_status_label(status), style="green" if status == "answered" else "bold yellow")
+    out.append(code_label("instruction_status", status), style="green" if status == "answered" else "bold yellow")
     out.append("\n    ")
     out.append_text(plain(ins["text"], "italic"))
     if ins.get("reply"):
@@ -124,14 +124,14 @@ def render_project(d: listings.ProjectDetail, width: int = 80) -> Text:
     out.append("  ")
     out.append_text(plain(p["name"], "bold"))
     out.append("\n")
-    out.append(f" {library_label(p['library'])} ", style="reverse bold")
+    out.append(f" {code_label('library', p['library'])} ", style="reverse bold")
     out.append("  ")
-    out.append(stage_label(p["stage"]), style="bold")
+    out.append(code_label("stage", p["stage"]), style="bold")
     if p["visualised"]:
         out.append("  ")
         out.append(t("projects.visualised"), style="bold cyan")
     out.append("\n")
-    _field(out, t("projects.f.category"), project_category_label(p["category"]))
+    _field(out, t("projects.f.category"), code_label("project_category", p["category"]))
     out.append(" · ")
     _field(out, t("projects.f.county"), p["county"])
     out.append(" · ")
@@ -149,7 +149,7 @@ def render_project(d: listings.ProjectDetail, width: int = 80) -> Text:
     _field(out, t("projects.f.progress"), progress_bar(p["percent"], min(36, max(15, width // 3))))
     out.append("\n")
     applied = t("projects.applied_at", at=short_date(p["applied_at"]))
-    _field(out, t("projects.f.library"), f"{library_label(p['library'])} · {applied}")
+    _field(out, t("projects.f.library"), f"{code_label('library', p['library'])} · {applied}")
     if p.get("library_reason"):
         out.append("\n")
         _field(out, t("projects.f.reason"), p["library_reason"])
@@ -246,9 +246,9 @@ class ProjectBoardScreen(PagedListScreen):
             yield Select([(t("pf.all_counties"), "all")] + [(plain(c), c) for c in self._counties],
                          value="all", allow_blank=False, compact=True, id="pf-county")
             yield Select([(t("pf.all_categories"), "all")]
-                         + [(project_category_label(c), c) for c in PROJECT_CATEGORIES],
+                         + [(code_label("project_category", c), c) for c in PROJECT_CATEGORIES],
                          value="all", allow_blank=False, compact=True, id="pf-category")
-            yield Select([(t("pf.all_stages"), "all")] + [(stage_label(s), s) for s in PROJECT_STAGES],
+            yield Select([(t("pf.all_stages"), "all")] + [(code_label("stage", s), s) for s in PROJECT_STAGES],
                          value="all", allow_blank=False, compact=True, id="pf-stage")
             yield Select([(t("pf.all_visual"), "all"), (t("pf.visual_yes"), "yes"),
                           (t("pf.visual_no"), "no")],
@@ -342,7 +342,7 @@ class ProjectBoardScreen(PagedListScreen):
         counts = self.extra.library if isinstance(self.extra, listings.ProjectCounts) else {}
         text = Text(end="", no_wrap=True, overflow="ellipsis")
         for tab in TABS:
-            label = t("pf.all") if tab == "all" else library_label(tab)
+            label = t("pf.all") if tab == "all" else code_label("library", tab)
             n = sum(counts.values()) if tab == "all" else counts.get(tab)
             style = "reverse bold" if tab == self.tab else ""
             text.append(f" {TAB_KEYS[tab]} {label}", style=style)
@@ -372,7 +372,7 @@ class ProjectBoardScreen(PagedListScreen):
     def status_text(self) -> str:
         text = super().status_text()
         if isinstance(self.extra, listings.ProjectCounts) and self.total:
-            stages = " · ".join(f"{stage_label(s)} {n}" for s, n in self.extra.stage.items())
+            stages = " · ".join(f"{code_label('stage', s)} {n}" for s, n in self.extra.stage.items())
             text += "  │  " + stages
         return text
 
@@ -410,9 +410,9 @@ class ProjectBoardScreen(PagedListScreen):
                 "name": lambda: cell(r.name, w["name"]),
                 "enterprise": lambda: cell(r.enterprise, w.get("enterprise")),
                 "county": lambda: cell(r.county, w.get("county")),
-                "category": lambda: cell(project_category_label(r.category), w.get("category")),
-                "stage": lambda: cell(stage_label(r.stage), w["stage"]),
-                "library": lambda: cell(library_label(r.library), w.get("library")),
+                "category": lambda: cell(code_label("project_category", r.category), w.get("category")),
+                "stage": lambda: cell(code_label("stage", r.stage), w["stage"]),
+                "library": lambda: cell(code_label("library", r.library), w.get("library")),
                 "investment": lambda: Text(money(r.investment_wan), justify="right", end=""),
                 "progress": lambda: progress_bar(r.percent, w["progress"]),
                 "appeals": lambda: (Text(str(r.open_appeals), style="bold yellow", justify="right",
@@ -459,7 +459,7 @@ class ProjectBoardScreen(PagedListScreen):
         row = self._need_row()
         if row is not None:
             unit = self.app.store.scalar("SELECT name FROM units WHERE code = ?", (row.unit_code,))
-            own = listings.can_report_progress(self.app.actor, row.unit_code)
+            own = rules.project_refusal(self.app.actor, row.ref, row.unit_code) is None
             self.app.push_screen(ProgressForm(row.ref, subject=row.name, unit=unit or "",
                                               percent=row.percent, invested=row.invested_wan,
                                               stage=row.stage, own_unit=own), self.form_closed)
@@ -480,7 +480,7 @@ class ProjectBoardScreen(PagedListScreen):
         """Written on a thread with its own connection (a busy file waits there, not in the UI)."""
         try:
             with Store(self.app.db_path, migrate=False) as store:
-                workflow.set_project_visualised(store, self.app.username, ref, on)
+                operations.set_project_visualised(store, self.app.username, ref, on)
         except DomainError as exc:
             self.app.call_from_thread(self.app.notify, error_text(exc), severity="error", markup=False)
             return
@@ -505,10 +505,10 @@ class ProjectBoardScreen(PagedListScreen):
             if self.check_action(action, ()):
                 cmds.append((f"{t(key)} {ref}", "", getattr(self, f"action_{action}")))
         for tab in TABS:
-            label = t("pf.all") if tab == "all" else library_label(tab)
+            label = t("pf.all") if tab == "all" else code_label("library", tab)
             cmds.append((t("cmd.projects_tab", label=label), "", lambda x=tab: self.action_tab(x)))
         for stage in PROJECT_STAGES:
-            cmds.append((t("cmd.filter_stage", label=stage_label(stage)), "",
+            cmds.append((t("cmd.filter_stage", label=code_label("stage", stage)), "",
                          lambda s=stage: setattr(self.query_one("#pf-stage", Select), "value", s)))
         cmds.append((t("k.search"), "", self.action_search))
         cmds.append((t("k.clear"), "", self.action_clear_filters))
@@ -527,7 +527,7 @@ class ReviewProjectForm(ActionForm):
 
     def fields(self) -> ComposeResult:
         yield _label("field.library_decision")
-        yield Select([(library_label("city"), "city"), (library_label("province"), "province"),
+        yield Select([(code_label("library", "city"), "city"), (code_label("library", "province"), "province"),
                       (t("opt.reject_project"), "rejected")], id="decision", prompt=t("opt.choose"))
         yield _label("field.library_reason")
         yield TextArea(id="reason", soft_wrap=True)
@@ -546,11 +546,11 @@ class ReviewProjectForm(ActionForm):
 
     def perform(self, store: Store, username: str, values: dict) -> None:
         self.decision = values["decision"]
-        workflow.review_project(store, username, self.ref, values["decision"], values["reason"])
+        operations.review_project(store, username, self.ref, values["decision"], values["reason"])
 
     def done_text(self) -> str:
         return t("done.review_project", ref=visible(self.ref),
-                 decision=library_label(getattr(self, "decision", "")))
+                 decision=code_label("library", getattr(self, "decision", "")))
 
 
 _NUMBER = re.compile(r"\s*\d+(\.\d+)?\s*")
@@ -590,7 +590,7 @@ class ProgressForm(ActionForm):
                         max_length=12, compact=True)
         with Horizontal(classes="row"):
             yield _label("field.stage")
-            yield Select([(stage_label(s), s) for s in PROJECT_STAGES], id="stage",
+            yield Select([(code_label("stage", s), s) for s in PROJECT_STAGES], id="stage",
                          value=self.current_stage if self.current_stage in PROJECT_STAGES else Select.NULL,
                          prompt=t("opt.choose"), compact=True)
             yield _label("field.report_date")
@@ -627,6 +627,6 @@ class ProgressForm(ActionForm):
         return None
 
     def perform(self, store: Store, username: str, values: dict) -> None:
-        workflow.report_progress(store, username, self.ref, float(values["percent"]),
+        operations.report_progress(store, username, self.ref, float(values["percent"]),
                                  float(values["invested"]), values["note"], date=values["date"],
                                  stage=values["stage"])

@@ -20,8 +20,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 @pytest.fixture
 def escalate_json(run_cli):
-    def escalate_json(db_path, at, *extra):
-        code, out, err = run_cli("escalate", "--db", db_path, "--at", at, "--json", *extra)
+    def escalate_json(db_path, at, *extra, env=None):
+        code, out, err = run_cli("escalate", "--db", db_path, "--at", at, "--json", *extra, env=env)
         assert code == 0, err
         return json.loads(out)
     return escalate_json
@@ -74,7 +74,8 @@ def test_catch_up_applies_every_threshold_in_order(escalate_json, db_path, make_
     """cron was down from 10-10 to 10-21: one run applies blue, yellow, red with the times
     each threshold passed."""
     a = make_appeal("accepted")
-    doc = escalate_json(db_path, "2026-10-21T07:00:00+08:00")
+    server_now = "2026-10-21T07:00:42+08:00"      # the server's clock when the sweep ran
+    doc = escalate_json(db_path, "2026-10-21T07:00:00+08:00", env={"TAIAN_NOW": server_now})
     assert [(x["card"], x["previous"], x["threshold_at"]) for x in doc["appeals"]] == [
         ("blue", "", "2026-10-12T00:00:00+08:00"),
         ("yellow", "blue", "2026-10-12T23:59:59+08:00"),
@@ -83,8 +84,10 @@ def test_catch_up_applies_every_threshold_in_order(escalate_json, db_path, make_
     with Store(db_path) as s:
         rows = s.all("SELECT e.card, e.threshold_at, e.applied_at FROM card_events e JOIN appeals a "
                      "ON a.id = e.appeal_id WHERE a.ref = ? ORDER BY e.id", (a.ref,))
-        assert [r["card"] for r in rows] == ["blue", "yellow", "red"]
-        assert all(r["applied_at"] > r["threshold_at"] for r in rows)
+        assert [tuple(r) for r in rows] == [
+            ("blue", "2026-10-12T00:00:00+08:00", server_now),
+            ("yellow", "2026-10-12T23:59:59+08:00", server_now),
+            ("red", "2026-10-19T23:59:59+08:00", server_now)]
         order = s.one("SELECT origin, opened_at, due_at FROM supervision_orders")
         assert tuple(order) == ("yellow", "2026-10-12T23:59:59+08:00", "2026-10-19T23:59:59+08:00")
 
@@ -109,8 +112,12 @@ def test_dry_run_reports_exactly_and_changes_nothing(escalate_json, run_cli, db_
     real = escalate_json(db_path, "2026-10-21T07:00:00+08:00")
     assert {k: dry[k] for k in ("raised", "notifications_queued", "appeals", "warnings")} == \
         {k: real[k] for k in ("raised", "notifications_queued", "appeals", "warnings")}
+    assert real["raised"] == {"blue": 2, "yellow": 2, "red": 2}
+    assert real["notifications_queued"] == 7     # blue zrzy1, sthj1; yellow + heads; red ducha1
     code, out, _ = run_cli("escalate", "--db", db_path, "--at", "2026-10-21T07:00:00+08:00", "--dry-run")
-    assert code == 0 and out.startswith("escalate at 2026-10-21T07:00:00+08:00: dry run: would raise blue 0")
+    assert code == 0
+    assert out == ("escalate at 2026-10-21T07:00:00+08:00: dry run: would raise blue 0, yellow 0, red 0; "
+                   "SMS to queue 0\n")
 
 
 def test_year_end_into_a_year_without_data_warns_and_exits_0(escalate_json, run_cli, db_path, store, submit):
@@ -119,10 +126,16 @@ def test_year_end_into_a_year_without_data_warns_and_exits_0(escalate_json, run_
     assert store.appeal(a.ref).deadline == "2027-01-04T23:59:59+08:00"
     doc = escalate_json(db_path, "2027-01-05T07:00:00+08:00")
     assert doc["raised"] == {"blue": 1, "yellow": 1, "red": 0}
-    assert any("2027" in w and "Monday-Friday" in w for w in doc["warnings"])
+    assert doc["warnings"] == [
+        "no holiday data for 2027: working days in 2027 counted Monday-Friday "
+        "(add them with `taian calendar import FILE`)",
+        "1 open appeals have deadlines counted Monday-Friday: no holiday data for 2027 "
+        "(add it with `taian calendar import FILE`)"]
     code, out, err = run_cli("escalate", "--db", db_path, "--at", "2027-01-13T07:00:00+08:00")
     assert code == 0, err
-    assert "warning:" in out and "2027" in out
+    assert out == ("escalate at 2027-01-13T07:00:00+08:00: raised blue 0, yellow 0, red 1; SMS queued 1\n"
+                   "warning: 1 open appeals have deadlines counted Monday-Friday: no holiday data for 2027 "
+                   "(add it with `taian calendar import FILE`)\n")
     # the 5 working days after 01-04 in a year without data: 01-05..01-11 (Mon-Fri)
     assert store.one("SELECT due_at FROM supervision_orders")[0] == "2027-01-11T23:59:59+08:00"
 
@@ -148,7 +161,7 @@ def test_cron_environment_plain_text_exit_codes(taian_process, tmp_path, db_path
     out, err = p.communicate(timeout=60)
     assert p.returncode == 0, err
     assert "\x1b" not in out + err
-    assert out.strip().splitlines()[0].startswith("escalate at 2026-10-13T07:00:00+08:00: raised blue 1, yellow 1")
+    assert out == "escalate at 2026-10-13T07:00:00+08:00: raised blue 1, yellow 1, red 0; SMS queued 3\n"
     p = taian_process("escalate", "--db", str(tmp_path / "missing.db"), env=env)
     out, err = p.communicate(timeout=60)
     assert p.returncode != 0
@@ -170,10 +183,18 @@ def test_two_sweeps_at_once_never_both_apply(taian_process, db_path, store, subm
         docs.append(json.loads(out))
     totals = {c: sum(d["raised"][c] for d in docs) for c in ("blue", "yellow", "red")}
     assert totals == {"blue": 30, "yellow": 30, "red": 30}
+    # one sweep applied everything (grouped: one SMS per recipient and card), the others nothing
+    assert sorted(d["notifications_queued"] for d in docs) == [0, 0, 4]
     with Store(db_path) as s:
         assert s.scalar("SELECT COUNT(*) FROM card_events") == 90
         assert s.scalar("SELECT COUNT(*) FROM supervision_orders") == 30
         assert s.scalar("SELECT COUNT(*) FROM outbox WHERE reason = 'card.blue'") == 1
+        assert [tuple(r) for r in s.all("SELECT recipient, reason FROM outbox ORDER BY id")] == [
+            ("zrzy1", "card.blue"), ("zrzy1", "card.yellow"), ("head:zrzy", "card.yellow"),
+            ("ducha1", "card.red")]
+        assert s.scalar("SELECT text FROM outbox WHERE reason = 'card.blue'") == (
+            "【泰安重大项目督导】蓝牌提醒：你单位30件诉求（A-2026-0001、A-2026-0002、A-2026-0003等）"
+            "今天到期，请于24时前答复。")
         assert s.verify_audit().ok
 
 
@@ -191,7 +212,8 @@ def test_sweep_waits_for_a_writer_instead_of_failing(taian_process, db_path, mak
     other.close()
     out, err = p.communicate(timeout=60)
     assert p.returncode == 0, err
-    assert "locked" not in err and "raised blue 1, yellow 1" in out
+    assert err == ""
+    assert out == "escalate at 2026-10-13T07:00:00+08:00: raised blue 1, yellow 1, red 0; SMS queued 3\n"
     with Store(db_path) as s:
         assert s.setting("held") == "yes"
 
@@ -212,28 +234,49 @@ def _consistent(path) -> tuple[int, int]:
         c.close()
 
 
-def test_kill_9_leaves_before_or_after_and_the_next_run_completes(taian_process, tmp_path):
+def _holds_write_lock(path) -> bool:
+    """True while another connection holds the write lock (the sweep is inside its transaction)."""
+    c = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        c.execute("BEGIN IMMEDIATE")
+        c.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc):
+            return True
+        raise
+    finally:
+        c.close()
+
+
+def test_kill_9_mid_sweep_leaves_before_and_the_next_run_completes(taian_process, tmp_path):
     import gen_appeals
 
     path = str(tmp_path / "big.db")
-    gen_appeals.build(path, appeals=40_000, quiet=True)
-    base_events, _ = _consistent(path)
+    made = gen_appeals.build(path, appeals=40_000, quiet=True)
+    # the generator is deterministic (seed 7): these are the thresholds no sweep has applied yet
+    assert {k: made[k] for k in ("closed", "open_not_due", "blue", "yellow", "red")} == {
+        "closed": 27964, "open_not_due": 4054, "blue": 3231, "yellow": 3178, "red": 1573}
+    b, y, r = made["blue"], made["yellow"], made["red"]
+    base_events, base_audit = _consistent(path)
     assert base_events == 0
-    outcomes = set()
-    for delay in (0.3, 0.6, 0.9, 1.2):
-        p = taian_process("escalate", "--db", path, "--at", gen_appeals.DEFAULT_AT)
-        time.sleep(delay)
-        p.send_signal(signal.SIGKILL)
-        p.communicate()
-        events, _ = _consistent(path)
-        outcomes.add("after" if events else "before")
-        if events:
-            break
+    p = taian_process("escalate", "--db", path, "--at", gen_appeals.DEFAULT_AT)
+    deadline = time.monotonic() + 60
+    while not _holds_write_lock(path):          # wait until the sweep is inside its transaction
+        assert p.poll() is None, "the sweep ended before it was seen holding the write lock"
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    p.send_signal(signal.SIGKILL)
+    p.communicate()
+    assert p.returncode == -signal.SIGKILL        # the kill landed: the process did not exit by itself
+    assert _consistent(path) == (0, base_audit)   # rolled back: the file is as before
     p = taian_process("escalate", "--db", path, "--at", gen_appeals.DEFAULT_AT, "--json")
     out, err = p.communicate(timeout=300)
     assert p.returncode == 0, err
-    events, _ = _consistent(path)
-    assert events > 0
+    doc = json.loads(out)
+    # blue for every appeal past a threshold, yellow for those past the deadline, red for
+    # those past the order's due time as well
+    assert doc["raised"] == {"blue": b + y + r, "yellow": y + r, "red": r}
+    assert _consistent(path) == (b + 2 * y + 3 * r, base_audit + 1)
     with Store(path) as s:
         assert s.verify_audit().ok
-    assert outcomes  # at least one kill landed

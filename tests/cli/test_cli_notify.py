@@ -12,6 +12,11 @@ from taian_tui.domain import notify
 from taian_tui.domain import operations as wf
 from taian_tui.store import Store
 
+INSTRUCTION = "【泰安重大项目督导】市长对诉求A-2026-0001《用地指标落实》作出批示：抓紧办理，请登录平台查看办理。"
+BLUE = "【泰安重大项目督导】蓝牌提醒：你单位诉求A-2026-0001《用地指标落实》今天到期，请于24时前答复。"
+YELLOW = ("【泰安重大项目督导】黄牌：你单位诉求A-2026-0001《用地指标落实》已超期未答复，"
+          "已推送市委市政府督查室督办，督办期限2026-10-19。")
+
 
 class Hook:
     """A local HTTP server on 127.0.0.1 that records POSTs and answers with ``status``."""
@@ -61,16 +66,32 @@ def queued(store, make_appeal):
     wf.issue_instruction(store, "shizhang", "zrzy1", "抓紧办理", appeal_ref=a.ref, at="2026-10-09T09:00:00+08:00")
     from taian_tui.domain.escalation import sweep
     sweep(store, "2026-10-13T07:00:00+08:00", applied_at="2026-10-13T07:00:00+08:00")
-    return store.scalar("SELECT COUNT(*) FROM outbox")
+    n = store.scalar("SELECT COUNT(*) FROM outbox")
+    # instruction -> zrzy1; blue -> zrzy1; yellow -> zrzy1 and head:zrzy
+    assert n == 4
+    return n
+
+
+def test_queued_rows(store, queued):
+    rows = [tuple(r) for r in store.all("SELECT id, recipient, phone, reason, text FROM outbox ORDER BY id")]
+    assert rows == [
+        (1, "zrzy1", "13800000002", "instruction", INSTRUCTION),
+        (2, "zrzy1", "13800000002", "card.blue", BLUE),
+        (3, "zrzy1", "13800000002", "card.yellow", YELLOW),
+        (4, "head:zrzy", "13905381013", "card.yellow", YELLOW),
+    ]
 
 
 def test_log_gateway_delivers_each_row_once(run_cli, db_path, store, queued, tmp_path):
     log = tmp_path / "sms.log"
     code, out, err = run_cli("notify", "send", "--db", db_path, "--log-file", log, "--at", "2026-10-13T08:00:00+08:00")
     assert code == 0, err
-    assert out.startswith(f"sent {queued}, failed 0")
+    assert out == "sent 4, failed 0 (will retry 0, gave up 0)\n"
     lines = [json.loads(x) for x in log.read_text(encoding="utf-8").splitlines()]
-    assert len(lines) == queued and all(set(x) == {"to", "text", "id"} for x in lines)
+    assert lines == [{"to": "13800000002", "text": INSTRUCTION, "id": 1},
+                     {"to": "13800000002", "text": BLUE, "id": 2},
+                     {"to": "13800000002", "text": YELLOW, "id": 3},
+                     {"to": "13905381013", "text": YELLOW, "id": 4}]
     code, out, _ = run_cli("notify", "send", "--db", db_path, "--log-file", log, "--at", "2026-10-14T08:00:00+08:00")
     assert out.startswith("sent 0, failed 0")
     assert len(log.read_text(encoding="utf-8").splitlines()) == queued
@@ -83,8 +104,8 @@ def test_webhook_posts_json(run_cli, db_path, store, queued, hook):
     assert code == 0, err
     assert len(h.posts) == queued
     ctype, body = h.posts[0]
-    assert ctype.startswith("application/json") and set(body) == {"to", "text", "id"}
-    assert body["to"].isdigit() and "【泰安重大项目督导】" in body["text"]
+    assert ctype == "application/json; charset=utf-8"
+    assert body == {"to": "13800000002", "text": INSTRUCTION, "id": 1}
     ids = {b["id"] for _, b in h.posts}
     assert ids == {r[0] for r in store.all("SELECT id FROM outbox")}
 

@@ -186,21 +186,38 @@ async def test_refused_reply_keeps_the_text_in_the_form(screen_text, select_ref,
         assert isinstance(app.screen, InboxScreen)
 
 
-async def test_refused_return_outside_the_window_shows_the_rule(select_ref, settle, tui_db, store):
+async def test_return_is_offered_only_within_the_window(select_ref, settle, tui_db, store):
     app = app_for(tui_db, "zrzy1")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await select_ref(pilot, "A-2026-0003")  # arrived 10-13: the 2-day window closed 10-15
+        inbox = app.screen
+        assert inbox.check_action("return_appeal", ()) is None      # shown greyed, not offered
+        await pilot.press("b")
+        await settle(pilot)
+        assert app.screen is inbox                                   # no form opened
+        await select_ref(pilot, "A-2026-0007")  # arrived Fri 10-16: window open to Tue 10-20
+        assert inbox.check_action("return_appeal", ()) is True
+        assert store.appeal("A-2026-0003").state == "assigned"
+
+
+async def test_refused_return_outside_the_window_shows_the_rule(monkeypatch, select_ref, settle, tui_db,
+                                                                store):
+    app = app_for(tui_db, "zrzy1")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select_ref(pilot, "A-2026-0007")  # arrived Fri 10-16: window open to Tue 10-20
         await pilot.press("b")
         await settle(pilot)
         form = app.screen
         form.query_one("#reason", TextArea).insert("不属于本单位职责")
+        monkeypatch.setenv("TAIAN_NOW", "2026-10-21T09:00:00+08:00")  # the window closes meanwhile
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is form
         assert "2 个工作日内退回" in form.last_error
         assert form.query_one("#reason", TextArea).text == "不属于本单位职责"
-        assert store.appeal("A-2026-0003").state == "assigned"
+        assert store.appeal("A-2026-0007").state == "assigned"
 
 
 async def test_extension_form_validates_days_then_saves(select_ref, settle, tui_db, store):
@@ -683,17 +700,24 @@ def test_every_binding_has_an_id():
 
 def test_catalogue_has_both_languages():
     from taian_tui.console import strings as i18n
+    from taian_tui.domain.labels import LABELS
 
-    assert set(i18n.ZH) == set(i18n.EN)
-    for table in (i18n.STATES, i18n.CATEGORY_LABELS, i18n.CARDS, i18n.ROLES, i18n.ACTIONS):
-        assert set(table["zh"]) == set(table["en"])
+    # one table keyed once: every key has both languages, non-empty, with the same placeholders
+    for key, (zh, en) in i18n.STRINGS.items():
+        assert zh and en, key
+        assert sorted(re.findall(r"\{(\w+)", zh)) == sorted(re.findall(r"\{(\w+)", en)), key
+    for kind, table in LABELS.items():
+        for code, pair in table.items():
+            assert len(pair) == 2, (kind, code)
     i18n.set_lang("zh")
-    assert i18n.state_label("submitted") == "待分派"
-    assert i18n.state_label("assigned") == "已交办"
-    assert i18n.state_label("disputed") == "有异议"
-    assert i18n.category_label("environment") == "环评"
-    assert i18n.card_label("yellow") == "黄牌"
-    assert i18n.t("status.page", page=1, pages=2, first=1, last=50, total=60, sort="x").startswith("第 1/2 页")
+    assert i18n.code_label("state", "submitted") == "待分派"
+    assert i18n.code_label("state", "assigned") == "已交办"
+    assert i18n.code_label("state", "disputed") == "有异议"
+    assert i18n.code_label("category", "environment") == "环评"
+    assert i18n.code_label("card", "yellow") == "黄牌"
+    assert i18n.code_label("role", "leader") == "领导"
+    assert i18n.t("status.page", page=1, pages=2, first=1, last=50, total=60, sort="x") == \
+        "第 1/2 页 · 第 1–50 条，共 60 条 · x"
 
 
 def test_visible_turns_controls_into_escapes():

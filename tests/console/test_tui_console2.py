@@ -10,6 +10,7 @@ import pytest
 from textual.widgets import DataTable, Input, Markdown, Select, TextArea
 
 from taian_tui.read import listings
+from taian_tui.domain import actors
 from taian_tui.domain import operations as wf
 from taian_tui.console.app import ROLE_MODES, TaianApp
 from taian_tui.screens.common import ChoiceScreen
@@ -714,11 +715,11 @@ def test_every_new_binding_has_an_id():
 
 
 def test_listings_scope(board_db, store):
-    admin, zrzy1, lead = (wf.actor(store, u) for u in ("admin", "zrzy1", "daiyue-lead"))
+    admin, zrzy1, lead = (actors.actor(store, u) for u in ("admin", "zrzy1", "daiyue-lead"))
     assert listings.count_projects(store, admin) == 6
     assert [p.ref for p in listings.list_projects(store, zrzy1)] == ["P-0003"]
     assert {p.ref for p in listings.list_projects(store, lead)} == {"P-0001", "P-0003", "P-0005"}
-    assert listings.count_projects(store, wf.actor(store, "bianji")) == 0
+    assert listings.count_projects(store, actors.actor(store, "bianji")) == 0
     with pytest.raises(wf.PermissionDenied):
         listings.project_detail(store, zrzy1, "P-0002")
     page1 = listings.list_projects(store, admin, limit=4, offset=0)

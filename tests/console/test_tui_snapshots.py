@@ -169,6 +169,9 @@ def test_editor_with_markdown_preview(settle, board_db, snap_compare):
         editor = pilot.app.screen
         editor.query_one("#tags", Input).value = "要素保障,用地"
         await pilot.pause(0.4)
+        # the autosave (due a second after the change) is taken now, so that the picture does
+        # not depend on how long the steps above took
+        editor.autosave_now()
         await settle(pilot)
         _still(pilot.app)
 

@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 import cli
 from taian_tui.dataio import imports
 from taian_tui.commands.common import Fail
-from taian_tui.store import DomainError, PermissionDenied, Store
+from taian_tui.store import Store
+from taian_tui.domain.refusals import DomainError, PermissionDenied
 
 FIX = Path(__file__).resolve().parents[2] / "fixtures" / "import"
 
@@ -161,7 +162,8 @@ def test_bad_check_digit_is_rejected_and_the_rest_lands(store):
 def test_lower_case_code_is_upper_cased(store):
     r = imp(store, "enterprises_lowercase_code.csv")
     assert (r.inserted, r.rejected) == (1, 0)
-    assert ent(store, code(22)) is not None
+    row = store.one("SELECT uscc, name, county FROM enterprises WHERE uscc = ?", (code(22),))
+    assert tuple(row) == ("91370900MA0000022E", "泰安小写代码有限公司", "宁阳县")
 
 
 def test_duplicate_codes_conflict_rejects_both_identical_is_ignored(store):
@@ -523,8 +525,14 @@ def _outcome(store, r):
     return (r.counts(), [(x.line, x.column, x.value, x.reason) for x in r.rejections], rows)
 
 
-@pytest.mark.parametrize("encoding,unclosed_at", [("utf-8", None), ("gbk", None), ("utf-8", 700)])
-def test_two_process_check_matches_one_process(db_path, tmp_path, monkeypatch, encoding, unclosed_at):
+@pytest.mark.parametrize("encoding,unclosed_at,expected", [
+    # 1500 rows + 29 twins (i % 53 == 0); rejected: 16 foreign counties (i % 97 == 0) + 17 bad
+    # check digits (i % 89 == 0) - 1 (i = 0 is both) + 29 twins x 2 (a conflict rejects both)
+    ("utf-8", None, dict(rows=1529, inserted=1439, rejected=90, duplicates=0)),
+    ("gbk", None, dict(rows=1529, inserted=1439, rejected=90, duplicates=0)),
+    ("utf-8", 700, dict(rows=1525, inserted=1435, rejected=90, duplicates=0)),
+])
+def test_two_process_check_matches_one_process(db_path, tmp_path, monkeypatch, encoding, unclosed_at, expected):
     path = tmp_path / "messy.csv"
     _messy_file(path, 1500, encoding=encoding, unclosed_at=unclosed_at)
     monkeypatch.setattr(imports, "PARALLEL_MIN_BYTES", 0)
@@ -545,7 +553,7 @@ def test_two_process_check_matches_one_process(db_path, tmp_path, monkeypatch, e
             assert s.verify_audit().ok
     assert outcomes[0] == outcomes[1]
     counts = outcomes[0][0]
-    assert counts["rejected"] > 20 and counts["inserted"] > 1000
+    assert {k: counts[k] for k in expected} == expected
     assert (tmp_path / "r1.csv").read_bytes() == (tmp_path / "r2.csv").read_bytes()
     # the second half was really checked by a child process (unless the split fell in the
     # never-closed cell: then the file is checked in one piece)
@@ -567,7 +575,8 @@ def test_a_failed_child_falls_back_to_one_process(store, tmp_path, monkeypatch):
     real = imports._settle_duplicates
     monkeypatch.setattr(imports, "_settle_duplicates", lambda conn, p, *a: (parts.append(len(p)), real(conn, p, *a)))
     r = imports.import_enterprises(store, "system:import", path)
-    assert parts == [1] and r.inserted > 500
+    # 600 rows + 12 twins; rejected: 7 foreign counties + 7 bad check digits - 1 (i = 0) + 12 x 2
+    assert parts == [1] and (r.rows, r.inserted, r.rejected) == (612, 575, 37)
 
 
 def test_one_cpu_or_another_thread_means_one_process(monkeypatch):

@@ -11,7 +11,8 @@ import cli
 from taian_tui.dataio import imports
 from taian_tui.domain import operations as wf
 from taian_tui.commands.common import Fail
-from taian_tui.store import DomainError, PermissionDenied, Store
+from taian_tui.store import Store
+from taian_tui.domain.refusals import DomainError, PermissionDenied
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -124,8 +125,8 @@ def test_conflicting_rules_in_one_file_are_both_rejected(store, tmp_path):
     assert wf.route_unit(store, "land", "泰山区") is None
 
 
-@pytest.mark.parametrize("fn, task", [(imports.import_units, "import units"),
-                                      (imports.import_routing, "import routing rules")])
+@pytest.mark.parametrize("fn, task", [(imports.import_units, "only admin may manage units"),
+                                      (imports.import_routing, "only admin may change routing rules")])
 def test_only_the_admin_imports_units_and_rules(store, unchanged, fn, task):
     with unchanged(), pytest.raises(PermissionDenied, match=task):
         fn(store, "zrzy1", ROOT / "taian_tui" / "demo" / "data" / "units.csv")

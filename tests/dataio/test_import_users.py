@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 import cli
 from taian_tui.dataio import imports
 from taian_tui.commands.common import Fail
-from taian_tui.store import DomainError, PermissionDenied, Store
+from taian_tui.store import Store
+from taian_tui.domain.refusals import DomainError, PermissionDenied
 
 FIX = Path(__file__).resolve().parents[2] / "fixtures" / "import"
 
@@ -77,10 +78,14 @@ def test_bad_rows_are_reported_and_the_rest_lands(store, tmp_path):
     got = {(x.line, x.column) for x in r.rejections}
     assert got == {(3, "role"), (4, "unit"), (5, "unit"), (6, "username"), (7, "mobile"),
                    (8, "username"), (9, "username")}
-    assert user(store, "ok1") is not None and user(store, "dupe") is None
+    assert user(store, "dupe") is None
+    assert user(store, "ok1") | {} == {"username": "ok1", "name": "正常联络员", "role": "liaison",
+                                      "unit_code": "daiyue", "mobile": "13800002001", "scope": "city",
+                                      "active": 1}
     rows = list(csv.reader(io.StringIO(report.read_text(encoding="utf-8-sig"))))
     assert rows[0] == ["line", "column", "value", "reason"] and len(rows) == 8
-    assert [int(r[0]) for r in rows[1:]] == sorted(int(r[0]) for r in rows[1:])
+    assert [(int(x[0]), x[1]) for x in rows[1:]] == [(3, "role"), (4, "unit"), (5, "unit"), (6, "username"),
+                                                     (7, "mobile"), (8, "username"), (9, "username")]
 
 
 def test_strict_and_dry_run_write_nothing(store, dump):

@@ -157,9 +157,10 @@ def test_cli_intake_file_and_stdin(db_path):
         assert s.scalar("SELECT COUNT(*) FROM intake_events") == 2 + 3
 
 
-def test_cli_intake_refuses_a_liaison(db_path):
-    result = CliRunner().invoke(cli.app, ["intake", str(FIX / "intake_events.jsonl"), "--db", str(db_path),
-                                          "--as", "zrzy1"])
-    assert result.exit_code != 0
+def test_cli_intake_refuses_a_liaison(db_path, run_cli):
+    code, out, err = run_cli("intake", str(FIX / "intake_events.jsonl"), "--db", str(db_path), "--as", "zrzy1")
+    assert code == 2
+    assert out == ""
+    assert err == "refused: rule: only admin may feed the enterprise app's events (intake); zrzy1 (liaison) may not\n"
     with Store(db_path) as s:
         assert s.scalar("SELECT COUNT(*) FROM intake_events") == 0

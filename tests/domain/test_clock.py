@@ -7,9 +7,11 @@ import pytest
 
 from taian_tui.domain import clock, timeutil
 from taian_tui.domain import operations as wf
-from taian_tui.store import PermissionDenied
+from taian_tui.domain.refusals import PermissionDenied
 
 D = dt.date
+W2027 = ("no holiday data for 2027: working days in 2027 counted Monday-Friday "
+         "(add them with `taian calendar import FILE`)")
 
 
 @pytest.fixture
@@ -105,16 +107,16 @@ def test_deadline_crossing_into_a_year_without_data(cal):
     assert d.deadline == "2027-01-04T23:59:59+08:00"
     assert d.blue_at == "2027-01-04T00:00:00+08:00"
     assert d.estimated is True
-    assert len(d.warnings) == 1
-    assert "2027" in d.warnings[0]
-    assert "Monday-Friday" in d.warnings[0]
+    assert d.warnings == (W2027,)
 
 
 def test_far_future_year_counts_monday_to_friday(cal):
     d = cal.deadline("2030-06-07T10:00:00+08:00")  # a Friday
+    # Day 1..5 = Mon 06-10 .. Fri 06-14 (Monday-Friday, no data for 2030)
     assert d.deadline == "2030-06-14T23:59:59+08:00"
+    assert d.blue_at == "2030-06-14T00:00:00+08:00"
     assert d.estimated is True
-    assert any("2030" in w for w in d.warnings)
+    assert d.warnings == (W2027.replace("2027", "2030"),)
 
 
 def test_submit_appeal_with_deadline_in_2027_does_not_raise(store, submit):
@@ -133,7 +135,62 @@ def test_supervision_due_and_extend(cal):
     assert warns == ()
     new, warns = cal.extend("2026-12-30T23:59:59+08:00", 2)
     assert new == "2027-01-01T23:59:59+08:00"
-    assert len(warns) == 1
+    assert warns == (W2027,)
+
+
+def test_2026_make_up_workdays(cal):
+    makeups = [D(2026, 1, 4), D(2026, 2, 14), D(2026, 2, 28), D(2026, 5, 9), D(2026, 9, 20), D(2026, 10, 10)]
+    assert [d.weekday() for d in makeups] == [6, 5, 5, 5, 6, 5]          # Sun, Sat, Sat, Sat, Sun, Sat
+    assert all(cal.is_workday(d) for d in makeups)
+    assert [d for d in (D(2026, 1, 1) + dt.timedelta(n) for n in range(365))
+            if d.weekday() >= 5 and cal.is_workday(d)] == makeups
+
+
+def test_arrival_on_a_make_up_saturday_and_day_five_on_another(cal):
+    # Arrived Sat 02-14 (make-up workday, not counted: the arrival day never counts);
+    # 02-15..02-23 Spring Festival; Day 1..5 = Tue 02-24, 02-25, 02-26, 02-27, Sat 02-28 (make-up).
+    start = D(2026, 2, 14)
+    assert [cal.add_working_days(start, k)[0] for k in range(1, 6)] == [
+        D(2026, 2, 24), D(2026, 2, 25), D(2026, 2, 26), D(2026, 2, 27), D(2026, 2, 28)]
+    d = cal.deadline("2026-02-14T10:00:00+08:00")
+    assert (d.arrived_at, d.blue_at, d.deadline, d.estimated, d.warnings) == (
+        "2026-02-14T10:00:00+08:00", "2026-02-28T00:00:00+08:00", "2026-02-28T23:59:59+08:00", False, ())
+
+
+def test_arrival_on_a_make_up_sunday(cal):
+    # Arrived Sun 09-20 (make-up): Day 1..5 = Mon 09-21, 09-22, 09-23, 09-24, (09-25..27 Mid-Autumn) Mon 09-28.
+    start = D(2026, 9, 20)
+    assert [cal.add_working_days(start, k)[0] for k in range(1, 6)] == [
+        D(2026, 9, 21), D(2026, 9, 22), D(2026, 9, 23), D(2026, 9, 24), D(2026, 9, 28)]
+    d = cal.deadline("2026-09-20T15:00:00+08:00")
+    assert (d.blue_at, d.deadline) == ("2026-09-28T00:00:00+08:00", "2026-09-28T23:59:59+08:00")
+    # Arrived Sat 10-10 (make-up): Day 1..5 = Mon 10-12 .. Fri 10-16.
+    d = cal.deadline("2026-10-10T09:00:00+08:00")
+    assert (d.blue_at, d.deadline) == ("2026-10-16T00:00:00+08:00", "2026-10-16T23:59:59+08:00")
+
+
+def test_day_five_on_a_make_up_saturday(cal):
+    # Arrived Mon 09-28: Day 1..5 = 09-29, 09-30, (10-01..07 National Day) 10-08, 10-09, Sat 10-10.
+    start = D(2026, 9, 28)
+    assert [cal.add_working_days(start, k)[0] for k in range(1, 6)] == [
+        D(2026, 9, 29), D(2026, 9, 30), D(2026, 10, 8), D(2026, 10, 9), D(2026, 10, 10)]
+    d = cal.deadline("2026-09-28T10:00:00+08:00")
+    assert (d.blue_at, d.deadline) == ("2026-10-10T00:00:00+08:00", "2026-10-10T23:59:59+08:00")
+    # Arrived Wed 04-29: Day 1..5 = Thu 04-30, (05-01..05 Labour Day) 05-06, 05-07, 05-08, Sat 05-09.
+    start = D(2026, 4, 29)
+    assert [cal.add_working_days(start, k)[0] for k in range(1, 6)] == [
+        D(2026, 4, 30), D(2026, 5, 6), D(2026, 5, 7), D(2026, 5, 8), D(2026, 5, 9)]
+    d = cal.deadline("2026-04-29T10:00:00+08:00")
+    assert (d.blue_at, d.deadline) == ("2026-05-09T00:00:00+08:00", "2026-05-09T23:59:59+08:00")
+
+
+def test_supervision_due_spans_a_holiday(cal):
+    # Deadline Wed 09-30: 10-01..07 off; 10-08, 10-09, Sat 10-10 (make-up), 10-12, 10-13.
+    assert cal.supervision_due("2026-09-30T23:59:59+08:00") == ("2026-10-13T23:59:59+08:00", ())
+    # Deadline Fri 02-13: Sat 02-14 (make-up), 02-15..23 off, 02-24, 02-25, 02-26, 02-27.
+    assert cal.supervision_due("2026-02-13T23:59:59+08:00") == ("2026-02-27T23:59:59+08:00", ())
+    # Deadline Thu 04-30: 05-01..05 off, 05-06, 05-07, 05-08, Sat 05-09 (make-up), (Sun 05-10) Mon 05-11.
+    assert cal.supervision_due("2026-04-30T23:59:59+08:00") == ("2026-05-11T23:59:59+08:00", ())
 
 
 def test_add_working_days_rejects_zero(cal):

@@ -16,6 +16,7 @@ DEADLINE = "2026-10-12T23:59:59+08:00"
 AFTER_DEADLINE = "2026-10-13T00:00:00+08:00"
 ORDER_DUE = "2026-10-19T23:59:59+08:00"
 AFTER_DUE = "2026-10-20T00:00:00+08:00"
+P = "【泰安重大项目督导】"
 
 
 @pytest.fixture
@@ -43,6 +44,11 @@ def outbox(store, *reasons):
             if not reasons or r["reason"] in reasons]
 
 
+def texts(store, reason):
+    """The texts queued for ``reason``, in order."""
+    return [t for (t,) in store.all("SELECT text FROM outbox WHERE reason = ? ORDER BY id", (reason,))]
+
+
 def counts(store):
     return {t: store.scalar(f"SELECT COUNT(*) FROM {t}")
             for t in ("card_events", "outbox", "supervision_orders", "audit")}
@@ -66,9 +72,10 @@ def test_blue_at_the_start_of_day_five(store, make_appeal, sweep):
     assert store.appeal(a.ref).card == "blue"
     assert events(store, a.ref) == [("blue", "", BLUE, BLUE)]
     assert store.orders(a.id) == []
-    assert outbox(store, "card.blue", "card.yellow") == [("zrzy1", "13800000002", "card.blue")]
-    text = store.scalar("SELECT text FROM outbox")
-    assert a.ref in text and "蓝牌" in text
+    assert r.notifications_queued == 1
+    assert outbox(store) == [("zrzy1", "13800000002", "card.blue")]
+    assert texts(store, "card.blue") == [
+        f"{P}蓝牌提醒：你单位诉求A-2026-0001《用地指标落实》今天到期，请于24时前答复。"]
 
 
 def test_blue_also_for_an_appeal_not_yet_accepted(store, make_appeal, sweep):
@@ -91,6 +98,7 @@ def test_yellow_just_after_the_deadline(store, make_appeal, sweep):
     sweep(BLUE)
     r = sweep(AFTER_DEADLINE)
     assert r.raised == {"blue": 0, "yellow": 1, "red": 0}
+    assert r.notifications_queued == 2
     assert store.appeal(a.ref).card == "yellow"
     assert events(store, a.ref)[1] == ("yellow", "blue", DEADLINE, AFTER_DEADLINE)
     orders = store.orders(a.id)
@@ -98,12 +106,14 @@ def test_yellow_just_after_the_deadline(store, make_appeal, sweep):
     o = orders[0]
     assert (o.origin, o.state, o.opened_by, o.due_at) == ("yellow", "open", "system:escalate", ORDER_DUE)
     # Yellow: liaisons and the unit head.
-    assert sorted(outbox(store, "card.yellow")) == [
-        ("head:zrzy", "13905381013", "card.yellow"),
+    assert outbox(store, "card.yellow") == [
         ("zrzy1", "13800000002", "card.yellow"),
+        ("head:zrzy", "13905381013", "card.yellow"),
     ]
-    text = store.scalar("SELECT text FROM outbox WHERE recipient = 'head:zrzy'")
-    assert "黄牌" in text and "2026-10-19" in text and a.ref in text
+    yellow = f"{P}黄牌：你单位诉求A-2026-0001《用地指标落实》已超期未答复，已推送市委市政府督查室督办，督办期限2026-10-19。"
+    assert [tuple(x) for x in store.all(
+        "SELECT recipient, text FROM outbox WHERE reason = 'card.yellow' ORDER BY id")] == [
+        ("zrzy1", yellow), ("head:zrzy", yellow)]
 
 
 # -- red ----------------------------------------------------------------------------------------
@@ -113,11 +123,17 @@ def test_red_after_the_orders_due_time(store, make_appeal, sweep):
     assert sweep(ORDER_DUE).raised == {"blue": 0, "yellow": 0, "red": 0}
     r = sweep(AFTER_DUE)
     assert r.raised == {"blue": 0, "yellow": 0, "red": 1}
+    assert r.notifications_queued == 1
     assert store.appeal(a.ref).card == "red"
     assert events(store, a.ref)[-1] == ("red", "yellow", ORDER_DUE, AFTER_DUE)
-    assert outbox(store)[-1] == ("ducha1", "13800000007", "card.red")
-    text = store.scalar("SELECT text FROM outbox WHERE reason = 'card.red' ORDER BY id DESC LIMIT 1")
-    assert "红牌" in text and a.ref in text
+    assert outbox(store) == [
+        ("zrzy1", "13800000002", "card.blue"),
+        ("zrzy1", "13800000002", "card.yellow"),
+        ("head:zrzy", "13905381013", "card.yellow"),
+        ("ducha1", "13800000007", "card.red"),
+    ]
+    assert texts(store, "card.red") == [
+        f"{P}红牌：诉求A-2026-0001《用地指标落实》督办逾期仍未答复，已推送市纪委监委。"]
 
 
 def test_red_follows_an_edited_order_due_time(store, make_appeal, sweep):
@@ -144,7 +160,8 @@ def test_catch_up_applies_every_passed_threshold_in_order(store, make_appeal, sw
     assert events(store, a.ref) == [
         ("blue", "", BLUE, late), ("yellow", "blue", DEADLINE, late), ("red", "yellow", ORDER_DUE, late)]
     ids = [e.id for e in store.card_events(a.id)]
-    assert ids == sorted(ids)
+    assert a.id == 1
+    assert ids == [a.id * 4 + 1, a.id * 4 + 2, a.id * 4 + 3] == [5, 6, 7]
     assert store.appeal(a.ref).card == "red"
     assert store.orders(a.id)[0].due_at == ORDER_DUE
     assert sorted(outbox(store)) == sorted([
@@ -185,6 +202,12 @@ def test_step_by_step_equals_catch_up(store, make_appeal, sweep):
     assert len(outbox(store, "card.blue")) == 1
     assert len(outbox(store, "card.yellow")) == 2
     assert len(store.orders(a.id)) == 1
+    assert outbox(store) == [
+        ("zrzy1", "13800000002", "card.blue"),
+        ("zrzy1", "13800000002", "card.yellow"),
+        ("head:zrzy", "13905381013", "card.yellow"),
+        ("ducha1", "13800000007", "card.red"),
+    ]
 
 
 def test_dry_run_changes_nothing(store, make_appeal, sweep, dump):
@@ -276,9 +299,9 @@ def test_cards_are_never_lowered_by_a_reassignment(store, make_appeal, sweep):
     assert events(store, a.ref) == before_events
     # The new unit's blue threshold does not raise blue again (never raised twice).
     r = sweep("2026-10-21T00:00:00+08:00")
-    assert r.raised["blue"] == 0 and r.raised["yellow"] == 0
-    assert store.appeal(a.ref).card in ("yellow", "red")
-    assert [e[0] for e in events(store, a.ref)].count("blue") == 1
+    assert r.raised == {"blue": 0, "yellow": 0, "red": 0}
+    assert store.appeal(a.ref).card == "yellow"
+    assert [e[0] for e in events(store, a.ref)] == ["blue", "yellow"]
 
 
 def test_a_returned_appeal_keeps_its_card(store, make_appeal, sweep):
@@ -295,31 +318,33 @@ def test_reassigned_unit_is_not_red_carded_before_its_own_deadline(store, make_a
     sweep(AFTER_DEADLINE)                      # yellow for zrzy, order due 10-19
     wf.assign_appeal(store, "admin", a.ref, "sthj", at="2026-10-14T09:00:00+08:00")
     r = sweep(AFTER_DUE)                       # sthj's own deadline is 10-21 23:59:59
-    assert r.raised["red"] == 0
-    assert store.appeal(a.ref).card != "red"
+    assert r.raised == {"blue": 0, "yellow": 0, "red": 0}
+    assert store.appeal(a.ref).card == "yellow"
 
 
 def test_manual_order_does_not_suppress_blue_and_yellow(store, make_appeal, sweep):
     a = make_appeal("accepted")
-    wf.open_supervision_order(store, "ducha1", a.ref, "2026-11-30T23:59:59+08:00", "领导关注",
-                              at="2026-10-09T09:00:00+08:00")
+    o = wf.open_supervision_order(store, "ducha1", a.ref, "2026-11-30T23:59:59+08:00", "领导关注",
+                                  at="2026-10-09T09:00:00+08:00")
     r = sweep(AFTER_DEADLINE)
-    assert r.raised["blue"] == 1
-    assert r.raised["yellow"] == 1
+    assert r.raised == {"blue": 1, "yellow": 1, "red": 0}
     assert store.appeal(a.ref).card == "yellow"
+    assert [(x.id, x.origin, x.due_at) for x in store.orders(a.id)] == [
+        (o.id, "manual", "2026-11-30T23:59:59+08:00")]
 
 
 def test_dispute_order_goes_red_after_its_due_time(store, make_appeal, sweep):
     a = make_appeal("disputed")
     wf.review_dispute(store, "ducha1", a.ref, True, "单位责任", at="2026-10-09T10:00:00+08:00")
     due = "2026-10-15T23:59:59+08:00"
-    assert sweep(due).raised["red"] == 0
+    assert sweep(due).raised == {"blue": 1, "yellow": 0, "red": 0}
     r = sweep("2026-10-16T00:00:00+08:00")
-    assert r.raised["red"] == 1
+    assert r.raised == {"blue": 0, "yellow": 0, "red": 1}
     # the order's due day begins with a blue reminder (start of that day), then red
-    assert [e[:3] for e in events(store, a.ref)][-2:] == [
-        ("blue", "", "2026-10-15T00:00:00+08:00"), ("red", "blue", due)]
-    assert outbox(store)[-1] == ("ducha1", "13800000007", "card.red")
+    assert events(store, a.ref) == [
+        ("blue", "", "2026-10-15T00:00:00+08:00", due),
+        ("red", "blue", due, "2026-10-16T00:00:00+08:00")]
+    assert outbox(store) == [("zrzy1", "13800000002", "card.blue"), ("ducha1", "13800000007", "card.red")]
 
 
 # -- notifications --------------------------------------------------------------------------------
@@ -331,17 +356,18 @@ def test_sms_recipients(store, make_appeal, sweep):
     wf.upsert_user(store, "admin", "ducha2", "督查员二", "supervisor", unit_code="dcs", mobile="13800000017")
     make_appeal("accepted")
     make_appeal("accepted", category="环评")  # sthj's appeal: its blue/yellow SMS go to sthj only
-    sweep("2026-11-10T09:00:00+08:00")
-    got = {(r["reason"], r["recipient"], r["phone"])
-           for r in store.all("SELECT recipient, phone, reason FROM outbox")}
-    assert got == {
+    r = sweep("2026-11-10T09:00:00+08:00")
+    assert r.notifications_queued == 10
+    got = sorted((r["reason"], r["recipient"], r["phone"])
+                 for r in store.all("SELECT recipient, phone, reason FROM outbox"))
+    assert got == sorted([
         ("card.blue", "zrzy1", "13800000002"), ("card.blue", "zrzy2", "13800000012"),
         ("card.blue", "sthj1", "13800000003"),
         ("card.yellow", "zrzy1", "13800000002"), ("card.yellow", "zrzy2", "13800000012"),
         ("card.yellow", "head:zrzy", "13905381013"),
         ("card.yellow", "sthj1", "13800000003"), ("card.yellow", "head:sthj", "13905381014"),
         ("card.red", "ducha1", "13800000007"), ("card.red", "ducha2", "13800000017"),
-    }
+    ])
     assert all(r["status"] == "queued" and r["attempts"] == 0
                for r in store.all("SELECT status, attempts FROM outbox"))
     # Each liaison's text names only their own unit's appeal.
@@ -349,6 +375,11 @@ def test_sms_recipients(store, make_appeal, sweep):
     sthj_text = store.scalar("SELECT text FROM outbox WHERE recipient = 'sthj1' AND reason = 'card.blue'")
     assert "A-2026-0001" in zrzy_text and "A-2026-0002" not in zrzy_text
     assert "A-2026-0002" in sthj_text and "A-2026-0001" not in sthj_text
+    assert zrzy_text == f"{P}蓝牌提醒：你单位诉求A-2026-0001《用地指标落实》今天到期，请于24时前答复。"
+    assert sthj_text == f"{P}蓝牌提醒：你单位诉求A-2026-0002《用地指标落实》今天到期，请于24时前答复。"
+    # The supervisors' red SMS names both appeals, whatever their unit.
+    red = f"{P}红牌：2件诉求（A-2026-0001、A-2026-0002）督办逾期仍未答复，已推送市纪委监委。"
+    assert texts(store, "card.red") == [red, red]
 
 
 def test_supervisors_get_an_sms_only_for_a_red_card(store, make_appeal, sweep):
@@ -358,6 +389,11 @@ def test_supervisors_get_an_sms_only_for_a_red_card(store, make_appeal, sweep):
     assert outbox(store, "card.red") == []
     assert [x[2] for x in outbox(store)] == ["card.blue", "card.yellow", "card.yellow"]
     assert not any("0件" in t for (t,) in store.all("SELECT text FROM outbox"))
+    assert [t for (t,) in store.all("SELECT text FROM outbox ORDER BY id")] == [
+        f"{P}蓝牌提醒：你单位诉求A-2026-0001《用地指标落实》今天到期，请于24时前答复。",
+        f"{P}黄牌：你单位诉求A-2026-0001《用地指标落实》已超期未答复，已推送市委市政府督查室督办，督办期限2026-10-19。",
+        f"{P}黄牌：你单位诉求A-2026-0001《用地指标落实》已超期未答复，已推送市委市政府督查室督办，督办期限2026-10-19。",
+    ]
 
 
 def test_notifications_queued_counts_the_rows_added(store, make_appeal, sweep):
@@ -367,7 +403,8 @@ def test_notifications_queued_counts_the_rows_added(store, make_appeal, sweep):
     r3 = sweep(AFTER_DUE)
     assert r1.notifications_queued + r2.notifications_queued + r3.notifications_queued == \
         store.scalar("SELECT COUNT(*) FROM outbox")
-    assert r3.notifications_queued >= 1
+    assert (r1.notifications_queued, r2.notifications_queued, r3.notifications_queued) == (1, 2, 1)
+    assert store.scalar("SELECT COUNT(*) FROM outbox") == 4
 
 
 def test_no_sms_when_notify_false(store, make_appeal, sweep):
@@ -377,23 +414,51 @@ def test_no_sms_when_notify_false(store, make_appeal, sweep):
     assert outbox(store) == []
 
 
+def test_grouped_sms_names_three_refs_and_deng(store, submit, sweep):
+    [submit(at="2026-09-29T10:00:00+08:00") for _ in range(5)]
+    r = sweep(BLUE)
+    assert r.raised == {"blue": 5, "yellow": 0, "red": 0}
+    assert r.notifications_queued == 1
+    assert texts(store, "card.blue") == [
+        f"{P}蓝牌提醒：你单位5件诉求（A-2026-0001、A-2026-0002、A-2026-0003等）今天到期，请于24时前答复。"]
+
+
+def test_grouped_sms_exactly_three_has_no_deng(store, submit, sweep):
+    [submit(at="2026-09-29T10:00:00+08:00") for _ in range(3)]
+    sweep(BLUE)
+    assert texts(store, "card.blue") == [
+        f"{P}蓝牌提醒：你单位3件诉求（A-2026-0001、A-2026-0002、A-2026-0003）今天到期，请于24时前答复。"]
+
+
+def test_grouped_yellow_and_red_with_four_appeals(store, submit, sweep):
+    [submit(at="2026-09-29T10:00:00+08:00") for _ in range(4)]
+    sweep(AFTER_DEADLINE)
+    assert texts(store, "card.yellow") == [
+        f"{P}黄牌：你单位4件诉求（A-2026-0001、A-2026-0002、A-2026-0003等）已超期未答复，"
+        "已推送市委市政府督查室督办，督办期限2026-10-19。"] * 2
+    sweep(AFTER_DUE)
+    assert texts(store, "card.red") == [
+        f"{P}红牌：4件诉求（A-2026-0001、A-2026-0002、A-2026-0003等）督办逾期仍未答复，已推送市纪委监委。"]
+
+
 # -- years without calendar data ------------------------------------------------------------------
 def test_sweep_warns_about_estimated_deadlines(store, submit, sweep):
     submit("A-EST", at="2026-12-28T10:00:00+08:00")  # deadline 2027-01-04, counted Mon-Fri
     r = sweep("2026-12-29T09:00:00+08:00")
     assert r.raised == {"blue": 0, "yellow": 0, "red": 0}
-    assert len(r.warnings) == 1
-    assert "2027" in r.warnings[0] and "Monday-Friday" in r.warnings[0]
+    assert r.warnings == ["1 open appeals have deadlines counted Monday-Friday: no holiday data for 2027 "
+                          "(add it with `taian calendar import FILE`)"]
 
 
 def test_yellow_with_an_order_due_in_a_year_without_data(store, submit, sweep):
     a = submit("A-Y", at="2026-12-18T10:00:00+08:00")  # deadline Fri 12-25
     assert a.deadline == "2026-12-25T23:59:59+08:00"
     r = sweep("2026-12-26T09:00:00+08:00")
-    assert r.raised["yellow"] == 1
+    assert r.raised == {"blue": 1, "yellow": 1, "red": 0}
     # 12-28, 29, 30, 31, then 2027-01-01 counted as a working day (no data).
     assert store.open_order(a.id).due_at == "2027-01-01T23:59:59+08:00"
-    assert any("2027" in w for w in r.warnings)
+    assert r.warnings == ["no holiday data for 2027: working days in 2027 counted Monday-Friday "
+                          "(add them with `taian calendar import FILE`)"]
 
 
 def test_many_appeals_in_one_sweep(store, submit, sweep):
@@ -407,8 +472,21 @@ def test_many_appeals_in_one_sweep(store, submit, sweep):
     assert r.raised == {"blue": 3, "yellow": 2, "red": 0}
     assert len(r.appeals) == 5
     # Each liaison is reminded of all of it, and no SMS is lost or doubled by a re-run.
+    assert r.notifications_queued == 3
     n = store.scalar("SELECT COUNT(*) FROM outbox")
-    assert {x[2] for x in outbox(store)} >= {"card.blue", "card.yellow"}
+    assert outbox(store) == [
+        ("zrzy1", "13800000002", "card.blue"),
+        ("zrzy1", "13800000002", "card.yellow"),
+        ("head:zrzy", "13905381013", "card.yellow"),
+    ]
+    assert texts(store, "card.blue") == [
+        f"{P}蓝牌提醒：你单位3件诉求（A-2026-0001、A-2026-0002、A-2026-0003）今天到期，请于24时前答复。"]
+    yellow = (f"{P}黄牌：你单位2件诉求（A-2026-0001、A-2026-0002）已超期未答复，"
+              "已推送市委市政府督查室督办，督办期限2026-10-12。")
+    assert texts(store, "card.yellow") == [yellow, yellow]
+    # orders: 5 working days after 09-29 (09-30, 10-08, 09, 10, 12) and after 10-08 (10-09, 10, 12, 13, 14)
+    assert [o.due_at for ref in refs[:2] for o in store.orders(store.appeal(ref).id)] == [
+        "2026-10-12T23:59:59+08:00", "2026-10-14T23:59:59+08:00"]
     assert sweep("2026-10-09T12:00:00+08:00").notifications_queued == 0
     assert store.scalar("SELECT COUNT(*) FROM outbox") == n
 
@@ -438,8 +516,63 @@ def test_two_concurrent_sweeps_apply_each_card_once(store, db_path, make_appeal,
     for t in threads:
         t.join()
     assert errors == []
+    # blue: zrzy1, sthj1; yellow: zrzy1, head:zrzy, sthj1, head:sthj; red: ducha1 (one grouped text)
+    assert sorted(r.notifications_queued for r in results) == [0, 7]
+    assert store.scalar("SELECT COUNT(*) FROM outbox") == 7
     total = {c: sum(r.raised[c] for r in results) for c in ("blue", "yellow", "red")}
     assert total == {"blue": 2, "yellow": 2, "red": 2}
     assert store.scalar("SELECT COUNT(*) FROM card_events") == 6
     assert store.scalar("SELECT COUNT(*) FROM supervision_orders") == 2
     assert store.verify_audit().ok
+
+
+# -- make-up working days and holidays (the official 2026 calendar) --------------------------------
+def test_arrival_on_a_make_up_saturday_blue_and_yellow(store, submit, sweep):
+    a = submit(at="2026-02-14T10:00:00+08:00")            # Sat, make-up workday
+    assert (a.arrived_at, a.blue_at, a.deadline) == (
+        "2026-02-14T10:00:00+08:00", "2026-02-28T00:00:00+08:00", "2026-02-28T23:59:59+08:00")
+    assert sweep("2026-02-27T23:59:59+08:00").raised == {"blue": 0, "yellow": 0, "red": 0}
+    assert sweep("2026-02-28T00:00:00+08:00").raised == {"blue": 1, "yellow": 0, "red": 0}
+    assert sweep("2026-03-01T00:00:00+08:00").raised == {"blue": 0, "yellow": 1, "red": 0}
+    # order: 5th working day after Sat 02-28: 03-02, 03-03, 03-04, 03-05, 03-06
+    assert store.open_order(a.id).due_at == "2026-03-06T23:59:59+08:00"
+
+
+def test_blue_and_yellow_when_day_five_is_a_make_up_saturday(store, submit, sweep):
+    a = submit(at="2026-09-28T10:00:00+08:00")            # Day 5 = Sat 10-10
+    assert (a.blue_at, a.deadline) == ("2026-10-10T00:00:00+08:00", "2026-10-10T23:59:59+08:00")
+    assert sweep("2026-10-09T23:59:59+08:00").raised == {"blue": 0, "yellow": 0, "red": 0}
+    r = sweep("2026-10-10T00:00:00+08:00")                # Saturday 00:00: blue
+    assert r.raised == {"blue": 1, "yellow": 0, "red": 0}
+    assert sweep("2026-10-10T23:59:59+08:00").raised == {"blue": 0, "yellow": 0, "red": 0}
+    r = sweep("2026-10-11T00:00:00+08:00")                # Sunday 00:00: yellow
+    assert r.raised == {"blue": 0, "yellow": 1, "red": 0}
+    # order: 5th working day after Sat 10-10: 10-12, 10-13, 10-14, 10-15, 10-16
+    order = store.open_order(a.id)
+    assert (order.origin, order.opened_at, order.due_at) == (
+        "yellow", "2026-10-10T23:59:59+08:00", "2026-10-16T23:59:59+08:00")
+    assert sweep("2026-10-16T23:59:59+08:00").raised["red"] == 0
+    assert sweep("2026-10-17T00:00:00+08:00").raised == {"blue": 0, "yellow": 0, "red": 1}
+    assert events(store, a.ref) == [
+        ("blue", "", "2026-10-10T00:00:00+08:00", "2026-10-10T00:00:00+08:00"),
+        ("yellow", "blue", "2026-10-10T23:59:59+08:00", "2026-10-11T00:00:00+08:00"),
+        ("red", "yellow", "2026-10-16T23:59:59+08:00", "2026-10-17T00:00:00+08:00")]
+
+
+def test_supervision_order_spanning_national_day(store, submit, sweep):
+    # Arrived Tue 09-22: Day 1..5 = 09-23, 09-24, (09-25..27 Mid-Autumn) 09-28, 09-29, 09-30.
+    a = submit(at="2026-09-22T10:00:00+08:00")
+    assert (a.blue_at, a.deadline) == ("2026-09-30T00:00:00+08:00", "2026-09-30T23:59:59+08:00")
+    r = sweep("2026-10-01T00:00:00+08:00")                # National Day: blue and yellow at once
+    assert r.raised == {"blue": 1, "yellow": 1, "red": 0}
+    # order: 10-01..07 off; 10-08, 10-09, Sat 10-10 (make-up), 10-12, 10-13
+    assert store.open_order(a.id).due_at == "2026-10-13T23:59:59+08:00"
+    assert store.scalar("SELECT text FROM outbox WHERE recipient = 'head:zrzy'") == (
+        f"{P}黄牌：你单位诉求A-2026-0001《用地指标落实》已超期未答复，"
+        "已推送市委市政府督查室督办，督办期限2026-10-13。")
+    assert sweep("2026-10-13T23:59:59+08:00").raised["red"] == 0
+    assert sweep("2026-10-14T00:00:00+08:00").raised == {"blue": 0, "yellow": 0, "red": 1}
+    assert [e[:3] for e in events(store, a.ref)] == [
+        ("blue", "", "2026-09-30T00:00:00+08:00"),
+        ("yellow", "blue", "2026-09-30T23:59:59+08:00"),
+        ("red", "yellow", "2026-10-13T23:59:59+08:00")]

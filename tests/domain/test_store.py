@@ -6,8 +6,8 @@ import sqlite3
 import pytest
 
 from taian_tui.domain import operations as wf
-from taian_tui.store import (DomainError, InvalidTransition, NotFound, PermissionDenied, Store,
-                             ValidationError, resolve_db_path)
+from taian_tui.store import Store, resolve_db_path
+from taian_tui.domain.refusals import DomainError, InvalidTransition, NotFound, PermissionDenied, ValidationError
 
 
 # -- errors -------------------------------------------------------------------------------------

@@ -10,8 +10,9 @@ import json
 
 import pytest
 
+from taian_tui.domain import actors
 from taian_tui.domain import operations as wf
-from taian_tui.store import (InvalidTransition, NotFound, PermissionDenied, ValidationError)
+from taian_tui.domain.refusals import InvalidTransition, NotFound, PermissionDenied, ValidationError
 
 T_ACCEPT = "2026-09-29T11:00:00+08:00"
 T_REPLY = "2026-09-30T10:00:00+08:00"
@@ -323,6 +324,8 @@ def test_late_reply_without_sweep_records_the_cards_it_earned(store, make_appeal
     at = "2026-10-14T09:00:00+08:00"
     b = wf.reply_appeal(store, "zrzy1", a.ref, "迟到的答复", at=at)
     assert b.state == "answered"
+    # answered already: the cards it earned are recorded, nobody is reminded by SMS
+    assert store.scalar("SELECT COUNT(*) FROM outbox") == 0
     assert b.card == "yellow"
     events = store.card_events(a.id)
     assert [(e.card, e.previous, e.threshold_at, e.applied_at) for e in events] == [
@@ -448,7 +451,7 @@ def test_evaluate_wrong_role(store, make_appeal, unchanged, who):
 # -- visibility -------------------------------------------------------------------------------
 def test_scope_of_who_sees_an_appeal(store, make_appeal):
     a = make_appeal("accepted")
-    see = {u: wf.can_see_appeal(store, wf.actor(store, u), a)
+    see = {u: actors.can_see_appeal(store, actors.actor(store, u), a)
            for u in ("admin", "zrzy1", "sthj1", "shizhang", "daiyue-lead", "ducha1", "jiwei1", "bianji")}
     assert see == {"admin": True, "zrzy1": True, "sthj1": False, "shizhang": True,
                    "daiyue-lead": True, "ducha1": True, "jiwei1": False, "bianji": False}

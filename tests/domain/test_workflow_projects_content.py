@@ -7,7 +7,7 @@ import json
 import pytest
 
 from taian_tui.domain import operations as wf
-from taian_tui.store import (InvalidTransition, NotFound, PermissionDenied, ValidationError)
+from taian_tui.domain.refusals import InvalidTransition, NotFound, PermissionDenied, ValidationError
 
 T = "2026-10-08T09:00:00+08:00"
 
@@ -92,7 +92,7 @@ def test_review_bad_decision(store, city, unchanged):
 
 def test_project_decided_once(store, city, unchanged):
     wf.review_project(store, "admin", city.project_ref, "city", at=T)
-    with unchanged(), pytest.raises(InvalidTransition, match="already decided \\(city\\)"):
+    with unchanged(), pytest.raises(InvalidTransition, match="already decided \\(city key\\)"):
         wf.review_project(store, "admin", city.project_ref, "province")
 
 

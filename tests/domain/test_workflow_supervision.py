@@ -7,8 +7,9 @@ import json
 import pytest
 
 from taian_tui.domain import escalation
+from taian_tui.domain import actors
 from taian_tui.domain import operations as wf
-from taian_tui.store import (InvalidTransition, NotFound, PermissionDenied, ValidationError)
+from taian_tui.domain.refusals import InvalidTransition, NotFound, PermissionDenied, ValidationError
 
 T_REQ = "2026-10-09T09:00:00+08:00"
 T_DECIDE = "2026-10-09T15:00:00+08:00"
@@ -336,9 +337,9 @@ def test_take_up_needs_a_red_card(store, make_appeal, unchanged, monkeypatch):
 
 def test_discipline_sees_only_red_appeals(store, red_appeal, make_appeal):
     other = make_appeal("accepted")
-    jiwei = wf.actor(store, "jiwei1")
-    assert wf.can_see_appeal(store, jiwei, store.appeal(red_appeal.ref)) is True
-    assert wf.can_see_appeal(store, jiwei, store.appeal(other.ref)) is False
+    jiwei = actors.actor(store, "jiwei1")
+    assert actors.can_see_appeal(store, jiwei, store.appeal(red_appeal.ref)) is True
+    assert actors.can_see_appeal(store, jiwei, store.appeal(other.ref)) is False
 
 
 # -- leader instructions ----------------------------------------------------------------------
@@ -362,7 +363,9 @@ def test_issue_instruction_on_an_appeal_queues_sms(store, make_appeal):
     assert sms[0]["reason"] == "instruction"
     assert sms[0]["entity"] == f"instruction:{ins.id}"
     assert sms[0]["status"] == "queued"
-    assert "市长" in sms[0]["text"] and a.ref in sms[0]["text"]
+    assert sms[0]["text"] == ("【泰安重大项目督导】市长对诉求A-2026-0001《用地指标落实》作出批示："
+                              "请尽快协调解决，请登录平台查看办理。")
+    assert (sms[0]["attempts"], sms[0]["created_at"], sms[0]["next_attempt_at"]) == (0, T_INS, T_INS)
     row, _, after = audit_of(store, "instruction", ins.id)
     assert (row.actor, row.action) == ("shizhang", "instruction.issue")
     assert after["target"] == "zrzy1" and after["appeal_ref"] == a.ref
@@ -372,7 +375,9 @@ def test_county_leader_may_instruct_within_scope(store, city):
     ins = wf.issue_instruction(store, "daiyue-lead", "daiyue1", "加快推进", project_ref=city.project_ref,
                                at=T_INS)
     assert ins.project_ref == city.project_ref
-    assert outbox(store)[0]["recipient"] == "daiyue1"
+    assert [(r["recipient"], r["phone"], r["reason"], r["entity"], r["text"]) for r in outbox(store)] == [
+        ("daiyue1", "13800000004", "instruction", f"instruction:{ins.id}",
+         "【泰安重大项目督导】岱岳区区长对项目《年产5万吨新材料项目》作出批示：加快推进，请登录平台查看办理。")]
 
 
 def test_county_leader_outside_scope_refused(store, city, make_appeal, unchanged):
@@ -384,7 +389,10 @@ def test_county_leader_outside_scope_refused(store, city, make_appeal, unchanged
     with unchanged(), pytest.raises(PermissionDenied, match="outside their scope"):
         wf.issue_instruction(store, "daiyue-lead", "admin", "推进", appeal_ref=a.ref, at=T_INS)
     # The city leader may.
-    assert wf.issue_instruction(store, "shizhang", "admin", "推进", project_ref="P-TS", at=T_INS).id
+    ins = wf.issue_instruction(store, "shizhang", "admin", "推进", project_ref="P-TS", at=T_INS)
+    assert ins.id == 1
+    assert (ins.leader, ins.target_user, ins.project_ref, ins.appeal_ref) == ("shizhang", "admin", "P-TS", None)
+    assert [(r["recipient"], r["phone"]) for r in outbox(store)] == [("admin", "13800000001")]
 
 
 @pytest.mark.parametrize("who", ["admin", "ducha1", "zrzy1", "system:intake"])

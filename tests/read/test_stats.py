@@ -35,7 +35,7 @@ import json
 import pytest
 
 from taian_tui.read import stats
-from taian_tui.store import ValidationError
+from taian_tui.domain.refusals import ValidationError
 
 AT = "2026-11-05T12:00:00+08:00"     # the scenario's as-of (tests/read/conftest.py)
 OCT = "2026-10"
@@ -226,7 +226,12 @@ def test_empty_store(store):
     assert sum(w.appeals for w in d.appeals_per_week) == 0 and len(d.appeals_per_week) == 26
     assert d.cards.open == {"blue": 0, "yellow": 0, "red": 0, "none": 0}
     assert all(r.rate is None for r in d.city_rates.values())
-    assert stats.summary_lines(d)
+    lines = stats.summary_lines(d)
+    assert lines[0] == "taian stats for 2026-10 (complete; as of 2026-11-05T12:00:00+08:00)"
+    assert lines[1] == "projects in the library (市重点+省重点): 0, investment 0 万元"
+    assert lines[2] == "  by county: none"
+    assert lines[-2] == "三率 ranking for 2026-10, worst first (rate, numerator/denominator):"
+    assert lines[-1] == "  (58 units with no appeal due, closed or evaluated in 2026-10)"
 
 
 # -- the whole dashboard and the CLI ------------------------------------------------------------------
