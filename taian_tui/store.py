@@ -34,6 +34,12 @@ def resolve_db_path(path: str | os.PathLike | None = None) -> str:
     return os.environ.get("TAIAN_DB") or DEFAULT_DB
 
 
+def like_pattern(text: str) -> str:
+    """``%text%`` for ``LIKE ? ESCAPE '\\'``, with ``%``, ``_`` and ``\\`` in ``text`` taken
+    literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def _json(value: Any) -> str:
     return json.dumps(value if value is not None else {}, ensure_ascii=False, sort_keys=True,
                       default=str, separators=(",", ":"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from taian_tui.read import appeals
+from taian_tui.read import appeals, directory
 from taian_tui.store import Store
 from taian_tui.domain.actors import Actor, require_see_appeal
 
@@ -45,12 +45,8 @@ def appeal_detail(store: Store, act: Actor, ref: str, at: str | None = None) -> 
         "SELECT * FROM extensions WHERE appeal_id = ? ORDER BY id", (appeal.id,))]
     cards = [dict(r) for r in store.all(
         "SELECT * FROM card_events WHERE appeal_id = ? ORDER BY id", (appeal.id,))]
-    actors = {h["actor"] for h in record["history"]} | {c["taken_up_by"] for c in cards if c["taken_up_by"]}
-    users: dict[str, str] = {}
-    if actors:
-        marks = ",".join("?" * len(actors))
-        users = {r[0]: r[1] for r in store.all(
-            f"SELECT username, name FROM users WHERE username IN ({marks})", list(actors))}
+    users = directory.user_names(store, {h["actor"] for h in record["history"]}
+                                 | {c["taken_up_by"] for c in cards})
     units = {r[0]: r[1] for r in store.all("SELECT code, name FROM units")}
     days_left = None
     if appeal.state in ("assigned", "accepted") and appeal.deadline:

@@ -483,3 +483,17 @@ def summary_lines(d: Dashboard) -> list[str]:
     if nodata:
         lines.append(f"  ({nodata} units with no appeal due, closed or evaluated in {p.month})")
     return lines
+
+
+def dashboard_months(store: Store, at: str | None = None, *, limit: int = 36) -> list[str]:
+    """``YYYY-MM`` of the months the dashboard can show, newest first: from the first appeal's
+    month (at most ``limit`` months back) to the month of ``at``."""
+    at = timeutil.iso(at)
+    first = store.scalar("SELECT MIN(submitted_at) FROM appeals") or at
+    y, m = int(at[:4]), int(at[5:7])
+    fy, fm = int(first[:4]), int(first[5:7])
+    out = []
+    while len(out) < limit and (y, m) >= (fy, fm):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+    return out or [at[:7]]

@@ -29,7 +29,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Markdown, Select, Static, TextArea
 from textual.worker import get_current_worker
 
-from taian_tui.read import listings
+from taian_tui.read import content as content_reads
 from taian_tui.domain import timeutil, operations
 from taian_tui.console.strings import error_text, get_lang, code_label, t
 from taian_tui.domain.models import CONTENT_KINDS, CONTENT_LEVELS, CONTENT_STATES
@@ -426,14 +426,14 @@ class EditorScreen(Screen):
                     saved = operations.draft_content(store, user, **fields)
                 else:
                     saved = operations.update_content(store, user, self.item_id, **fields)
-                item = listings.content_item(store, saved.id)
+                item = content_reads.content_item(store, saved.id)
                 # the typed text is stored: its autosave is no longer needed
                 with self._lock:
                     operations.discard_content_autosave(store, user, old_key)
                     self._written_seq = max(self._written_seq, seq)
                 if publish and item["state"] == "draft":
                     operations.publish_content(store, user, saved.id)
-                    item = listings.content_item(store, saved.id)
+                    item = content_reads.content_item(store, saved.id)
         except DomainError as exc:
             message: Message = self.SaveFailed(error_text(exc), item)
         except Exception as exc:  # a locked or broken file: say so, keep the form
@@ -608,12 +608,12 @@ class ContentScreen(PagedListScreen):
             return None
         return None if value in (Select.NULL, "all") else str(value)
 
-    def current_filter(self) -> listings.ContentFilter:
+    def current_filter(self) -> content_reads.ContentFilter:
         try:
             text = self.query_one("#cf-search", Input).value.strip()
         except Exception:
             text = ""
-        return listings.ContentFilter(kind=self._select("cf-kind"), level=self._select("cf-level"),
+        return content_reads.ContentFilter(kind=self._select("cf-kind"), level=self._select("cf-level"),
                                       state=self._select("cf-state"), text=text or None)
 
     @on(Select.Changed)
@@ -649,18 +649,18 @@ class ContentScreen(PagedListScreen):
 
     # -- reading --------------------------------------------------------------------------------
     def fetch(self, store: Store, act: Any, flt: Any, limit: int, offset: int) -> list:
-        return listings.list_content(store, act.username, flt, limit=limit, offset=offset)
+        return content_reads.list_content(store, act.username, flt, limit=limit, offset=offset)
 
     def count(self, store: Store, act: Any, flt: Any) -> int:
-        return listings.count_content(store, flt)
+        return content_reads.count_content(store, flt)
 
     def fetch_extra(self, store: Store, act: Any, flt: Any) -> Any:
-        return listings.daily_listen(store), listings.autosaves(store, act.username)
+        return content_reads.daily_listen(store), content_reads.autosaves(store, act.username)
 
     def fetch_detail(self, store: Store, act: Any, key: str) -> Any:
-        return listings.content_item(store, int(key))
+        return content_reads.content_item(store, int(key))
 
-    def row_key(self, row: listings.ContentRow) -> str:
+    def row_key(self, row: content_reads.ContentRow) -> str:
         return str(row.id)
 
     def show_detail(self, detail: Any) -> None:
@@ -742,7 +742,7 @@ class ContentScreen(PagedListScreen):
         if row is None:
             return
         try:
-            item = listings.content_item(self.app.store, row.id)
+            item = content_reads.content_item(self.app.store, row.id)
         except DomainError as exc:
             self.app.notify(error_text(exc), severity="error", markup=False)
             return
@@ -834,7 +834,7 @@ class DailyListenForm(ActionForm):
         self.day = ""
 
     def intro(self) -> Text | None:
-        current = listings.daily_listen(self.app.store)
+        current = content_reads.daily_listen(self.app.store)
         text = Text(t("form.listen.text") + "\n", end="")
         text.append(t("content.listen_today") + " ", style="bold")
         if current is None:

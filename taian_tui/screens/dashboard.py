@@ -22,7 +22,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Select, Static
 from textual.worker import get_current_worker
 
-from taian_tui.read import listings, stats
+from taian_tui.read import stats
 from taian_tui.domain import timeutil
 from taian_tui.console.strings import error_text, get_lang, code_label, t
 from taian_tui.store import Store
@@ -400,7 +400,7 @@ class DashboardScreen(LiveScreen):
         try:
             with Store(self.app.db_path, migrate=False) as store:
                 figures = stats.dashboard(store, month)
-                months = listings.dashboard_months(store)
+                months = stats.dashboard_months(store)
         except Exception as exc:
             if not worker.is_cancelled:
                 self.post_message(self.FiguresLoaded(generation, None, t("err.load", msg=error_text(exc))))

@@ -15,7 +15,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
 from taian_tui.read import appeals
-from taian_tui.read.units import handling_units, visible_units
+from taian_tui.read.directory import handling_units, visible_units
 from taian_tui.read.detail import appeal_detail
 from taian_tui.console.strings import get_lang, code_label, t
 from taian_tui.domain import rules, timeutil

@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Footer, Input, OptionList, Static, TextAr
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from taian_tui.read import listings
+from taian_tui.read import instructions as instruction_reads
 from taian_tui.domain import operations
 from taian_tui.console.strings import get_lang, code_label, t
 from taian_tui.store import Store
@@ -57,7 +57,7 @@ class InstructionForm(ActionForm):
     class MatchesFound(Message):
         """The people matching what was typed were read."""
 
-        def __init__(self, generation: int, matches: list[listings.Recipient]) -> None:
+        def __init__(self, generation: int, matches: list[instruction_reads.Recipient]) -> None:
             super().__init__()
             self.generation = generation
             self.matches = matches
@@ -67,8 +67,8 @@ class InstructionForm(ActionForm):
         super().__init__(ref, **kw)
         self.project_ref = project_ref
         self.appeal_ref = appeal_ref
-        self.matches: list[listings.Recipient] = []
-        self.target: listings.Recipient | None = None
+        self.matches: list[instruction_reads.Recipient] = []
+        self.target: instruction_reads.Recipient | None = None
         self._generation = 0
         self._search_timer: Timer | None = None
 
@@ -116,7 +116,7 @@ class InstructionForm(ActionForm):
         worker = get_current_worker()
         try:
             with Store(self.app.db_path, migrate=False) as store:
-                matches = listings.instruction_recipients(
+                matches = instruction_reads.instruction_recipients(
                     store, self.app.session_actor(store), project_ref=self.project_ref,
                     appeal_ref=self.appeal_ref, text=text, limit=self.MATCHES)
         except Exception:
@@ -149,7 +149,7 @@ class InstructionForm(ActionForm):
         return True
 
     @staticmethod
-    def _prompt(r: listings.Recipient, *, mark: bool = True) -> Text:
+    def _prompt(r: instruction_reads.Recipient, *, mark: bool = True) -> Text:
         prompt = Text(end="", no_wrap=True, overflow="ellipsis")
         if mark:
             prompt.append("★ " if r.relevant else "  ", style="bold yellow")
@@ -167,7 +167,7 @@ class InstructionForm(ActionForm):
         if chosen is not None:
             self._choose(chosen)
 
-    def _choose(self, recipient: listings.Recipient) -> None:
+    def _choose(self, recipient: instruction_reads.Recipient) -> None:
         self.target = recipient
         line = Text(t("ins.chosen") + " ", style="bold", end="")
         line.append_text(self._prompt(recipient, mark=False))
@@ -241,13 +241,13 @@ class InstructionReplyForm(ActionForm):
 
 
 # -- the lists -------------------------------------------------------------------------------------
-def _subject(row: listings.InstructionRow) -> str:
+def _subject(row: instruction_reads.InstructionRow) -> str:
     ref = row.project_ref or row.appeal_ref or ""
     kind = t("ins.project") if row.project_ref else t("ins.appeal")
     return f"{kind} {ref} {row.subject}"
 
 
-def render_instruction(row: listings.InstructionRow) -> Text:
+def render_instruction(row: instruction_reads.InstructionRow) -> Text:
     out = Text(end="")
     status = row.status
     out.append(f" {code_label('instruction_status', status)} ", style=f"reverse {STATUS_STYLE[status]}")
@@ -305,7 +305,7 @@ class InstructionsScreen(PagedListScreen):
     InstructionsScreen #status { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
     """
 
-    STATES = listings.INSTRUCTION_STATES
+    STATES = instruction_reads.INSTRUCTION_STATES
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
@@ -314,7 +314,7 @@ class InstructionsScreen(PagedListScreen):
         self.state = "open"
 
     def compose(self) -> ComposeResult:
-        self.views = listings.instruction_views(self.app.actor)
+        self.views = instruction_reads.instruction_views(self.app.actor)
         self.view = self.views[0]
         yield HeaderBar()
         yield Static(id="viewbar", markup=False)
@@ -340,19 +340,19 @@ class InstructionsScreen(PagedListScreen):
         text.append(t(f"ins.state.{self.state}"))
         self.query_one("#viewbar", Static).update(text)
 
-    def current_filter(self) -> listings.InstructionFilter:
-        return listings.InstructionFilter(view=self.view, state=self.state)
+    def current_filter(self) -> instruction_reads.InstructionFilter:
+        return instruction_reads.InstructionFilter(view=self.view, state=self.state)
 
     def fetch(self, store: Store, act: Any, flt: Any, limit: int, offset: int) -> list:
-        return listings.list_instructions(store, act, flt, limit=limit, offset=offset)
+        return instruction_reads.list_instructions(store, act, flt, limit=limit, offset=offset)
 
     def count(self, store: Store, act: Any, flt: Any) -> int:
-        return listings.count_instructions(store, act, flt)
+        return instruction_reads.count_instructions(store, act, flt)
 
     def fetch_detail(self, store: Store, act: Any, key: str) -> Any:
-        return listings.instruction(store, act, int(key))
+        return instruction_reads.instruction(store, act, int(key))
 
-    def row_key(self, row: listings.InstructionRow) -> str:
+    def row_key(self, row: instruction_reads.InstructionRow) -> str:
         return str(row.id)
 
     def extra_loaded(self, extra: Any) -> None:

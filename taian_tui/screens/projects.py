@@ -23,7 +23,7 @@ from textual.containers import Horizontal
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Select, Static, TextArea
 
-from taian_tui.read import listings
+from taian_tui.read import projects as project_reads
 from taian_tui.domain import operations, rules, timeutil
 from taian_tui.console.strings import error_text, code_label, t
 from taian_tui.domain.models import PROJECT_CATEGORIES, PROJECT_STAGES
@@ -116,7 +116,7 @@ def _instruction_row(out: Text, ins: dict, users: dict) -> None:
         out.append_text(plain(ins["reply"]))
 
 
-def render_project(d: listings.ProjectDetail, width: int = 80) -> Text:
+def render_project(d: project_reads.ProjectDetail, width: int = 80) -> Text:
     """A project's whole detail as one literal ``Text`` (user data never parsed as markup)."""
     p = d.project
     out = Text(end="")
@@ -239,7 +239,7 @@ class ProjectBoardScreen(PagedListScreen):
     def compose(self) -> ComposeResult:
         if self.tab is None:
             self.tab = "applied" if self.app.user.role == "admin" else "city"
-        self._counties = listings.project_counties(self.app.store, self.app.actor)
+        self._counties = project_reads.project_counties(self.app.store, self.app.actor)
         yield HeaderBar()
         yield Static(id="tabs", markup=False)
         with Horizontal(id="filters"):
@@ -277,13 +277,13 @@ class ProjectBoardScreen(PagedListScreen):
             return None
         return None if value in (Select.NULL, "all") else value
 
-    def current_filter(self) -> listings.ProjectFilter:
+    def current_filter(self) -> project_reads.ProjectFilter:
         visual = self._select("pf-visual")
         try:
             text = self.query_one("#pf-search", Input).value.strip()
         except Exception:
             text = ""
-        return listings.ProjectFilter(
+        return project_reads.ProjectFilter(
             library=None if self.tab == "all" else self.tab, stage=self._select("pf-stage"),
             county=self._select("pf-county"), category=self._select("pf-category"),
             visualised=None if visual is None else visual == "yes", text=text or None)
@@ -339,7 +339,7 @@ class ProjectBoardScreen(PagedListScreen):
         self.filter_changed()
 
     def _update_tabs(self) -> None:
-        counts = self.extra.library if isinstance(self.extra, listings.ProjectCounts) else {}
+        counts = self.extra.library if isinstance(self.extra, project_reads.ProjectCounts) else {}
         text = Text(end="", no_wrap=True, overflow="ellipsis")
         for tab in TABS:
             label = t("pf.all") if tab == "all" else code_label("library", tab)
@@ -351,19 +351,19 @@ class ProjectBoardScreen(PagedListScreen):
         self.query_one("#tabs", Static).update(text)
 
     # -- reading --------------------------------------------------------------------------------
-    def fetch(self, store: Store, act: Any, flt: listings.ProjectFilter, limit: int, offset: int) -> list:
-        return listings.list_projects(store, act, flt, limit=limit, offset=offset)
+    def fetch(self, store: Store, act: Any, flt: project_reads.ProjectFilter, limit: int, offset: int) -> list:
+        return project_reads.list_projects(store, act, flt, limit=limit, offset=offset)
 
-    def count(self, store: Store, act: Any, flt: listings.ProjectFilter) -> int:
-        return listings.count_projects(store, act, flt)
+    def count(self, store: Store, act: Any, flt: project_reads.ProjectFilter) -> int:
+        return project_reads.count_projects(store, act, flt)
 
-    def fetch_extra(self, store: Store, act: Any, flt: listings.ProjectFilter) -> Any:
-        return listings.project_counts(store, act, flt)
+    def fetch_extra(self, store: Store, act: Any, flt: project_reads.ProjectFilter) -> Any:
+        return project_reads.project_counts(store, act, flt)
 
     def fetch_detail(self, store: Store, act: Any, key: str) -> Any:
-        return listings.project_detail(store, act, key)
+        return project_reads.project_detail(store, act, key)
 
-    def row_key(self, row: listings.ProjectRow) -> str:
+    def row_key(self, row: project_reads.ProjectRow) -> str:
         return row.ref
 
     def extra_loaded(self, extra: Any) -> None:
@@ -371,7 +371,7 @@ class ProjectBoardScreen(PagedListScreen):
 
     def status_text(self) -> str:
         text = super().status_text()
-        if isinstance(self.extra, listings.ProjectCounts) and self.total:
+        if isinstance(self.extra, project_reads.ProjectCounts) and self.total:
             stages = " · ".join(f"{code_label('stage', s)} {n}" for s, n in self.extra.stage.items())
             text += "  │  " + stages
         return text
@@ -444,7 +444,7 @@ class ProjectBoardScreen(PagedListScreen):
             return True if row is not None else None
         return True
 
-    def _need_row(self) -> listings.ProjectRow | None:
+    def _need_row(self) -> project_reads.ProjectRow | None:
         row = self.current_row()
         if row is None:
             self.app.notify(t("nothing_selected"), markup=False)

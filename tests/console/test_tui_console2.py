@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, Input, Markdown, Select, TextArea
 
-from taian_tui.read import listings
+from taian_tui.read import projects as project_reads
 from taian_tui.domain import actors
 from taian_tui.domain import operations as wf
 from taian_tui.console.app import ROLE_MODES, TaianApp
@@ -716,16 +716,16 @@ def test_every_new_binding_has_an_id():
 
 def test_listings_scope(board_db, store):
     admin, zrzy1, lead = (actors.actor(store, u) for u in ("admin", "zrzy1", "daiyue-lead"))
-    assert listings.count_projects(store, admin) == 6
-    assert [p.ref for p in listings.list_projects(store, zrzy1)] == ["P-0003"]
-    assert {p.ref for p in listings.list_projects(store, lead)} == {"P-0001", "P-0003", "P-0005"}
-    assert listings.count_projects(store, actors.actor(store, "bianji")) == 0
+    assert project_reads.count_projects(store, admin) == 6
+    assert [p.ref for p in project_reads.list_projects(store, zrzy1)] == ["P-0003"]
+    assert {p.ref for p in project_reads.list_projects(store, lead)} == {"P-0001", "P-0003", "P-0005"}
+    assert project_reads.count_projects(store, actors.actor(store, "bianji")) == 0
     with pytest.raises(wf.PermissionDenied):
-        listings.project_detail(store, zrzy1, "P-0002")
-    page1 = listings.list_projects(store, admin, limit=4, offset=0)
-    page2 = listings.list_projects(store, admin, limit=4, offset=4)
+        project_reads.project_detail(store, zrzy1, "P-0002")
+    page1 = project_reads.list_projects(store, admin, limit=4, offset=0)
+    page2 = project_reads.list_projects(store, admin, limit=4, offset=4)
     assert len(page1) == 4 and len(page2) == 2 and not {p.ref for p in page1} & {p.ref for p in page2}
-    assert listings.list_projects(store, admin, listings.ProjectFilter(text="100%_")) == []
+    assert project_reads.list_projects(store, admin, project_reads.ProjectFilter(text="100%_")) == []
 
 
 async def test_admin_toggles_the_visualised_mark_with_m(open_projects, settle, board_db, store):

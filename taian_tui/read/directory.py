@@ -1,5 +1,5 @@
-"""The units a viewer may choose from: those that handle appeals (counties, zones,
-departments), and those a viewer may filter the inbox by.
+"""Who is who: the units a viewer may choose from (those that handle appeals: counties,
+zones, departments; those a viewer may filter the inbox by) and people's names.
 """
 from __future__ import annotations
 
@@ -20,3 +20,13 @@ def visible_units(store: Store, act: Actor) -> list[tuple[str, str]]:
     if act.role == "leader" and act.user and act.user.scope != "city":
         return []
     return handling_units(store)
+
+
+def user_names(store: Store, usernames: set[str] | list[str]) -> dict[str, str]:
+    """``{username: name}`` of the given users (those that exist)."""
+    names = sorted({u for u in usernames if u})
+    if not names:
+        return {}
+    marks = ",".join("?" * len(names))
+    return {r[0]: r[1] for r in store.all(
+        f"SELECT username, name FROM users WHERE username IN ({marks})", names)}
