@@ -297,15 +297,16 @@ def calendar_import(file: Annotated[Path, typer.Argument(help="CSV with columns 
                     db: DbOpt = None, encoding: EncodingOpt = "auto", as_user: AsOpt = None) -> None:
     """Add official holidays and make-up workdays (e.g. for 2027) to the working-day calendar.
     Any bad row: nothing is imported."""
-    from taian_tui.dataio import imports
+    from taian_tui.dataio import calendar
+    from taian_tui.dataio import reading
     from taian_tui.domain import operations
 
     if not file.is_file():
         raise Fail(f"{file}: {'is a directory' if file.is_dir() else 'no such file'}", 2)
     store = open_store(db)
     try:
-        rows, problems = imports.read_calendar(file, encoding)
-    except imports.ImportFileError as exc:
+        rows, problems = calendar.read_calendar(file, encoding)
+    except reading.ImportFileError as exc:
         raise Fail(str(exc), 2) from None
     if problems:
         for problem in problems:

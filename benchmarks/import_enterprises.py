@@ -8,7 +8,7 @@
    codes, phones with leading zeros) in a temporary directory.
 2. Times, each in its own child process (so each has its own peak RSS), ``--repeat``
    times alternately, the best run of each:
-   * *import*: ``taian_tui.dataio.imports.import_enterprises`` (the code behind the command)
+   * *import*: ``taian_tui.dataio.registry.import_enterprises`` (the code behind the command)
      into a fresh database that has the 58 units (set up before the clock starts);
    * *baseline*: ``csv.reader`` + ``sqlite3.executemany`` of the same file into a bare
      8-column table of a fresh database, in one transaction, with the store's pragmas
@@ -98,7 +98,8 @@ def make_units_db(path: Path) -> None:
 
 # -- the two loads, each run in a child process -------------------------------------------------------
 def child_import(csv_path: str, db_path: str, workers: int) -> dict:
-    from taian_tui.dataio.imports import Progress, import_enterprises
+    from taian_tui.dataio.reading import Progress
+    from taian_tui.dataio.registry import import_enterprises
     from taian_tui.store import Store
 
     store = Store(db_path)
@@ -165,7 +166,7 @@ def measure(tmp: Path, units_db: Path, csv_path: Path, repeat: int) -> dict[str,
 
 
 def report(rows: int, best: dict[str, dict], repeat: int) -> dict[str, dict]:
-    from taian_tui.dataio.imports import _can_fork
+    from taian_tui.dataio.registry import _can_fork
 
     base = best["baseline"]
     print(f"{rows:,} rows, best of {repeat}: baseline (csv + executemany, bare table) "
@@ -211,7 +212,7 @@ def main() -> None:
         generate(small, args.rows)
         print(f"generated {args.rows:,} rows ({small.stat().st_size / 1e6:.1f} MB) in "
               f"{time.perf_counter() - t:.1f} s under {tmp}")
-        from taian_tui.dataio.imports import _cpus
+        from taian_tui.dataio.registry import _cpus
 
         print(f"machine: {_cpus()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
         small_best = report(args.rows, measure(tmp, units_db, small, args.repeat), args.repeat)

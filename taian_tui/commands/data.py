@@ -26,7 +26,7 @@ def _actor(as_user: str | None, default: str) -> str:
 
 
 def _print_import(result, as_json: bool) -> None:
-    from taian_tui.dataio.imports import MAX_SHOWN
+    from taian_tui.dataio.reading import MAX_SHOWN
 
     if as_json:
         emit_json(result.as_dict())
@@ -43,7 +43,7 @@ def _print_import(result, as_json: bool) -> None:
 
 
 def _run_import(kind: str, file: Path, db, encoding, dry_run, strict, report, as_user, as_json) -> None:
-    from taian_tui.dataio import imports
+    from taian_tui.dataio import accounts, reading, registry, routing, units
 
     if not file.exists():
         raise Fail(f"{file}: no such file", 2)
@@ -51,15 +51,15 @@ def _run_import(kind: str, file: Path, db, encoding, dry_run, strict, report, as
         raise Fail(f"{file}: is a directory", 2)
     store = open_store(db)
     try:
-        who = _actor(as_user, imports.IMPORT_ACTOR)
-        fn = {"enterprises": imports.import_enterprises, "users": imports.import_users,
-              "units": imports.import_units, "routing": imports.import_routing}[kind]
+        who = _actor(as_user, reading.IMPORT_ACTOR)
+        fn = {"enterprises": registry.import_enterprises, "users": accounts.import_users,
+              "units": units.import_units, "routing": routing.import_routing}[kind]
         kwargs = dict(encoding=encoding, dry_run=dry_run, strict=strict, report=report)
         if kind == "enterprises":
-            kwargs["progress"] = imports.Progress(sys.stderr)
+            kwargs["progress"] = reading.Progress(sys.stderr)
         try:
             result = fn(store, who, file, **kwargs)
-        except imports.ImportFileError as exc:
+        except reading.ImportFileError as exc:
             raise Fail(str(exc), 2) from None
         except OSError as exc:
             raise Fail(f"{exc.filename or file}: {exc.strerror or exc}", 2) from None
@@ -120,9 +120,9 @@ def register(app: typer.Typer) -> None:
             fmt: Annotated[str, typer.Option("--format", help="csv (Chinese headers, UTF-8 with BOM, for Excel) or json.")] = "csv",
             output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here (else stdout).", show_default=False)] = None) -> None:
         """Export the enterprise registry (the import's columns; re-imports unchanged)."""
-        from taian_tui.dataio import imports
+        from taian_tui.dataio import export
 
-        if fmt not in imports.EXPORT_FORMATS:
+        if fmt not in export.EXPORT_FORMATS:
             raise Fail("--format must be csv or json", 2)
         store = open_store(db)
         encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
@@ -133,12 +133,12 @@ def register(app: typer.Typer) -> None:
                 binary = getattr(sys.stdout, "buffer", None)   # None: a text-only stream
                 if binary is None:
                     buf = io.StringIO()
-                    n = imports.export_enterprises(store, buf, fmt)
+                    n = export.export_enterprises(store, buf, fmt)
                     sys.stdout.write(("\ufeff" if fmt == "csv" else "") + buf.getvalue())
                 else:
                     out = io.TextIOWrapper(binary, encoding=encoding, newline="")
                     try:
-                        n = imports.export_enterprises(store, out, fmt)
+                        n = export.export_enterprises(store, out, fmt)
                     finally:
                         out.flush()
                         out.detach()
@@ -147,7 +147,7 @@ def register(app: typer.Typer) -> None:
             tmp = output.with_name(output.name + ".tmp")
             try:
                 with open(tmp, "w", encoding=encoding, newline="") as fh:
-                    n = imports.export_enterprises(store, fh, fmt)
+                    n = export.export_enterprises(store, fh, fmt)
                 os.replace(tmp, output)
             except OSError as exc:
                 tmp.unlink(missing_ok=True)

@@ -206,7 +206,7 @@ def run_intake(store: Store, stream: IO[bytes], *, who: str = INTAKE_ACTOR, sour
                max_errors_kept: int = 1000) -> IntakeResult:
     """Apply every line of ``stream`` (JSON lines). Each line is its own transaction."""
     started = time.monotonic()
-    from taian_tui.dataio.imports import check_importer
+    from taian_tui.dataio.reading import check_importer
 
     check_importer(store, who, "intake")
     result = IntakeResult(source)

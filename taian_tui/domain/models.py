@@ -9,6 +9,7 @@ from taian_tui.domain import labels
 T = TypeVar("T")
 
 ROLES = ("admin", "liaison", "leader", "supervisor", "discipline", "editor")
+UNIT_KINDS = ("county", "zone", "department", "supervision", "discipline", "platform")
 
 # The appeal's states and which of them are on a unit's clock: see ``rules`` (the lifecycle
 # table). Every code here has its words in ``labels``.

@@ -17,16 +17,13 @@ from typing import Any
 from taian_tui.domain import escalation, rules, search, timeutil
 from taian_tui.domain.actors import Actor, actor, unit_name
 from taian_tui.domain.models import (CATEGORIES, CONTENT_KINDS, CONTENT_LEVELS, LIBRARY_LEVELS,
-                                     PROJECT_CATEGORIES, PROJECT_STAGES, RATINGS, ROLES, Appeal,
+                                     PROJECT_CATEGORIES, PROJECT_STAGES, RATINGS, ROLES, UNIT_KINDS, Appeal,
                                      Content, Extension, Instruction, Project, SupervisionOrder, Unit,
                                      User, category_code, from_row)
 from taian_tui.domain.refusals import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from taian_tui.domain.rules import MAX_EXTENSION_DAYS, OPEN_STATES
 from taian_tui.domain.text import clean, clean_line, normalise_phone
 from taian_tui.store import Store
-
-UNIT_KINDS = ("county", "zone", "department", "supervision", "discipline", "platform")
-
 
 # -- helpers -----------------------------------------------------------------------------
 def _at(at: str | None) -> str:

@@ -10,7 +10,9 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 import cli
-from taian_tui.dataio import imports
+from taian_tui.dataio import export
+from taian_tui.dataio import reading
+from taian_tui.dataio import registry
 from taian_tui.store import Store
 
 FIX = Path(__file__).resolve().parents[2] / "fixtures" / "import"
@@ -19,14 +21,14 @@ FIX = Path(__file__).resolve().parents[2] / "fixtures" / "import"
 def test_neutralise_round_trip():
     for value in ["", "plain", "=1+1", "+86 538", "-", "-2", "@SUM(A1)", "\tx", "\rx", "'", "'plain",
                   "'=1", "''=1", "'''+x", "泰安", "a=b"]:
-        out = imports.neutralise(value)
-        assert imports.unneutralise(out) == value
+        out = reading.neutralise(value)
+        assert reading.unneutralise(out) == value
         assert not out.startswith(("=", "+", "-", "@", "\t", "\r"))
 
 
 def test_export_csv_bom_chinese_headers_and_neutralised_cells(store, tmp_path):
-    imports.import_enterprises(store, "system:import", FIX / "enterprises_formula.csv")
-    imports.import_enterprises(store, "system:import", FIX / "enterprises_leading_zero_phone.csv")
+    registry.import_enterprises(store, "system:import", FIX / "enterprises_formula.csv")
+    registry.import_enterprises(store, "system:import", FIX / "enterprises_leading_zero_phone.csv")
     out = tmp_path / "e.csv"
     result = CliRunner().invoke(cli.app, ["export", "enterprises", "--db", str(store.path), "--output", str(out)])
     assert result.exit_code == 0, result.output
@@ -45,18 +47,18 @@ def test_export_csv_bom_chinese_headers_and_neutralised_cells(store, tmp_path):
 def test_export_then_import_reports_nothing_new(store, tmp_path):
     for name in ("enterprises_base.csv", "enterprises_formula.csv", "enterprises_leading_zero_phone.csv",
                  "enterprises_control_chars.csv", "enterprises_crlf.csv", "enterprises_fullwidth.csv"):
-        imports.import_enterprises(store, "system:import", FIX / name)
+        registry.import_enterprises(store, "system:import", FIX / name)
     out = tmp_path / "e.csv"
     with open(out, "w", encoding="utf-8-sig", newline="") as fh:
-        n = imports.export_enterprises(store, fh, "csv")
+        n = export.export_enterprises(store, fh, "csv")
     before = store.all("SELECT * FROM enterprises ORDER BY uscc")
-    r = imports.import_enterprises(store, "system:import", out)
+    r = registry.import_enterprises(store, "system:import", out)
     assert (r.rows, r.inserted, r.updated, r.unchanged, r.rejected) == (n, 0, 0, n, 0)
     assert [tuple(x) for x in store.all("SELECT * FROM enterprises ORDER BY uscc")] == [tuple(x) for x in before]
 
 
 def test_export_to_stdout_and_json(store, run_cli):
-    imports.import_enterprises(store, "system:import", FIX / "enterprises_base.csv")
+    registry.import_enterprises(store, "system:import", FIX / "enterprises_base.csv")
     result = CliRunner().invoke(cli.app, ["export", "enterprises", "--db", str(store.path)])
     assert result.exit_code == 0
     assert result.stdout_bytes.startswith(b"\xef\xbb\xbf\xe4\xbc\x81")        # BOM, then 企

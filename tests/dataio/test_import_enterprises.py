@@ -17,7 +17,9 @@ from stdnum.cn import uscc as stdnum_uscc
 from typer.testing import CliRunner
 
 import cli
-from taian_tui.dataio import imports
+from taian_tui.dataio import accounts
+from taian_tui.dataio import reading
+from taian_tui.dataio import registry
 from taian_tui.commands.common import Fail
 from taian_tui.store import Store
 from taian_tui.domain.refusals import DomainError, PermissionDenied
@@ -50,7 +52,7 @@ def ent(store, c):
 
 
 def imp(store, name, **kw):
-    return imports.import_enterprises(store, "system:import", FIX / name, **kw)
+    return registry.import_enterprises(store, "system:import", FIX / name, **kw)
 
 
 def count(store):
@@ -65,16 +67,16 @@ def test_fast_uscc_check_agrees_with_stdnum():
         body = "".join(rnd.choice("0123456789") for _ in range(8)) + \
             "".join(rnd.choice(alphabet) for _ in range(9))
         good = body + stdnum_uscc.calc_check_digit(body)
-        assert imports.uscc_ok(good) and stdnum_uscc.is_valid(good)
+        assert registry.uscc_ok(good) and stdnum_uscc.is_valid(good)
         for bad in (good[:17] + rnd.choice(alphabet + "IOZSV"), good[:5] + rnd.choice("ABIOZ") + good[6:],
                     good[:-1], good + "0"):
-            assert imports.uscc_ok(bad) == stdnum_uscc.is_valid(bad), bad
+            assert registry.uscc_ok(bad) == stdnum_uscc.is_valid(bad), bad
         # characters int() would take in a number: signs, "_", spaces, other scripts' digits
         i = rnd.randrange(18)
         for odd in ("_", " ", "+", "-", "\t", "٣", "１", "a", "!", "\x00"):
             bad = good[:i] + odd + good[i + 1:]
             expected = stdnum_uscc.is_valid(bad) and stdnum_uscc.compact(bad) == bad
-            assert imports.uscc_ok(bad) is expected, bad
+            assert registry.uscc_ok(bad) is expected, bad
 
 
 # -- fixtures: one per real-world problem --------------------------------------------------------
@@ -101,17 +103,17 @@ def test_gbk_file_is_detected(store):
 def test_encoding_can_be_forced(store):
     r = imp(store, "enterprises_gbk.csv", encoding="gb18030")
     assert r.inserted == 3
-    with pytest.raises(imports.ImportFileError, match="not valid utf-8.*--encoding gb18030"):
+    with pytest.raises(reading.ImportFileError, match="not valid utf-8.*--encoding gb18030"):
         imp(store, "enterprises_gbk.csv", encoding="utf-8")
 
 
 def test_gbk_detected_even_when_the_first_megabyte_is_ascii(store, tmp_path, monkeypatch):
-    monkeypatch.setattr(imports, "SAMPLE_BYTES", 64)
+    monkeypatch.setattr(reading, "SAMPLE_BYTES", 64)
     path = tmp_path / "late.csv"
     path.write_bytes(("name,uscc,county\r\n" + f"Plain Co,{code(101)},泰山区\r\n").encode("gbk")
                      .replace("泰山区".encode("gbk"), b"taishan")
                      + f"泰安晚到中文有限公司,{code(102)},岱岳区\r\n".encode("gbk"))
-    r = imports.import_enterprises(store, "system:import", path)
+    r = registry.import_enterprises(store, "system:import", path)
     assert r.encoding == "gb18030" and r.inserted == 2
     assert ent(store, code(102))["name"] == "泰安晚到中文有限公司"
 
@@ -183,7 +185,7 @@ def test_blank_lines_and_empty_rows_are_skipped(store):
 
 def test_missing_required_column_stops_before_any_write(store, dump):
     before = dump()
-    with pytest.raises(imports.ImportFileError, match=r"missing required column 所属县市区 \(county\)"):
+    with pytest.raises(reading.ImportFileError, match=r"missing required column 所属县市区 \(county\)"):
         imp(store, "enterprises_missing_column.csv")
     assert dump() == before
 
@@ -243,7 +245,7 @@ def test_required_cells_missing_each_reported(store, tmp_path):
     path = tmp_path / "missing.csv"
     path.write_text(f"企业名称,统一社会信用代码,所属县市区\n,{code(201)},岱岳区\n泰安无代码有限公司,,泰山区\n"
                     f"泰安无区县有限公司,{code(202)},\n", encoding="utf-8")
-    r = imports.import_enterprises(store, "system:import", path)
+    r = registry.import_enterprises(store, "system:import", path)
     assert r.rejected == 3 and r.inserted == 0
     assert [(x.line, x.column) for x in r.rejections] == [(2, "企业名称"), (3, "统一社会信用代码"), (4, "所属县市区")]
 
@@ -277,7 +279,7 @@ def test_absent_optional_columns_are_left_alone(store, tmp_path):
     path = tmp_path / "names_only.csv"
     path.write_text("统一社会信用代码,企业名称,所属县市区\n" f"{code(1)},泰安华信新材料有限公司,岱岳区\n",
                     encoding="utf-8")
-    r = imports.import_enterprises(store, "system:import", path)
+    r = registry.import_enterprises(store, "system:import", path)
     assert (r.unchanged, r.updated) == (1, 0)
     assert ent(store, code(1))["phone"] == "05388888801"
 
@@ -351,7 +353,7 @@ def test_report_values_are_neutralised(store, tmp_path):
     path.write_text(f"企业名称,统一社会信用代码,所属县市区\n泰安公式有限公司,{code(301)},=cmd|calc\n",
                     encoding="utf-8")
     report = tmp_path / "r.csv"
-    imports.import_enterprises(store, "system:import", path, report=report)
+    registry.import_enterprises(store, "system:import", path, report=report)
     rows = list(csv.reader(io.StringIO(report.read_text(encoding="utf-8-sig"))))
     assert rows[1][2] == "'=cmd|calc"
 
@@ -359,9 +361,9 @@ def test_report_values_are_neutralised(store, tmp_path):
 def test_a_liaison_may_not_import(store, dump):
     before = dump()
     with pytest.raises(PermissionDenied, match="only admin"):
-        imports.import_enterprises(store, "zrzy1", FIX / "enterprises_base.csv")
+        registry.import_enterprises(store, "zrzy1", FIX / "enterprises_base.csv")
     assert dump() == before
-    r = imports.import_enterprises(store, "admin", FIX / "enterprises_base.csv")
+    r = registry.import_enterprises(store, "admin", FIX / "enterprises_base.csv")
     assert r.inserted == 5
     assert store.one("SELECT actor FROM audit ORDER BY id DESC LIMIT 1")[0] == "admin"
 
@@ -369,11 +371,11 @@ def test_a_liaison_may_not_import(store, dump):
 def test_empty_file_and_header_only(store, tmp_path):
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
-    with pytest.raises(imports.ImportFileError, match="empty"):
-        imports.import_enterprises(store, "system:import", empty)
+    with pytest.raises(reading.ImportFileError, match="empty"):
+        registry.import_enterprises(store, "system:import", empty)
     header = tmp_path / "header.csv"
     header.write_text("企业名称,统一社会信用代码,所属县市区\n", encoding="utf-8")
-    r = imports.import_enterprises(store, "system:import", header)
+    r = registry.import_enterprises(store, "system:import", header)
     assert (r.rows, r.inserted, r.exit_code) == (0, 0, 0)
 
 
@@ -398,9 +400,9 @@ def _big_file(path: Path, n: int, start: int = 1000) -> None:
 def test_small_batches_give_the_same_result(store, tmp_path):
     path = tmp_path / "big.csv"
     _big_file(path, 1234)
-    r = imports.import_enterprises(store, "system:import", path, batch_rows=100, pause=0)
+    r = registry.import_enterprises(store, "system:import", path, batch_rows=100, pause=0)
     assert (r.inserted, r.rejected) == (1234, 0)
-    r = imports.import_enterprises(store, "system:import", path, batch_rows=77, pause=0)
+    r = registry.import_enterprises(store, "system:import", path, batch_rows=77, pause=0)
     assert (r.unchanged, r.inserted) == (1234, 0)
 
 
@@ -425,7 +427,7 @@ def test_another_writer_gets_in_between_batches(db_path, tmp_path):
     th = threading.Thread(target=writer)
     th.start()
     try:
-        r = imports.import_enterprises(importer, "system:import", path, batch_rows=2000)
+        r = registry.import_enterprises(importer, "system:import", path, batch_rows=2000)
     finally:
         done.set()
         th.join()
@@ -442,10 +444,10 @@ def test_progress_only_on_a_terminal(tmp_path, store):
     path = tmp_path / "big.csv"
     _big_file(path, 20000)
     tty = Tty()
-    imports.import_enterprises(store, "system:import", path, progress=imports.Progress(tty))
+    registry.import_enterprises(store, "system:import", path, progress=reading.Progress(tty))
     assert "%" in tty.getvalue() and "[" in tty.getvalue()
     pipe = io.StringIO()
-    imports.import_enterprises(store, "system:import", path, progress=imports.Progress(pipe))
+    registry.import_enterprises(store, "system:import", path, progress=reading.Progress(pipe))
     assert pipe.getvalue() == ""
 
 
@@ -535,19 +537,19 @@ def _outcome(store, r):
 def test_two_process_check_matches_one_process(db_path, tmp_path, monkeypatch, encoding, unclosed_at, expected):
     path = tmp_path / "messy.csv"
     _messy_file(path, 1500, encoding=encoding, unclosed_at=unclosed_at)
-    monkeypatch.setattr(imports, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(imports, "MAX_SHOWN", 10_000)
-    monkeypatch.setattr(imports, "_cpus", lambda: 2)
+    monkeypatch.setattr(registry, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(registry, "MAX_SHOWN", 10_000)
+    monkeypatch.setattr(registry, "_cpus", lambda: 2)
     forks = []
-    real = imports._settle_duplicates
-    monkeypatch.setattr(imports, "_settle_duplicates", lambda conn, parts, *a: (forks.append(len(parts)),
+    real = registry._settle_duplicates
+    monkeypatch.setattr(registry, "_settle_duplicates", lambda conn, parts, *a: (forks.append(len(parts)),
                                                                                 real(conn, parts, *a)))
     outcomes = []
     for workers in (1, 2):
         copy = tmp_path / f"w{workers}.db"
         copy.write_bytes(db_path.read_bytes())
         with Store(copy) as s:
-            r = imports.import_enterprises(s, "system:import", path, workers=workers,
+            r = registry.import_enterprises(s, "system:import", path, workers=workers,
                                            report=tmp_path / f"r{workers}.csv")
             outcomes.append(_outcome(s, r))
             assert s.verify_audit().ok
@@ -568,28 +570,28 @@ def test_two_process_check_matches_one_process(db_path, tmp_path, monkeypatch, e
 def test_a_failed_child_falls_back_to_one_process(store, tmp_path, monkeypatch):
     path = tmp_path / "messy.csv"
     _messy_file(path, 600)
-    monkeypatch.setattr(imports, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(imports, "_cpus", lambda: 2)
-    monkeypatch.setattr(imports, "_child_check", lambda *a: imports.os._exit(9))
+    monkeypatch.setattr(registry, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(registry, "_cpus", lambda: 2)
+    monkeypatch.setattr(registry, "_child_check", lambda *a: registry.os._exit(9))
     parts = []
-    real = imports._settle_duplicates
-    monkeypatch.setattr(imports, "_settle_duplicates", lambda conn, p, *a: (parts.append(len(p)), real(conn, p, *a)))
-    r = imports.import_enterprises(store, "system:import", path)
+    real = registry._settle_duplicates
+    monkeypatch.setattr(registry, "_settle_duplicates", lambda conn, p, *a: (parts.append(len(p)), real(conn, p, *a)))
+    r = registry.import_enterprises(store, "system:import", path)
     # 600 rows + 12 twins; rejected: 7 foreign counties + 7 bad check digits - 1 (i = 0) + 12 x 2
     assert parts == [1] and (r.rows, r.inserted, r.rejected) == (612, 575, 37)
 
 
 def test_one_cpu_or_another_thread_means_one_process(monkeypatch):
-    assert imports._can_fork() is (imports._cpus() > 1)
-    monkeypatch.setattr(imports, "_cpus", lambda: 1)
-    assert imports._can_fork() is False
-    monkeypatch.setattr(imports, "_cpus", lambda: 2)
-    assert imports._can_fork() is True
+    assert registry._can_fork() is (registry._cpus() > 1)
+    monkeypatch.setattr(registry, "_cpus", lambda: 1)
+    assert registry._can_fork() is False
+    monkeypatch.setattr(registry, "_cpus", lambda: 2)
+    assert registry._can_fork() is True
     done = threading.Event()
     thread = threading.Thread(target=done.wait)
     thread.start()
     try:
-        assert imports._can_fork() is False      # fork() beside another thread is unsafe
+        assert registry._can_fork() is False      # fork() beside another thread is unsafe
     finally:
         done.set()
         thread.join()
@@ -601,15 +603,15 @@ def test_utf8_lines_are_cleaned_like_any_other_encoding(tmp_path, monkeypatch, b
     """The UTF-8 reader decides from the raw bytes whether a block needs cleaning; the
     result must be what the character-level check (used for GB18030) gives, whatever falls
     on a block edge: C0/C1 controls, U+2028/2029, ANSI escapes, middle dots, tabs, CRLF."""
-    monkeypatch.setattr(imports, "BLOCK_BYTES", block)
+    monkeypatch.setattr(reading, "BLOCK_BYTES", block)
     rnd = random.Random(block)
     pieces = ["泰安", "企业", "abc", "123", ",", '"', "\r\n", "\n", "\r", "\t", "\x00", "\x07", "\x1b[2J",
               "\x7f", "\x85", "\x9f", "\u2028", "\u2029", "·", "“引号”", "…", "—", "\u3000", "é"]
     text = "".join(rnd.choice(pieces) for _ in range(3000))
     (tmp_path / "u.csv").write_bytes(text.encode("utf-8"))
     (tmp_path / "g.csv").write_bytes(text.encode("gb18030"))
-    utf8 = list(imports.LineSource(tmp_path / "u.csv", "utf-8"))
-    assert utf8 == list(imports.LineSource(tmp_path / "g.csv", "gb18030"))
+    utf8 = list(reading.LineSource(tmp_path / "u.csv", "utf-8"))
+    assert utf8 == list(reading.LineSource(tmp_path / "g.csv", "gb18030"))
     joined = "".join(utf8)
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\t]", joined.replace("\r", "").replace("\n", "")) 
     assert "·" in joined and "“引号”" in joined
@@ -620,8 +622,8 @@ def test_a_report_that_cannot_be_written_stops_the_import_before_any_write(store
                                                                            monkeypatch):
     monkeypatch.chdir(tmp_path)
     before = dump()
-    with pytest.raises(imports.ImportFileError, match="--report .*nothing imported"):
+    with pytest.raises(reading.ImportFileError, match="--report .*nothing imported"):
         imp(store, "enterprises_bad_checksum.csv", report=where)
-    with pytest.raises(imports.ImportFileError, match="--report .*nothing imported"):
-        imports.import_users(store, "system:import", FIX / "users.csv", report=where)
+    with pytest.raises(reading.ImportFileError, match="--report .*nothing imported"):
+        accounts.import_users(store, "system:import", FIX / "users.csv", report=where)
     assert dump() == before

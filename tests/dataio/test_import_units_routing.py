@@ -8,7 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 import cli
-from taian_tui.dataio import imports
+from taian_tui.dataio import routing
+from taian_tui.dataio import units
 from taian_tui.domain import operations as wf
 from taian_tui.commands.common import Fail
 from taian_tui.store import Store
@@ -70,7 +71,7 @@ def test_units_in_chinese_from_a_gbk_file(store, tmp_path, audit_count):
                      "fgw,市发展和改革委员会,市直部门,新主任,0538-1234567\r\n"
                      "xinqu,泰安新区,功能区,赵某,13700000001\r\n".encode("gbk"))
     n = audit_count()
-    r = imports.import_units(store, "admin", path)
+    r = units.import_units(store, "admin", path)
     assert r.encoding == "gb18030"
     assert (r.rows, r.inserted, r.updated, r.unchanged, r.rejected, r.duplicates) == (7, 1, 1, 0, 4, 1)
     assert {(x.line, x.column) for x in r.rejections} == {(3, "代码"), (4, "代码"), (5, "类型"), (6, "单位名称")}
@@ -88,7 +89,7 @@ def test_absent_head_columns_keep_the_units_head(store, tmp_path):
     before = store.unit("zrzy")
     path = tmp_path / "u.csv"
     path.write_text("code,name,kind\nzrzy,市自然资源和规划局（新）,department\n", encoding="utf-8")
-    r = imports.import_units(store, "system:import", path)
+    r = units.import_units(store, "system:import", path)
     assert r.updated == 1
     after = store.unit("zrzy")
     assert after.name == "市自然资源和规划局（新）" and after.head_name == before.head_name
@@ -104,11 +105,11 @@ def test_routing_rules_by_label_name_or_code_and_bad_rows(store, tmp_path, dump)
                     "land,泰山区,nowhere\n"
                     "土地,岱岳区,zrzy\n", encoding="utf-8")
     before = dump()
-    r = imports.import_routing(store, "admin", path, dry_run=True)
+    r = routing.import_routing(store, "admin", path, dry_run=True)
     assert (r.inserted, r.unchanged, r.rejected, r.written) == (1, 1, 3, False) and dump() == before
-    r = imports.import_routing(store, "admin", path, strict=True)
+    r = routing.import_routing(store, "admin", path, strict=True)
     assert r.rejected == 3 and not r.written and dump() == before
-    r = imports.import_routing(store, "admin", path)
+    r = routing.import_routing(store, "admin", path)
     assert (r.rows, r.inserted, r.updated, r.unchanged, r.rejected) == (5, 1, 0, 1, 3)
     assert {(x.line, x.column) for x in r.rejections} == {(3, "类别"), (4, "县市区"), (5, "承办单位")}
     assert wf.route_unit(store, "energy", "泰山区") == "gxj"
@@ -119,14 +120,14 @@ def test_conflicting_rules_in_one_file_are_both_rejected(store, tmp_path):
     path = tmp_path / "routing.csv"
     path.write_text("category,county,unit\nland,泰山区,zrzy\n土地,泰山区,sthj\nenergy,泰山区,gxj\n",
                     encoding="utf-8")
-    r = imports.import_routing(store, "admin", path)
+    r = routing.import_routing(store, "admin", path)
     assert (r.inserted, r.rejected) == (1, 2)
     assert [x.line for x in r.rejections] == [2, 3] and all("conflict" in x.reason for x in r.rejections)
     assert wf.route_unit(store, "land", "泰山区") is None
 
 
-@pytest.mark.parametrize("fn, task", [(imports.import_units, "only admin may manage units"),
-                                      (imports.import_routing, "only admin may change routing rules")])
+@pytest.mark.parametrize("fn, task", [(units.import_units, "only admin may manage units"),
+                                      (routing.import_routing, "only admin may change routing rules")])
 def test_only_the_admin_imports_units_and_rules(store, unchanged, fn, task):
     with unchanged(), pytest.raises(PermissionDenied, match=task):
         fn(store, "zrzy1", ROOT / "taian_tui" / "demo" / "data" / "units.csv")

@@ -11,7 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 import cli
-from taian_tui.dataio import imports
+from taian_tui.dataio import accounts
+from taian_tui.dataio import reading
 from taian_tui.commands.common import Fail
 from taian_tui.store import Store
 from taian_tui.domain.refusals import DomainError, PermissionDenied
@@ -37,7 +38,7 @@ def user(store, username):
 
 
 def imp(store, name, **kw):
-    return imports.import_users(store, "system:import", FIX / name, **kw)
+    return accounts.import_users(store, "system:import", FIX / name, **kw)
 
 
 def test_users_file_roles_by_label_and_units_by_name_or_code(store):
@@ -60,7 +61,7 @@ def test_import_twice_changes_nothing_then_update(store, tmp_path):
     path = tmp_path / "u.csv"
     path.write_text("username,name,role,unit,mobile\ntaishan1,泰山区联络员,liaison,taishan,13999999999\n",
                     encoding="utf-8")
-    r = imports.import_users(store, "system:import", path)
+    r = accounts.import_users(store, "system:import", path)
     assert (r.inserted, r.updated, r.unchanged) == (0, 1, 0)
     assert user(store, "taishan1")["mobile"] == "13999999999"
 
@@ -110,7 +111,7 @@ def test_one_audit_row_for_the_import_plus_the_users(store, audit_count):
 def test_absent_mobile_column_keeps_existing_mobile(store, tmp_path):
     path = tmp_path / "u.csv"
     path.write_text("用户名,姓名,角色,单位\nzrzy1,自然资源联络员（新）,联络员,zrzy\n", encoding="utf-8")
-    r = imports.import_users(store, "system:import", path)
+    r = accounts.import_users(store, "system:import", path)
     assert r.updated == 1
     assert user(store, "zrzy1")["mobile"] == "13800000002"
     assert user(store, "zrzy1")["name"] == "自然资源联络员（新）"
@@ -120,10 +121,10 @@ def test_missing_column_and_permission(store, tmp_path, dump):
     path = tmp_path / "u.csv"
     path.write_text("用户名,角色\nx,admin\n", encoding="utf-8")
     before = dump()
-    with pytest.raises(imports.ImportFileError, match="姓名 \\(name\\)"):
-        imports.import_users(store, "system:import", path)
+    with pytest.raises(reading.ImportFileError, match="姓名 \\(name\\)"):
+        accounts.import_users(store, "system:import", path)
     with pytest.raises(PermissionDenied):
-        imports.import_users(store, "zrzy1", FIX / "users.csv")
+        accounts.import_users(store, "zrzy1", FIX / "users.csv")
     assert dump() == before
 
 

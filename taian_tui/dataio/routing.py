@@ -1,0 +1,69 @@
+"""``taian import routing``: the routing rules (category x county -> unit) through
+``operations.set_routing_rule``.
+"""
+from __future__ import annotations
+
+import os
+from typing import Callable
+
+
+from taian_tui.domain.models import category_code
+from taian_tui.store import Store
+from taian_tui.domain.operations import set_routing_rule
+from taian_tui.dataio.reading import ImportResult
+from taian_tui.dataio.tables import Problem, RowCheck, Table, import_table, unit_lookup
+
+
+# routing rules
+ROUTING_COLUMNS: tuple[tuple[str, str, bool], ...] = (
+    ("category", "类别", True),
+    ("county", "县市区", True),
+    ("unit", "承办单位", True),
+)
+
+
+ROUTING_ALIASES: dict[str, tuple[str, ...]] = {
+    "category": ("类别", "诉求类别", "category"),
+    "county": ("县市区", "所属县市区", "区县", "county"),
+    "unit": ("承办单位", "单位", "unit", "unit_code"),
+}
+
+
+def _routing_check(store: Store) -> RowCheck:
+    units = unit_lookup(store)
+    counties = store.counties()
+
+    def check(get: Callable[[str], str], present: set[str]) -> tuple[dict, list[Problem]]:
+        problems: list[Problem] = []
+        try:
+            category = category_code(get("category"))
+        except ValueError as exc:
+            category = ""
+            problems.append(("category", get("category"), str(exc)))
+        county = get("county")
+        if county not in counties:
+            problems.append(("county", county, "unknown county or zone: one of " + "、".join(counties)
+                             if counties else "no county or zone is known yet: import the units first"))
+        unit = units.get(get("unit"))
+        if unit is None:
+            problems.append(("unit", get("unit"), "no such unit (give its code or its name)"))
+        return {"category": category, "county": county, "unit": unit}, problems
+    return check
+
+
+def _routing_apply(store: Store, actor: str, data: dict, present: set[str], at: str) -> str:
+    return set_routing_rule(store, actor, data["category"], data["county"], data["unit"], at=at)
+
+
+ROUTING_TABLE = Table("routing", "routing_rules", ROUTING_COLUMNS, ROUTING_ALIASES,
+                       ("category", "county"), _routing_check, _routing_apply)
+
+
+def import_routing(store: Store, who: str, path: str | os.PathLike, *, encoding: str = "auto",
+                   dry_run: bool = False, strict: bool = False,
+                   report: str | os.PathLike | None = None, at: str | None = None) -> ImportResult:
+    """Import routing rules (``operations.set_routing_rule`` per row): which unit handles the
+    appeals of a category in a county. Columns category, county, unit (or 类别, 县市区,
+    承办单位); category in either spelling (land or 土地), unit by code or name."""
+    return import_table(store, who, path, ROUTING_TABLE, encoding=encoding, dry_run=dry_run, strict=strict,
+                         report=report, at=at)
