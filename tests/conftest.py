@@ -12,6 +12,10 @@ that every test gets its own fresh file at ``tmp_path/"t.db"``):
   (nothing for, e.g., energy/泰山区: such an appeal waits in the dispatch queue);
 * one enterprise (``USCC``), inserted with SQL, and one project ``P-0001`` (岱岳区).
 
+The demo city (``taian demo`` as of ``DEMO_TODAY``) is built once for the whole run (one
+build shared by the parallel workers, under a file lock) and copied for each module that
+uses it (``demo_db``).
+
 Helpers are fixtures (``submit``, ``make_appeal``, ``dump``, ``unchanged``, ``city``,
 ``run_cli``, ``taian_process``) so that test modules never import this file or each other.
 An ``async def`` test runs in its own event loop (no async plugin is needed).
@@ -21,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
+import fcntl
 import inspect
 import io
 import itertools
@@ -269,3 +274,35 @@ def taian_process():
     """``taian_process(*args, env=None, **popen_kw) -> Popen``: ``taian ARGS`` as a real child
     process (for cron-like runs and kill -9)."""
     return _taian_process
+
+
+# -- the demo city -----------------------------------------------------------------------------
+DEMO_TODAY = "2026-11-27T09:00:00+08:00"        # a Friday, a working day
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> Path:
+    """The demo city as of DEMO_TODAY, built once for all the workers of a run."""
+    from taian_tui.demo.city import build_demo
+
+    shared = tmp_path_factory.getbasetemp().parent    # common to the xdist workers of a run
+    path = shared / "demo-template.db"
+    with open(shared / "demo-template.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            building = shared / "demo-template.building.db"
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{building}{suffix}").unlink(missing_ok=True)
+            build_demo(str(building), today=DEMO_TODAY)
+            with Store(building) as store:
+                store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            building.rename(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def demo_db(demo_template, tmp_path_factory) -> Path:
+    """A module's own copy of the demo city (read it, or change it: it is this module's)."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    shutil.copyfile(demo_template, path)
+    return path

@@ -848,7 +848,7 @@ class _Demo:
                         raise RuntimeError(f"demo step {name}{shown} at {t} failed: {exc}") from exc
 
 
-def _counts(store: Store) -> dict:
+def demo_counts(store: Store) -> dict:
     q = store.scalar
     return {
         "units": q("SELECT COUNT(*) FROM units"),
@@ -914,7 +914,7 @@ def build_demo(path: str, *, today: str | None = None, seed: int = DEFAULT_SEED)
         demo.instructions()
         demo.sweeps()
         demo.run()
-        counts = _counts(store)
+        counts = demo_counts(store)
     finally:
         store.close()
     counts["today"] = stamp(today_dt)

@@ -18,11 +18,10 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    counts = demo.build_demo(str(path), today=TODAY)
-    store = Store(str(path))
-    yield path, counts, store
+def built(demo_db):
+    store = Store(str(demo_db))
+    counts = demo.demo_counts(store)
+    yield demo_db, counts, store
     store.close()
 
 

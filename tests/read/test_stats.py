@@ -309,13 +309,10 @@ DEMO_TODAY = "2026-11-27T09:00:00+08:00"
 
 
 @pytest.fixture(scope="module")
-def demo_store(tmp_path_factory):
-    from taian_tui.demo import city as demo
+def demo_store(demo_db):
     from taian_tui.store import Store
 
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    demo.build_demo(str(path), today=DEMO_TODAY)
-    s = Store(path)
+    s = Store(demo_db)
     yield s
     s.close()
 
