@@ -1,61 +1,52 @@
 """The terminal console (Textual): ``TaianApp(db_path, username=None, lang="zh")``.
 
-Signed in as ``username`` (or chosen from a short list of active users), the console opens
-on the screen that fits the role: a liaison, a leader and the admin on the appeal inbox of
-their scope, the supervision office on the escalation board, the discipline commission on
-the red-card leads, the editor on the policy editor. A one-line header shows who is signed
-in, the unit, the date and today's counts; the footer shows the keys; ``?`` explains the
-screen; ``ctrl+p`` opens a command palette whose commands follow the active screen.
+Signed in as ``username`` (or, on a demo database, chosen from a short list of its users),
+the console opens on the home screen of the role (``modes.MODES``): a liaison, a leader and
+the admin on the appeal inbox of their scope, the supervision office on the escalation
+board, the discipline commission on the red-card leads, the editor on the policy editor. A
+one-line header shows who is signed in, the unit, the date and today's counts; the footer
+shows the keys; ``?`` explains the screen; ``ctrl+p`` opens a command palette whose
+commands follow the active screen. Ctrl+Q asks first while a screen holds unsaved work.
 
-Screens, one function key each, offered only to the roles they are for (``ROLE_MODES``):
-F2 inbox, F3 escalation board, F4 red cards, F5 project board, F6 leader instructions,
-F7 policy editor, F8 dashboard. Ctrl+Q asks first while an editor holds unsaved changes.
-
-Reads run in worker threads, each on its own ``Store``; the app's own connection only
-looks up the signed-in user and polls ``PRAGMA data_version`` every 2 s to refresh what is
-shown when another process (or a form) changed the file.
+The app is thin: it keeps the session (``session.Session``, read at sign-in), the table of
+modes, the header counts and the live refresh. Every read and write runs in a worker on its
+own ``Store`` (``workers.run_in_store``); nothing reads the database on the UI thread. A
+watcher thread looks at ``PRAGMA data_version`` every 2 s and refreshes what is shown when
+another process (or a form) changed the file.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
+import sqlite3
+import threading
 import weakref
-from typing import Iterable
+from typing import Iterable, cast
 
-from textual import work
+from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
-from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
-from taian_tui.read import appeals
-from taian_tui.domain import timeutil
-from taian_tui.console.strings import error_text, get_lang, set_lang, t
-from taian_tui.store import Store
-from taian_tui.domain.refusals import DomainError
+from taian_tui.console.messages import (CountsLoaded, DayChanged, FileChanged, SessionLoaded,
+                                        UsersListed, WorkFailed)
+from taian_tui.console.modes import MODE_BY_NAME, MODES
+from taian_tui.console.session import Session, load_session
+from taian_tui.console.strings import get_lang, set_lang, t
 from taian_tui.console.widgets import ScreenCommands, localise_bindings
+from taian_tui.console.workers import Job, run_in_store
+from taian_tui.domain import timeutil
+from taian_tui.domain.actors import Actor
+from taian_tui.read import appeals
+from taian_tui.store import BUSY_TIMEOUT_MS
 
 POLL_SECONDS = 2.0
 #: Below this width the footer leaves out the screens' function keys (they still work, and
 #: ``?`` and the command palette list them).
 NAV_KEYS_MIN_WIDTH = 100
-
-#: Every screen (mode), in the order of its function key (F2..F8).
-MODES = ("inbox", "board", "redcards", "projects", "instructions", "editor", "dashboard")
-MODE_KEYS = {"inbox": "f2", "board": "f3", "redcards": "f4", "projects": "f5",
-             "instructions": "f6", "editor": "f7", "dashboard": "f8"}
-
-#: The screens (modes) of each role; the first one opens at sign-in.
-ROLE_MODES = {
-    "liaison": ("inbox", "projects", "instructions"),
-    "leader": ("inbox", "board", "projects", "instructions", "dashboard"),
-    "admin": ("inbox", "board", "redcards", "projects", "instructions", "editor", "dashboard"),
-    "supervisor": ("board", "inbox", "projects", "instructions", "dashboard"),
-    "discipline": ("redcards",),
-    "editor": ("editor", "dashboard"),
-}
 
 
 class TaianApp(App[None]):
@@ -66,13 +57,7 @@ class TaianApp(App[None]):
 
     BINDINGS = [
         Binding("question_mark", "help", "k.help", id="app.help"),
-        Binding("f2", "goto('inbox')", "k.inbox", id="app.inbox"),
-        Binding("f3", "goto('board')", "k.board", id="app.board"),
-        Binding("f4", "goto('redcards')", "k.redcards", id="app.redcards"),
-        Binding("f5", "goto('projects')", "k.projects", id="app.projects"),
-        Binding("f6", "goto('instructions')", "k.instructions", id="app.instructions"),
-        Binding("f7", "goto('editor')", "k.editor", id="app.editor"),
-        Binding("f8", "goto('dashboard')", "k.dashboard", id="app.dashboard"),
+        *(Binding(m.key, f"goto('{m.name}')", m.label_key, id=m.binding_id) for m in MODES),
         Binding("ctrl+q", "quit", "k.quit", id="app.quit", show=False, priority=True),
         Binding("ctrl+p", "command_palette", "palette", id="app.palette", show=False,
                 priority=True),
@@ -81,159 +66,128 @@ class TaianApp(App[None]):
 
     counts: reactive[appeals.HeaderCounts | None] = reactive(None)
     clock_tick: reactive[str] = reactive("")
-
-    class CountsLoaded(Message):
-        """Today's header counts were read."""
-
-        def __init__(self, counts: appeals.HeaderCounts) -> None:
-            super().__init__()
-            self.counts = counts
+    session: reactive[Session | None] = reactive(None)
 
     def __init__(self, db_path: str | os.PathLike, username: str | None = None,
-                 lang: str = "zh", *, poll: bool = True, theme: str | None = None) -> None:
+                 lang: str = "zh", *, poll: bool = True, theme: str | None = None,
+                 sign_in_list: bool = True) -> None:
         set_lang(lang)
         super().__init__()
         localise_bindings(self)
         self.db_path = str(db_path)
         self.lang = lang
-        self.username: str | None = None
         self.requested_user = username
-        self.user = None
-        self.actor = None
-        self.unit_name = ""
+        self.sign_in_list = sign_in_list
         self.poll = poll
         self._theme_name = theme or os.environ.get("TAIAN_THEME") or "textual-dark"
-        self._data_version: int | None = None
         self._live: "weakref.WeakSet[Screen]" = weakref.WeakSet()
-        self.modes_available: tuple[str, ...] = ()
+        self._version_conn: sqlite3.Connection | None = None
+        self._version: int | None = None
+        self._rebase = threading.Event()
         self.title = t("app.title")
         self.sub_title = t("app.sub")
-        # The app's own connection (main thread only): the signed-in user and the poll.
-        self.store = Store(self.db_path)
 
-    # -- start and sign-in ------------------------------------------------------------------------
+    # -- the session ------------------------------------------------------------------------------
+    @property
+    def user(self):
+        return self.session.user if self.session else None
+
+    @property
+    def username(self) -> str | None:
+        return self.session.username if self.session else None
+
+    @property
+    def unit_name(self) -> str:
+        return self.session.unit_name if self.session else ""
+
+    @property
+    def modes_available(self) -> tuple[str, ...]:
+        return self.session.modes if self.session else ()
+
+    @property
+    def actor(self) -> Actor | None:
+        """The signed-in user as signed in (no read): to decide what to offer."""
+        return self.session.actor_now() if self.session else None
+
+    # -- start and sign-in --------------------------------------------------------------------------
     def on_mount(self) -> None:
         self._show_nav_keys(self.size.width >= NAV_KEYS_MIN_WIDTH)
         try:
             self.theme = self._theme_name
         except Exception:
             self.theme = "textual-dark"
-        self._data_version = self._read_data_version()
         if self.requested_user:
             self.sign_in(self.requested_user)
-        else:
-            self._show_sign_in()
+        elif self.sign_in_list:
+            self._list_users()
         if self.poll:
-            self.set_interval(POLL_SECONDS, self.poll_changes)
+            self._watch_file()
 
     def on_resize(self) -> None:
         self._show_nav_keys(self.size.width >= NAV_KEYS_MIN_WIDTH)
 
     def _show_nav_keys(self, show: bool) -> None:
         """Show the function keys of the screens in the footer, or not (narrow terminal)."""
-        import dataclasses
-
         bindings = self._bindings.key_to_bindings
         changed = False
-        for key in MODE_KEYS.values():
-            items = bindings.get(key, [])
+        for mode in MODES:
+            items = bindings.get(mode.key, [])
             if any(b.show != show for b in items):
-                bindings[key] = [dataclasses.replace(b, show=show) for b in items]
+                bindings[mode.key] = [dataclasses.replace(b, show=show) for b in items]
                 changed = True
         if changed:
             self.refresh_bindings()
 
     def on_unmount(self) -> None:
-        try:
-            self.store.close()
-        except Exception:
-            pass
+        if self._version_conn is not None:
+            try:
+                self._version_conn.close()
+            except Exception:
+                pass
 
-    def _show_sign_in(self, error: str | None = None) -> None:
+    def _list_users(self, error: str | None = None) -> None:
+        from taian_tui.read import directory
+
+        def read(job: Job) -> UsersListed:
+            return UsersListed(directory.sign_in_choices(job.store), error)
+        run_in_store(self, "sign-in-list", read)
+
+    def on_users_listed(self, message: UsersListed) -> None:
         from taian_tui.screens.common import SignInScreen
 
-        users = []
-        units = {u.code: u.name for u in self.store.units()}
-        for user in self.store.users():
-            users.append((user, units.get(user.unit_code or "", "")))
-        self.push_screen(SignInScreen(users, error))
+        self.push_screen(SignInScreen(message.users, message.error))
 
     def sign_in(self, username: str) -> None:
-        """Sign in as ``username`` and open the screen that fits the role."""
-        from taian_tui.domain.actors import actor
+        """Sign in as ``username`` (read in a worker); the role's home screen opens then."""
+        def read(job: Job) -> SessionLoaded:
+            session = load_session(job.store, username)
+            if self._version is None:
+                self._version_changed()       # what is shown from now on is as of this version
+            return SessionLoaded(session)
+        run_in_store(self, "sign-in", read)
 
-        try:
-            act = actor(self.store, username)
-        except DomainError as exc:
-            self._show_sign_in(t("err.unknown_user", user=username, msg=error_text(exc)))
-            return
-        self.username = username
-        self.actor = act
-        self.user = act.user
-        self.unit_name = ""
-        if act.user and act.user.unit_code:
-            try:
-                self.unit_name = self.store.unit(act.user.unit_code).name
-            except DomainError:
-                self.unit_name = act.user.unit_code
-        self.modes_available = ROLE_MODES.get(act.role, ("inbox",))
-        factories = {"inbox": self._make_inbox, "board": self._make_board,
-                     "redcards": self._make_redcards, "projects": self._make_projects,
-                     "instructions": self._make_instructions, "editor": self._make_editor,
-                     "dashboard": self._make_dashboard}
-        for mode in self.modes_available:
-            self.add_mode(mode, factories[mode])
-        self.switch_mode(self.modes_available[0])
+    @on(WorkFailed)
+    def _work_failed(self, message: WorkFailed) -> None:
+        if message.task == "sign-in":
+            if self.sign_in_list:
+                self._list_users(t("err.unknown_user", user=self._signing_in_as(), msg=message.text))
+            else:
+                self.exit(message=t("err.unknown_user", user=self._signing_in_as(), msg=message.text))
+        elif message.task != "header-counts":
+            self.notify(message.text, severity="error", markup=False)
+
+    def _signing_in_as(self) -> str:
+        return self.requested_user or ""
+
+    def on_session_loaded(self, message: SessionLoaded) -> None:
+        session: Session = message.session
+        self.requested_user = session.username
+        self.session = session
+        for name in session.modes:
+            self.add_mode(name, MODE_BY_NAME[name].make_screen)
+        self.switch_mode(session.modes[0])
         self.refresh_bindings()
         self.refresh_counts()
-
-    @staticmethod
-    def _make_inbox() -> Screen:
-        from taian_tui.screens.inbox import InboxScreen
-
-        return InboxScreen()
-
-    @staticmethod
-    def _make_board() -> Screen:
-        from taian_tui.screens.escalation import BoardScreen
-
-        return BoardScreen()
-
-    @staticmethod
-    def _make_redcards() -> Screen:
-        from taian_tui.screens.escalation import RedCardScreen
-
-        return RedCardScreen()
-
-    @staticmethod
-    def _make_projects() -> Screen:
-        from taian_tui.screens.projects import ProjectBoardScreen
-
-        return ProjectBoardScreen()
-
-    @staticmethod
-    def _make_instructions() -> Screen:
-        from taian_tui.screens.instructions import InstructionsScreen
-
-        return InstructionsScreen()
-
-    @staticmethod
-    def _make_editor() -> Screen:
-        from taian_tui.screens.content import ContentScreen
-
-        return ContentScreen()
-
-    @staticmethod
-    def _make_dashboard() -> Screen:
-        from taian_tui.screens.dashboard import DashboardScreen
-
-        return DashboardScreen()
-
-    def session_actor(self, store: Store):
-        """The signed-in user as an ``Actor`` on ``store`` (a worker's own store)."""
-        from taian_tui.domain.actors import actor
-
-        return actor(store, self.username)
 
     # -- live refresh -------------------------------------------------------------------------------
     def register_live(self, screen: Screen) -> None:
@@ -242,27 +196,61 @@ class TaianApp(App[None]):
     def unregister_live(self, screen: Screen) -> None:
         self._live.discard(screen)
 
-    def _read_data_version(self) -> int | None:
-        try:
-            return self.store.scalar("PRAGMA data_version")
-        except Exception:
-            return None
+    def _version_changed(self) -> bool:
+        """Whether another connection committed since the last look (``PRAGMA data_version``
+        of the app's watching connection; the first look only records it)."""
+        if self._version_conn is None:
+            self._version_conn = sqlite3.connect(self.db_path, timeout=BUSY_TIMEOUT_MS / 1000,
+                                                 isolation_level=None, check_same_thread=False)
+        version = self._version_conn.execute("PRAGMA data_version").fetchone()[0]
+        changed = self._version is not None and version != self._version
+        self._version = version
+        return changed
+
+    @work(thread=True, exclusive=True, group="data-version", exit_on_error=False)
+    def _watch_file(self) -> None:
+        """Every POLL_SECONDS: a new day refreshes the header; a changed file, the data. A
+        form that saved asks for a rebase (its own write is not news)."""
+        worker = get_current_worker()
+        self._version_changed()
+        day = timeutil.now().format("YYYY-MM-DD")
+        self.post_message(DayChanged(day))
+        while not worker.is_cancelled:
+            rebase = self._rebase.wait(POLL_SECONDS)
+            if worker.is_cancelled:
+                break
+            if rebase:
+                self._rebase.clear()
+                self._version_changed()
+                continue
+            try:
+                changed = self._version_changed()
+            except sqlite3.Error:
+                continue
+            if changed:
+                self.post_message(FileChanged())
+            today = timeutil.now().format("YYYY-MM-DD")
+            if today != day:
+                day = today
+                self.post_message(DayChanged(day))
 
     def poll_changes(self) -> None:
-        """Every POLL_SECONDS: a new day refreshes the header; a changed file, the data."""
-        day = timeutil.now().format("YYYY-MM-DD")
-        if day != self.clock_tick:
-            self.clock_tick = day
-        version = self._read_data_version()
-        if version != self._data_version:
-            self._data_version = version
+        """Look at the file now (what the watcher does every 2 s)."""
+        if self._version_changed():
             self.data_changed(from_poll=True)
 
+    def on_file_changed(self, _: FileChanged) -> None:
+        self.data_changed(from_poll=True)
+
+    def on_day_changed(self, message: DayChanged) -> None:
+        self.clock_tick = message.day
+
     def data_changed(self, *, from_poll: bool = False) -> None:
-        """Refresh the counts and every live screen (open forms are left alone)."""
+        """Refresh the counts and every live screen (open forms are left alone). Called by
+        the watcher, and by a form that saved (its own write is then not refreshed twice)."""
         if not from_poll:
-            self._data_version = self._read_data_version()
-        if self.username is None:
+            self._rebase.set()
+        if self.session is None:
             return
         self.refresh_counts()
         for screen in list(self._live):
@@ -270,18 +258,12 @@ class TaianApp(App[None]):
             if handler is not None:
                 handler()
 
-    @work(thread=True, exclusive=True, group="header-counts")
     def refresh_counts(self) -> None:
-        worker = get_current_worker()
-        try:
-            with Store(self.db_path, migrate=False) as store:
-                counts = appeals.header_counts(store, self.session_actor(store))
-        except Exception:
-            return
-        if not worker.is_cancelled:
-            self.post_message(self.CountsLoaded(counts))
+        def read(job: Job) -> CountsLoaded:
+            return CountsLoaded(appeals.header_counts(job.store, job.actor))
+        run_in_store(self, "header-counts", read)
 
-    def on_taian_app_counts_loaded(self, message: "TaianApp.CountsLoaded") -> None:
+    def on_counts_loaded(self, message: CountsLoaded) -> None:
         self.counts = message.counts
 
     # -- actions --------------------------------------------------------------------------------------
@@ -355,10 +337,11 @@ class TaianApp(App[None]):
                                       default="stay"), answered)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        for mode in self.modes_available:
-            if mode != self.current_mode:
-                yield SystemCommand(t(f"cmd.goto_{mode}"), t("cmd.goto.help", fkey=MODE_KEYS[mode].upper()),
-                                    lambda m=mode: self.action_goto(m))
+        for name in self.modes_available:
+            if name != self.current_mode:
+                mode = MODE_BY_NAME[name]
+                yield SystemCommand(t(mode.command_key), t("cmd.goto.help", fkey=mode.key.upper()),
+                                    lambda m=name: self.action_goto(m))
         yield SystemCommand(t("k.help"), t("cmd.help"), self.action_help)
         yield SystemCommand(t("cmd.theme"), t("cmd.theme.help"), self.action_change_theme)
         yield SystemCommand(t("cmd.screenshot"), t("cmd.screenshot.help"),
@@ -368,3 +351,15 @@ class TaianApp(App[None]):
     @property
     def language(self) -> str:
         return get_lang()
+
+
+class InConsole:
+    """Mixin of the console's screens and forms: ``self.console``, the app as a
+    ``TaianApp`` (typed), and ``self.run_in_store(task, fn)`` (``workers.run_in_store``)."""
+
+    @property
+    def console(self) -> TaianApp:
+        return cast(TaianApp, self.app)  # type: ignore[attr-defined]
+
+    def run_in_store(self, task: str, fn, *, exclusive: bool = True):
+        return run_in_store(self, task, fn, exclusive=exclusive)  # type: ignore[arg-type]

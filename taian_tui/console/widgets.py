@@ -169,6 +169,7 @@ class HeaderBar(Horizontal):
     def on_mount(self) -> None:
         self.watch(self.app, "counts", self._update, init=True)
         self.watch(self.app, "clock_tick", self._update, init=False)
+        self.watch(self.app, "session", self._update, init=False)
 
     def _update(self, *_: Any) -> None:
         app = self.app

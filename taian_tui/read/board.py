@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from taian_tui.domain import timeutil
+from taian_tui.domain import rules
 from taian_tui.store import Store
 from taian_tui.domain.actors import Actor, appeal_scope_sql
 
 
-OPEN = "('assigned','accepted')"
 
 
 @dataclass
@@ -26,7 +26,12 @@ class BoardItem:
     deadline: str | None
     order_id: int | None
     order_due: str | None
+    order_note: str | None = None
     days_overdue: int | None = None
+
+    def facts(self) -> rules.AppealFacts:
+        return rules.AppealFacts(ref=self.ref, state=self.state, unit_code=None, deadline=self.deadline,
+                                 open_order=self.order_id is not None, red_card=self.card == "red")
 
 
 @dataclass
@@ -64,9 +69,11 @@ def board_column(store: Store, act: Actor, card: str, *, limit: int, offset: int
         "(SELECT o.id FROM supervision_orders o WHERE o.appeal_id = a.id AND o.state = 'open' "
         " ORDER BY o.id DESC LIMIT 1) AS order_id, "
         "(SELECT o.due_at FROM supervision_orders o WHERE o.appeal_id = a.id AND o.state = 'open' "
-        " ORDER BY o.id DESC LIMIT 1) AS order_due",
+        " ORDER BY o.id DESC LIMIT 1) AS order_due, "
+        "(SELECT o.note FROM supervision_orders o WHERE o.appeal_id = a.id AND o.state = 'open' "
+        " ORDER BY o.id DESC LIMIT 1) AS order_note",
         f"FROM appeals a LEFT JOIN units u ON u.code = a.unit_code "
-        f"WHERE {scope} AND a.card = ? AND a.state IN {OPEN}",
+        f"WHERE {scope} AND a.card = ? AND a.state IN {rules.OPEN_STATES_SQL}",
         "a.deadline, a.id", [*params, card], limit, offset)
     for item in items:
         item.days_overdue = _days_overdue(store, item.deadline, at)
@@ -84,6 +91,11 @@ class PendingExtension:
     requested_at: str
     requested_by: str
     deadline: str | None
+    state: str = ""
+
+    def facts(self) -> rules.AppealFacts:
+        return rules.AppealFacts(ref=self.ref, state=self.state, unit_code=None, deadline=self.deadline,
+                                 pending_extension=True)
 
 
 def pending_extensions(store: Store, act: Actor, *, limit: int, offset: int = 0
@@ -91,7 +103,7 @@ def pending_extensions(store: Store, act: Actor, *, limit: int, offset: int = 0
     scope, params = appeal_scope_sql(store, act, "a")
     return _page(store, PendingExtension,
                  "x.id, a.ref, a.title, COALESCE(u.name, '') AS unit, x.days, x.reason, x.requested_at, "
-                 "x.requested_by, a.deadline",
+                 "x.requested_by, a.deadline, a.state",
                  f"FROM extensions x JOIN appeals a ON a.id = x.appeal_id "
                  f"LEFT JOIN units u ON u.code = a.unit_code WHERE x.state = 'pending' AND {scope}",
                  "x.requested_at, x.id", params, limit, offset)
@@ -106,6 +118,9 @@ class DisputedAppeal:
     rating: str | None
     rating_comment: str
     evaluated_at: str | None
+
+    def facts(self) -> rules.AppealFacts:
+        return rules.AppealFacts(ref=self.ref, state="disputed", unit_code=None)
 
 
 def disputed_appeals(store: Store, act: Actor, *, limit: int, offset: int = 0
@@ -131,6 +146,10 @@ class RedCard:
     taken_up_by: str | None
     taken_up_at: str | None
     order_due: str | None
+
+    def facts(self) -> rules.AppealFacts:
+        return rules.AppealFacts(ref=self.ref, state=self.state, unit_code=None, red_card=True,
+                                 red_taken_up_by=self.taken_up_by)
 
 
 def red_cards(store: Store, act: Actor, *, limit: int, offset: int = 0

@@ -4,6 +4,7 @@ zones, departments; those a viewer may filter the inbox by) and people's names.
 from __future__ import annotations
 
 
+from taian_tui.domain.models import User
 from taian_tui.store import Store
 from taian_tui.domain.actors import Actor
 
@@ -30,3 +31,9 @@ def user_names(store: Store, usernames: set[str] | list[str]) -> dict[str, str]:
     marks = ",".join("?" * len(names))
     return {r[0]: r[1] for r in store.all(
         f"SELECT username, name FROM users WHERE username IN ({marks})", names)}
+
+
+def sign_in_choices(store: Store) -> list[tuple[User, str]]:
+    """(user, unit name) of the active users, for a demo database's sign-in list."""
+    units = {u.code: u.name for u in store.units()}
+    return [(u, units.get(u.unit_code or "", "")) for u in store.users()]

@@ -44,6 +44,7 @@ class ProjectRow:
     percent: float
     invested_wan: float
     open_appeals: int
+    unit: str = ""                 # the name of the unit the project is with
 
 
 def _project_where(store: Store, act: Actor, f: ProjectFilter, *,
@@ -87,8 +88,9 @@ def list_projects(store: Store, act: Actor, f: ProjectFilter = ProjectFilter(), 
         "SELECT p.ref, p.name, COALESCE(e.name, p.enterprise_uscc) AS enterprise, p.county, "
         "p.category, p.investment_wan, p.stage, p.library, p.visualised, p.unit_code, p.percent, "
         "p.invested_wan, (SELECT COUNT(*) FROM appeals a WHERE a.project_ref = p.ref AND "
-        f"a.{OPEN_APPEAL_SQL}) AS open_appeals "
+        f"a.{OPEN_APPEAL_SQL}) AS open_appeals, COALESCE(u.name, '') AS unit "
         "FROM projects p LEFT JOIN enterprises e ON e.uscc = p.enterprise_uscc "
+        "LEFT JOIN units u ON u.code = p.unit_code "
         f"WHERE {where} ORDER BY {_STAGE_ORDER}, p.investment_wan DESC, p.ref LIMIT ? OFFSET ?",
         [*params, limit, offset])
     return [ProjectRow(**dict(r)) for r in rows]

@@ -12,22 +12,23 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
+from taian_tui.console.app import InConsole
 from taian_tui.console.strings import code_label, t
 from taian_tui.domain.models import User
 from taian_tui.console.widgets import localise_bindings, plain, visible
 
 
-class LiveScreen(Screen):
+class LiveScreen(InConsole, Screen):
     """A screen the app refreshes when the database file changes (the live poll, or a form
     saved here): at once while it is in the screen stack, else when it is shown again."""
 
     stale = False
 
     def on_mount(self) -> None:
-        self.app.register_live(self)
+        self.console.register_live(self)
 
     def on_unmount(self) -> None:
-        self.app.unregister_live(self)
+        self.console.unregister_live(self)
 
     def on_screen_resume(self) -> None:
         if self.stale:
@@ -44,7 +45,7 @@ class LiveScreen(Screen):
         self.reload()
 
 
-class SignInScreen(Screen):
+class SignInScreen(InConsole, Screen):
     """A small list of the active users; Enter signs in as the highlighted one."""
 
     BINDINGS = [
@@ -93,14 +94,14 @@ class SignInScreen(Screen):
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
-            self.app.sign_in(event.option.id)
+            self.console.sign_in(event.option.id)
 
     def action_choose(self) -> None:
         lst = self.query_one(OptionList)
         if lst.highlighted is not None:
             option = lst.get_option_at_index(lst.highlighted)
             if option.id:
-                self.app.sign_in(option.id)
+                self.console.sign_in(option.id)
 
 
 class HelpScreen(ModalScreen[None]):

@@ -19,7 +19,7 @@ import threading
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -27,11 +27,14 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Markdown, Select, Static, TextArea
-from textual.worker import get_current_worker
 
 from taian_tui.read import content as content_reads
 from taian_tui.domain import timeutil, operations
-from taian_tui.console.strings import error_text, get_lang, code_label, t
+from taian_tui.console.app import InConsole
+from taian_tui.console.messages import (Autosaved, AutosaveFound, ContentLoaded, ContentSaved,
+                                        WorkFailed)
+from taian_tui.console.strings import code_label, error_text, get_lang, t
+from taian_tui.console.workers import Job
 from taian_tui.domain.models import CONTENT_KINDS, CONTENT_LEVELS, CONTENT_STATES
 from taian_tui.store import Store
 from taian_tui.domain.refusals import DomainError
@@ -62,7 +65,7 @@ def _fields_of(item: dict | None) -> dict[str, str]:
 
 
 # -- the editor --------------------------------------------------------------------------------------
-class EditorScreen(Screen):
+class EditorScreen(InConsole, Screen):
     """One content item's form with a live Markdown preview."""
 
     HELP_KEY = "help.editor"
@@ -93,39 +96,6 @@ class EditorScreen(Screen):
     EditorScreen #editor-status { height: 1; background: $panel; padding: 0 1; }
     EditorScreen #editor-status.-error { background: $error-muted; color: $text-error; }
     """
-
-    class Saved(Message):
-        """The item was stored (and published, if asked)."""
-
-        def __init__(self, item: dict, published: bool) -> None:
-            super().__init__()
-            self.item = item
-            self.published = published
-
-    class SaveFailed(Message):
-        """The store refused the save, or it failed; the form keeps everything typed."""
-
-        def __init__(self, message: str, item: dict | None) -> None:
-            super().__init__()
-            self.message = message
-            self.item = item
-
-    class Autosaved(Message):
-        """What was typed was kept in the autosave slot (or the write failed: ``error``)."""
-
-        def __init__(self, seq: int, fields: dict, at: str, error: str = "") -> None:
-            super().__init__()
-            self.seq = seq
-            self.fields = fields
-            self.at = at
-            self.error = error
-
-    class AutosaveFound(Message):
-        """An autosave of this form from an earlier session was read (or none: ``None``)."""
-
-        def __init__(self, found: tuple[dict, str] | None) -> None:
-            super().__init__()
-            self.found = found
 
     def __init__(self, item: dict | None = None, **kw: Any) -> None:
         super().__init__(**kw)
@@ -284,35 +254,34 @@ class EditorScreen(Screen):
         self._seq += 1
         self._autosave(self._seq, self.key, values, discard=values == self.baseline)
 
-    @work(thread=True, group="editor-autosave")
     def _autosave(self, seq: int, key: str, values: dict | None, discard: bool = False) -> None:
         """Write (or, with ``discard``, delete) the autosave ``seq``, unless a later one was
         already written: the lock and the sequence keep the writes in order."""
-        at = timeutil.iso()
-        error = ""
-        with self._lock:
-            if seq <= self._written_seq:
-                return
-            try:
-                with Store(self.app.db_path, migrate=False) as store:
+        def write(job: Job) -> Autosaved | None:
+            at = timeutil.iso()
+            error = ""
+            with self._lock:
+                if seq <= self._written_seq:
+                    return None
+                try:
                     if discard:
-                        operations.discard_content_autosave(store, self.app.username, key)
+                        operations.discard_content_autosave(job.store, job.username, key)
                     else:
-                        operations.autosave_content_form(store, self.app.username, key, values)
-                self._written_seq = seq
-            except Exception as exc:
-                error = f"{type(exc).__name__}: {exc}"
-        if values is not None:
-            self.post_message(self.Autosaved(seq, values, at, error))
+                        operations.autosave_content_form(job.store, job.username, key, values)
+                    self._written_seq = seq
+                except Exception as exc:
+                    error = f"{type(exc).__name__}: {exc}"
+            return None if values is None else Autosaved(seq, values, at, error)
+        self.run_in_store("editor-autosave", write, exclusive=False)
 
-    def on_editor_screen_autosaved(self, message: "EditorScreen.Autosaved") -> None:
+    def on_autosaved(self, message: Autosaved) -> None:
         if message.error:
             self.app.notify(t("editor.autosave_failed", msg=message.error), severity="warning",
                             markup=False)
             return
         if message.seq >= self._written_seq:
-            self.autosaved = dict(message.fields)
-            self.autosaved_at = None if message.fields == self.baseline else message.at
+            self.autosaved = dict(message.values)
+            self.autosaved_at = None if message.values == self.baseline else message.at
             self.update_status()
 
     def flush_autosave(self) -> None:
@@ -323,23 +292,18 @@ class EditorScreen(Screen):
         with self._lock:
             try:
                 with Store(self.app.db_path, migrate=False) as store:
-                    operations.autosave_content_form(store, self.app.username, self.key, values)
+                    operations.autosave_content_form(store, self.console.username, self.key, values)
                 self._seq += 1
                 self._written_seq = max(self._written_seq, self._seq)
                 self.autosaved = values
             except Exception:
                 pass
 
-    @work(thread=True, exclusive=True, group="editor-restore")
     def _look_for_autosave(self) -> None:
-        try:
-            with Store(self.app.db_path, migrate=False) as store:
-                found = operations.autosaved_content_form(store, self.app.username, self.key)
-        except Exception:
-            found = None
-        self.post_message(self.AutosaveFound(found))
+        self.run_in_store("editor-restore", lambda job: AutosaveFound(
+            operations.autosaved_content_form(job.store, job.username, self.key)))
 
-    def on_editor_screen_autosave_found(self, message: "EditorScreen.AutosaveFound") -> None:
+    def on_autosave_found(self, message: AutosaveFound) -> None:
         found = message.found
         if not found:
             self.autosave_ready = True
@@ -414,36 +378,32 @@ class EditorScreen(Screen):
             return
         self.action_save(publish=True)
 
-    @work(thread=True, exclusive=True, group="editor-save")
     def _save(self, values: dict, publish: bool, seq: int, old_key: str) -> None:
-        worker = get_current_worker()
-        user = self.app.username
-        item: dict | None = None
-        try:
-            with Store(self.app.db_path, migrate=False) as store:
-                fields = {k: values[k] for k in FIELDS}
-                if self.item_id is None:
-                    saved = operations.draft_content(store, user, **fields)
-                else:
-                    saved = operations.update_content(store, user, self.item_id, **fields)
-                item = content_reads.content_item(store, saved.id)
-                # the typed text is stored: its autosave is no longer needed
-                with self._lock:
-                    operations.discard_content_autosave(store, user, old_key)
-                    self._written_seq = max(self._written_seq, seq)
-                if publish and item["state"] == "draft":
-                    operations.publish_content(store, user, saved.id)
-                    item = content_reads.content_item(store, saved.id)
-        except DomainError as exc:
-            message: Message = self.SaveFailed(error_text(exc), item)
-        except Exception as exc:  # a locked or broken file: say so, keep the form
-            message = self.SaveFailed(t("err.unexpected", msg=f"{type(exc).__name__}: {exc}"), item)
-        else:
-            message = self.Saved(item, publish)
-        if not worker.is_cancelled:
-            self.post_message(message)
+        def save(job: Job) -> ContentSaved:
+            user = job.username
+            fields = {k: values[k] for k in FIELDS}
+            if self.item_id is None:
+                saved = operations.draft_content(job.store, user, **fields)
+            else:
+                saved = operations.update_content(job.store, user, self.item_id, **fields)
+            item = content_reads.content_item(job.store, saved.id)
+            # the typed text is stored: its autosave is no longer needed
+            with self._lock:
+                operations.discard_content_autosave(job.store, user, old_key)
+                self._written_seq = max(self._written_seq, seq)
+            if publish and item["state"] == "draft":
+                try:
+                    operations.publish_content(job.store, user, saved.id)
+                except DomainError as exc:         # saved, but not published: the item exists now
+                    return ContentSaved(item, False, error_text(exc))
+                item = content_reads.content_item(job.store, saved.id)
+            return ContentSaved(item, publish)
+        self.run_in_store("editor-save", save)
 
-    def on_editor_screen_saved(self, message: "EditorScreen.Saved") -> None:
+    def on_content_saved(self, message: ContentSaved) -> None:
+        if message.error:
+            self._save_failed(message.error, message.item)
+            return
         self.saving = False
         self.item = message.item
         saved = _fields_of(self.item)
@@ -457,19 +417,27 @@ class EditorScreen(Screen):
         done = "editor.done_published" if message.published else "editor.done_saved"
         self.app.notify(t(done, title=visible(self.item["title"])), markup=False)
         self.update_status()
-        self.app.data_changed()
+        self.console.data_changed()
         if self._leave_after_save:
             self.dismiss(True)
 
-    def on_editor_screen_save_failed(self, message: "EditorScreen.SaveFailed") -> None:
+    def on_work_failed(self, message: WorkFailed) -> None:
+        if message.task == "editor-save":
+            message.stop()
+            self._save_failed(message.text, None)
+        elif message.task == "editor-restore":
+            message.stop()
+            self.autosave_ready = True          # no autosave could be read: carry on without
+
+    def _save_failed(self, error: str, item: dict | None) -> None:
         self.saving = False
         self._leave_after_save = False
-        if message.item is not None:
+        if item is not None:
             # saved, but the publish was refused: the item exists now
-            self.item = message.item
+            self.item = item
             self.baseline = _fields_of(self.item)
-            self.app.data_changed()
-        self.last_error = message.message
+            self.console.data_changed()
+        self.last_error = error
         self.update_status()
         # keep what was typed in the autosave slot too
         self.autosaved = {}
@@ -741,11 +709,11 @@ class ContentScreen(PagedListScreen):
         row = self.current_row()
         if row is None:
             return
-        try:
-            item = content_reads.content_item(self.app.store, row.id)
-        except DomainError as exc:
-            self.app.notify(error_text(exc), severity="error", markup=False)
-            return
+        self.run_in_store("content-open", lambda job: ContentLoaded(
+            "edit", content_reads.content_item(job.store, row.id)))
+
+    def on_content_loaded(self, message: ContentLoaded) -> None:
+        item = message.item
         if item["state"] == "archived":
             self.app.notify(t("editor.archived"), markup=False)
             return
@@ -773,12 +741,13 @@ class ContentScreen(PagedListScreen):
         if row is None:
             self.app.notify(t("nothing_selected"), markup=False)
             return
-        self.app.push_screen(DailyListenForm(f"#{row.id}", cid=row.id, subject=row.title),
+        current = self.extra[0] if isinstance(self.extra, tuple) else None
+        self.app.push_screen(DailyListenForm(f"#{row.id}", cid=row.id, subject=row.title, current=current),
                              self.form_closed)
 
     def form_closed(self, saved: bool | None) -> None:
         if saved:
-            self.app.data_changed()
+            self.console.data_changed()
             self.reload_detail()
 
     def palette_commands(self) -> list[tuple[str, str, Any]]:
@@ -828,13 +797,15 @@ class DailyListenForm(ActionForm):
     TITLE_KEY = "form.listen.title"
     DONE_KEY = "done.listen"
 
-    def __init__(self, ref: str, *, cid: int, **kw: Any) -> None:
+    def __init__(self, ref: str, *, cid: int, current: content_reads.DailyListen | None = None,
+                 **kw: Any) -> None:
         super().__init__(ref, **kw)
         self.cid = cid
+        self.current = current          # today's pick, as the list read it
         self.day = ""
 
     def intro(self) -> Text | None:
-        current = content_reads.daily_listen(self.app.store)
+        current = self.current
         text = Text(t("form.listen.text") + "\n", end="")
         text.append(t("content.listen_today") + " ", style="bold")
         if current is None:

@@ -13,19 +13,17 @@ from typing import Any, Callable
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Footer, Select, Static
-from textual.worker import get_current_worker
 
 from taian_tui.read import stats
 from taian_tui.domain import timeutil
-from taian_tui.console.strings import error_text, get_lang, code_label, t
-from taian_tui.store import Store
+from taian_tui.console.messages import FiguresLoaded, WorkFailed
+from taian_tui.console.strings import code_label, get_lang, t
 from taian_tui.console.widgets import (COLUMN_EIGHTHS, HeaderBar, hbar, localise_bindings, money, pad, plain,
                        visible)
 from taian_tui.screens.common import LiveScreen
@@ -338,17 +336,6 @@ class DashboardScreen(LiveScreen):
     DashboardScreen #charts.-wide #chart-weeks { column-span: 2; }
     """
 
-    class FiguresLoaded(Message):
-        """The month's figures were read (or the read failed: ``error``)."""
-
-        def __init__(self, generation: int, figures: stats.Dashboard | None, error: str = "",
-                     months: list[str] | None = None) -> None:
-            super().__init__()
-            self.generation = generation
-            self.figures = figures
-            self.error = error
-            self.months = months or []
-
     CHARTS = (("chart-county", "dash.c.county", county_chart),
               ("chart-stage", "dash.c.stage", stage_chart),
               ("chart-category", "dash.c.category", category_chart),
@@ -394,27 +381,19 @@ class DashboardScreen(LiveScreen):
         self.generation += 1
         self._load(self.generation, self.month)
 
-    @work(thread=True, exclusive=True, group="dashboard")
     def _load(self, generation: int, month: str | None) -> None:
-        worker = get_current_worker()
-        try:
-            with Store(self.app.db_path, migrate=False) as store:
-                figures = stats.dashboard(store, month)
-                months = stats.dashboard_months(store)
-        except Exception as exc:
-            if not worker.is_cancelled:
-                self.post_message(self.FiguresLoaded(generation, None, t("err.load", msg=error_text(exc))))
-            return
-        if not worker.is_cancelled:
-            self.post_message(self.FiguresLoaded(generation, figures, months=months))
+        self.run_in_store("dashboard", lambda job: FiguresLoaded(
+            generation, stats.dashboard(job.store, month), stats.dashboard_months(job.store)))
 
-    def on_dashboard_screen_figures_loaded(self, message: "DashboardScreen.FiguresLoaded") -> None:
+    def on_work_failed(self, message: WorkFailed) -> None:
+        if message.task == "dashboard":
+            message.stop()
+            self.query_one("#dash-caption", Static).update(plain(t("err.load", msg=message.text), "bold red"))
+
+    def on_figures_loaded(self, message: FiguresLoaded) -> None:
         if message.generation != self.generation:
             return
         caption = self.query_one("#dash-caption", Static)
-        if message.figures is None:
-            caption.update(plain(message.error, "bold red"))
-            return
         if message.months and message.months != self.months:
             self.months = message.months
             select = self.query_one("#dash-month", Select)

@@ -12,20 +12,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
+from textual.reactive import reactive
 from textual.widgets import ContentSwitcher, DataTable, Footer, OptionList, Static
 from textual.widgets.option_list import Option
-from textual.worker import get_current_worker
 
 from taian_tui.read import board
 from taian_tui.read.detail import appeal_detail
-from taian_tui.console.strings import error_text, code_label, t
+from taian_tui.console.strings import code_label, t
 from taian_tui.domain.models import CARDS
-from taian_tui.store import Store
+from taian_tui.console.messages import BoardLoaded, DetailLoaded, RedCardsLoaded, WorkFailed
+from taian_tui.console.workers import Job
+from taian_tui.domain import rules, timeutil
 from taian_tui.console.widgets import (DetailPane, HeaderBar, cell, fit_columns, localise_bindings, plain,
                        set_columns, short_date, visible)
 from taian_tui.screens.common import LiveScreen
@@ -89,15 +90,6 @@ class BoardData:
     disputes_total: int = 0
 
 
-class BoardDetailLoaded(Message):
-    """One appeal's detail was read (for the board or the red-card list)."""
-
-    def __init__(self, ref: str, detail: Any) -> None:
-        super().__init__()
-        self.ref = ref
-        self.detail = detail
-
-
 class _DetailMixin:
     """Loads the selected appeal into the screen's DetailPane in a worker."""
 
@@ -113,25 +105,28 @@ class _DetailMixin:
         self.detail_ref = ref
         self._read_detail(ref)
 
-    @work(thread=True, exclusive=True, group="board-detail")
     def _read_detail(self, ref: str) -> None:
-        worker = get_current_worker()
-        try:
-            with Store(self.app.db_path, migrate=False) as store:
-                detail = appeal_detail(store, self.app.session_actor(store), ref)
-        except Exception as exc:
-            detail = t("err.load", msg=error_text(exc))
-        if not worker.is_cancelled:
-            self.post_message(BoardDetailLoaded(ref, detail))
+        self.run_in_store("board-detail",
+                          lambda job: DetailLoaded(ref, appeal_detail(job.store, job.actor, ref)))
 
-    def on_board_detail_loaded(self, message: BoardDetailLoaded) -> None:
-        if message.ref != self.detail_ref:
+    def on_detail_loaded(self, message: DetailLoaded) -> None:
+        if message.key != self.detail_ref:
             return
-        pane = self.query_one("#detail", DetailPane)
-        if isinstance(message.detail, str):
-            pane.show_text(message.detail)
-        else:
-            pane.show_detail(message.detail)
+        self.query_one("#detail", DetailPane).show_detail(message.detail)
+
+    def detail_failed(self, message: WorkFailed) -> bool:
+        """Show a failed detail read in the pane (``True`` when it was one)."""
+        if message.task != "board-detail":
+            return False
+        message.stop()
+        self.query_one("#detail", DetailPane).show_text(t("err.load", msg=message.text))
+        return True
+
+    def watch_detail_visible(self, visible: bool | None) -> None:
+        try:
+            self.query_one("#detail").set_class(not visible, "-hidden")
+        except Exception:
+            pass
 
 
 class BoardScreen(_DetailMixin, LiveScreen):
@@ -172,28 +167,16 @@ class BoardScreen(_DetailMixin, LiveScreen):
     BoardScreen #detail.-hidden { display: none; }
     """
 
-    class BoardLoaded(Message):
-        """The board's lists were read."""
-
-        def __init__(self, board: BoardData) -> None:
-            super().__init__()
-            self.board = board
-
-    class LoadFailed(Message):
-        """A read failed."""
-
-        def __init__(self, message: str) -> None:
-            super().__init__()
-            self.message = message
+    #: Which view is shown: the card columns, the extension requests or the disputes.
+    view: reactive[str] = reactive("cards", init=False)
+    detail_visible: reactive[bool | None] = reactive(None, init=False)
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
         localise_bindings(self)
-        self.view = "cards"
         self.offsets = {"blue": 0, "yellow": 0, "red": 0, "extensions": 0, "disputes": 0}
         self.board: BoardData | None = None
         self.generation = 0
-        self.detail_visible: bool | None = None
 
     def compose(self) -> ComposeResult:
         yield HeaderBar()
@@ -213,7 +196,6 @@ class BoardScreen(_DetailMixin, LiveScreen):
     def on_mount(self) -> None:
         if self.detail_visible is None:
             self.detail_visible = self.app.size.height >= 30
-        self.query_one("#detail").set_class(not self.detail_visible, "-hidden")
         self._update_viewbar()
         self.query_one("#col-blue", CardList).focus()
         self.reload()
@@ -235,34 +217,30 @@ class BoardScreen(_DetailMixin, LiveScreen):
     def _col_width(self) -> int:
         return max(20, self.app.size.width // 3 - 3)
 
-    @work(thread=True, exclusive=True, group="board-load")
     def _load(self, generation: int, offsets: dict[str, int], width: int) -> None:
-        worker = get_current_worker()
-        data = BoardData(generation)
-        try:
-            with Store(self.app.db_path, migrate=False) as store:
-                act = self.app.session_actor(store)
-                for card in CARDS:
-                    data.columns[card] = board.board_column(store, act, card, limit=PAGE_SIZE,
-                                                            offset=offsets[card])
-                    if worker.is_cancelled:
-                        return
-                data.extensions, data.extensions_total = board.pending_extensions(
-                    store, act, limit=PAGE_SIZE, offset=offsets["extensions"])
-                data.disputes, data.disputes_total = board.disputed_appeals(
-                    store, act, limit=PAGE_SIZE, offset=offsets["disputes"])
-        except Exception as exc:
-            if not worker.is_cancelled:
-                self.post_message(self.LoadFailed(t("err.load", msg=error_text(exc))))
+        def read(job: Job) -> BoardLoaded | None:
+            data = BoardData(generation)
+            for card in CARDS:
+                data.columns[card] = board.board_column(job.store, job.actor, card, limit=PAGE_SIZE,
+                                                        offset=offsets[card])
+                if job.cancelled:
+                    return None
+            data.extensions, data.extensions_total = board.pending_extensions(
+                job.store, job.actor, limit=PAGE_SIZE, offset=offsets["extensions"])
+            data.disputes, data.disputes_total = board.disputed_appeals(
+                job.store, job.actor, limit=PAGE_SIZE, offset=offsets["disputes"])
+            return BoardLoaded(data)
+        self.run_in_store("board-load", read)
+
+    def on_work_failed(self, message: WorkFailed) -> None:
+        if self.detail_failed(message):
             return
-        if not worker.is_cancelled:
-            self.post_message(self.BoardLoaded(data))
+        if message.task == "board-load":
+            message.stop()
+            self.query_one("#viewbar", Static).update(plain(t("err.load", msg=message.text)))
 
-    def on_board_screen_load_failed(self, message: "BoardScreen.LoadFailed") -> None:
-        self.query_one("#viewbar", Static).update(plain(message.message))
-
-    def on_board_screen_board_loaded(self, message: "BoardScreen.BoardLoaded") -> None:
-        board = message.board
+    def on_board_loaded(self, message: BoardLoaded) -> None:
+        board = message.data
         if board.generation != self.generation:
             return
         # a page that emptied under us: step back
@@ -444,6 +422,8 @@ class BoardScreen(_DetailMixin, LiveScreen):
     # -- navigation ---------------------------------------------------------------------------------
     def action_view(self, view: str) -> None:
         self.view = view
+
+    def watch_view(self, view: str) -> None:
         self.query_one("#views", ContentSwitcher).current = f"view-{view}"
         if view == "cards":
             (getattr(self, "_last_list", None) or self.query_one("#col-blue", CardList)).focus()
@@ -481,38 +461,52 @@ class BoardScreen(_DetailMixin, LiveScreen):
 
     def action_toggle_detail(self) -> None:
         self.detail_visible = not self.detail_visible
-        self.query_one("#detail").set_class(not self.detail_visible, "-hidden")
 
     def action_reload(self) -> None:
         self.reload()
 
     # -- actions ------------------------------------------------------------------------------------
+    #: The view of each action key.
+    ACTION_VIEWS = {"order": "cards", "decide": "extensions", "review": "disputes"}
+
+    def _rule(self, action: str, parameters: tuple[object, ...], item: Any) -> str:
+        """The rule (``rules.ACTIONS``) behind an action key, for the selected item."""
+        if action == "order":
+            return "edit_order" if getattr(item, "order_id", None) else "open_order"
+        if action == "decide":
+            return "approve_extension" if (parameters[0] if parameters else True) else "reject_extension"
+        return "review"
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        supervisor = self.app.user is not None and self.app.user.role == "supervisor"
-        views = {"order": "cards", "decide": "extensions", "review": "disputes"}
-        if action in views:
-            if not supervisor or self.view != views[action]:
+        if action in self.ACTION_VIEWS:
+            act = self.console.actor
+            if act is None or self.view != self.ACTION_VIEWS[action]:
                 return False
-            return True if self.selected_item() is not None else None
+            item = self.selected_item()
+            rule = self._rule(action, parameters, item)
+            if rules.role_refusal(rule, act) is not None:
+                return False
+            if item is None:
+                return None
+            if rule == "edit_order":
+                return True
+            return True if rules.allowed(rule, act, item.facts(), at=timeutil.iso()) else None
         if action == "column":
             return self.view == "cards"
         return True
 
     def _form_closed(self, saved: bool | None) -> None:
         if saved:
-            self.app.data_changed()
+            self.console.data_changed()
 
     def action_order(self) -> None:
         item = self.selected_item()
         if not isinstance(item, board.BoardItem):
             self.app.notify(t("nothing_selected"), markup=False)
             return
-        note = ""
-        if item.order_id:
-            row = self.app.store.one("SELECT note FROM supervision_orders WHERE id = ?", (item.order_id,))
-            note = row["note"] if row else ""
         self.app.push_screen(OrderForm(item.ref, subject=item.title, state=item.state,
-                                       order_id=item.order_id, due_at=item.order_due, note=note),
+                                       order_id=item.order_id, due_at=item.order_due,
+                                       note=item.order_note or ""),
                              self._form_closed)
 
     def action_decide(self, approve: bool) -> None:
@@ -574,14 +568,7 @@ class RedCardScreen(_DetailMixin, LiveScreen):
     RedCardScreen #status { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
     """
 
-    class CardsLoaded(Message):
-        """A page of red cards was read."""
-
-        def __init__(self, generation: int, rows: list[board.RedCard], total: int) -> None:
-            super().__init__()
-            self.generation = generation
-            self.rows = rows
-            self.total = total
+    detail_visible: reactive[bool | None] = reactive(True, init=False)
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
@@ -590,7 +577,6 @@ class RedCardScreen(_DetailMixin, LiveScreen):
         self.rows: list[board.RedCard] = []
         self.total = 0
         self.generation = 0
-        self.detail_visible = True
 
     def compose(self) -> ComposeResult:
         yield HeaderBar()
@@ -610,21 +596,20 @@ class RedCardScreen(_DetailMixin, LiveScreen):
         self.generation += 1
         self._load(self.generation, self.row_offset)
 
-    @work(thread=True, exclusive=True, group="red-load")
     def _load(self, generation: int, offset: int) -> None:
-        worker = get_current_worker()
-        try:
-            with Store(self.app.db_path, migrate=False) as store:
-                rows, total = board.red_cards(store, self.app.session_actor(store), limit=PAGE_SIZE,
-                                             offset=offset)
-        except Exception as exc:
-            rows, total = [], 0
-            self.app.call_from_thread(self.app.notify, t("err.load", msg=error_text(exc)), markup=False,
-                                      severity="error")
-        if not worker.is_cancelled:
-            self.post_message(self.CardsLoaded(generation, rows, total))
+        def read(job: Job) -> RedCardsLoaded:
+            rows, total = board.red_cards(job.store, job.actor, limit=PAGE_SIZE, offset=offset)
+            return RedCardsLoaded(generation, rows, total)
+        self.run_in_store("red-load", read)
 
-    def on_red_card_screen_cards_loaded(self, message: "RedCardScreen.CardsLoaded") -> None:
+    def on_work_failed(self, message: WorkFailed) -> None:
+        if self.detail_failed(message):
+            return
+        if message.task == "red-load":
+            message.stop()
+            self.query_one("#status", Static).update(plain(t("err.load", msg=message.text)))
+
+    def on_red_cards_loaded(self, message: RedCardsLoaded) -> None:
         if message.generation != self.generation:
             return
         if not message.rows and self.row_offset > 0:
@@ -681,10 +666,13 @@ class RedCardScreen(_DetailMixin, LiveScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "take_up":
-            if self.app.user is None or self.app.user.role != "discipline":
+            act = self.console.actor
+            if act is None or rules.role_refusal("take_up", act) is not None:
                 return False
             row = self.selected()
-            return True if row is not None and not row.taken_up_at else None
+            if row is None:
+                return None
+            return True if rules.allowed("take_up", act, row.facts(), at=timeutil.iso()) else None
         return True
 
     def action_take_up(self) -> None:
@@ -696,7 +684,7 @@ class RedCardScreen(_DetailMixin, LiveScreen):
 
     def _form_closed(self, saved: bool | None) -> None:
         if saved:
-            self.app.data_changed()
+            self.console.data_changed()
 
     def view_page(self, view: str, step: int) -> None:
         new = self.row_offset + step * PAGE_SIZE
@@ -706,7 +694,6 @@ class RedCardScreen(_DetailMixin, LiveScreen):
 
     def action_toggle_detail(self) -> None:
         self.detail_visible = not self.detail_visible
-        self.query_one("#detail").set_class(not self.detail_visible, "-hidden")
 
     def action_reload(self) -> None:
         self.reload()

@@ -9,19 +9,19 @@ import re
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static, TextArea
-from textual.worker import get_current_worker
 
 from taian_tui.domain import operations, rules, timeutil
-from taian_tui.console.strings import error_text, code_label, t
+from taian_tui.console.app import InConsole
+from taian_tui.console.messages import ActionSaved, WorkFailed
+from taian_tui.console.strings import code_label, t
+from taian_tui.console.workers import Job
 from taian_tui.store import Store
-from taian_tui.domain.refusals import DomainError
 from taian_tui.console.widgets import localise_bindings, plain, visible
 
 MAX_DAYS = rules.MAX_EXTENSION_DAYS
@@ -31,7 +31,7 @@ def _label(key: str) -> Static:
     return Static(t(key), classes="field-label", markup=False)
 
 
-class ActionForm(ModalScreen[bool]):
+class ActionForm(InConsole, ModalScreen[bool]):
     """Base of the action forms: title, the appeal it is about, fields, error line, buttons."""
 
     DEFAULT_CSS = """
@@ -62,16 +62,6 @@ class ActionForm(ModalScreen[bool]):
     TITLE_KEY: ClassVar[str] = ""
     DONE_KEY: ClassVar[str] = ""
     INTRO_KEY: ClassVar[str] = ""
-
-    class Saved(Message):
-        """The action was stored."""
-
-    class Refused(Message):
-        """The store refused the action (or it failed); ``message`` says why."""
-
-        def __init__(self, message: str) -> None:
-            super().__init__()
-            self.message = message
 
     def __init__(self, ref: str, *, subject: str = "", state: str | None = None,
                  **kw: Any) -> None:
@@ -178,31 +168,26 @@ class ActionForm(ModalScreen[bool]):
         self._set_status(t("form.saving"))
         self._save(values)
 
-    @work(thread=True, exclusive=True, group="form-save")
     def _save(self, values: dict) -> None:
-        worker = get_current_worker()
-        try:
-            with Store(self.app.db_path, migrate=False) as store:
-                self.perform(store, self.app.username, values)
-        except DomainError as exc:
-            message = self.Refused(error_text(exc))
-        except Exception as exc:  # a locked or broken file: say so, keep the form
-            message = self.Refused(t("err.unexpected", msg=f"{type(exc).__name__}: {exc}"))
-        else:
-            message = self.Saved()
-        if not worker.is_cancelled:
-            self.post_message(message)
+        def save(job: Job) -> ActionSaved:
+            self.perform(job.store, job.username, values)
+            return ActionSaved()
+        self.run_in_store("form-save", save)
 
-    def on_action_form_saved(self, _: "ActionForm.Saved") -> None:
+    def on_action_saved(self, message: ActionSaved) -> None:
+        message.stop()
         self.saving = False
         self.app.notify(self.done_text(), markup=False)
         self.dismiss(True)
 
-    def on_action_form_refused(self, message: "ActionForm.Refused") -> None:
+    def on_work_failed(self, message: WorkFailed) -> None:
+        if message.task != "form-save":
+            return
+        message.stop()
         self.saving = False
         self.query_one("#save", Button).disabled = False
         self._set_status(t("form.hint"))
-        self.show_error(t("form.refused", msg=message.message))
+        self.show_error(t("form.refused", msg=message.text))
 
 
 # -- liaison actions ----------------------------------------------------------------------------

@@ -15,7 +15,6 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
 from taian_tui.read import appeals
-from taian_tui.read.directory import handling_units, visible_units
 from taian_tui.read.detail import appeal_detail
 from taian_tui.console.strings import get_lang, code_label, t
 from taian_tui.domain import rules, timeutil
@@ -107,11 +106,11 @@ class InboxScreen(PagedListScreen):
     # -- layout ------------------------------------------------------------------------------------
     @property
     def role(self) -> str:
-        return self.app.user.role
+        return self.console.user.role
 
     def compose(self) -> ComposeResult:
         yield HeaderBar()
-        self._units = visible_units(self.app.store, self.app.actor)
+        self._units = list(self.console.session.filter_units)
         with Horizontal(id="filters", classes=f"-{get_lang()}"):
             yield Select([(t("filter.todo"), "todo"), (t("filter.all_states"), "all")]
                          + [(code_label("state", s), s) for s in APPEAL_STATES],
@@ -311,7 +310,7 @@ class InboxScreen(PagedListScreen):
         rule = KEY_RULES.get(action)
         if rule is None:
             return True
-        act = self.app.actor
+        act = self.console.actor
         if act is None or rules.role_refusal(rule, act) is not None:
             return False                  # not this role's key: hidden
         row = self.current_row()
@@ -341,7 +340,7 @@ class InboxScreen(PagedListScreen):
 
     def action_reassign(self) -> None:
         row = self.current_row()
-        units = handling_units(self.app.store)
+        units = list(self.console.session.handling_units)
         self._open_form(ReassignForm, units=units, current_unit=row.unit_code if row else None)
 
     def action_instruct(self) -> None:

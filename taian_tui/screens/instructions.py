@@ -12,17 +12,16 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
-from textual.worker import get_current_worker
 
 from taian_tui.read import instructions as instruction_reads
 from taian_tui.domain import operations
+from taian_tui.console.messages import RecipientsFound
 from taian_tui.console.strings import get_lang, code_label, t
 from taian_tui.store import Store
 from taian_tui.console.widgets import (DetailPane, HeaderBar, cell, fit_columns, full_time, plain, set_columns,
@@ -53,14 +52,6 @@ class InstructionForm(ActionForm):
     InstructionForm #target-list { height: 7; border: round $primary 40%; }
     InstructionForm.-small #target-list { height: 5; }
     """
-
-    class MatchesFound(Message):
-        """The people matching what was typed were read."""
-
-        def __init__(self, generation: int, matches: list[instruction_reads.Recipient]) -> None:
-            super().__init__()
-            self.generation = generation
-            self.matches = matches
 
     def __init__(self, ref: str, *, project_ref: str | None = None, appeal_ref: str | None = None,
                  **kw: Any) -> None:
@@ -111,20 +102,13 @@ class InstructionForm(ActionForm):
         self._generation += 1
         self._read_matches(self._generation, text)
 
-    @work(thread=True, exclusive=True, group="instruction-recipients")
     def _read_matches(self, generation: int, text: str) -> None:
-        worker = get_current_worker()
-        try:
-            with Store(self.app.db_path, migrate=False) as store:
-                matches = instruction_reads.instruction_recipients(
-                    store, self.app.session_actor(store), project_ref=self.project_ref,
-                    appeal_ref=self.appeal_ref, text=text, limit=self.MATCHES)
-        except Exception:
-            matches = []
-        if not worker.is_cancelled:
-            self.post_message(self.MatchesFound(generation, matches))
+        self.run_in_store("instruction-recipients", lambda job: RecipientsFound(
+            generation, instruction_reads.instruction_recipients(
+                job.store, job.actor, project_ref=self.project_ref, appeal_ref=self.appeal_ref,
+                text=text, limit=self.MATCHES)))
 
-    def on_instruction_form_matches_found(self, message: "InstructionForm.MatchesFound") -> None:
+    def on_recipients_found(self, message: RecipientsFound) -> None:
         if message.generation != self._generation:
             return
         self.matches = message.matches
@@ -314,7 +298,7 @@ class InstructionsScreen(PagedListScreen):
         self.state = "open"
 
     def compose(self) -> ComposeResult:
-        self.views = instruction_reads.instruction_views(self.app.actor)
+        self.views = instruction_reads.instruction_views(self.console.actor)
         self.view = self.views[0]
         yield HeaderBar()
         yield Static(id="viewbar", markup=False)
@@ -400,7 +384,7 @@ class InstructionsScreen(PagedListScreen):
             row = self.current_row()
             if self.view == "issued":
                 return False
-            if row is None or row.target_user != self.app.username:
+            if row is None or row.target_user != self.console.username:
                 return None
             if action == "acknowledge":
                 return True if not row.acknowledged_at and not row.replied_at else None
@@ -449,7 +433,7 @@ class InstructionsScreen(PagedListScreen):
 
     def form_closed(self, saved: bool | None) -> None:
         if saved:
-            self.app.data_changed()
+            self.console.data_changed()
             self.reload_detail()
 
     def palette_commands(self) -> list[tuple[str, str, Any]]:

@@ -14,16 +14,17 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.binding import Binding
-from textual.message import Message
+from textual.reactive import reactive
 from textual.widgets import DataTable, Static
-from textual.worker import get_current_worker
 
-from taian_tui.console.strings import error_text, t
-from taian_tui.store import Store
+from taian_tui.console.messages import DetailLoaded, PageLoaded, TotalCounted, WorkFailed
+from taian_tui.console.strings import t
 from taian_tui.console.widgets import localise_bindings, plain
+from taian_tui.console.workers import Job
 from taian_tui.screens.common import LiveScreen
+from taian_tui.store import Store
 
 PAGE_SIZE = 50
 
@@ -76,43 +77,16 @@ class PagedListScreen(LiveScreen):
     EMPTY_KEY: ClassVar[str] = "list.empty"
     DETAIL_EMPTY_KEY: ClassVar[str] = "list.detail_empty"
 
-    class PageLoaded(Message):
-        """A page of rows was read."""
-
-        def __init__(self, request: Request, rows: list) -> None:
-            super().__init__()
-            self.request = request
-            self.rows = rows
-
-    class TotalCounted(Message):
-        """The rows matching the filter were counted (and the figures that go with them read)."""
-
-        def __init__(self, request: Request, total: int, extra: Any) -> None:
-            super().__init__()
-            self.request = request
-            self.total = total
-            self.extra = extra
-
-    class DetailLoaded(Message):
-        """One row's detail was read (or the read failed: ``detail`` is then a message)."""
-
-        def __init__(self, key: str, detail: Any) -> None:
-            super().__init__()
-            self.key = key
-            self.detail = detail
-
-    class LoadFailed(Message):
-        """A read failed."""
-
-        def __init__(self, message: str) -> None:
-            super().__init__()
-            self.message = message
+    #: The count of the rows matching the filter (``None`` while counting): the status line
+    #: follows it.
+    total: reactive[int | None] = reactive(None, init=False, always_update=True)
+    #: Whether the detail pane is shown.
+    detail_visible: reactive[bool | None] = reactive(None, init=False)
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
         localise_bindings(self)
         self.page = 0
-        self.total: int | None = None
         self.rows: list = []
         self.extra: Any = None
         self.generation = 0
@@ -120,7 +94,6 @@ class PagedListScreen(LiveScreen):
         self.counted_generation = 0     # the last request whose total is on screen
         self._counted_filter: Any = None
         self.detail_key: str | None = None
-        self.detail_visible: bool | None = None
         self._last_request: Request | None = None
 
     # -- to override ----------------------------------------------------------------------------
@@ -179,9 +152,20 @@ class PagedListScreen(LiveScreen):
     def on_mount(self) -> None:
         if self.detail_visible is None:
             self.detail_visible = self.app.size.height >= 30
-        self._apply_detail_visibility()
+        else:
+            self.watch_detail_visible(self.detail_visible)
         self.table.focus()
         self.reload()
+
+    def watch_total(self, _total: int | None) -> None:
+        if self.is_mounted:
+            self.set_status(self.status_text())
+
+    def watch_detail_visible(self, visible: bool | None) -> None:
+        try:
+            self.query_one("#detail").set_class(not visible, "-hidden")
+        except Exception:
+            pass
 
     def on_resize(self) -> None:
         if self.rows:
@@ -211,26 +195,16 @@ class PagedListScreen(LiveScreen):
         self.reload()
         self.refresh_bindings()
 
-    @work(thread=True, exclusive=True, group="paged-list")
     def _load_page(self, request: Request) -> None:
-        worker = get_current_worker()
-        try:
-            with Store(self.app.db_path, migrate=False) as store:
-                act = self.app.session_actor(store)
-                rows = self.fetch(store, act, request.filter, PAGE_SIZE, request.page * PAGE_SIZE)
-                if worker.is_cancelled:
-                    return
-                self.post_message(self.PageLoaded(request, rows))
-                total = self.count(store, act, request.filter)
-                extra = self.fetch_extra(store, act, request.filter)
-        except Exception as exc:
-            if not worker.is_cancelled:
-                self.post_message(self.LoadFailed(t("err.load", msg=error_text(exc))))
-            return
-        if not worker.is_cancelled:
-            self.post_message(self.TotalCounted(request, total, extra))
+        def read(job: Job) -> TotalCounted | None:
+            rows = self.fetch(job.store, job.actor, request.filter, PAGE_SIZE, request.page * PAGE_SIZE)
+            if not job.post(PageLoaded(request, rows)):
+                return None
+            total = self.count(job.store, job.actor, request.filter)
+            return TotalCounted(request, total, self.fetch_extra(job.store, job.actor, request.filter))
+        self.run_in_store("paged-list", read)
 
-    def on_paged_list_screen_page_loaded(self, message: "PagedListScreen.PageLoaded") -> None:
+    def on_page_loaded(self, message: PageLoaded) -> None:
         request = message.request
         if request.generation != self.generation:
             return
@@ -241,7 +215,7 @@ class PagedListScreen(LiveScreen):
             return
         self.rows = message.rows
         if request.filter != self._counted_filter:
-            self.total = None           # another filter's count: not this one's
+            self.set_reactive(PagedListScreen.total, None)   # another filter's count: not this one's
         self.loaded_generation = request.generation
         self._fill(message.rows, keep_key=request.keep_key, keep_index=request.keep_index,
                    cursor=request.cursor)
@@ -255,21 +229,25 @@ class PagedListScreen(LiveScreen):
         self.refresh_bindings()
         self.page_shown(request)
 
-    def on_paged_list_screen_total_counted(self, message: "PagedListScreen.TotalCounted") -> None:
+    def on_total_counted(self, message: TotalCounted) -> None:
         request = message.request
         if request.generation != self.generation:
             return
-        self.total = message.total
         self.extra = message.extra
         self._counted_filter = request.filter
         self.counted_generation = request.generation
         self.extra_loaded(message.extra)
-        self.set_status(self.status_text())
+        self.total = message.total          # the status line follows (watch_total)
         self.refresh_bindings()
         self.total_shown(request)
 
-    def on_paged_list_screen_load_failed(self, message: "PagedListScreen.LoadFailed") -> None:
-        self.set_status(message.message)
+    def on_work_failed(self, message: WorkFailed) -> None:
+        if message.task == "paged-list":
+            message.stop()
+            self.set_status(t("err.load", msg=message.text))
+        elif message.task == "paged-detail":
+            message.stop()
+            self.show_detail_text(t("err.load", msg=message.text))
 
     def _fill(self, rows: list, *, keep_key: str | None = None, keep_index: int | None = None,
               cursor: str | None = None) -> None:
@@ -343,15 +321,8 @@ class PagedListScreen(LiveScreen):
             self.action_toggle_detail()
 
     # -- detail ---------------------------------------------------------------------------------
-    def _apply_detail_visibility(self) -> None:
-        try:
-            self.query_one("#detail").set_class(not self.detail_visible, "-hidden")
-        except Exception:
-            pass
-
     def action_toggle_detail(self) -> None:
         self.detail_visible = not self.detail_visible
-        self._apply_detail_visibility()
         if self.detail_visible and self.detail_key:
             self._read_detail(self.detail_key)
 
@@ -366,18 +337,11 @@ class PagedListScreen(LiveScreen):
         if self.detail_key:
             self._read_detail(self.detail_key)
 
-    @work(thread=True, exclusive=True, group="paged-detail")
     def _read_detail(self, key: str) -> None:
-        worker = get_current_worker()
-        try:
-            with Store(self.app.db_path, migrate=False) as store:
-                detail = self.fetch_detail(store, self.app.session_actor(store), key)
-        except Exception as exc:
-            detail = t("err.load", msg=error_text(exc))
-        if not worker.is_cancelled:
-            self.post_message(self.DetailLoaded(key, detail))
+        self.run_in_store("paged-detail",
+                          lambda job: DetailLoaded(key, self.fetch_detail(job.store, job.actor, key)))
 
-    def on_paged_list_screen_detail_loaded(self, message: "PagedListScreen.DetailLoaded") -> None:
+    def on_detail_loaded(self, message: DetailLoaded) -> None:
         if message.key != self.detail_key:
             return
         if isinstance(message.detail, str):
@@ -390,4 +354,4 @@ class PagedListScreen(LiveScreen):
 
     def form_closed(self, saved: bool | None) -> None:
         if saved:
-            self.app.data_changed()
+            self.console.data_changed()

@@ -16,7 +16,7 @@ import re
 from typing import Any, Callable
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -25,10 +25,11 @@ from textual.widgets import DataTable, Footer, Input, Select, Static, TextArea
 
 from taian_tui.read import projects as project_reads
 from taian_tui.domain import operations, rules, timeutil
-from taian_tui.console.strings import error_text, code_label, t
+from taian_tui.console.strings import code_label, t
 from taian_tui.domain.models import PROJECT_CATEGORIES, PROJECT_STAGES
 from taian_tui.store import Store
-from taian_tui.domain.refusals import DomainError
+from taian_tui.console.messages import ActionSaved
+from taian_tui.console.workers import Job
 from taian_tui.console.widgets import (CARD_STYLES, DetailPane, HeaderBar, cell, fit_columns, hbar, money, plain,
                        progress_bar, set_columns, short_date, visible)
 from taian_tui.screens.forms import ActionForm, _label
@@ -238,8 +239,8 @@ class ProjectBoardScreen(PagedListScreen):
     # -- layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         if self.tab is None:
-            self.tab = "applied" if self.app.user.role == "admin" else "city"
-        self._counties = project_reads.project_counties(self.app.store, self.app.actor)
+            self.tab = "applied" if self.console.user.role == "admin" else "city"
+        self._counties = list(self.console.session.project_counties)
         yield HeaderBar()
         yield Static(id="tabs", markup=False)
         with Horizontal(id="filters"):
@@ -422,26 +423,24 @@ class ProjectBoardScreen(PagedListScreen):
             table.add_row(*(values[k]() for k, _, _ in cols), key=r.ref)
 
     # -- actions --------------------------------------------------------------------------------
+    #: The rule (``rules.ACTIONS``) behind each action key.
+    KEY_RULES = {"review": "review_project", "progress": "report_progress",
+                 "visualise": "visualise_project", "instruct": "instruct"}
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        user = self.app.user
-        role = user.role if user else None
+        rule = self.KEY_RULES.get(action)
+        if rule is None:
+            return True
+        act = self.console.actor
+        if act is None or rules.role_refusal(rule, act) is not None:
+            return False                      # not this role's key: hidden
         row = self.current_row()
+        if row is None:
+            return None
         if action == "review":
-            if role != "admin":
-                return False
-            return True if row is not None and row.library == "applied" else None
+            return True if row.library == "applied" else None
         if action == "progress":
-            if role not in ("liaison", "admin"):
-                return False
-            return True if row is not None else None
-        if action == "visualise":
-            if role != "admin":
-                return False
-            return True if row is not None else None
-        if action == "instruct":
-            if role != "leader":
-                return False
-            return True if row is not None else None
+            return True if rules.project_refusal(act, row.ref, row.unit_code) is None else None
         return True
 
     def _need_row(self) -> project_reads.ProjectRow | None:
@@ -458,9 +457,8 @@ class ProjectBoardScreen(PagedListScreen):
     def action_progress(self) -> None:
         row = self._need_row()
         if row is not None:
-            unit = self.app.store.scalar("SELECT name FROM units WHERE code = ?", (row.unit_code,))
-            own = rules.project_refusal(self.app.actor, row.ref, row.unit_code) is None
-            self.app.push_screen(ProgressForm(row.ref, subject=row.name, unit=unit or "",
+            own = rules.project_refusal(self.console.actor, row.ref, row.unit_code) is None
+            self.app.push_screen(ProgressForm(row.ref, subject=row.name, unit=row.unit,
                                               percent=row.percent, invested=row.invested_wan,
                                               stage=row.stage, own_unit=own), self.form_closed)
 
@@ -475,26 +473,23 @@ class ProjectBoardScreen(PagedListScreen):
         if row is not None:
             self._set_visualised(row.ref, not row.visualised)
 
-    @work(thread=True, exclusive=True, group="project-visualise")
     def _set_visualised(self, ref: str, on: bool) -> None:
-        """Written on a thread with its own connection (a busy file waits there, not in the UI)."""
-        try:
-            with Store(self.app.db_path, migrate=False) as store:
-                operations.set_project_visualised(store, self.app.username, ref, on)
-        except DomainError as exc:
-            self.app.call_from_thread(self.app.notify, error_text(exc), severity="error", markup=False)
-            return
-        except Exception as exc:  # a locked or broken file: say so
-            self.app.call_from_thread(self.app.notify, t("err.unexpected", msg=f"{type(exc).__name__}: {exc}"),
-                                      severity="error", markup=False)
-            return
-        self.app.call_from_thread(self.app.notify, t("done.visualised_on" if on else "done.visualised_off", ref=ref),
-                                  markup=False)
-        self.app.call_from_thread(self.form_closed, True)
+        """Written in a worker with its own connection (a busy file waits there, not in the UI)."""
+        def write(job: Job) -> ActionSaved:
+            operations.set_project_visualised(job.store, job.username, ref, on)
+            return ActionSaved()
+        self._visualising = (ref, on)
+        self.run_in_store("project-visualise", write)
+
+    def on_action_saved(self, message: ActionSaved) -> None:
+        message.stop()
+        ref, on = self._visualising
+        self.app.notify(t("done.visualised_on" if on else "done.visualised_off", ref=ref), markup=False)
+        self.form_closed(True)
 
     def form_closed(self, saved: bool | None) -> None:
         if saved:
-            self.app.data_changed()
+            self.console.data_changed()
             self.reload_detail()
 
     def palette_commands(self) -> list[tuple[str, str, Any]]:

@@ -1,0 +1,83 @@
+"""The one way a console screen (or form, or the app) reads or writes: in a worker thread,
+on a ``Store`` of its own, as the signed-in user, posting one message back.
+
+``run_in_store(node, task, fn)`` runs ``fn(job)`` in a thread worker (exclusive within
+``task`` by default, so a newer read cancels an older one); ``job.store`` is the worker's own
+store, ``job.actor`` the signed-in user as the store sees them now. ``fn`` returns the
+message to post to ``node`` (or ``None``); it may also ``job.post(...)`` earlier messages
+(a page before its count). Nothing is posted once the worker was cancelled. Any exception
+becomes one ``WorkFailed(task, text, refused)`` message to ``node``, the text in the
+console's language (a domain refusal names its rule): the errors are handled here, and a
+screen only decides where to show ``WorkFailed.text``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+from textual.message import Message
+from textual.message_pump import MessagePump
+from textual.worker import Worker, get_current_worker
+
+from taian_tui.console.messages import WorkFailed
+from taian_tui.console.strings import error_text, t
+from taian_tui.domain.actors import Actor
+from taian_tui.domain.refusals import DomainError
+from taian_tui.store import Store
+
+if TYPE_CHECKING:
+    from taian_tui.console.app import TaianApp
+
+
+@dataclass
+class Job:
+    """What a worker function gets: its store, the acting user, and a way to post early."""
+
+    store: Store
+    node: MessagePump
+    worker: Worker
+    _actor: Actor | None = None
+    _app: "TaianApp | None" = None
+
+    @property
+    def actor(self) -> Actor:
+        if self._actor is None:
+            self._actor = self._app.session.actor(self.store)
+        return self._actor
+
+    @property
+    def username(self) -> str:
+        return self._app.session.username
+
+    @property
+    def cancelled(self) -> bool:
+        return self.worker.is_cancelled
+
+    def post(self, message: Message) -> bool:
+        """Post ``message`` to the node now, unless the worker was cancelled (then ``False``)."""
+        if self.worker.is_cancelled:
+            return False
+        self.node.post_message(message)
+        return True
+
+
+def run_in_store(node: MessagePump, task: str, fn: Callable[[Job], Message | None], *,
+                 exclusive: bool = True) -> Worker:
+    """Run ``fn`` in a thread worker of ``node`` (see the module's docstring)."""
+    app = node.app
+
+    def work() -> None:
+        worker = get_current_worker()
+        try:
+            with Store(app.db_path, migrate=False) as store:
+                job = Job(store=store, node=node, worker=worker, _app=app)
+                message = fn(job)
+        except DomainError as exc:
+            message = WorkFailed(task, error_text(exc), refused=True)
+        except Exception as exc:    # a locked or broken file, a bug: said, never raised into the UI
+            message = WorkFailed(task, t("err.unexpected", msg=f"{type(exc).__name__}: {exc}"))
+        if message is not None and not worker.is_cancelled:
+            node.post_message(message)
+
+    return node.run_worker(work, name=task, group=task, thread=True, exclusive=exclusive,
+                           exit_on_error=False)
