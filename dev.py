@@ -2,7 +2,7 @@
 """Set-up in one command, with nothing but Python 3.11 on the machine.
 
     python3 dev.py demo [taian demo options]   # venv + install + demo database + console
-    python3 dev.py test [pytest options]       # venv + install + import contract + tests
+    python3 dev.py test [pytest options]       # venv + install + import contract + tests (in parallel)
 
 The virtual environment is .venv/ in the repository; it is created when missing and
 re-installed when pyproject.toml changes.
@@ -52,7 +52,10 @@ def main(argv: list[str]) -> None:
         run(BIN / "taian", "demo", "--db", ROOT / "demo.db", *args)
     else:
         run(BIN / "lint-imports")
-        run(BIN / "python", "-m", "pytest", *rest)
+        # in parallel: one worker per CPU and one more (the console tests wait on timers and
+        # subprocesses part of the time); the wheel test's module stays on one worker
+        workers = str((os.cpu_count() or 1) + 1)
+        run(BIN / "python", "-m", "pytest", "-n", workers, "--dist", "loadgroup", *rest)
 
 
 if __name__ == "__main__":

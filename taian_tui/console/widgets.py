@@ -8,6 +8,7 @@ turning control characters into visible escapes (``\\x1b``), so a title like ``[
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 from typing import Any, Callable, Iterable
 
@@ -16,7 +17,8 @@ from textual.app import ComposeResult
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
-from textual.widgets import Static
+from textual.widgets import Footer, Static
+from textual.widgets._footer import FooterKey, FooterLabel, KeyGroup
 
 from taian_tui.domain import timeutil
 from taian_tui.console.strings import history_field, code_label, t, weekday
@@ -150,6 +152,102 @@ def localise_bindings(node: Any) -> None:
             dataclasses.replace(b, description=t(b.description) if b.description else "",
                                 tooltip=t(b.tooltip) if b.tooltip else "")
             for b in items]
+
+
+# -- footer -----------------------------------------------------------------------------------------
+class KeysFooter(Footer):
+    """The footer of every screen: the stock ``Footer``, except that it is rebuilt only when
+    the keys it shows change. A key that is only enabled or greyed (the cursor moved to a row
+    where another action applies) is updated in place. The stock footer rebuilds every key on
+    every ``refresh_bindings()``, which the console calls on each page, count and highlight,
+    and each rebuild leaves its keys' ``data_bind`` watchers behind (memory grows all day);
+    these keys are not data-bound: the footer sets their ``compact`` itself."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self._layout: tuple | None = None      # what the shown keys are (not their states)
+
+    def _keys(self) -> list[tuple[tuple, bool, str, Any]]:
+        """(identity, enabled, tooltip, group) of each key to show, in the order shown."""
+        out = []
+        seen_actions: dict[str, int] = {}
+        for _node, binding, enabled, tooltip in self.screen.active_bindings.values():
+            if not binding.show or binding.action in seen_actions:
+                continue
+            seen_actions[binding.action] = len(out)
+            out.append(((binding.key, self.app.get_key_display(binding), binding.description,
+                         binding.action), enabled, tooltip or "", binding.group))
+        return out
+
+    def compose(self) -> ComposeResult:
+        if not self._bindings_ready:
+            return
+        keys = self._keys()
+        self._layout = self._layout_of(keys)
+        for group, run in itertools.groupby(keys, key=lambda k: k[3]):
+            items = list(run)
+            if group is not None and len(items) > 1:
+                with KeyGroup(classes="-compact" if group.compact else ""):
+                    for (key, display, desc, action), enabled, tooltip, _ in items:
+                        yield self._key(key, display, "", action, enabled, tooltip or desc, "-grouped")
+                yield FooterLabel(group.description)
+            else:
+                for (key, display, desc, action), enabled, tooltip, _ in items:
+                    yield self._key(key, display, desc, action, enabled, tooltip)
+        palette = self._palette_key()
+        if palette is not None:
+            (key, display, desc, action), enabled, tooltip = palette
+            yield self._key(key, display, desc, action, enabled, tooltip, "-command-palette")
+
+    def _palette_key(self) -> tuple | None:
+        if not (self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE):
+            return None
+        try:
+            _node, binding, enabled, tooltip = self.screen.active_bindings[self.app.COMMAND_PALETTE_BINDING]
+        except KeyError:
+            return None
+        return ((binding.key, self.app.get_key_display(binding), binding.description, binding.action),
+                enabled, binding.tooltip or binding.description)
+
+    def _layout_of(self, keys: list) -> tuple:
+        palette = self._palette_key()
+        return (tuple((k[0], k[2], id(k[3])) for k in keys), palette[0] if palette else None)
+
+    def _key(self, key: str, display: str, description: str, action: str, enabled: bool,
+             tooltip: str, classes: str = "") -> FooterKey:
+        widget = FooterKey(key, display, description, action, disabled=not enabled, tooltip=tooltip,
+                           classes=classes)
+        widget.set_reactive(FooterKey.compact, self.compact)
+        widget.set_class(self.compact, "-compact")
+        return widget
+
+    def watch_compact(self, compact: bool) -> None:
+        for widget in self.query(FooterKey):
+            widget.compact = compact
+
+    def bindings_changed(self, screen: Any) -> None:
+        self._bindings_ready = True
+        if not screen.app.app_focus:
+            return
+        if self.is_attached and screen is self.screen:
+            self.call_after_refresh(self._update_keys)
+
+    async def _update_keys(self) -> None:
+        if not self.is_attached:
+            return
+        keys = self._keys()
+        if self._layout is None or self._layout_of(keys) != self._layout:
+            await self.recompose()
+            return
+        states = [enabled for _, enabled, _, _ in keys]
+        palette = self._palette_key()
+        if palette is not None:
+            states.append(palette[1])
+        for widget, enabled in zip(self.query(FooterKey), states):
+            if widget._disabled == enabled:          # it shows the other state
+                widget._disabled = not enabled
+                widget.set_class(not enabled, "-disabled")
+                widget.refresh()
 
 
 # -- header -----------------------------------------------------------------------------------------

@@ -9,13 +9,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from taian_tui.console.app import InConsole
 from taian_tui.console.strings import code_label, t
 from taian_tui.domain.models import User
-from taian_tui.console.widgets import localise_bindings, plain, visible
+from taian_tui.console.widgets import KeysFooter, localise_bindings, plain, visible
 
 
 class LiveScreen(InConsole, Screen):
@@ -86,7 +86,7 @@ class SignInScreen(InConsole, Screen):
                 options.append(Option(prompt, id=user.username))
             yield OptionList(*options, id="signin-users")
             yield Static(t("signin.hint"), markup=False)
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
@@ -139,7 +139,7 @@ class HelpScreen(ModalScreen[None]):
                 body.append(f"{description}\n")
             yield Static(body)
             yield Static(t("help.live"), markup=False)
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -26,7 +26,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Markdown, Select, Static, TextArea
+from textual.widgets import DataTable, Input, Markdown, Select, Static, TextArea
 
 from taian_tui.read import content as content_reads
 from taian_tui.domain import timeutil, operations
@@ -38,7 +38,7 @@ from taian_tui.console.workers import Job
 from taian_tui.domain.models import CONTENT_KINDS, CONTENT_LEVELS, CONTENT_STATES
 from taian_tui.store import Store
 from taian_tui.domain.refusals import DomainError
-from taian_tui.console.widgets import (DetailPane, HeaderBar, cell, fit_columns, full_time, localise_bindings,
+from taian_tui.console.widgets import (KeysFooter, DetailPane, HeaderBar, cell, fit_columns, full_time, localise_bindings,
                        plain, set_columns, short_date, visible)
 from taian_tui.screens.common import ChoiceScreen
 from taian_tui.screens.forms import ActionForm, _label
@@ -147,7 +147,7 @@ class EditorScreen(InConsole, Screen):
                 pane.can_focus = False
                 yield Markdown(visible(f["body"], multiline=True), id="preview", open_links=False)
         yield Static(id="editor-status", markup=False)
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         (self.query_one("#title", Input) if not self.item else self.query_one("#body", TextArea)).focus()
@@ -566,7 +566,7 @@ class ContentScreen(PagedListScreen):
         yield ListTable(id="table")
         yield DetailPane(id="detail")
         yield Static(t("status.loading"), id="status", markup=False)
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     # -- filter ---------------------------------------------------------------------------------
     def _select(self, id_: str) -> str | None:

@@ -18,13 +18,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Footer, Select, Static
+from textual.widgets import Select, Static
 
 from taian_tui.read import stats
 from taian_tui.domain import timeutil
 from taian_tui.console.messages import FiguresLoaded, WorkFailed
 from taian_tui.console.strings import code_label, get_lang, t
-from taian_tui.console.widgets import (COLUMN_EIGHTHS, HeaderBar, hbar, localise_bindings, money, pad, plain,
+from taian_tui.console.widgets import (KeysFooter, COLUMN_EIGHTHS, HeaderBar, hbar, localise_bindings, money, pad, plain,
                        visible)
 from taian_tui.screens.common import LiveScreen
 
@@ -363,7 +363,7 @@ class DashboardScreen(LiveScreen):
         with VerticalScroll(id="charts"):
             for id_, key, draw in self.CHARTS:
                 yield Chart(key, draw, id=id_)
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self._layout()

@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
-from textual.widgets import ContentSwitcher, DataTable, Footer, OptionList, Static
+from textual.widgets import ContentSwitcher, DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
 from taian_tui.read import board
@@ -27,7 +27,7 @@ from taian_tui.domain.models import CARDS
 from taian_tui.console.messages import BoardLoaded, DetailLoaded, RedCardsLoaded, WorkFailed
 from taian_tui.console.workers import Job
 from taian_tui.domain import rules, timeutil
-from taian_tui.console.widgets import (DetailPane, HeaderBar, cell, fit_columns, localise_bindings, plain,
+from taian_tui.console.widgets import (KeysFooter, DetailPane, HeaderBar, cell, fit_columns, localise_bindings, plain,
                        set_columns, short_date, visible)
 from taian_tui.screens.common import LiveScreen
 from taian_tui.screens.forms import DecideExtensionForm, OrderForm, ReviewDisputeForm, TakeUpForm
@@ -191,7 +191,7 @@ class BoardScreen(_DetailMixin, LiveScreen):
             yield PagedTable("extensions", id="view-extensions")
             yield PagedTable("disputes", id="view-disputes")
         yield DetailPane(id="detail")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         if self.detail_visible is None:
@@ -584,7 +584,7 @@ class RedCardScreen(_DetailMixin, LiveScreen):
         yield PagedTable("red", id="red-table")
         yield DetailPane(id="detail")
         yield Static(t("status.loading"), id="status", markup=False)
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#red-table", DataTable)

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Select, Static
+from textual.widgets import DataTable, Input, Select, Static
 
 from taian_tui.read import appeals
 from taian_tui.read.detail import appeal_detail
@@ -22,7 +22,7 @@ from taian_tui.domain.models import CARDS, CATEGORIES
 from taian_tui.domain.rules import APPEAL_STATES
 from taian_tui.read.appeals import AppealFilter, AppealRow
 from taian_tui.store import Store
-from taian_tui.console.widgets import DetailPane, HeaderBar, card_cell, cell, plain, short_date
+from taian_tui.console.widgets import KeysFooter, DetailPane, HeaderBar, card_cell, cell, plain, short_date
 from taian_tui.screens.forms import AcceptForm, ExtendForm, ReassignForm, ReplyForm, ReturnForm
 from taian_tui.screens.paged import PAGE_SIZE, ListTable, PagedListScreen, Request
 
@@ -132,7 +132,7 @@ class InboxScreen(PagedListScreen):
         yield AppealTable(id="table")
         yield DetailPane(id="detail")
         yield Static(t("status.loading"), id="status", markup=False)
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     # -- the filter ---------------------------------------------------------------------------------
     def _select(self, id_: str) -> Any:

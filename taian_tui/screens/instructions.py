@@ -16,7 +16,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, OptionList, Static, TextArea
+from textual.widgets import DataTable, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from taian_tui.read import instructions as instruction_reads
@@ -24,7 +24,7 @@ from taian_tui.domain import operations
 from taian_tui.console.messages import RecipientsFound
 from taian_tui.console.strings import get_lang, code_label, t
 from taian_tui.store import Store
-from taian_tui.console.widgets import (DetailPane, HeaderBar, cell, fit_columns, full_time, plain, set_columns,
+from taian_tui.console.widgets import (KeysFooter, DetailPane, HeaderBar, cell, fit_columns, full_time, plain, set_columns,
                        short_date, visible)
 from taian_tui.screens.forms import ActionForm, _label
 from taian_tui.screens.paged import ListTable, PagedListScreen
@@ -305,7 +305,7 @@ class InstructionsScreen(PagedListScreen):
         yield ListTable(id="table")
         yield DetailPane(id="detail")
         yield Static(t("status.loading"), id="status", markup=False)
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self.detail_visible = True if self.app.size.height >= 24 else None

@@ -21,7 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Select, Static, TextArea
+from textual.widgets import DataTable, Input, Select, Static, TextArea
 
 from taian_tui.read import projects as project_reads
 from taian_tui.domain import operations, rules, timeutil
@@ -30,7 +30,7 @@ from taian_tui.domain.models import PROJECT_CATEGORIES, PROJECT_STAGES
 from taian_tui.store import Store
 from taian_tui.console.messages import ActionSaved
 from taian_tui.console.workers import Job
-from taian_tui.console.widgets import (CARD_STYLES, DetailPane, HeaderBar, cell, fit_columns, hbar, money, plain,
+from taian_tui.console.widgets import (KeysFooter, CARD_STYLES, DetailPane, HeaderBar, cell, fit_columns, hbar, money, plain,
                        progress_bar, set_columns, short_date, visible)
 from taian_tui.screens.forms import ActionForm, _label
 from taian_tui.screens.instructions import InstructionForm
@@ -258,7 +258,7 @@ class ProjectBoardScreen(PagedListScreen):
         yield ListTable(id="table")
         yield DetailPane(id="detail")
         yield Static(t("status.loading"), id="status", markup=False)
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self._update_tabs()

@@ -29,6 +29,9 @@ from types import SimpleNamespace
 
 import pytest
 
+#: One worker runs the whole module (the venv is built once, by its module-scoped fixture).
+pytestmark = pytest.mark.xdist_group("wheel")
+
 ROOT = Path(__file__).resolve().parents[2]
 TITLE = "泰安市重大项目督导服务平台"          # the console's app.title (console/strings.py)
 

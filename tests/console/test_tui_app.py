@@ -786,3 +786,36 @@ async def test_leader_of_a_unit_reads_only_its_scope_and_has_no_actions(settle, 
         await settle(pilot)
         assert isinstance(app.screen, BoardScreen)
         assert app.screen.check_action("order", ()) is False
+
+
+async def test_footer_keys_are_not_rebuilt_when_only_their_states_change(monkeypatch, select_ref, settle,
+                                                                         tui_db):
+    """The footer updates a key that is only greyed or offered in place: moving between rows
+    where return (b) is and is not allowed creates no footer key (each rebuild of the stock
+    footer made new keys and left their watchers behind)."""
+    from textual.widgets._footer import FooterKey
+
+    from taian_tui.console.widgets import KeysFooter
+
+    created = []
+    init = FooterKey.__init__
+
+    def counting(self, *args, **kw):
+        created.append(1)
+        init(self, *args, **kw)
+    monkeypatch.setattr(FooterKey, "__init__", counting)
+    app = app_for(tui_db, "zrzy1")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        footer = app.screen.query_one(KeysFooter)
+        keys = list(footer.query(FooterKey))
+        made = len(created)
+        for _ in range(10):
+            await select_ref(pilot, "A-2026-0003")     # the return window closed: b greyed
+            assert [k._disabled for k in keys if k.key == "b"] == [True]
+            await select_ref(pilot, "A-2026-0007")     # still open: b offered
+            assert [k._disabled for k in keys if k.key == "b"] == [False]
+            app.screen.refresh_bindings()
+        await settle(pilot)
+        assert len(created) == made
+        assert list(footer.query(FooterKey)) == keys
