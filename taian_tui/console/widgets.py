@@ -143,14 +143,23 @@ def set_columns(table: Any, columns: list[tuple[str, str, int]]) -> None:
         table.add_column(cell(t(label), width), width=width, key=key)
 
 
+def words(key: str) -> str:
+    """A binding's description or tooltip in the active language: a key of the console's
+    strings, or ``label:KIND:CODE`` for a code's label (``label:library:city``)."""
+    if key.startswith("label:"):
+        _, kind, code = key.split(":", 2)
+        return code_label(kind, code)
+    return t(key)
+
+
 def localise_bindings(node: Any) -> None:
-    """Replace the description (an i18n key) of each of ``node``'s bindings by its text in
+    """Replace the description (see ``words``) of each of ``node``'s bindings by its text in
     the active language. Called from the ``__init__`` of every screen and of the app."""
     bindings = node._bindings
     for key, items in list(bindings.key_to_bindings.items()):
         bindings.key_to_bindings[key] = [
-            dataclasses.replace(b, description=t(b.description) if b.description else "",
-                                tooltip=t(b.tooltip) if b.tooltip else "")
+            dataclasses.replace(b, description=words(b.description) if b.description else "",
+                                tooltip=words(b.tooltip) if b.tooltip else "")
             for b in items]
 
 
