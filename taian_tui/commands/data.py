@@ -194,3 +194,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(result.summary())
         if result.exit_code:
             raise typer.Exit(result.exit_code)
+
+
+app = typer.Typer()
+register(app)

@@ -76,3 +76,7 @@ def register(app: typer.Typer) -> None:
         except OSError as exc:
             raise Fail(f"{out}: cannot write: {exc.strerror or exc}") from None
         typer.echo(f"report for {d.period.month} written to {out} ({size:,} bytes)")
+
+
+app = typer.Typer()
+register(app)

@@ -1,0 +1,130 @@
+"""``taian appeal``: list, show and handle appeals from scripts, as a named user.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from taian_tui.commands.common import AsOpt, AtOpt, DbOpt, JsonOpt, at_opt, emit_json, open_store, who
+
+app = typer.Typer()
+appeal_app = typer.Typer(help="List, show and handle appeals from scripts.", no_args_is_help=True,
+                         rich_markup_mode=None)
+app.add_typer(appeal_app, name="appeal")
+
+@appeal_app.command("list", short_help="List appeals (--json for scripts).")
+def appeal_list(db: DbOpt = None, as_user: AsOpt = None,
+                state: Annotated[Optional[str], typer.Option(help="Only this state.")] = None,
+                card: Annotated[Optional[str], typer.Option(help="blue, yellow, red, any or none.")] = None,
+                unit: Annotated[Optional[str], typer.Option(help="Only this unit (code or name).")] = None,
+                category: Annotated[Optional[str], typer.Option(help="Category, either spelling (land or 土地).")] = None,
+                search: Annotated[Optional[str], typer.Option(help="Words in title, body or enterprise name.")] = None,
+                limit: Annotated[int, typer.Option(help="At most this many (0: all).")] = 0,
+                as_json: JsonOpt = False) -> None:
+    """List appeals (as USER's scope when --as is given, else everything)."""
+    from taian_tui.domain import actors
+    from taian_tui.read import appeals
+
+    store = open_store(db)
+    act = actors.actor(store, as_user or os.environ.get("TAIAN_USER") or "system:cli")
+    f = appeals.AppealFilter(states=(state,) if state else (), card=card, unit=unit,
+                             category=category, text=search)
+    rows = appeals.list_appeals(store, act, f, limit=limit or 10**9)
+    if as_json:
+        emit_json([appeals.appeal_record(store, r.ref) for r in rows])
+        return
+    for r in rows:
+        typer.echo(f"{r.ref}\t{r.state}\t{r.card or '-'}\t{r.unit_code or '-'}\t{r.deadline or '-'}\t{r.title}")
+
+
+@appeal_app.command("show")
+def appeal_show(ref: str, db: DbOpt = None, as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
+    """Show one appeal with its history."""
+    from taian_tui.domain import actors
+    from taian_tui.read import appeals
+
+    store = open_store(db)
+    if as_user or os.environ.get("TAIAN_USER"):
+        act = actors.actor(store, who(as_user))
+        actors.require_see_appeal(store, act, store.appeal(ref))
+    rec = appeals.appeal_record(store, ref)
+    if as_json:
+        emit_json(rec)
+        return
+    for key in ("ref", "state", "card", "unit_name", "deadline", "category_label", "county", "enterprise",
+                "title", "body", "reply"):
+        typer.echo(f"{key}: {rec[key] if rec[key] is not None else '-'}")
+    typer.echo("history:")
+    for h in rec["history"]:
+        typer.echo(f"  {h['at']}  {h['actor']}  {h['action']}")
+
+
+def _done(message: str) -> None:
+    typer.echo(message)
+
+
+@appeal_app.command("accept")
+def appeal_accept(ref: str, as_user: AsOpt = None, db: DbOpt = None, at: AtOpt = None) -> None:
+    """Accept (签收) an appeal."""
+    from taian_tui.domain import operations
+
+    a = operations.accept_appeal(open_store(db), who(as_user), ref, at=at_opt(at))
+    _done(f"{a.ref} accepted; due {a.deadline}")
+
+
+@appeal_app.command("reply")
+def appeal_reply(ref: str, as_user: AsOpt = None, db: DbOpt = None, at: AtOpt = None,
+                 text: Annotated[Optional[str], typer.Option(help="The answer; '-' or omitted reads stdin.")] = None) -> None:
+    """Reply to (答复) an accepted appeal."""
+    from taian_tui.domain import operations
+
+    body = sys.stdin.read() if text in (None, "-") else text
+    a = operations.reply_appeal(open_store(db), who(as_user), ref, body, at=at_opt(at))
+    _done(f"{a.ref} answered at {a.answered_at}")
+
+
+@appeal_app.command("return", short_help="Return (退回) an appeal to dispatch.")
+def appeal_return(ref: str, reason: Annotated[str, typer.Option(help="Why it is not this unit's.")],
+                  as_user: AsOpt = None, db: DbOpt = None, at: AtOpt = None) -> None:
+    """Return (退回) an appeal to the dispatch queue, within 2 working days of arrival."""
+    from taian_tui.domain import operations
+
+    a = operations.return_appeal(open_store(db), who(as_user), ref, reason, at=at_opt(at))
+    _done(f"{a.ref} returned to the dispatch queue")
+
+
+@appeal_app.command("assign", short_help="(Re)assign an appeal to a unit.")
+def appeal_assign(ref: str, unit: Annotated[str, typer.Option(help="Unit code or name.")],
+                  as_user: AsOpt = None, db: DbOpt = None, at: AtOpt = None,
+                  note: Annotated[str, typer.Option(help="Why.")] = "") -> None:
+    """(Re)assign an appeal to a unit (admin); the unit's clock starts anew."""
+    from taian_tui.domain import operations
+
+    a = operations.assign_appeal(open_store(db), who(as_user), ref, unit, note=note, at=at_opt(at))
+    _done(f"{a.ref} assigned to {a.unit_code}; due {a.deadline}")
+
+
+@appeal_app.command("extend", short_help="Request an extension (延期).")
+def appeal_extend(ref: str, days: Annotated[int, typer.Option(help="Working days asked for.")],
+                  reason: Annotated[str, typer.Option(help="Why.")],
+                  as_user: AsOpt = None, db: DbOpt = None, at: AtOpt = None) -> None:
+    """Request an extension (延期) for an appeal; the supervision office decides."""
+    from taian_tui.domain import operations
+
+    x = operations.request_extension(open_store(db), who(as_user), ref, days, reason, at=at_opt(at))
+    _done(f"extension request {x.id} for {ref}: {x.days} working days, pending")
+
+
+@appeal_app.command("decide-extension")
+def appeal_decide_extension(extension_id: int,
+                            approve: Annotated[bool, typer.Option("--approve/--reject", help="Approve or reject.")],
+                            as_user: AsOpt = None, db: DbOpt = None, at: AtOpt = None,
+                            note: Annotated[str, typer.Option(help="Decision note.")] = "") -> None:
+    """Approve or reject an extension request (supervisor)."""
+    from taian_tui.domain import operations
+
+    x = operations.decide_extension(open_store(db), who(as_user), extension_id, approve, note=note, at=at_opt(at))
+    _done(f"extension {x.id} {x.state}" + (f"; new deadline {x.new_deadline}" if x.new_deadline else ""))
