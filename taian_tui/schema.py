@@ -337,3 +337,15 @@ def _drop_enterprises_county_index(db: Database) -> None:
     a project search, or listed whole), and with a dozen counties and zones it would not
     narrow much: the index only cost writes (a quarter of an import's write time)."""
     _run(db, "DROP INDEX IF EXISTS enterprises_county")
+
+
+@migrations(name="0008_audit_principal")
+def _audit_principal(db: Database) -> None:
+    """Who really acted, beside the application user: the operating-system account, the SSH
+    key's fingerprint and the client's address (``store.Principal``). Older rows keep them
+    empty (and their hash as it was)."""
+    _run(db, """
+ALTER TABLE audit ADD COLUMN os_user TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit ADD COLUMN key_fingerprint TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit ADD COLUMN client TEXT NOT NULL DEFAULT '';
+""")

@@ -46,10 +46,55 @@ def _json(value: Any) -> str:
 
 
 def audit_hash(prev_hash: str, id_: int, at: str, actor: str, action: str, entity: str,
-               entity_id: str, before: str, after: str) -> str:
-    payload = "\x1f".join([prev_hash, str(id_), at, actor, action, entity, entity_id,
-                           before, after])
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+               entity_id: str, before: str, after: str, os_user: str = "", key_fingerprint: str = "",
+               client: str = "") -> str:
+    """The chain hash of one audit row. The principal's fields are part of it when any is set
+    (rows written before they were recorded keep their hash)."""
+    fields = [prev_hash, str(id_), at, actor, action, entity, entity_id, before, after]
+    if os_user or key_fingerprint or client:
+        fields += [os_user, key_fingerprint, client]
+    return hashlib.sha256("\x1f".join(fields).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who really acts, whatever the application user: the operating-system account (with the
+    account that ran ``sudo``, if any), and in an SSH session the key's fingerprint and the
+    client's address. Recorded on every audit row."""
+
+    os_user: str
+    key_fingerprint: str = ""
+    client: str = ""
+
+
+_PRINCIPAL: list[Principal] = []
+
+
+def principal() -> Principal:
+    """This process's principal: set by ``set_principal`` (``taian session`` sets the key's
+    fingerprint), else read from the environment once."""
+    if not _PRINCIPAL:
+        _PRINCIPAL.append(_principal_from_environment())
+    return _PRINCIPAL[0]
+
+
+def set_principal(value: Principal) -> None:
+    _PRINCIPAL[:] = [value]
+
+
+def _principal_from_environment() -> Principal:
+    import pwd
+
+    try:
+        name = pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        name = f"uid {os.getuid()}"
+    sudo = os.environ.get("SUDO_USER")
+    if sudo and sudo != name:
+        name = f"{name} (sudo by {sudo})"
+    conn = os.environ.get("SSH_CONNECTION", "").split()
+    client = f"{conn[0]}:{conn[1]}" if len(conn) >= 2 else ""
+    return Principal(os_user=name, client=client)
 
 
 @dataclass
@@ -181,15 +226,18 @@ class Store:
         if not self.in_transaction:
             raise RuntimeError("audit() outside a transaction")
         at = at or timeutil.iso()
+        who = principal()
         head = self.one("SELECT last_id, last_hash FROM audit_head WHERE id = 1")
         prev_hash = head["last_hash"] if head else GENESIS_HASH
         b, a = _json(before), _json(after)
         cur = self.conn.execute(
-            "INSERT INTO audit(at, actor, action, entity, entity_id, before, after, prev_hash, hash)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, '')",
-            (at, actor, action, entity, str(entity_id), b, a, prev_hash))
+            "INSERT INTO audit(at, actor, action, entity, entity_id, before, after, prev_hash, hash, "
+            "os_user, key_fingerprint, client) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?)",
+            (at, actor, action, entity, str(entity_id), b, a, prev_hash, who.os_user,
+             who.key_fingerprint, who.client))
         new_id = cur.lastrowid
-        digest = audit_hash(prev_hash, new_id, at, actor, action, entity, str(entity_id), b, a)
+        digest = audit_hash(prev_hash, new_id, at, actor, action, entity, str(entity_id), b, a,
+                            who.os_user, who.key_fingerprint, who.client)
         self.conn.execute("UPDATE audit SET hash = ? WHERE id = ?", (digest, new_id))
         self.conn.execute("INSERT INTO audit_head(id, last_id, last_hash) VALUES (1, ?, ?) "
                           "ON CONFLICT(id) DO UPDATE SET last_id = excluded.last_id, "
@@ -213,7 +261,8 @@ class Store:
                 return AuditCheck(False, n, row["id"],
                                   f"audit row {row['id']} does not link to the row before it")
             digest = audit_hash(prev_hash, row["id"], row["at"], row["actor"], row["action"],
-                                row["entity"], row["entity_id"], row["before"], row["after"])
+                                row["entity"], row["entity_id"], row["before"], row["after"],
+                                row["os_user"], row["key_fingerprint"], row["client"])
             if digest != row["hash"]:
                 return AuditCheck(False, n, row["id"],
                                   f"audit row {row['id']} was altered (hash mismatch)")

@@ -244,3 +244,6 @@ class AuditEntry:
     after: str
     prev_hash: str
     hash: str
+    os_user: str = ""
+    key_fingerprint: str = ""
+    client: str = ""

@@ -47,7 +47,8 @@ def test_rows_are_chained(store):
     for r in rows:
         assert r["prev_hash"] == prev
         assert r["hash"] == audit_hash(prev, r["id"], r["at"], r["actor"], r["action"], r["entity"],
-                                       r["entity_id"], r["before"], r["after"])
+                                       r["entity_id"], r["before"], r["after"], r["os_user"],
+                                       r["key_fingerprint"], r["client"])
         prev = r["hash"]
     head = store.one("SELECT * FROM audit_head")
     assert (head["last_id"], head["last_hash"]) == (rows[-1]["id"], rows[-1]["hash"])
@@ -131,7 +132,8 @@ def test_edit_with_recomputed_hash_breaks_the_next_link(store, db_path):
     r = store.one("SELECT * FROM audit WHERE id = 40")
     new_after = '{"name":"伪造"}'
     digest = audit_hash(r["prev_hash"], 40, r["at"], r["actor"], r["action"], r["entity"],
-                        r["entity_id"], r["before"], new_after)
+                        r["entity_id"], r["before"], new_after, r["os_user"], r["key_fingerprint"],
+                        r["client"])
     conn = raw(db_path)
     conn.execute("UPDATE audit SET after = ?, hash = ? WHERE id = 40", (new_after, digest))
     conn.close()
