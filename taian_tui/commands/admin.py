@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
-from taian_tui.commands.common import AsOpt, DbOpt, EncodingOpt, Fail, open_store
+from taian_tui.commands.common import AsOpt, DbOpt, EncodingOpt, Fail, open_store, shown
 from taian_tui.store import Store, resolve_db_path
 
 app = typer.Typer()
@@ -36,13 +36,37 @@ def backup(path: Annotated[str, typer.Argument(help="Where to write the copy (mu
     typer.echo(f"backup of {store.path} written to {path} ({pages} pages)")
 
 
-@audit_app.command("verify", short_help="Check the audit hash chain.")
-def audit_verify(db: DbOpt = None) -> None:
-    """Check the audit trail's hash chain; exit 1 naming the first bad row."""
-    check = open_store(db).verify_audit()
-    if not check.ok:
-        raise Fail(f"audit trail BROKEN at row {check.bad_id}: {check.reason}", 1)
-    typer.echo(f"audit trail intact: {check.rows} rows")
+@audit_app.command("verify", short_help="Check the audit trail and the rows it vouches for.")
+def audit_verify(db: DbOpt = None,
+                 anchors: Annotated[Optional[Path], typer.Option(
+                     "--anchors", help="A file of heads recorded by `taian audit anchor`: each must still be "
+                                       "in the chain.", show_default=False)] = None) -> None:
+    """Check the audit trail: its hash chain, that it was not wiped, that the appeals, card
+    history and supervision orders are what their history says (not changed outside the
+    store), and with --anchors that no anchored head was lost (a rebuilt chain). Exit 1
+    naming what is wrong."""
+    from taian_tui.domain import integrity
+
+    result = integrity.verify(open_store(db, read_only=True), anchors)
+    if not result.ok:
+        for problem in result.problems:
+            typer.echo(shown(problem), err=True)
+        raise Fail(f"audit check FAILED: {len(result.problems)} problem"
+                   f"{'s' if len(result.problems) > 1 else ''} (see above)", 1)
+    typer.echo(f"audit trail intact: {result.rows} rows" + (f"; every anchor of {anchors} still in the chain"
+                                                           if anchors else ""))
+
+
+@audit_app.command("anchor", short_help="Record the audit head in a file kept elsewhere.")
+def audit_anchor(file: Annotated[Path, typer.Argument(help="The file to append the head to (created "
+                                                           "private); copy it off the machine.")],
+                 db: DbOpt = None) -> None:
+    """Append the audit trail's current head (row id and hash) to FILE, for `audit verify
+    --anchors FILE` to check later that the chain was not rebuilt."""
+    from taian_tui.domain import integrity
+
+    record = integrity.anchor(open_store(db, read_only=True), file)
+    typer.echo(f"anchored row {record['id']} {record['hash']} in {file}")
 
 
 @calendar_app.command("import")

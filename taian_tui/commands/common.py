@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from taian_tui.domain import timeutil
+from taian_tui.domain.text import printable
 from taian_tui.store import Store, resolve_db_path
 
 DbOpt = Annotated[Optional[str], typer.Option("--db", help="Database file (else $TAIAN_DB, else ./taian.db).",
@@ -30,7 +31,13 @@ class Fail(Exception):
         self.code = code
 
 
-def open_store(db: str | None, *, must_exist: bool = True) -> Store:
+def shown(value: object, *, multiline: bool = False) -> str:
+    """A stored or received text as the command line prints it: control characters escaped
+    (``text.printable``), so nothing planted in the data can drive the operator's terminal."""
+    return printable(value, multiline=multiline)
+
+
+def open_store(db: str | None, *, must_exist: bool = True, read_only: bool = False) -> Store:
     path = resolve_db_path(db)
     if must_exist and not Path(path).exists():
         raise Fail(f"database {path} does not exist (run `taian demo --no-tui --db {path}` "

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from taian_tui.commands.common import AtOpt, DbOpt, JsonOpt, at_opt, emit_json, open_store
+from taian_tui.commands.common import AtOpt, DbOpt, Fail, JsonOpt, at_opt, emit_json, open_store
 
 app = typer.Typer()
 
@@ -14,13 +14,21 @@ app = typer.Typer()
 def escalate(db: DbOpt = None, at: AtOpt = None,
              dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would be done; change nothing.")] = False,
              as_json: JsonOpt = False) -> None:
-    """Apply the red/yellow/blue card rules as of now (or --at): the daily cron sweep."""
+    """Apply the red/yellow/blue card rules as of now: the daily cron sweep. --at an earlier
+    time sweeps as of then; a later one only forecasts (with --dry-run): a sweep never runs
+    ahead of the server's clock. --json also carries the audit trail's head, so that the cron
+    log keeps it off the machine."""
+    from taian_tui.domain import integrity, timeutil
     from taian_tui.domain.escalation import sweep
 
+    when, now = at_opt(at), timeutil.iso()
+    if when > now and not dry_run:
+        raise Fail(f"--at {when} is after now ({now}): a sweep never runs ahead of the clock "
+                   "(add --dry-run to see what it would raise then)", 2)
     store = open_store(db)
-    result = sweep(store, at_opt(at), dry_run=dry_run, collect=as_json)
+    result = sweep(store, when, dry_run=dry_run, collect=as_json)
     if as_json:
-        emit_json(result.as_dict())
+        emit_json({**result.as_dict(), "audit_head": integrity.head(store)})
         return
     r = result.raised
     prefix = "dry run: would raise" if dry_run else "raised"

@@ -21,32 +21,18 @@ from textual.widgets import Footer, Static
 from textual.widgets._footer import FooterKey, FooterLabel, KeyGroup
 
 from taian_tui.domain import timeutil
+from taian_tui.domain.text import printable
 from taian_tui.console.strings import history_field, code_label, t, weekday
-
-# C0/C1 controls (tab and newline handled separately), DEL, and the bidi overrides/isolates
-# that could reorder what the terminal shows.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]")
 
 CARD_STYLES = {"blue": "bold white on blue", "yellow": "bold black on yellow",
                "red": "bold white on red"}
 CARD_FG = {"blue": "bold blue", "yellow": "bold yellow", "red": "bold red"}
 
 
-def _escape(match: re.Match) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
 def visible(value: Any, *, multiline: bool = False) -> str:
-    """``value`` as text safe to put on screen: controls shown as ``\\x..`` escapes;
-    newlines and tabs kept only in multi-line text."""
-    text = "" if value is None else str(value)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if multiline:
-        text = text.replace("\t", "    ")
-    else:
-        text = text.replace("\n", " ").replace("\t", " ")
-    return _CONTROL.sub(_escape, text)
+    """``value`` as text safe to put on screen (``text.printable``): controls shown as
+    ``\\x..`` escapes; newlines and tabs kept only in multi-line text."""
+    return printable(value, multiline=multiline)
 
 
 def plain(value: Any, style: str = "", *, multiline: bool = False) -> Text:

@@ -54,3 +54,27 @@ def normalise_phone(value: object) -> str:
     """Phone numbers stay text (leading zeros kept): cleaned, half-width, no spaces."""
     text = half_width(clean_line(value))
     return re.sub(r"\s+", "", text)
+
+
+# C0/C1 control characters (tab and newline handled apart), DEL, and the bidi overrides and
+# isolates that could reorder what a terminal shows.
+_SHOW = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]")
+
+
+def _escaped(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(value: object, *, multiline: bool = False) -> str:
+    """``value`` safe to put on a terminal (the console's screen or the command line's
+    output): every control character shown as a visible escape (ESC as ``\\x1b``), so a
+    stored text can never drive the terminal (clear it, set its clipboard with OSC 52...).
+    Newlines and tabs are kept in multi-line text, spaces otherwise."""
+    text = "" if value is None else str(value)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if multiline:
+        text = text.replace("\t", "    ")
+    else:
+        text = text.replace("\n", " ").replace("\t", " ")
+    return _SHOW.sub(_escaped, text)

@@ -20,7 +20,7 @@ def test_help_lists_every_command_and_each_has_help(run_cli):
             yield path + [name]
             yield from walk(sub, path + [name])
     paths = list(walk(group, []))
-    assert len(paths) == 32
+    assert len(paths) == 33
     assert sorted(group.commands) == sorted(["demo", "tui", "migrate", "backup", "escalate", "intake", "stats",
                                              "report", "appeal", "audit", "calendar", "notify", "import", "export"])
     for path in paths:

@@ -21,6 +21,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 @pytest.fixture
 def escalate_json(run_cli):
     def escalate_json(db_path, at, *extra, env=None):
+        # the server's clock is at (or after) --at: a real sweep never runs ahead of it
+        env = {"TAIAN_NOW": at, **(env or {})}
         code, out, err = run_cli("escalate", "--db", db_path, "--at", at, "--json", *extra, env=env)
         assert code == 0, err
         return json.loads(out)
@@ -30,7 +32,8 @@ def escalate_json(run_cli):
 def test_json_object_follows_domain_format(escalate_json, db_path, make_appeal):
     a = make_appeal("accepted")
     doc = escalate_json(db_path, "2026-10-12T07:00:00+08:00")
-    assert set(doc) == {"at", "dry_run", "raised", "notifications_queued", "appeals", "warnings"}
+    assert set(doc) == {"at", "dry_run", "raised", "notifications_queued", "appeals", "warnings",
+                        "audit_head"}
     assert doc["at"] == "2026-10-12T07:00:00+08:00"
     assert doc["dry_run"] is False
     assert doc["raised"] == {"blue": 1, "yellow": 0, "red": 0}
@@ -131,7 +134,8 @@ def test_year_end_into_a_year_without_data_warns_and_exits_0(escalate_json, run_
         "(add them with `taian calendar import FILE`)",
         "1 open appeals have deadlines counted Monday-Friday: no holiday data for 2027 "
         "(add it with `taian calendar import FILE`)"]
-    code, out, err = run_cli("escalate", "--db", db_path, "--at", "2027-01-13T07:00:00+08:00")
+    code, out, err = run_cli("escalate", "--db", db_path, "--at", "2027-01-13T07:00:00+08:00",
+                             env={"TAIAN_NOW": "2027-01-13T07:00:00+08:00"})
     assert code == 0, err
     assert out == ("escalate at 2027-01-13T07:00:00+08:00: raised blue 0, yellow 0, red 1; SMS queued 1\n"
                    "warning: 1 open appeals have deadlines counted Monday-Friday: no holiday data for 2027 "
@@ -280,3 +284,36 @@ def test_kill_9_mid_sweep_leaves_before_and_the_next_run_completes(taian_process
     assert _consistent(path) == (b + 2 * y + 3 * r, base_audit + 1)
     with Store(path) as s:
         assert s.verify_audit().ok
+
+
+def test_a_real_sweep_never_runs_ahead_of_the_clock(run_cli, db_path, make_appeal, dump):
+    make_appeal("accepted")
+    now = "2026-10-13T07:00:00+08:00"
+    before = dump()
+    code, out, err = run_cli("escalate", "--db", db_path, "--at", "2026-10-20T07:00:00+08:00",
+                             env={"TAIAN_NOW": now})
+    assert (code, out) == (2, "")
+    assert err == ("error: --at 2026-10-20T07:00:00+08:00 is after now (2026-10-13T07:00:00+08:00): a sweep "
+                   "never runs ahead of the clock (add --dry-run to see what it would raise then)\n")
+    assert dump() == before
+    # a forecast is allowed, and lists what it would raise
+    code, out, err = run_cli("escalate", "--db", db_path, "--at", "2026-10-20T07:00:00+08:00", "--dry-run",
+                             "--json", env={"TAIAN_NOW": now})
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["dry_run"] is True and doc["raised"] == {"blue": 1, "yellow": 1, "red": 1}
+    assert [(a["ref"], a["card"]) for a in doc["appeals"]] == [
+        ("A-2026-0001", "blue"), ("A-2026-0001", "yellow"), ("A-2026-0001", "red")]
+    assert dump() == before
+
+
+def test_the_json_carries_the_audit_head(run_cli, db_path, make_appeal, store):
+    make_appeal("accepted")
+    at = "2026-10-13T07:00:00+08:00"
+    code, out, err = run_cli("escalate", "--db", db_path, "--at", at, "--json", env={"TAIAN_NOW": at})
+    assert code == 0, err
+    head = store.one("SELECT last_id, last_hash FROM audit_head")
+    last = store.one("SELECT id, hash, action FROM audit ORDER BY id DESC LIMIT 1")
+    assert last["action"] == "escalate"
+    assert json.loads(out)["audit_head"] == {"id": last["id"], "hash": last["hash"]} == \
+        {"id": head["last_id"], "hash": head["last_hash"]}
