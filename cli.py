@@ -13,7 +13,7 @@ import sys
 
 import typer
 
-from taian_tui.commands import admin, appeals, console, data, escalate, notify, reports
+from taian_tui.commands import admin, appeals, console, data, escalate, keys, notify, reports
 from taian_tui.commands.common import Fail
 from taian_tui.domain.refusals import DomainError
 
@@ -25,12 +25,26 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-for _part in (console, admin, escalate, notify, appeals, data, reports):
+for _part in (console, admin, keys, escalate, notify, appeals, data, reports):
     app.registered_commands.extend(_part.app.registered_commands)
     app.registered_groups.extend(_part.app.registered_groups)
 
 
+#: Whatever taian creates (the database and its -wal/-shm, backups, reports, exports, import
+#: reports, the SMS log, authorized_keys) is readable by its owner only, whatever the
+#: caller's umask: the data folder belongs to the service account alone.
+PRIVATE_UMASK = 0o077
+
+
 def main() -> None:
+    caller_umask = os.umask(PRIVATE_UMASK)
+    try:
+        _main()
+    finally:
+        os.umask(caller_umask)
+
+
+def _main() -> None:
     try:
         code = app(standalone_mode=False)
         if isinstance(code, int) and code:

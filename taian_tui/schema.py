@@ -349,3 +349,49 @@ ALTER TABLE audit ADD COLUMN os_user TEXT NOT NULL DEFAULT '';
 ALTER TABLE audit ADD COLUMN key_fingerprint TEXT NOT NULL DEFAULT '';
 ALTER TABLE audit ADD COLUMN client TEXT NOT NULL DEFAULT '';
 """)
+
+
+@migrations(name="0009_outbox_unknown")
+def _outbox_unknown(db: Database) -> None:
+    """An SMS whose request the gateway may have received but did not answer (a timeout, a
+    connection dropped after the request was sent) gets the status ``unknown``: it is never
+    retried automatically (``domain/notify.py``). SQLite cannot alter a CHECK constraint, so
+    the outbox is rebuilt by the documented procedure (https://sqlite.org/lang_altertable.html,
+    "Making Other Kinds Of Table Schema Changes"), inside this migration's transaction: note
+    the table's indexes and triggers, create the new table, copy every row (ids kept), drop
+    the old table, rename the new one, recreate the indexes and triggers, check the foreign
+    keys. Same columns in the same order, the same UNIQUE (recipient, reason, entity), the
+    same ``outbox_status`` index; no table refers to the outbox and it refers to none, so
+    foreign-key enforcement need not be switched off (it cannot be, inside a transaction)."""
+    extras = [r[0] for r in db.execute(
+        "SELECT sql FROM sqlite_master WHERE tbl_name = 'outbox' AND type IN ('index', 'trigger') "
+        "AND sql IS NOT NULL ORDER BY type, name").fetchall()]
+    _run(db, """
+CREATE TABLE outbox_new (
+    id INTEGER PRIMARY KEY,
+    recipient TEXT NOT NULL,
+    phone TEXT NOT NULL,
+    text TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    entity TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued','sending','sent','failed','unknown')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    next_attempt_at TEXT,
+    last_error TEXT NOT NULL DEFAULT '',
+    sent_at TEXT,
+    UNIQUE (recipient, reason, entity)
+);
+INSERT INTO outbox_new(id, recipient, phone, text, reason, entity, status, attempts, created_at,
+                       next_attempt_at, last_error, sent_at)
+SELECT id, recipient, phone, text, reason, entity, status, attempts, created_at,
+       next_attempt_at, last_error, sent_at FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_new RENAME TO outbox
+""")
+    for sql in extras:
+        db.execute(sql)
+    db.execute("CREATE INDEX IF NOT EXISTS outbox_status ON outbox(status, next_attempt_at)")
+    problems = db.execute("PRAGMA foreign_key_check(outbox)").fetchall()
+    if problems:
+        raise RuntimeError(f"0009_outbox_unknown: foreign key problems in the outbox: {problems}")

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from taian_tui.commands.common import AsOpt, AtOpt, DbOpt, JsonOpt, at_opt, emit_json, open_store, who
+from taian_tui.commands.common import AsOpt, DbOpt, JsonOpt, emit_json, open_store, shown, who
 
 app = typer.Typer()
 appeal_app = typer.Typer(help="List, show and handle appeals from scripts.", no_args_is_help=True,
@@ -37,7 +37,8 @@ def appeal_list(db: DbOpt = None, as_user: AsOpt = None,
         emit_json([appeals.appeal_record(store, r.ref) for r in rows])
         return
     for r in rows:
-        typer.echo(f"{r.ref}\t{r.state}\t{r.card or '-'}\t{r.unit_code or '-'}\t{r.deadline or '-'}\t{r.title}")
+        typer.echo("\t".join(shown(v) for v in (r.ref, r.state, r.card or "-", r.unit_code or "-",
+                                                 r.deadline or "-", r.title)))
 
 
 @appeal_app.command("show")
@@ -56,75 +57,77 @@ def appeal_show(ref: str, db: DbOpt = None, as_user: AsOpt = None, as_json: Json
         return
     for key in ("ref", "state", "card", "unit_name", "deadline", "category_label", "county", "enterprise",
                 "title", "body", "reply"):
-        typer.echo(f"{key}: {rec[key] if rec[key] is not None else '-'}")
+        typer.echo(f"{key}: {shown(rec[key]) if rec[key] is not None else '-'}")
     typer.echo("history:")
     for h in rec["history"]:
-        typer.echo(f"  {h['at']}  {h['actor']}  {h['action']}")
+        typer.echo(f"  {shown(h['at'])}  {shown(h['actor'])}  {shown(h['action'])}")
 
 
 def _done(message: str) -> None:
     typer.echo(message)
 
 
+# Actions happen at the server's clock: none of them takes a time.
+
 @appeal_app.command("accept")
-def appeal_accept(ref: str, as_user: AsOpt = None, db: DbOpt = None, at: AtOpt = None) -> None:
+def appeal_accept(ref: str, as_user: AsOpt = None, db: DbOpt = None) -> None:
     """Accept (签收) an appeal."""
     from taian_tui.domain import operations
 
-    a = operations.accept_appeal(open_store(db), who(as_user), ref, at=at_opt(at))
+    a = operations.accept_appeal(open_store(db), who(as_user), ref)
     _done(f"{a.ref} accepted; due {a.deadline}")
 
 
 @appeal_app.command("reply")
-def appeal_reply(ref: str, as_user: AsOpt = None, db: DbOpt = None, at: AtOpt = None,
+def appeal_reply(ref: str, as_user: AsOpt = None, db: DbOpt = None,
                  text: Annotated[Optional[str], typer.Option(help="The answer; '-' or omitted reads stdin.")] = None) -> None:
     """Reply to (答复) an accepted appeal."""
     from taian_tui.domain import operations
 
     body = sys.stdin.read() if text in (None, "-") else text
-    a = operations.reply_appeal(open_store(db), who(as_user), ref, body, at=at_opt(at))
+    a = operations.reply_appeal(open_store(db), who(as_user), ref, body)
     _done(f"{a.ref} answered at {a.answered_at}")
 
 
 @appeal_app.command("return", short_help="Return (退回) an appeal to dispatch.")
 def appeal_return(ref: str, reason: Annotated[str, typer.Option(help="Why it is not this unit's.")],
-                  as_user: AsOpt = None, db: DbOpt = None, at: AtOpt = None) -> None:
+                  as_user: AsOpt = None, db: DbOpt = None) -> None:
     """Return (退回) an appeal to the dispatch queue, within 2 working days of arrival."""
     from taian_tui.domain import operations
 
-    a = operations.return_appeal(open_store(db), who(as_user), ref, reason, at=at_opt(at))
+    a = operations.return_appeal(open_store(db), who(as_user), ref, reason)
     _done(f"{a.ref} returned to the dispatch queue")
 
 
 @appeal_app.command("assign", short_help="(Re)assign an appeal to a unit.")
 def appeal_assign(ref: str, unit: Annotated[str, typer.Option(help="Unit code or name.")],
-                  as_user: AsOpt = None, db: DbOpt = None, at: AtOpt = None,
+                  as_user: AsOpt = None, db: DbOpt = None,
                   note: Annotated[str, typer.Option(help="Why.")] = "") -> None:
     """(Re)assign an appeal to a unit (admin); the unit's clock starts anew."""
     from taian_tui.domain import operations
 
-    a = operations.assign_appeal(open_store(db), who(as_user), ref, unit, note=note, at=at_opt(at))
+    a = operations.assign_appeal(open_store(db), who(as_user), ref, unit, note=note)
     _done(f"{a.ref} assigned to {a.unit_code}; due {a.deadline}")
 
 
 @appeal_app.command("extend", short_help="Request an extension (延期).")
 def appeal_extend(ref: str, days: Annotated[int, typer.Option(help="Working days asked for.")],
                   reason: Annotated[str, typer.Option(help="Why.")],
-                  as_user: AsOpt = None, db: DbOpt = None, at: AtOpt = None) -> None:
+                  as_user: AsOpt = None, db: DbOpt = None) -> None:
     """Request an extension (延期) for an appeal; the supervision office decides."""
     from taian_tui.domain import operations
 
-    x = operations.request_extension(open_store(db), who(as_user), ref, days, reason, at=at_opt(at))
+    x = operations.request_extension(open_store(db), who(as_user), ref, days, reason)
     _done(f"extension request {x.id} for {ref}: {x.days} working days, pending")
 
 
 @appeal_app.command("decide-extension")
 def appeal_decide_extension(extension_id: int,
                             approve: Annotated[bool, typer.Option("--approve/--reject", help="Approve or reject.")],
-                            as_user: AsOpt = None, db: DbOpt = None, at: AtOpt = None,
+                            as_user: AsOpt = None, db: DbOpt = None,
                             note: Annotated[str, typer.Option(help="Decision note.")] = "") -> None:
     """Approve or reject an extension request (supervisor)."""
     from taian_tui.domain import operations
 
-    x = operations.decide_extension(open_store(db), who(as_user), extension_id, approve, note=note, at=at_opt(at))
+    x = operations.decide_extension(open_store(db), who(as_user), extension_id, approve, note=note)
     _done(f"extension {x.id} {x.state}" + (f"; new deadline {x.new_deadline}" if x.new_deadline else ""))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -62,6 +63,10 @@ def at_opt(at: str | None) -> str:
 
 
 def emit_json(value) -> None:
-    typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
+    """One JSON document on stdout. Control characters in strings are escaped, the C1 ones
+    and the bidi overrides too (``json`` leaves those raw with ``ensure_ascii=False``)."""
+    text = json.dumps(value, ensure_ascii=False, indent=2)
+    typer.echo(_RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
+_RAW_IN_JSON = re.compile(r"[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]")

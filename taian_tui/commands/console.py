@@ -1,4 +1,6 @@
-"""The console: ``taian demo`` (build the demo city and open it) and ``taian tui``.
+"""The console: ``taian demo`` (build the demo city and open it), ``taian tui`` (an
+operator's console on the service account) and ``taian session`` (what a person's SSH key
+runs: the console as that person, or ``appeal list|show`` in their scope; nothing else).
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from taian_tui.commands.common import AsOpt, DbOpt, Fail, at_opt
+from taian_tui.commands.common import AsOpt, DbOpt, Fail, at_opt, open_store, shown
 from taian_tui.store import resolve_db_path
 
 app = typer.Typer()
@@ -44,21 +46,108 @@ def demo(db: DbOpt = None,
         _run_tui(str(path), as_user or os.environ.get("TAIAN_USER") or "admin", lang)
 
 
-def _run_tui(path: str, as_user: str | None, lang: str) -> None:
-    if not sys.stdout.isatty():
+def _run_tui(path: str, as_user: str | None, lang: str, *, sign_in_list: bool = True) -> None:
+    if not (sys.stdout.isatty() and sys.stdin.isatty()):
         raise Fail("the console needs a terminal; use --no-tui (or `taian tui` from a terminal)")
     from taian_tui.console.app import TaianApp
 
-    TaianApp(db_path=path, username=as_user, lang=lang).run()
+    app = TaianApp(db_path=path, username=as_user, lang=lang, sign_in_list=sign_in_list)
+    app.run()
+    if app.return_code:
+        raise Fail(str(app.return_value or "the console could not start"), app.return_code)
+
+
+def _is_demo(path: str) -> bool:
+    from taian_tui.demo.city import DEMO_SETTING
+
+    return bool(open_store(path).setting(DEMO_SETTING))
+
+
+LangOpt = Annotated[str, typer.Option(help="Language: zh (default) or en.")]
 
 
 @app.command(short_help="Open the console.")
-def tui(db: DbOpt = None, as_user: AsOpt = None,
-        lang: Annotated[str, typer.Option(help="Language: zh (default) or en.")] = "zh") -> None:
-    """Open the console (appeal inbox, escalation board, projects, policies)."""
+def tui(db: DbOpt = None, as_user: AsOpt = None, lang: LangOpt = "zh") -> None:
+    """Open the console (appeal inbox, escalation board, projects, policies) as --as USER
+    (else $TAIAN_USER). People reach it over SSH with their own key (`taian keys add`),
+    which fixes who they are; this command is the operator's. Only a demo database offers a
+    list of users to sign in as."""
     path = resolve_db_path(db)
     if not Path(path).exists():
         raise Fail(f"database {path} does not exist (try `taian demo`)")
     if lang not in ("zh", "en"):
         raise Fail("--lang must be zh or en", 2)
-    _run_tui(path, as_user or os.environ.get("TAIAN_USER"), lang)
+    user = as_user or os.environ.get("TAIAN_USER")
+    if not user and not _is_demo(path):
+        raise Fail(f"{path} is not a demo database: say who you are. People sign in with their own SSH "
+                   "key, whose forced command runs `taian session USER` (see `taian keys add`); an "
+                   "operator on the service account runs `taian tui --as USER`", 2)
+    _run_tui(path, user, lang, sign_in_list=not user)
+
+
+#: What a key's session runs when the client asks for a command (``ssh host appeal list``):
+#: these, in the key's user's scope, and nothing else.
+SESSION_COMMANDS = (("appeal", "list"), ("appeal", "show"))
+
+
+@app.command(short_help="What a person's SSH key runs: the console as USER.")
+def session(user: Annotated[str, typer.Argument(help="The user the key signs in as.")],
+            db: DbOpt = None, lang: LangOpt = "zh") -> None:
+    """The forced command of a key (`taian keys add`): the console as USER. Nothing in the
+    session changes who that is: there is no --as, $TAIAN_USER is ignored, no sign-in list
+    is offered, system: names are refused, and actions happen at the server's clock. A
+    command asked for over SSH ($SSH_ORIGINAL_COMMAND) runs only if it is `appeal list` or
+    `appeal show`, in USER's scope; anything else is refused (exit 2)."""
+    from taian_tui.dataio import sshkeys
+    from taian_tui.domain import actors
+    from taian_tui.store import Principal, principal, set_principal
+
+    for name in ("TAIAN_USER", "TAIAN_NOW", "TAIAN_DB"):
+        os.environ.pop(name, None)         # who and when come from the key and the clock
+    if user.startswith("system:"):
+        raise Fail(f"{user} is not a person: a key signs in as a user of the database", 2)
+    path = resolve_db_path(db)
+    if not Path(path).exists():
+        raise Fail(f"database {path} does not exist", 1)
+    store = open_store(path)
+    actors.actor(store, user)              # an unknown or deactivated user is refused here
+    fp = sshkeys.key_of_session(os.environ.get("SSH_USER_AUTH"))
+    if not fp:                             # without ExposeAuthInfo: the user's only key, if one
+        keys = sshkeys.user_fingerprints(Path.home() / ".ssh" / "authorized_keys", user)
+        fp = keys[0] if len(keys) == 1 else ""
+    me = principal()
+    set_principal(Principal(os_user=me.os_user, key_fingerprint=fp, client=me.client))
+    asked = os.environ.get("SSH_ORIGINAL_COMMAND")
+    if asked is not None:
+        _session_command(asked, user, path)
+        return
+    if lang not in ("zh", "en"):
+        raise Fail("--lang must be zh or en", 2)
+    if not (sys.stdout.isatty() and sys.stdin.isatty()):
+        raise Fail("this key opens the console: connect with a terminal (ssh -t), or ask for "
+                   "`appeal list` or `appeal show REF`", 2)
+    _run_tui(path, user, lang, sign_in_list=False)
+
+
+def _session_command(asked: str, user: str, path: str) -> None:
+    import shlex
+
+    import typer.main
+
+    from taian_tui.commands import appeals
+
+    try:
+        words = shlex.split(asked)
+    except ValueError:
+        raise Fail("refused: the command asked for over SSH cannot be read", 2) from None
+    if words[:1] == ["taian"]:
+        words = words[1:]
+    if tuple(words[:2]) not in SESSION_COMMANDS:
+        shown_cmd = " ".join(words[:3])[:60]
+        raise Fail(f"refused: this key runs the console, `appeal list` or `appeal show REF` only, "
+                   f"not {shown(shown_cmd)!r}", 2)
+    for word in words[2:]:
+        if word.split("=", 1)[0] in ("--as", "--db"):
+            raise Fail(f"refused: {word.split('=', 1)[0]} is fixed by the key (it signs in as {user})", 2)
+    command = typer.main.get_command(appeals.app)
+    command.main(args=[*words, "--db", path, "--as", user], prog_name="taian", standalone_mode=False)

@@ -172,7 +172,8 @@ class TaianApp(App[None]):
             if self.sign_in_list:
                 self._list_users(t("err.unknown_user", user=self._signing_in_as(), msg=message.text))
             else:
-                self.exit(message=t("err.unknown_user", user=self._signing_in_as(), msg=message.text))
+                self.exit(result=t("err.unknown_user", user=self._signing_in_as(), msg=message.text),
+                          return_code=2)
         elif message.task != "header-counts":
             self.notify(message.text, severity="error", markup=False)
 

@@ -30,6 +30,8 @@ from taian_tui.demo.names import stamp, ALT_UNITS, APPEAL_TEXT, CONTENT_TAGS, CO
 
 
 DEFAULT_SEED = 20260712
+#: The setting that marks a database built by ``taian demo`` (holding the day it was built as of).
+DEMO_SETTING = "demo_built_as_of"
 
 
 N_ENTERPRISES = 1428
@@ -904,6 +906,11 @@ def build_demo(path: str, *, today: str | None = None, seed: int = DEFAULT_SEED)
         if busy:
             raise ValueError(f"{store.path} is not empty (it has {', '.join(busy)}): the demo is built "
                              "into a new database file (delete it first, or use another path)")
+        with store.transaction():
+            # a demo database: the console offers its sign-in list (a real database never does)
+            store.set_setting(DEMO_SETTING, stamp(today_dt))
+            store.audit(IMPORT, "demo.build", "settings", DEMO_SETTING, None,
+                        {"today": stamp(today_dt), "seed": seed}, at=stamp(today_dt))
         demo = _Demo(store, today_dt, seed)
         demo.setup()
         demo.enterprises()

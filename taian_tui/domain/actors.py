@@ -21,7 +21,10 @@ IMPORT = "system:import"
 ESCALATE = "system:escalate"
 #: SMS delivery (``taian notify send``).
 NOTIFY = "system:notify"
-SYSTEM_ACTORS = (INTAKE, IMPORT, ESCALATE, NOTIFY)
+#: The operator's own commands on the service account (``taian keys``): the audit row's
+#: principal names the person.
+OPERATOR = "system:operator"
+SYSTEM_ACTORS = (INTAKE, IMPORT, ESCALATE, NOTIFY, OPERATOR)
 
 
 class Actor:

@@ -39,11 +39,11 @@ def test_list_filters_by_card(run_cli, db_path, make_appeal):
 def test_liaison_flow_from_the_command_line(run_cli, db_path, submit):
     a = submit()
     code, out, err = run_cli("appeal", "accept", a.ref, "--as", "zrzy1", "--db", db_path,
-                             "--at", "2026-09-29T11:00:00+08:00")
+                             env={"TAIAN_NOW": "2026-09-29T11:00:00+08:00"})
     assert code == 0, err
     assert "accepted; due 2026-10-12T23:59:59+08:00" in out
     code, out, err = run_cli("appeal", "reply", a.ref, "--as", "zrzy1", "--db", db_path,
-                             "--at", "2026-09-30T11:00:00+08:00", stdin="已协调\n第二行")
+                             stdin="已协调\n第二行", env={"TAIAN_NOW": "2026-09-30T11:00:00+08:00"})
     assert code == 0, err
     with Store(db_path) as s:
         got = s.appeal(a.ref)
@@ -81,23 +81,37 @@ def test_wrong_state_wrong_role_and_unknown_are_exit_2(run_cli, db_path, make_ap
 def test_return_assign_extend_decide(run_cli, db_path, make_appeal):
     a = make_appeal("assigned")
     code, out, err = run_cli("appeal", "return", a.ref, "--reason", "非本单位职责", "--as", "zrzy1",
-                             "--db", db_path, "--at", "2026-09-30T09:00:00+08:00")
+                             "--db", db_path, env={"TAIAN_NOW": "2026-09-30T09:00:00+08:00"})
     assert code == 0, err
     code, out, err = run_cli("appeal", "assign", a.ref, "--unit", "市生态环境局", "--as", "admin",
-                             "--db", db_path, "--at", "2026-09-30T10:00:00+08:00")
+                             "--db", db_path, env={"TAIAN_NOW": "2026-09-30T10:00:00+08:00"})
     assert code == 0, err
     assert "assigned to sthj; due 2026-10-13T23:59:59+08:00" in out
-    run_cli("appeal", "accept", a.ref, "--as", "sthj1", "--db", db_path, "--at", "2026-09-30T11:00:00+08:00")
+    run_cli("appeal", "accept", a.ref, "--as", "sthj1", "--db", db_path, env={"TAIAN_NOW": "2026-09-30T11:00:00+08:00"})
     code, out, err = run_cli("appeal", "extend", a.ref, "--days", "3", "--reason", "需现场勘查",
-                             "--as", "sthj1", "--db", db_path, "--at", "2026-10-09T09:00:00+08:00")
+                             "--as", "sthj1", "--db", db_path, env={"TAIAN_NOW": "2026-10-09T09:00:00+08:00"})
     assert code == 0, err
     ext_id = int(out.split()[2])
     code, _, err = run_cli("appeal", "decide-extension", str(ext_id), "--approve", "--as", "sthj1", "--db", db_path)
     assert code == 2 and "only supervisor" in err
     code, out, err = run_cli("appeal", "decide-extension", str(ext_id), "--approve", "--as", "ducha1",
-                             "--db", db_path, "--at", "2026-10-09T10:00:00+08:00")
+                             "--db", db_path, env={"TAIAN_NOW": "2026-10-09T10:00:00+08:00"})
     assert code == 0, err
     assert "approved; new deadline 2026-10-16T23:59:59+08:00" in out
+
+
+def test_actions_take_the_servers_clock_not_a_time_given(run_cli, db_path, submit, dump):
+    """No action command takes a time: a reply cannot be back-dated before the appeal even
+    arrived (it would count as on time and never be carded)."""
+    a = submit()
+    before = dump()
+    for args in (("accept", a.ref), ("reply", a.ref, "--text", "x"), ("return", a.ref, "--reason", "r"),
+                 ("assign", a.ref, "--unit", "sthj"), ("extend", a.ref, "--days", "1", "--reason", "r"),
+                 ("decide-extension", "1", "--approve")):
+        code, out, err = run_cli("appeal", *args, "--as", "admin", "--db", db_path,
+                                 "--at", "2026-09-01T00:00:00+08:00")
+        assert code == 2 and "No such option: --at" in err, (args, err)
+    assert dump() == before
 
 
 def test_show_respects_scope_when_acting_as_someone(run_cli, db_path, make_appeal):
