@@ -17,6 +17,9 @@ audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=
 calendar_app = typer.Typer(help="The working-day calendar.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(audit_app, name="audit")
 app.add_typer(calendar_app, name="calendar")
+user_app = typer.Typer(help="Accounts: deactivate someone who left, or activate them again.",
+                       no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(user_app, name="user")
 
 @app.command()
 def migrate(db: DbOpt = None) -> None:
@@ -108,3 +111,26 @@ def calendar_show(year: int, db: DbOpt = None) -> None:
         return
     for day, kind in sorted((d, k) for d, k in cal.days.items() if d.year == year):
         typer.echo(f"{day.isoformat()} {kind}")
+
+
+def _set_active(username: str, active: bool, db: str | None, as_user: str | None) -> None:
+    from taian_tui.domain import operations
+    from taian_tui.domain.actors import OPERATOR
+
+    result = operations.set_user_active(open_store(db), as_user or os.environ.get("TAIAN_USER") or OPERATOR,
+                                        username, active)
+    state = "active" if active else "deactivated"
+    typer.echo(f"{shown(username)} is {state}" + (" (it already was)" if result == "unchanged" else ""))
+
+
+@user_app.command("deactivate", short_help="Someone left: no sign-in, no key, no instruction.")
+def user_deactivate(username: str, db: DbOpt = None, as_user: AsOpt = None) -> None:
+    """Deactivate an account: the person can no longer sign in (their keys stop working),
+    act, be given a key or be instructed; their history stays."""
+    _set_active(username, False, db, as_user)
+
+
+@user_app.command("activate", short_help="Activate a deactivated account again.")
+def user_activate(username: str, db: DbOpt = None, as_user: AsOpt = None) -> None:
+    """Activate a deactivated account again."""
+    _set_active(username, True, db, as_user)

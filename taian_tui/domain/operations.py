@@ -826,6 +826,23 @@ def upsert_user(store: Store, who: str, username: str, name: str, role: str, *,
         return "updated" if before else "inserted"
 
 
+def set_user_active(store: Store, who: str, username: str, active: bool, *, at: str | None = None) -> str:
+    """Deactivate an account (someone left: they can no longer sign in, act, be given a key
+    or be instructed; their history stays) or activate it again. Returns ``updated`` or
+    ``unchanged``."""
+    at = _at(at)
+    act = actor(store, who)
+    rules.require_role("manage_users", act)
+    with store.transaction():
+        user = store.user(username)
+        if bool(user.active) == bool(active):
+            return "unchanged"
+        store.conn.execute("UPDATE users SET active = ? WHERE username = ?", (int(bool(active)), username))
+        store.audit(act.username, "user.activate" if active else "user.deactivate", "user", username,
+                    {"active": user.active}, {"active": int(bool(active))}, at=at)
+        return "updated"
+
+
 def set_routing_rule(store: Store, who: str, category: str, county: str, unit_code: str, *,
                      at: str | None = None) -> str:
     """Appeals of ``category`` in ``county`` go to ``unit_code`` (code or name). Returns

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from taian_tui.domain import timeutil
-from taian_tui.domain.actors import INTAKE, IMPORT, Actor
+from taian_tui.domain.actors import IMPORT, INTAKE, OPERATOR, Actor
 from taian_tui.domain.clock import WorkCalendar
 from taian_tui.domain.refusals import DomainError, InvalidTransition, PermissionDenied
 
@@ -112,7 +112,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("daily_listen", "daily_listen", ("editor", "admin")),
     # -- administration
     Action("manage_units", "manage_units", ("admin",), (IMPORT,)),
-    Action("manage_users", "manage_users", ("admin",), (IMPORT,)),
+    Action("manage_users", "manage_users", ("admin",), (IMPORT, OPERATOR)),
     Action("routing_rules", "routing_rules", ("admin",), (IMPORT,)),
     Action("import_calendar", "import_calendars", ("admin",), (IMPORT,)),
     Action("import_registry", "import_registry", ("admin",), (IMPORT,)),

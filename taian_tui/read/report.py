@@ -319,14 +319,15 @@ def render(d: Dashboard, *, generated_at: str | None = None) -> str:
 
 def write_report(path: str | os.PathLike, d: Dashboard, *, generated_at: str | None = None) -> int:
     """Write the page to ``path`` atomically (a temporary file in the same folder, then a
-    rename). Returns the number of bytes written."""
+    rename), readable by its owner only (it names units and their figures; share it on
+    purpose). Returns the number of bytes written."""
     target = Path(path)
     data = render(d, generated_at=generated_at).encode("utf-8")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, 0o600)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
