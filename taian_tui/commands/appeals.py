@@ -29,7 +29,7 @@ def appeal_list(db: DbOpt = None, as_user: AsOpt = None,
     from taian_tui.read import appeals
 
     store = open_store(db)
-    act = actors.actor(store, as_user or os.environ.get("TAIAN_USER") or "system:cli")
+    act = actors.actor(store, as_user or os.environ.get("TAIAN_USER") or actors.OPERATOR)
     f = appeals.AppealFilter(states=(state,) if state else (), card=card, unit=unit,
                              category=category, text=search)
     rows = appeals.list_appeals(store, act, f, limit=limit or 10**9)

@@ -32,10 +32,11 @@ class Fail(Exception):
         self.code = code
 
 
-def shown(value: object, *, multiline: bool = False) -> str:
-    """A stored or received text as the command line prints it: control characters escaped
-    (``text.printable``), so nothing planted in the data can drive the operator's terminal."""
-    return printable(value, multiline=multiline)
+def shown(value: object) -> str:
+    """A stored or received text as the command line prints it, on one line: every control
+    character escaped, newlines and tabs included (``text.printable(literal=True)``), so
+    nothing planted in the data can drive the operator's terminal."""
+    return printable(value, literal=True)
 
 
 def open_store(db: str | None, *, must_exist: bool = True, read_only: bool = False) -> Store:

@@ -16,9 +16,7 @@ token is never printed.
 from __future__ import annotations
 
 import ipaddress
-import json
 import os
-import re
 import stat
 import tomllib
 import urllib.parse
@@ -27,7 +25,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from taian_tui.commands.common import AsOpt, AtOpt, DbOpt, Fail, JsonOpt, at_opt, open_store, who
+from taian_tui.commands.common import shown, AsOpt, AtOpt, DbOpt, Fail, JsonOpt, at_opt, emit_json, open_store, who
 
 app = typer.Typer()
 notify_app = typer.Typer(help="The SMS outbox.", no_args_is_help=True, rich_markup_mode=None)
@@ -39,34 +37,18 @@ LIST_COLUMNS = ("id", "status", "attempts", "recipient", "phone", "created_at", 
 CONFIG_KEYS = ("url", "token")
 
 
-def shown(text: str) -> str:
-    """``text`` (from outside: a gateway's answer, a phone number, a stored SMS) safe to print
-    on one terminal line: every C0/C1 control character, DEL, and the Unicode line separators
-    and bidi controls shown as a visible escape (ESC as ``\\x1b``, a newline as ``\\x0a``,
-    U+202E as ``\\u202e``), so nothing received or stored can drive the operator's terminal
-    (OSC 52 clipboard writes, clearing the screen, hiding text)."""
-    return re.sub("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]",
-                  lambda m: (f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                             else f"\\u{ord(m.group()):04x}"), str(text))
-
-
-def _emit_json(value) -> None:
-    """JSON for scripts, still safe on a terminal: ``json`` escapes C0 controls itself; DEL,
-    C1 controls, line separators and bidi controls are written as ``\\uXXXX`` escapes too
-    (they can only occur inside strings, so the JSON means the same)."""
-    text = json.dumps(value, ensure_ascii=False, indent=2)
-    typer.echo(re.sub("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]",
-                      lambda m: f"\\u{ord(m.group()):04x}", text))
-
-
 # -- where the webhook's settings come from ---------------------------------------------------
-def _config_path(option: Optional[Path]) -> tuple[Path, bool]:
-    """The config file and whether it was asked for (then it must exist)."""
+def _config_path(option: Optional[Path]) -> tuple[Optional[Path], bool]:
+    """The config file and whether it was asked for (then it must exist); ``None`` when
+    there is none (no option, no ``TAIAN_CONFIG``, no home directory)."""
     if option is not None:
         return option, True
     if os.environ.get("TAIAN_CONFIG"):
         return Path(os.environ["TAIAN_CONFIG"]), True
-    return Path.home() / ".config" / "taian" / "sms.toml", False
+    try:
+        return Path.home() / ".config" / "taian" / "sms.toml", False
+    except (RuntimeError, KeyError):  # cron without HOME and no passwd entry
+        return None, False
 
 
 def read_config(path: Path, required: bool) -> dict[str, str]:
@@ -106,24 +88,22 @@ def read_config(path: Path, required: bool) -> dict[str, str]:
     return dict(sms)
 
 
-def webhook_settings(url: Optional[str], config: Optional[Path]) -> tuple[str, Optional[str], str]:
-    """``(url, token, where the url came from)``; the config file is read only when the
-    command line and the environment leave the URL or the token unset."""
+def webhook_settings(url: Optional[str], config: Optional[Path]) -> tuple[str, Optional[str]]:
+    """``(url, token)``; the config file is read only when the command line and the
+    environment leave the URL or the token unset."""
     url = url or os.environ.get("TAIAN_SMS_URL") or os.environ.get("TAIAN_SMS_WEBHOOK") or None
-    source = "--url or the environment"
     token = os.environ.get("TAIAN_SMS_TOKEN") or None
-    if url is None or token is None:
-        path, required = _config_path(config)
+    path, required = _config_path(config)
+    if (url is None or token is None) and path is not None:
         settings = read_config(path, required)
-        if url is None and settings.get("url"):
-            url, source = settings["url"], f"config file {shown(str(path))}"
+        url = url or settings.get("url") or None
         token = token or settings.get("token") or None
     if not url:
         raise Fail("no webhook URL: give --url, set TAIAN_SMS_URL, or put url under [sms] in "
-                   f"{shown(str(_config_path(config)[0]))}", 2)
+                   + (shown(str(path)) if path is not None else "a --config file"), 2)
     if token is not None and (not token.isascii() or not token.isprintable() or " " in token):
         raise Fail("the SMS token must be printable ASCII without spaces (it is not shown here)", 2)
-    return url, token, source
+    return url, token
 
 
 def _plain_http_to_another_host(url: str) -> str | None:
@@ -162,8 +142,12 @@ def notify_send(db: DbOpt = None,
     on later runs; a message the gateway may have received without answering is marked
     unknown and never retried automatically (see `notify status --list unknown` and
     `notify release`). Exit 1 when every delivery tried in this run failed or is unknown."""
-    from taian_tui.domain import notify
+    from taian_tui.domain import notify, timeutil
 
+    when = at_opt(at) if at else None
+    if when is not None and when > timeutil.iso():
+        raise Fail(f"--at {when} is after now ({timeutil.iso()}): a delivery run never runs ahead of "
+                   "the clock", 2)
     if gateway not in ("log", "webhook"):
         raise Fail("--gateway must be log or webhook", 2)
     if gateway == "log":
@@ -171,13 +155,13 @@ def notify_send(db: DbOpt = None,
             raise Fail("--url and --config are for --gateway webhook (the default gateway is log)", 2)
         gw = notify.log_gateway(log_file)
     else:
-        webhook_url, token, _ = webhook_settings(url, config)
+        webhook_url, token = webhook_settings(url, config)
         gw = notify.webhook_gateway(webhook_url, timeout=timeout, token=token)
         host = _plain_http_to_another_host(webhook_url)
         if token and host:
             typer.echo(f"warning: the SMS token is sent unencrypted (http://) to {shown(host)}", err=True)
     store = open_store(db)
-    result = notify.send_due(store, gw, at=at_opt(at) if at else None, limit=limit)
+    result = notify.send_due(store, gw, at=when, limit=limit)
     typer.echo(f"sent {result.sent}, failed {result.failed} (will retry {result.failed - result.gave_up}, "
                f"gave up {result.gave_up}), unknown {result.unknown}")
     for e in result.errors[:20]:
@@ -204,11 +188,13 @@ def notify_status(db: DbOpt = None, as_json: JsonOpt = False,
     for s in wanted:
         if s not in LISTABLE:
             raise Fail(f"--list takes sending, unknown or failed, not {shown(s)!r}", 2)
+    if list_ is not None and not wanted:
+        raise Fail("--list takes sending, unknown or failed", 2)
     store = open_store(db)
     counts = notify.status_counts(store)
     rows = notify.rows_in(store, wanted) if wanted else []
     if as_json:
-        _emit_json({"counts": counts, "rows": rows} if list_ is not None else counts)
+        emit_json({"counts": counts, "rows": rows} if list_ is not None else counts)
         return
     typer.echo(", ".join(f"{k} {v}" for k, v in counts.items()))
     if list_ is not None:

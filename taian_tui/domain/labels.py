@@ -222,6 +222,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "daily_listen": ("选定每日一听", "choose the daily listen (每日一听)"),
         "import_registry": ("导入企业名录", "import enterprises"),
         "feed_intake": ("导入企业端事件", "feed the enterprise app's events (intake)"),
+        "release_sms": ("重新发送或确认短信", "release SMS or mark them sent"),
         "manage_units": ("管理单位", "manage units"),
         "manage_users": ("管理用户", "manage users"),
         "routing_rules": ("修改分派规则", "change routing rules"),

@@ -223,7 +223,7 @@ class Notification:
     phone: str
     text: str
     reason: str
-    status: str                # queued | sending | sent | failed
+    status: str                # queued | sending | sent | failed | unknown
     attempts: int
     created_at: str
     next_attempt_at: str | None = None

@@ -31,14 +31,14 @@ import json
 import logging
 import os
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from taian_tui.domain import timeutil
+from taian_tui.domain import rules, timeutil
 from taian_tui.domain.actors import actor
-from taian_tui.domain.refusals import InvalidTransition, NotFound, PermissionDenied, ValidationError
-from taian_tui.domain.text import printable
+from taian_tui.domain.refusals import InvalidTransition, NotFound, ValidationError
 from taian_tui.store import Store
 
 MAX_ATTEMPTS = 6
@@ -141,6 +141,15 @@ def _read_some(exc: urllib.error.HTTPError, limit: int = 300) -> str:
     return " ".join(body.decode("utf-8", errors="replace").split())[:200]
 
 
+def _has_host_and_port(url: str) -> bool:
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return bool(parts.hostname)
+
+
 def webhook_gateway(url: str, timeout: float = 10.0, token: str | None = None) -> Gateway:
     """POSTs ``{"to", "text", "id"}`` as JSON (with ``Authorization: Bearer TOKEN`` when a
     token is given); a 2xx answer is a delivery.
@@ -169,7 +178,7 @@ def webhook_gateway(url: str, timeout: float = 10.0, token: str | None = None) -
 
     The token never appears in an error text: it is replaced by ``***`` wherever it shows
     (an answer's body might echo the request's headers)."""
-    if not url or not url.startswith(("http://", "https://")):
+    if not url or not url.startswith(("http://", "https://")) or not _has_host_and_port(url):
         raise ValidationError.of("webhook_url", schemes=("http://", "https://"), url=url)
     headers = {"Content-Type": "application/json; charset=utf-8"}
     if token:
@@ -317,18 +326,16 @@ def release(store: Store, who: str, ids: Iterable[int], *, mark_sent: bool = Fal
     row (``sms.release`` / ``sms.mark_sent``). Returns ``{"id", "before", "after"}`` per row."""
     at = timeutil.iso(at)
     act = actor(store, who)
-    if act.role != "admin":
-        raise PermissionDenied(f"rule: only an admin may release SMS or mark them sent; "
-                               f"{printable(act.describe())} may not")
+    rules.require_role("release_sms", act)
     ids = list(dict.fromkeys(int(i) for i in ids))
-    verb = "marked sent" if mark_sent else "released"
 
     def check(row, sms_id: int) -> None:
         if row is None:
-            raise NotFound(f"no SMS #{sms_id} in the outbox")
+            raise NotFound.of("no_sms", id=sms_id)
+        if row["status"] not in STUCK and mark_sent:
+            raise InvalidTransition.of("sms_not_stuck_mark", id=sms_id, status=row["status"])
         if row["status"] not in STUCK:
-            raise InvalidTransition(f"SMS #{sms_id} is {row['status']}: only sending or unknown "
-                                    f"SMS can be {verb}")
+            raise InvalidTransition.of("sms_not_stuck_release", id=sms_id, status=row["status"])
 
     for sms_id in ids:
         check(store.one("SELECT status FROM outbox WHERE id = ?", (sms_id,)), sms_id)

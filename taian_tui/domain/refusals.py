@@ -297,6 +297,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "webhook_url": (
         "webhook URL must start with {schemes:raw/or}, not {url!r}",
         "短信网关地址必须以{schemes:raw/or}开头，不能是“{url}”"),
+    "no_sms": (
+        "no SMS #{id} in the outbox",
+        "发件箱中没有短信 #{id}"),
+    "sms_not_stuck_release": (
+        "SMS #{id} is {status}: only sending or unknown SMS can be released",
+        "短信 #{id} 的状态是 {status}：只有发送中或结果未知的短信才能重新发送"),
+    "sms_not_stuck_mark": (
+        "SMS #{id} is {status}: only sending or unknown SMS can be marked sent",
+        "短信 #{id} 的状态是 {status}：只有发送中或结果未知的短信才能确认为已发送"),
     # the read side: periods, filters, scope
     "month_format": (
         "month must be YYYY-MM (for example 2026-10), not {value!r}",

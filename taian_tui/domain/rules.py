@@ -117,6 +117,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("import_calendar", "import_calendars", ("admin",), (IMPORT,)),
     Action("import_registry", "import_registry", ("admin",), (IMPORT,)),
     Action("intake", "feed_intake", ("admin",), (INTAKE,)),
+    Action("release_sms", "release_sms", ("admin",)),
 )}
 
 

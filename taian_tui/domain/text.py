@@ -58,7 +58,9 @@ def normalise_phone(value: object) -> str:
 
 # C0/C1 control characters (tab and newline handled apart), DEL, and the bidi overrides and
 # isolates that could reorder what a terminal shows.
-_SHOW = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]")
+_SHOW = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c"
+                   r"\u2028\u2029]")
+_SHOW_ALL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c\u2028\u2029]")
 
 
 def _escaped(match: re.Match) -> str:
@@ -66,12 +68,16 @@ def _escaped(match: re.Match) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def printable(value: object, *, multiline: bool = False) -> str:
+def printable(value: object, *, multiline: bool = False, literal: bool = False) -> str:
     """``value`` safe to put on a terminal (the console's screen or the command line's
     output): every control character shown as a visible escape (ESC as ``\\x1b``), so a
-    stored text can never drive the terminal (clear it, set its clipboard with OSC 52...).
-    Newlines and tabs are kept in multi-line text, spaces otherwise."""
+    stored or received text can never drive the terminal (clear it, set its clipboard with
+    OSC 52, reorder what it shows...). Newlines and tabs are kept in multi-line text and
+    become spaces otherwise; ``literal`` escapes them too (``\\x0a``), for one output line
+    per record that shows the data exactly."""
     text = "" if value is None else str(value)
+    if literal:
+        return _SHOW_ALL.sub(_escaped, text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if multiline:
         text = text.replace("\t", "    ")

@@ -61,7 +61,8 @@ class Hook:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sms"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                       daemon=True)
         self.thread.start()
 
     def close(self):
@@ -139,6 +140,17 @@ def test_log_gateway_delivers_each_row_once(run_cli, db_path, store, queued, tmp
     assert (code, out) == (0, "sent 0, failed 0 (will retry 0, gave up 0), unknown 0\n")
     assert len(log.read_text(encoding="utf-8").splitlines()) == queued
     assert outbox(store) == [(i, "sent", 1, QUEUED_AT if i == 1 else SWEPT_AT, "", T0) for i in range(1, 5)]
+
+
+def test_log_gateway_creates_its_file_private_whatever_the_umask(tmp_path):
+    path = tmp_path / "sms.log"
+    old = os.umask(0o002)
+    try:
+        notify.log_gateway(str(path))({"to": "13800000002", "text": "t", "id": 1})
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert path.read_text(encoding="utf-8") == '{"to": "13800000002", "text": "t", "id": 1}\n'
 
 
 def test_webhook_posts_json(run_cli, db_path, store, queued, hook):
@@ -291,9 +303,17 @@ def test_bad_gateway_options_are_refused(run_cli, db_path):
     assert (code, err) == (2, "error: --gateway must be log or webhook\n")
     code, _, err = run_cli("notify", "send", "--db", db_path, "--gateway", "webhook", "--url", "ftp://x")
     assert (code, err) == (2, "refused: webhook URL must start with http:// or https://, not 'ftp://x'\n")
+    for bad in ("http://", "https://sms.example:port/send"):
+        code, _, err = run_cli("notify", "send", "--db", db_path, "--gateway", "webhook", "--url", bad)
+        assert (code, err) == (2, f"refused: webhook URL must start with http:// or https://, not {bad!r}\n")
     # a URL without --gateway webhook would silently go to the log file: refused
     code, _, err = run_cli("notify", "send", "--db", db_path, "--url", "https://sms.example/send")
     assert (code, err) == (2, "error: --url and --config are for --gateway webhook (the default gateway is log)\n")
+    # a delivery run never runs ahead of the clock
+    code, _, err = run_cli("notify", "send", "--db", db_path, "--at", "2026-10-13T08:00:01+08:00",
+                           env={"TAIAN_NOW": T0})
+    assert (code, err) == (2, "error: --at 2026-10-13T08:00:01+08:00 is after now (2026-10-13T08:00:00+08:00): "
+                              "a delivery run never runs ahead of the clock\n")
     code, _, err = run_cli("notify", "send", "--db", db_path, "--gateway", "webhook")
     assert code == 2
     assert err == ("error: no webhook URL: give --url, set TAIAN_SMS_URL, or put url under [sms] in "
@@ -336,6 +356,8 @@ def test_status_list_when_none(run_cli, db_path, store, queued):
 def test_status_list_refuses_other_statuses(run_cli, db_path, store, queued):
     code, out, err = run_cli("notify", "status", "--db", db_path, "--list", "sending,sent")
     assert (code, out, err) == (2, "", "error: --list takes sending, unknown or failed, not 'sent'\n")
+    code, out, err = run_cli("notify", "status", "--db", db_path, "--list", ",")
+    assert (code, out, err) == (2, "", "error: --list takes sending, unknown or failed\n")
 
 
 def test_status_escapes_control_characters(run_cli, db_path, store):
@@ -398,10 +420,10 @@ def test_release_mark_sent(run_cli, db_path, store, mixed):
 def test_release_only_by_an_admin(run_cli, db_path, store, mixed, unchanged):
     with unchanged():
         code, out, err = run_cli("notify", "release", "2", "--db", db_path, "--as", "zrzy1")
-        assert (code, out, err) == (2, "", "refused: rule: only an admin may release SMS or mark them sent; "
+        assert (code, out, err) == (2, "", "refused: rule: only admin may release SMS or mark them sent; "
                                            "zrzy1 (liaison) may not\n")
         code, out, err = run_cli("notify", "release", "2", "--mark-sent", "--db", db_path, "--as", "ducha1")
-        assert (code, err) == (2, "refused: rule: only an admin may release SMS or mark them sent; "
+        assert (code, err) == (2, "refused: rule: only admin may release SMS or mark them sent; "
                                   "ducha1 (supervisor) may not\n")
         code, _, err = run_cli("notify", "release", "2", "--db", db_path, "--as", "nobody")
         assert (code, err) == (2, "refused: unknown user 'nobody': sign in as an existing user\n")

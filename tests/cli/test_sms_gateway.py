@@ -80,7 +80,8 @@ class Server:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.handle_error = lambda request, address: None   # a client gone away: not our concern
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sms"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
 
     @property
     def ids(self) -> list[int]:
@@ -297,7 +298,7 @@ def test_precedence_option_then_environment_then_config(run_cli, db_path, three,
     assert old_env.requests[0]["headers"]["Authorization"] == f"Bearer cfg-{TOKEN}"
 
 
-@pytest.mark.parametrize("mode", [0o640, 0o604, 0o620, 0o602, 0o644, 0o666])
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o620, 0o602, 0o644, 0o666], ids=lambda m: f"{m:04o}")
 def test_config_file_open_to_others_is_refused(run_cli, db_path, three, server, tmp_path, mode, unchanged):
     gw = server()
     path = write_config(tmp_path / "home/.config/taian/sms.toml", f'[sms]\nurl = "{gw.url}"\ntoken = "{TOKEN}"\n',
@@ -308,6 +309,17 @@ def test_config_file_open_to_others_is_refused(run_cli, db_path, three, server, 
     assert err == (f"error: config file {path} has mode {mode:04o}: it holds the SMS token, so group and others "
                    f"must have no access (chmod 600 {path})\n")
     assert TOKEN not in err and gw.requests == []
+
+
+def test_config_file_is_not_read_when_the_environment_gives_url_and_token(run_cli, db_path, three, server,
+                                                                         tmp_path):
+    gw = server()
+    write_config(tmp_path / "home/.config/taian/sms.toml", '[sms]\nurl = "http://127.0.0.1:9/"\n', 0o644)
+    code, out, err = send(run_cli, db_path, env={"TAIAN_SMS_URL": gw.url, "TAIAN_SMS_TOKEN": TOKEN})
+    assert (code, out, err) == (0, SUMMARY_ALL_SENT, "")
+    # ... but it is when the token is missing, and refused (mode 0644)
+    code, _, err = send(run_cli, db_path, env={"TAIAN_SMS_URL": gw.url})
+    assert code == 2 and "has mode 0644" in err
 
 
 def test_config_file_mistakes_are_refused(run_cli, db_path, three, tmp_path):
