@@ -14,7 +14,7 @@ import sys
 import typer
 
 from taian_tui.commands import admin, appeals, console, data, escalate, keys, notify, reports
-from taian_tui.commands.common import Fail
+from taian_tui.commands.common import Fail, shown
 from taian_tui.domain.refusals import DomainError
 
 app = typer.Typer(
@@ -52,13 +52,13 @@ def _main() -> None:
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except Fail as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {shown(exc)}", err=True)
         sys.exit(exc.code)
     except DomainError as exc:
-        typer.echo(f"refused: {exc}", err=True)
+        typer.echo(f"refused: {shown(exc)}", err=True)
         sys.exit(exc.exit_code)
     except sqlite3.OperationalError as exc:
-        typer.echo(f"error: database: {exc}", err=True)
+        typer.echo(f"error: database: {shown(exc)}", err=True)
         sys.exit(1)
     except (typer.Abort, KeyboardInterrupt):
         typer.echo("aborted", err=True)
@@ -69,7 +69,7 @@ def _main() -> None:
             sys.exit(exc.exit_code)
         if os.environ.get("TAIAN_DEBUG"):
             raise
-        typer.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+        typer.echo(f"error: {type(exc).__name__}: {shown(exc)}", err=True)
         sys.exit(1)
 
 

@@ -91,7 +91,7 @@ def calendar_import(file: Annotated[Path, typer.Argument(help="CSV with columns 
         raise Fail(str(exc), 2) from None
     if problems:
         for problem in problems:
-            typer.echo(problem, err=True)
+            typer.echo(shown(problem), err=True)
         raise Fail(f"{file}: {len(problems)} problem{'s' if len(problems) > 1 else ''}; nothing imported", 2)
     if not rows:
         raise Fail(f"{file}: no rows", 2)

@@ -14,7 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from taian_tui.commands.common import AsOpt, DbOpt, EncodingOpt, Fail, JsonOpt, emit_json, open_store
+from taian_tui.commands.common import shown, AsOpt, DbOpt, EncodingOpt, Fail, JsonOpt, emit_json, open_store
 
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Check and count everything; write nothing.")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Write nothing at all if any row is rejected.")]
@@ -35,7 +35,7 @@ def _print_import(result, as_json: bool) -> None:
     for r in result.rejections:
         col = f" {r.column}:" if r.column else ""
         value = f" (value {r.value!r})" if r.value else ""
-        typer.echo(f"{name}:{r.line}:{col} {r.reason}{value}", err=True)
+        typer.echo(shown(f"{name}:{r.line}:{col} {r.reason}{value}"), err=True)
     if result.rejected and not result.report and result.rejected > len(result.rejections) \
             and len(result.rejections) >= MAX_SHOWN:
         typer.echo(f"{name}: ... more rejected rows not shown; use --report PATH for the full list", err=True)
@@ -173,7 +173,7 @@ def register(app: typer.Typer) -> None:
         def show(err) -> None:
             if not as_json:
                 eid = f" [{err.event_id}]" if err.event_id else ""
-                typer.echo(f"{'stdin' if file == '-' else file}:{err.line}:{eid} {err.reason}", err=True)
+                typer.echo(shown(f"{'stdin' if file == '-' else file}:{err.line}:{eid} {err.reason}"), err=True)
 
         try:
             if file == "-":

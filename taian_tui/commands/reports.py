@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from taian_tui.commands.common import DbOpt, Fail, JsonOpt, at_opt, emit_json, open_store
+from taian_tui.commands.common import shown, DbOpt, Fail, JsonOpt, at_opt, emit_json, open_store
 
 MonthOpt = Annotated[Optional[str], typer.Option(
     "--month", help="The month of the 三率 ranking and the month figures, YYYY-MM (default: the current month).",
@@ -54,7 +54,7 @@ def register(app: typer.Typer) -> None:
             emit_json(d.as_dict())
             return
         for line in stats.summary_lines(d):
-            typer.echo(line)
+            typer.echo(shown(line))
 
     @app.command("report", short_help="The dashboard as one HTML page.")
     def report_cmd(out: Annotated[Path, typer.Argument(help="The HTML file to write, e.g. report-2026-10.html.",

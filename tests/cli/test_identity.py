@@ -321,3 +321,14 @@ def test_stored_text_is_printed_escaped(run_cli, db_path, make_appeal, store):
     code, out, _ = run_cli("appeal", "show", a.ref, "--db", db_path, "--json")
     assert json.loads(out)["title"] == EVIL                     # the data itself, as JSON escapes it
     assert not any(ch in out for ch in "\x1b\x07\x9b\u202e")
+
+
+def test_intake_errors_that_echo_a_bad_line_are_escaped(run_cli, db_path, tmp_path):
+    bad = tmp_path / "events.jsonl"
+    bad.write_text('{"event_id":"e1\\u001b]52;c;ZXZpbA==\\u0007","type":"appeal.\\u001b[2Jdeleted"}\n',
+                   encoding="utf-8")
+    code, out, err = run_cli("intake", bad, "--db", db_path)
+    assert code == 1
+    assert "\x1b" not in err and "\x07" not in err
+    assert err.startswith(f"{bad}:1: [e1\\x1b]52;c;ZXZpbA==\\x07] ")
+    assert "appeal.\\x1b[2Jdeleted" in err
