@@ -135,6 +135,9 @@ def forced_line(taian: str, user: str, db: str, key: PublicKey) -> str:
             raise KeyRefused(f"{what} {printable(value)!r} holds quotes, backslashes or control characters: "
                             "it cannot stand in a forced command")
     cmd = " ".join(shlex.quote(w) for w in (taian, "session", user, "--db", db))
+    if '"' in cmd or "\\" in cmd:      # shell quoting of a ' would put a " inside command="..."
+        raise KeyRefused(f"the forced command {printable(cmd)!r} would hold a double quote or a backslash "
+                         "(a ' in the user name or a path): sshd would skip the line")
     return f'command="{cmd}",{OPTIONS} {key.text()}'
 
 

@@ -332,3 +332,9 @@ def test_intake_errors_that_echo_a_bad_line_are_escaped(run_cli, db_path, tmp_pa
     assert "\x1b" not in err and "\x07" not in err
     assert err.startswith(f"{bad}:1: [e1\\x1b]52;c;ZXZpbA==\\x07] ")
     assert "appeal.\\x1b[2Jdeleted" in err
+
+
+def test_a_database_path_with_a_quote_is_refused_for_a_forced_command(store, tmp_path):
+    """shlex would quote the ' as '"'"': a " inside command="..." makes sshd skip the line."""
+    with pytest.raises(sshkeys.KeyRefused, match="would hold a double quote or a backslash"):
+        sshkeys.forced_line(TAIAN, "zrzy1", "/srv/o'brien/taian.db", sshkeys.parse_key(KEY1))

@@ -182,7 +182,7 @@ def test_escalate_prints_one_json_object(installed, demo_db):
     except json.JSONDecodeError as exc:
         pytest.fail(f"stdout is not one JSON document ({exc})\n{_describe(cmd, result)}")
     assert isinstance(doc, dict), _describe(cmd, result)
-    assert set(doc) == {"at", "dry_run", "raised", "notifications_queued", "appeals", "warnings"}, \
+    assert set(doc) == {"at", "dry_run", "raised", "notifications_queued", "appeals", "warnings", "audit_head"}, \
         _describe(cmd, result)
     assert doc["dry_run"] is False and set(doc["raised"]) == {"blue", "yellow", "red"}, _describe(cmd, result)
 
