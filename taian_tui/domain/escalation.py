@@ -211,12 +211,15 @@ def sweep(store: Store, at: str | None = None, *, dry_run: bool = False,
 
 def _queue_sms(store: Store, card: str, applied_at: str) -> None:
     """Queue the SMS of one card colour: blue to the unit's liaisons; yellow to the liaisons
-    and the unit head; red to the supervisors. Keyed by the sweep, so a sweep is never
-    notified twice."""
+    and the unit head; red to the supervisors. Each SMS is keyed by what it is about: the
+    group of appeals that took this card (per unit; all units for red), named by its first
+    appeal's id. An appeal takes each card once, ever, so two groups never share an appeal:
+    two sweeps, even in the same second, never drop each other's SMS, and nothing is queued
+    twice for one group."""
     c = store.conn
     group = "unit_code" if card != "red" else "NULL"
     groups = c.execute(
-        f"SELECT {group}, COUNT(*), MIN(new_due) FROM temp.sweep_c WHERE {card} "
+        f"SELECT {group}, COUNT(*), MIN(new_due), MIN(id) FROM temp.sweep_c WHERE {card} "
         f"GROUP BY {group}").fetchall()
     if not groups:
         return
@@ -228,12 +231,13 @@ def _queue_sms(store: Store, card: str, applied_at: str) -> None:
             f"WHERE n <= {_REFS_SHOWN} ORDER BY grp, ref"):
         first.setdefault(unit, []).append(ref)
     texts: dict[str | None, str] = {}
-    for unit, n, due in groups:
+    about: dict[str | None, str] = {}
+    for unit, n, due, first_id in groups:
         refs = first[unit]
         title = store.scalar("SELECT title FROM appeals WHERE ref = ?", (refs[0],)) if n == 1 else ""
         texts[unit] = _sms_text(card, n, refs, title or "", due)
+        about[unit] = f"appeals:{unit or 'all'}:{first_id}"
     rows = []
-    entity = f"sweep:{applied_at}"
     reason = f"card.{card}"
     if card in ("blue", "yellow"):
         liaisons: dict[str, list[tuple[str, str]]] = {}
@@ -243,13 +247,13 @@ def _queue_sms(store: Store, card: str, applied_at: str) -> None:
         heads = {r[0]: r[1] for r in c.execute("SELECT code, head_mobile FROM units WHERE head_mobile != ''")}
         for unit, text in texts.items():
             for username, mobile in liaisons.get(unit, []):
-                rows.append((username, mobile, text, reason, entity, applied_at, applied_at))
+                rows.append((username, mobile, text, reason, about[unit], applied_at, applied_at))
             if card == "yellow" and unit in heads:
-                rows.append((f"head:{unit}", heads[unit], text, reason, entity, applied_at, applied_at))
+                rows.append((f"head:{unit}", heads[unit], text, reason, about[unit], applied_at, applied_at))
     else:
         text = texts[None]
         for r in c.execute("SELECT username, mobile FROM users WHERE role = 'supervisor' AND active = 1 "
                            "AND mobile != ''"):
-            rows.append((r[0], r[1], text, reason, entity, applied_at, applied_at))
+            rows.append((r[0], r[1], text, reason, about[None], applied_at, applied_at))
     c.executemany("INSERT OR IGNORE INTO outbox(recipient, phone, text, reason, entity, created_at, "
                   "next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)

@@ -576,3 +576,26 @@ def test_supervision_order_spanning_national_day(store, submit, sweep):
         ("blue", "", "2026-09-30T00:00:00+08:00"),
         ("yellow", "blue", "2026-09-30T23:59:59+08:00"),
         ("red", "yellow", "2026-10-13T23:59:59+08:00")]
+
+
+def test_two_sweeps_in_the_same_second_keep_each_others_sms(store, submit):
+    """The outbox de-duplicates on what an SMS is about (the appeals that took the card),
+    not on when the sweep ran: of two sweeps applied in the same second with different --at,
+    the second one's blue SMS to the same liaison is queued too (it used to be dropped)."""
+    a = submit(at="2026-09-29T10:00:00+08:00")         # due 10-12: blue 10-12 00:00, yellow after
+    b = submit(at="2026-09-30T10:00:00+08:00")         # 10-08, 09, 10 (make-up Sat), 12, 13: blue 10-13
+    same = "2026-10-13T07:00:00+08:00"
+    first = escalation.sweep(store, "2026-10-12T07:00:00+08:00", applied_at=same)
+    second = escalation.sweep(store, "2026-10-13T06:00:00+08:00", applied_at=same)
+    assert (first.raised, first.notifications_queued) == ({"blue": 1, "yellow": 0, "red": 0}, 1)
+    assert (second.raised, second.notifications_queued) == ({"blue": 1, "yellow": 1, "red": 0}, 3)
+    P = "【泰安重大项目督导】"
+    yellow = P + (f"黄牌：你单位诉求{a.ref}《用地指标落实》已超期未答复，已推送市委市政府督查室督办，"
+                  "督办期限2026-10-19。")
+    assert [tuple(r) for r in store.all("SELECT recipient, reason, entity, text FROM outbox ORDER BY id")] == [
+        ("zrzy1", "card.blue", f"appeals:zrzy:{a.id}",
+         P + f"蓝牌提醒：你单位诉求{a.ref}《用地指标落实》今天到期，请于24时前答复。"),
+        ("zrzy1", "card.blue", f"appeals:zrzy:{b.id}",
+         P + f"蓝牌提醒：你单位诉求{b.ref}《用地指标落实》今天到期，请于24时前答复。"),
+        ("zrzy1", "card.yellow", f"appeals:zrzy:{a.id}", yellow),
+        ("head:zrzy", "card.yellow", f"appeals:zrzy:{a.id}", yellow)]
