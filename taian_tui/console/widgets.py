@@ -569,8 +569,6 @@ def money(wan: float | None) -> str:
     return f"{value:,.0f}万"
 
 
-def percent_text(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.0f}%"
 
 
 def pad(text: str | Text, width: int, *, right: bool = False) -> Text:

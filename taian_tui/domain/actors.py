@@ -42,11 +42,6 @@ class Actor:
     def unit_code(self) -> str | None:
         return self.user.unit_code if self.user else None
 
-    def describe(self) -> str:
-        if self.user is None:
-            return self.username
-        return f"{self.username} ({self.user.role})"
-
     def who(self) -> tuple[str, str | None]:
         """``(username, role)`` (role ``None`` for a system actor): a refusal's ``{who:who}``."""
         return (self.username, self.user.role if self.user else None)
@@ -55,6 +50,8 @@ class Actor:
 def actor(store: Store, username: str) -> Actor:
     """The acting user (active), or a system actor; refused otherwise."""
     if username.startswith("system:"):
+        if username not in SYSTEM_ACTORS:
+            raise PermissionDenied.of("unknown_user", user=username)
         return Actor(username, None)
     try:
         user = store.user(username)

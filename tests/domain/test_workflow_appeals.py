@@ -455,3 +455,14 @@ def test_scope_of_who_sees_an_appeal(store, make_appeal):
            for u in ("admin", "zrzy1", "sthj1", "shizhang", "daiyue-lead", "ducha1", "jiwei1", "bianji")}
     assert see == {"admin": True, "zrzy1": True, "sthj1": False, "shizhang": True,
                    "daiyue-lead": True, "ducha1": True, "jiwei1": False, "bianji": False}
+
+
+def test_only_the_known_system_actors_exist(store, submit, unchanged):
+    from taian_tui.domain.actors import SYSTEM_ACTORS
+    from taian_tui.domain.refusals import PermissionDenied
+
+    assert SYSTEM_ACTORS == ("system:intake", "system:import", "system:escalate", "system:notify",
+                             "system:operator")
+    with unchanged(), pytest.raises(PermissionDenied) as exc:
+        submit(who="system:root")
+    assert str(exc.value) == "unknown user 'system:root': sign in as an existing user"
