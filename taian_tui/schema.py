@@ -395,3 +395,11 @@ ALTER TABLE outbox_new RENAME TO outbox
     problems = db.execute("PRAGMA foreign_key_check(outbox)").fetchall()
     if problems:
         raise RuntimeError(f"0009_outbox_unknown: foreign key problems in the outbox: {problems}")
+
+
+@migrations(name="0010_intake_event_hash")
+def _intake_event_hash(db: Database) -> None:
+    """Each applied intake event's canonical hash (``dataio/intake.event_hash``), so that an
+    event_id sent again with other content is a conflict, not a repeat. Rows written before
+    keep it empty: intake compares their type and time only."""
+    db.execute("ALTER TABLE intake_events ADD COLUMN content_hash TEXT NOT NULL DEFAULT ''")

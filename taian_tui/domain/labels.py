@@ -176,6 +176,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "reply": ("答复内容", "reply"),
         "reason": ("理由", "reason"),
         "note": ("说明", "note"),
+        "comment": ("评价意见", "comment"),
         "instruction": ("批示内容", "instruction"),
         "name": ("名称", "name"),
         "username": ("用户名", "username"),

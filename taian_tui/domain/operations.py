@@ -26,6 +26,10 @@ from taian_tui.domain.text import clean, clean_line, normalise_phone
 from taian_tui.store import Store
 
 # -- helpers -----------------------------------------------------------------------------
+#: The largest amount of money (万元) a project may state: 1 万亿元.
+MAX_WAN = 1e8
+
+
 def _at(at: str | None) -> str:
     return timeutil.iso(at)
 
@@ -300,6 +304,7 @@ def evaluate_appeal(store: Store, who: str, ref: str, rating: str, comment: str 
     at = _at(at)
     act = actor(store, who)
     rules.require_role("evaluate", act)
+    comment = _text(comment, "comment", required=False, limit=4000)
     rating = clean_line(rating)
     if rating not in RATINGS:
         raise ValidationError.of("rating_choice", choices=RATINGS, value=rating)
@@ -307,7 +312,7 @@ def evaluate_appeal(store: Store, who: str, ref: str, rating: str, comment: str 
         before = store.appeal(ref)
         _check(store, "evaluate", act, before, at)
         state = "disputed" if rating == "不满意" else "closed"
-        after = _copy(before, state=state, rating=rating, rating_comment=clean(comment),
+        after = _copy(before, state=state, rating=rating, rating_comment=comment,
                       evaluated_at=at, closed_at=at if state == "closed" else None)
         return _save_appeal(store, before, after, act, "evaluate", at)
 
@@ -506,8 +511,9 @@ def apply_project(store: Store, who: str, *, ref: str, enterprise_uscc: str, nam
         investment = float(investment_wan)
     except (TypeError, ValueError):
         raise ValidationError.of("not_number", field="investment_wan", value=investment_wan) from None
-    if investment < 0:
-        raise ValidationError.of("not_negative", field="investment_wan")
+    if not 0 <= investment <= MAX_WAN:          # NaN and ±inf fail this too
+        raise ValidationError.of("number_range", field="investment_wan", low=0, high=MAX_WAN,
+                                 value=investment_wan)
     for label, value in (("planned_start", planned_start), ("planned_finish", planned_finish)):
         if value:
             try:
@@ -587,8 +593,10 @@ def report_progress(store: Store, who: str, ref: str, percent: float, invested_w
         raise ValidationError.of("progress_numbers") from None
     if not 0 <= percent <= 100:
         raise ValidationError.of("percent_range", value=percent)
-    if invested < 0:
-        raise ValidationError.of("not_negative", field="invested_wan")
+    if not 0 <= invested <= MAX_WAN:
+        raise ValidationError.of("number_range", field="invested_wan", low=0, high=MAX_WAN,
+                                 value=invested_wan)
+    note = _text(note, "note", required=False, limit=4000)
     if stage is not None and stage not in PROJECT_STAGES:
         raise ValidationError.of("unknown_stage", value=stage)
     day = date or at[:10]
@@ -605,14 +613,14 @@ def report_progress(store: Store, who: str, ref: str, percent: float, invested_w
         store.conn.execute(
             "INSERT INTO progress_reports(project_ref, date, percent, invested_wan, note, reported_by, "
             "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (ref, day, percent, invested, clean(note), act.username, at))
+            (ref, day, percent, invested, note, act.username, at))
         latest = store.one("SELECT percent, invested_wan FROM progress_reports WHERE project_ref = ? "
                            "ORDER BY date DESC, id DESC LIMIT 1", (ref,))
         store.conn.execute("UPDATE projects SET percent = ?, invested_wan = ?, stage = COALESCE(?, stage) "
                            "WHERE ref = ?", (latest["percent"], latest["invested_wan"], stage, ref))
         store.audit(act.username, "project.progress", "project", ref,
                     {"percent": before.percent, "invested_wan": before.invested_wan, "stage": before.stage},
-                    {"percent": percent, "invested_wan": invested, "date": day, "note": clean(note),
+                    {"percent": percent, "invested_wan": invested, "date": day, "note": note,
                      "stage": stage or before.stage}, at=at)
         return store.project(ref)
 

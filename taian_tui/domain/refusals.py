@@ -166,9 +166,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "not_number": (
         "{field:field} must be a number, not {value!r}",
         "{field:field}必须是数字，不能是“{value}”"),
-    "not_negative": (
-        "{field:field} must not be negative",
-        "{field:field}不能为负数"),
+    "number_range": (
+        "{field:field} must be a finite number from {low:,.0f} to {high:,.0f}, not {value!r}",
+        "{field:field}须为 {low:,.0f} 至 {high:,.0f} 之间的有限数值，不能是“{value}”"),
     "not_date": (
         "{field:field} must be a date YYYY-MM-DD, not {value!r}",
         "{field:field}必须是形如 2026-09-29 的日期，不能是“{value}”"),
