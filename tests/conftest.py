@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import csv
 import fcntl
+import hashlib
 import inspect
 import io
 import itertools
@@ -284,13 +285,17 @@ DEMO_TODAY = "2026-11-27T09:00:00+08:00"        # a Friday, a working day
 def demo_template(tmp_path_factory) -> Path:
     """The demo city as of DEMO_TODAY, built once for all the workers of a run."""
     from taian_tui.demo.city import build_demo
+    from taian_tui.schema import migrations
 
     shared = tmp_path_factory.getbasetemp().parent    # common to the xdist workers of a run
-    path = shared / "demo-template.db"
+    # named by the schema: a template left by an earlier run with fewer migrations is not
+    # reused (the command line refuses an older schema: "run `taian migrate`")
+    schema = hashlib.sha256(" ".join(m.name for m in migrations._migrations).encode()).hexdigest()[:12]
+    path = shared / f"demo-template-{schema}.db"
     with open(shared / "demo-template.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not path.exists():
-            building = shared / "demo-template.building.db"
+            building = shared / f"demo-template-{schema}.building.db"
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{building}{suffix}").unlink(missing_ok=True)
             build_demo(str(building), today=DEMO_TODAY)

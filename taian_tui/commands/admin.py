@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from taian_tui.commands.common import AsOpt, DbOpt, EncodingOpt, Fail, open_store, shown
-from taian_tui.store import Store, resolve_db_path
+from taian_tui.store import BackupError, DatabaseFileError, Store, resolve_db_path
 
 app = typer.Typer()
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True, rich_markup_mode=None)
@@ -23,19 +23,40 @@ app.add_typer(user_app, name="user")
 
 @app.command()
 def migrate(db: DbOpt = None) -> None:
-    """Create the database or upgrade its schema in place."""
-    store = Store(resolve_db_path(db), migrate=False)
-    applied = store.migrate()
-    store.seed_calendar()
+    """Create the database or upgrade its schema in place (back it up first). The only
+    command, with `demo`, that creates or upgrades a schema; it refuses another program's
+    SQLite file, a file that is not SQLite, and a database from a newer taian."""
+    path = resolve_db_path(db)
+    try:
+        store = Store.open_for_migration(path)
+    except DatabaseFileError as exc:
+        raise Fail(str(exc), 1) from None
+    try:
+        applied = store.migrate()
+        store.seed_calendar()
+    except DatabaseFileError as exc:
+        raise Fail(str(exc), 1) from None
+    finally:
+        store.close()
     typer.echo("applied: " + ", ".join(applied) if applied else "schema is up to date")
 
 
 @app.command(short_help="Online consistent copy of the database.")
 def backup(path: Annotated[str, typer.Argument(help="Where to write the copy (must not exist).")],
            db: DbOpt = None) -> None:
-    """Write an online, consistent copy of the live database (safe while the console and cron run)."""
-    store = open_store(db)
-    pages = store.backup(path)
+    """Write a consistent copy of the live database (one snapshot: the console, intake and
+    cron go on writing meanwhile). The database must pass a quick check; the copy is written
+    to a hidden temporary file beside PATH, checked, and only then named PATH, so a failed
+    or killed backup (a full disk, a damaged database) leaves nothing at PATH (exit 1). A
+    killed run's temporary file (.NAME.XXXX.taian-partial) is removed by the next backup into
+    that folder. Works on a read-only database."""
+    store = open_store(db, read_only=True)
+    try:
+        pages = store.backup(path)
+    except BackupError as exc:
+        raise Fail(str(exc), 1) from None
+    finally:
+        store.close()
     typer.echo(f"backup of {store.path} written to {path} ({pages} pages)")
 
 
@@ -104,7 +125,7 @@ def calendar_import(file: Annotated[Path, typer.Argument(help="CSV with columns 
 @calendar_app.command("show", short_help="A year's holidays and make-up days.")
 def calendar_show(year: int, db: DbOpt = None) -> None:
     """List a year's holidays and make-up workdays, and whether the year has data."""
-    store = open_store(db)
+    store = open_store(db, read_only=True)
     cal = store.calendar()
     if not cal.has_year(year):
         typer.echo(f"{year}: no holiday data; working days counted Monday-Friday")

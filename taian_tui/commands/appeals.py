@@ -28,7 +28,7 @@ def appeal_list(db: DbOpt = None, as_user: AsOpt = None,
     from taian_tui.domain import actors
     from taian_tui.read import appeals
 
-    store = open_store(db)
+    store = open_store(db, read_only=True)
     act = actors.actor(store, as_user or os.environ.get("TAIAN_USER") or actors.OPERATOR)
     f = appeals.AppealFilter(states=(state,) if state else (), card=card, unit=unit,
                              category=category, text=search)
@@ -47,7 +47,7 @@ def appeal_show(ref: str, db: DbOpt = None, as_user: AsOpt = None, as_json: Json
     from taian_tui.domain import actors
     from taian_tui.read import appeals
 
-    store = open_store(db)
+    store = open_store(db, read_only=True)
     if as_user or os.environ.get("TAIAN_USER"):
         act = actors.actor(store, who(as_user))
         actors.require_see_appeal(store, act, store.appeal(ref))

@@ -4,14 +4,13 @@ from __future__ import annotations
 import json
 import os
 import re
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from taian_tui.domain import timeutil
 from taian_tui.domain.text import printable
-from taian_tui.store import Store, resolve_db_path
+from taian_tui.store import DatabaseFileError, Store, resolve_db_path
 
 DbOpt = Annotated[Optional[str], typer.Option("--db", help="Database file (else $TAIAN_DB, else ./taian.db).",
                                               show_default=False)]
@@ -40,11 +39,28 @@ def shown(value: object) -> str:
 
 
 def open_store(db: str | None, *, must_exist: bool = True, read_only: bool = False) -> Store:
-    path = resolve_db_path(db)
-    if must_exist and not Path(path).exists():
-        raise Fail(f"database {path} does not exist (run `taian demo --no-tui --db {path}` "
-                   "or point --db / TAIAN_DB at your database)")
-    return Store(path)
+    """The database of ``--db`` (else ``TAIAN_DB``, else ``./taian.db``) for one command.
+
+    Opens only an existing taian database whose schema is exactly this program's
+    (``Store.open_existing``): it never creates a file, applies a migration or seeds the
+    calendar; only ``taian migrate`` (and ``taian demo``) create or upgrade a schema. Any
+    other file is refused, naming the path, before anything is written to it (exit 1): a
+    missing path, a directory, a file that is not SQLite, another program's database, an
+    empty file (not yet a taian database: run ``taian migrate``), a database from a newer
+    taian, a damaged one, and one whose schema is older than the program: that one too is
+    refused with "run `taian migrate`" rather than upgraded in passing, so that an upgrade
+    happens when the operator runs it (after a backup), never from a cron job or a read.
+
+    ``read_only=True`` (``audit verify|anchor``, ``appeal list|show``, ``stats``,
+    ``report``, ``export``, ``backup``) opens the file so that nothing can be written
+    (``mode=ro``; see ``store.connect_read_only``): such commands work on a read-only file
+    or folder. Without it, a database that cannot be written here is refused up front with a
+    message saying so. ``must_exist`` is accepted for older callers and ignored: a missing
+    file is always refused."""
+    try:
+        return Store.open_existing(resolve_db_path(db), read_only=read_only)
+    except DatabaseFileError as exc:
+        raise Fail(str(exc), 1) from None
 
 
 def who(as_user: str | None) -> str:

@@ -32,6 +32,7 @@ def demo(db: DbOpt = None,
         if not force:
             if no_tui:
                 raise Fail(f"{path} already exists; use --force to rebuild it")
+            open_store(str(path)).close()  # not another program's file, nor an older/newer schema
             typer.echo(f"{path} exists; opening it (use --force to rebuild the demo)")
         else:
             for suffix in ("", "-wal", "-shm"):
@@ -73,8 +74,7 @@ def tui(db: DbOpt = None, as_user: AsOpt = None, lang: LangOpt = "zh") -> None:
     which fixes who they are; this command is the operator's. Only a demo database offers a
     list of users to sign in as."""
     path = resolve_db_path(db)
-    if not Path(path).exists():
-        raise Fail(f"database {path} does not exist (try `taian demo`)")
+    open_store(path).close()           # a taian database at this schema, writable: else refused, exit 1
     if lang not in ("zh", "en"):
         raise Fail("--lang must be zh or en", 2)
     user = as_user or os.environ.get("TAIAN_USER")

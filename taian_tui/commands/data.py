@@ -124,7 +124,7 @@ def register(app: typer.Typer) -> None:
 
         if fmt not in export.EXPORT_FORMATS:
             raise Fail("--format must be csv or json", 2)
-        store = open_store(db)
+        store = open_store(db, read_only=True)
         encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
         try:
             if output is None:

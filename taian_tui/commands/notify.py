@@ -190,7 +190,7 @@ def notify_status(db: DbOpt = None, as_json: JsonOpt = False,
             raise Fail(f"--list takes sending, unknown or failed, not {shown(s)!r}", 2)
     if list_ is not None and not wanted:
         raise Fail("--list takes sending, unknown or failed", 2)
-    store = open_store(db)
+    store = open_store(db, read_only=True)
     counts = notify.status_counts(store)
     rows = notify.rows_in(store, wanted) if wanted else []
     if as_json:

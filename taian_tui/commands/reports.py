@@ -32,7 +32,7 @@ def _dashboard(db: str | None, month: str | None, at: str | None):
         p = stats.period(month, when)
     except ValidationError as exc:
         raise Fail(f"--month: {exc}", 2) from None
-    store = open_store(db)
+    store = open_store(db, read_only=True)
     try:
         return stats.dashboard(store, p.month, p.at)
     finally:
