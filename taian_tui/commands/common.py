@@ -17,8 +17,10 @@ DbOpt = Annotated[Optional[str], typer.Option("--db", help="Database file (else 
 AsOpt = Annotated[Optional[str], typer.Option("--as", help="Act as this user (else $TAIAN_USER).",
                                               show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-EncodingOpt = Annotated[str, typer.Option("--encoding", help="auto (default: UTF-8, UTF-8 with BOM or "
-                                                             "GBK/GB18030, detected), utf-8 or gb18030.")]
+EncodingOpt = Annotated[str, typer.Option("--encoding", help="auto (default: UTF-8, UTF-8 with BOM, "
+                                                             "GBK/GB18030 or UTF-16, detected; comma- or "
+                                                             "tab-separated as the header line is), utf-8, "
+                                                             "gb18030 or utf-16.")]
 AtOpt = Annotated[Optional[str], typer.Option("--at", help="Act as of this ISO 8601 time (default: now, Asia/Shanghai).",
                                               show_default=False)]
 

@@ -1,17 +1,27 @@
 """Reading the files offices send, shared by every import: encodings (UTF-8, UTF-8 with
-BOM, GBK/GB18030, sniffed), physical lines cleaned of control characters and escapes,
-CSV records with their line numbers, headers mapped from Chinese or English names, the
-spreadsheet formula neutralising of exports and its undoing on import, progress, results
-and the report of rejected rows. No textual here.
+BOM, GBK/GB18030, UTF-16 with or without BOM, sniffed), the delimiter (comma, or tab when
+the header line is tab-separated: Excel's "Unicode text" is UTF-16LE with tabs), physical
+lines cleaned of control characters and escapes, CSV records with their line numbers,
+headers mapped from Chinese or English names, the spreadsheet formula neutralising of
+exports and its undoing on import, progress, results and the report of rejected rows. No
+textual here.
+
+Bounds: a physical line holds at most ``MAX_LINE`` characters and a cell ``MAX_FIELD``.
+A longer line is never held whole: it is dropped as it is read (blocks of
+``BLOCK_BYTES``) and the line source raises :class:`LineTooLong` in its place (a
+``csv.Error``, so every reader rejects it with its line number like a malformed record),
+then goes on with the next line. A longer cell is refused by the csv module (its field
+limit is ``MAX_FIELD`` while a file is read: :func:`bounded_cells`). So a 100 MB line costs
+a few MB of memory, not hundreds. A workbook (.xlsx, .xls) is named for what it is.
 """
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import dataclasses
 import hashlib
 import io
-import itertools
 import os
 import re
 import sys
@@ -39,6 +49,15 @@ SAMPLE_BYTES = 1 << 20     # bytes sniffed to choose the encoding
 
 
 BLOCK_BYTES = 1 << 20
+
+
+MAX_LINE = 1 << 20         # characters one physical line may hold (a registry line has < 2,000)
+
+
+MAX_FIELD = 1 << 16        # characters one cell may hold (the longest column takes 500)
+
+
+HEAD_BYTES = 1 << 16       # bytes read to find the header line (and its delimiter)
 
 
 MAX_SHOWN = 20             # rejections echoed when there is no --report
@@ -109,13 +128,33 @@ def _clean_physical_line(line: str) -> str:
     return line.replace("\u2028", " ").replace("\u2029", " ")
 
 
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """``utf-16-le`` or ``utf-16-be`` when the sample looks like UTF-16 without a BOM: NUL
+    bytes, the high halves of ASCII characters (digits, delimiters, line ends), on one side
+    of the byte pairs and (nearly) not on the other. Text in UTF-8 or GB18030 has no NULs."""
+    head = sample[:4096]
+    pairs = len(head) // 2
+    if pairs < 2:
+        return None
+    even, odd = head[0:pairs * 2:2].count(0), head[1:pairs * 2:2].count(0)
+    if odd >= max(2, pairs // 10) and odd >= 4 * even:
+        return "utf-16-le"
+    if even >= max(2, pairs // 10) and even >= 4 * odd:
+        return "utf-16-be"
+    return None
+
+
 def sniff_encoding(sample: bytes) -> str:
-    """``utf-8-sig`` (BOM), ``utf-16`` (BOM), ``utf-8`` when the sample decodes, else
-    ``gb18030`` (a superset of GBK and GB2312)."""
+    """``utf-8-sig`` (BOM), ``utf-16`` (BOM), ``utf-16-le``/``utf-16-be`` (no BOM, but the
+    NULs of UTF-16), ``utf-8`` when the sample decodes, else ``gb18030`` (a superset of GBK
+    and GB2312)."""
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    utf16 = _utf16_without_bom(sample)
+    if utf16:
+        return utf16
     try:
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
         return "utf-8"
@@ -124,7 +163,88 @@ def sniff_encoding(sample: bytes) -> str:
 
 
 ENCODINGS = {"auto": None, "utf-8": "utf-8-sig", "utf8": "utf-8-sig", "gb18030": "gb18030",
-             "gbk": "gb18030", "gb2312": "gb18030"}
+             "gbk": "gb18030", "gb2312": "gb18030", "utf-16": "utf-16", "utf16": "utf-16",
+             "utf-16le": "utf-16-le", "utf-16-le": "utf-16-le", "utf-16be": "utf-16-be",
+             "utf-16-be": "utf-16-be"}
+
+
+_WORKBOOKS = ((b"PK\x03\x04", "an Excel workbook (.xlsx) or another zip file"),
+              (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel workbook (.xls)"))
+
+
+def workbook_problem(path: Path, sample: bytes) -> str | None:
+    """What to say of a file that is a spreadsheet workbook, not text (None for text)."""
+    for magic, what in _WORKBOOKS:
+        if sample.startswith(magic):
+            return (f"{path}: this is {what}, not a CSV file: in Excel, Save As \"CSV UTF-8 "
+                    "(Comma delimited)\" (or \"Unicode Text\") and import that; nothing imported")
+    return None
+
+
+def header_delimiter(line: str) -> str:
+    """``"\t"`` when the header line has more cells separated by tabs than by commas (a
+    tab-separated file: Excel's "Unicode text", a copy from a web page), else ``","``."""
+    if "\t" not in line:
+        return ","
+    try:
+        tabs = len(next(csv.reader([line], delimiter="\t")))
+        commas = len(next(csv.reader([line])))
+    except (csv.Error, StopIteration):
+        return ","
+    return "\t" if tabs > commas else ","
+
+
+_BREAKS = re.compile(r"\r\n|\r|\n")
+
+
+def sniff_delimiter(path: str | os.PathLike, encoding: str) -> str:
+    """The delimiter of the file, from its first non-blank line (see :func:`header_delimiter`)."""
+    with open(path, "rb") as fh:
+        head = fh.read(HEAD_BYTES)
+    text = codecs.getincrementaldecoder(encoding)("replace").decode(head, final=False)
+    for line in _BREAKS.split(text):
+        if line.strip(" \t\ufeff\u3000"):
+            return header_delimiter(line)
+    return ","
+
+
+class LineTooLong(csv.Error):
+    """A physical line longer than ``MAX_LINE`` characters, raised by a line source's
+    iterator in place of the line (``line``: its number, counted from the source's start).
+    The iterator goes on with the next line after it (an empty line stands for the long
+    one, so that the csv reader's line count stays right)."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(f"line {line} is longer than {MAX_LINE:,} characters")
+        self.line = line
+
+
+@contextlib.contextmanager
+def bounded_cells() -> Iterator[None]:
+    """The csv module's field limit (process-wide) set to ``MAX_FIELD`` for the block, then
+    put back: a longer cell is a ``csv.Error`` ("field larger than field limit")."""
+    old = csv.field_size_limit(MAX_FIELD)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(old)
+
+
+def csv_problem(exc: csv.Error, lines: int = 1) -> str:
+    """The reason given for a record the csv reader refused (``lines``: how many physical
+    lines it had read for it)."""
+    if isinstance(exc, LineTooLong):
+        return (f"the line is longer than {MAX_LINE:,} characters, the most one line may hold "
+                "(not read)")
+    msg = str(exc)
+    if msg.startswith("field larger than field limit"):
+        return (f"a cell is longer than {MAX_FIELD:,} characters, the most one cell may hold"
+                + (f" ({lines} lines were read as that one cell: is a quote never closed?)"
+                   if lines > 1 else ""))
+    if "unexpected end of data" in msg:
+        msg = ("a quoted cell is never closed: everything from here to the end of the "
+               "file was read as one cell")
+    return f"malformed CSV: {msg}"
 
 
 class WrongEncoding(Exception):
@@ -133,29 +253,92 @@ class WrongEncoding(Exception):
         self.encoding, self.line, self.detail = encoding, line, detail
 
 
+def _line_end(text: str) -> int:
+    """The index just past the first line break of ``text`` (CRLF, CR or LF); -1: none."""
+    n = text.find("\n")
+    r = text.find("\r", 0, n if n >= 0 else len(text))
+    if r >= 0:
+        return r + 2 if n == r + 1 else r + 1
+    return n + 1 if n >= 0 else -1
+
+
+class _Lines:
+    """The iterator of a :class:`LineSource`: its lines, block by block. A line too long to
+    keep comes as a :class:`LineTooLong` raised in its place, then an empty line standing
+    for it; reading goes on after it. (A class, not a generator: a generator that raises
+    is finished. The bound ``__next__`` of a list iterator keeps the cost per line low.)"""
+
+    __slots__ = ("_blocks", "_next")
+
+    def __init__(self, blocks: Iterator[list[str] | LineTooLong]) -> None:
+        self._blocks = blocks
+        self._next = iter(()).__next__
+
+    def __iter__(self) -> "_Lines":
+        return self
+
+    def __next__(self) -> str:
+        try:
+            return self._next()
+        except StopIteration:
+            pass
+        for block in self._blocks:
+            if isinstance(block, LineTooLong):
+                self._next = iter(("\n",)).__next__
+                raise block
+            self._next = lines = iter(block).__next__
+            try:
+                return lines()
+            except StopIteration:
+                pass
+        raise StopIteration
+
+
 class LineSource:
     """The physical lines of a file (or of the bytes ``start``..``end`` of it), decoded,
-    with tabs and control characters already made safe; counts the bytes read (for
-    progress)."""
+    with control characters already made safe (and tabs made spaces, unless the file is
+    tab-separated: ``delimiter``, sniffed from the header line when not given); counts the
+    bytes read (for progress). A line longer than ``MAX_LINE`` characters is dropped as it
+    is read (never held whole) and :class:`LineTooLong` raised in its place."""
 
-    def __init__(self, path: str | os.PathLike, encoding: str, start: int = 0, end: int | None = None) -> None:
+    def __init__(self, path: str | os.PathLike, encoding: str, start: int = 0, end: int | None = None,
+                 delimiter: str | None = None) -> None:
         self.path = Path(path)
         self.encoding = encoding
         self.size = self.path.stat().st_size
         self.start = start
         self.end = self.size if end is None else end
+        self.delimiter = delimiter or sniff_delimiter(self.path, encoding)
         self.bytes_read = 0
         self.lines_out = 0
 
     def __iter__(self) -> Iterator[str]:
-        return itertools.chain.from_iterable(self._blocks())
+        return _Lines(self._blocks())
 
-    def _blocks(self) -> Iterator[list[str]]:
+    @staticmethod
+    def _runs(lines: list[str]) -> Iterator[list[str] | None]:
+        """``lines`` in runs of lines short enough, None for each line too long."""
+        run: list[str] = []
+        for x in lines:
+            if len(x) <= MAX_LINE:
+                run.append(x)
+                continue
+            if run:
+                yield run
+                run = []
+            yield None
+        if run:
+            yield run
+
+    def _blocks(self) -> Iterator[list[str] | LineTooLong]:
         encoding = "utf-8" if self.start and self.encoding == "utf-8-sig" else self.encoding
         decoder = codecs.getincrementaldecoder(encoding)("strict")
         utf8 = encoding in ("utf-8", "utf-8-sig")
+        spaces_for_tabs = self.delimiter != "\t"
         carry = ""
         carry_dirty = False
+        skipping = False        # in a line too long to keep: dropped up to its end
+        cr_pending = False      # a line ended with CR at the end of a block: drop an LF that follows
         before = b""
         remaining = self.end - self.start
         with open(self.path, "rb") as fh:
@@ -168,11 +351,25 @@ class LineSource:
                 try:
                     text = decoder.decode(block, final=final)
                 except UnicodeDecodeError as exc:
-                    raise WrongEncoding(self.encoding, self.lines_out + 1, str(exc)) from None
-                text = carry + text
+                    raise WrongEncoding(self.encoding, self.lines_out + (0 if skipping else 1),
+                                        str(exc)) from None
                 if utf8:
                     dirty = carry_dirty or _dirty_utf8(block, before)
                     before = block[-2:]
+                if cr_pending and text:
+                    cr_pending = False
+                    if text[0] == "\n":
+                        text = text[1:]
+                if skipping:                        # the rest of a line too long to keep
+                    end = _line_end(text)
+                    if end < 0:
+                        if final:
+                            return
+                        continue
+                    skipping = False
+                    cr_pending = end == len(text) and text[-1] == "\r"
+                    text = text[end:]
+                text = carry + text
                 carry, carry_dirty = "", False
                 if not text:
                     if final:
@@ -184,17 +381,36 @@ class LineSource:
                     lines = io.StringIO(text, newline="").readlines()
                 else:
                     lines = text.splitlines(True)
+                too_long = False
                 if not final:
                     last = lines[-1]
                     if not last.endswith("\n"):      # incomplete, or a CR whose LF may follow
                         carry = lines.pop()
                         carry_dirty = dirty
-                if dirty:
-                    lines = [_clean_physical_line(x) for x in lines]
-                if "\t" in text:
-                    lines = [x.replace("\t", " ") for x in lines]
-                self.lines_out += len(lines)
-                yield lines
+                        if len(carry) > MAX_LINE:   # drop it: LineTooLong in its place
+                            too_long = True
+                            if carry.endswith("\r"):
+                                cr_pending = True
+                            else:
+                                skipping = True
+                            carry, carry_dirty = "", False
+                if lines:
+                    # a line's length counts its line break, before cleaning
+                    long_lines = len(text) > MAX_LINE and max(map(len, lines)) > MAX_LINE
+                    for run in (self._runs(lines) if long_lines else (lines,)):
+                        if run is None:
+                            self.lines_out += 1
+                            yield LineTooLong(self.lines_out)
+                            continue
+                        if dirty:
+                            run = [_clean_physical_line(x) for x in run]
+                        if spaces_for_tabs and "\t" in text:
+                            run = [x.replace("\t", " ") for x in run]
+                        self.lines_out += len(run)
+                        yield run
+                if too_long:
+                    self.lines_out += 1
+                    yield LineTooLong(self.lines_out)
                 if final:
                     return
 
@@ -247,25 +463,27 @@ class Record:
 
 
 def records(lines: Iterable[str]) -> Iterator[Record]:
-    """CSV records with the physical line each starts on (multi-line quoted cells counted).
-    Malformed records come back with ``error`` set, and reading goes on."""
-    reader = csv.reader(lines, strict=True)
+    """CSV records with the physical line each starts on (multi-line quoted cells counted),
+    comma- or tab-separated as the line source says. Malformed records (and lines or cells
+    beyond the bounds) come back with ``error`` set, and reading goes on."""
+    reader = csv.reader(lines, strict=True, delimiter=getattr(lines, "delimiter", ","))
     prev = 0
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            msg = str(exc)
-            if "unexpected end of data" in msg:
-                msg = ("a quoted cell is never closed: everything from here to the end of the "
-                       "file was read as one cell")
-            yield Record(prev + 1, [], f"malformed CSV: {msg}", reader.line_num)
-            prev = reader.line_num
-            continue
-        start, prev = prev + 1, reader.line_num
-        yield Record(start, cells, None, prev)
+    with bounded_cells():
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except LineTooLong as exc:
+                yield Record(exc.line, [], csv_problem(exc), exc.line)
+                prev = reader.line_num          # the empty line standing for it comes next
+                continue
+            except csv.Error as exc:
+                yield Record(prev + 1, [], csv_problem(exc, reader.line_num - prev), reader.line_num)
+                prev = reader.line_num
+                continue
+            start, prev = prev + 1, reader.line_num
+            yield Record(start, cells, None, prev)
 
 
 # -- progress ---------------------------------------------------------------------------------------
@@ -378,23 +596,30 @@ def check_importer(store: Store, who: str, action: str) -> str:
 
 
 def open_source(path: Path, encoding: str) -> tuple[LineSource, bool]:
-    """The line source and whether the encoding was sniffed (so may be retried)."""
+    """The line source and whether the encoding was sniffed (so may be retried). A workbook
+    (.xlsx, .xls) is refused, named."""
     enc_key = (encoding or "auto").lower()
     if enc_key not in ENCODINGS:
-        raise ImportFileError(f"--encoding must be auto, utf-8 or gb18030, not {encoding!r}")
+        raise ImportFileError(f"--encoding must be auto, utf-8, gb18030 or utf-16, not {encoding!r}")
     try:
         forced = ENCODINGS[enc_key]
+        with open(path, "rb") as fh:
+            sample = fh.read(SAMPLE_BYTES if not forced else 4096)
+        problem = workbook_problem(path, sample)
+        if problem:
+            raise ImportFileError(problem)
+        if forced == "utf-16" and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            forced = _utf16_without_bom(sample) or "utf-16-le"     # no BOM: Excel's order
         if forced:
             return LineSource(path, forced), False
-        with open(path, "rb") as fh:
-            sample = fh.read(SAMPLE_BYTES)
         return LineSource(path, sniff_encoding(sample)), True
     except OSError as exc:
         raise ImportFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
 def encoding_name(enc: str) -> str:
-    return {"utf-8-sig": "utf-8", "utf-8": "utf-8", "gb18030": "gb18030", "utf-16": "utf-16"}.get(enc, enc)
+    return {"utf-8-sig": "utf-8", "utf-8": "utf-8", "gb18030": "gb18030", "utf-16": "utf-16",
+            "utf-16-le": "utf-16le", "utf-16-be": "utf-16be"}.get(enc, enc)
 
 
 def check_report_path(path: str | os.PathLike | None) -> None:

@@ -1,12 +1,16 @@
 """The enterprise registry (``taian import enterprises FILE``), upserted by credit code.
 
-1. *Check.* The file is streamed, never held whole: decoded (UTF-8, UTF-8 with BOM or
-   GBK/GB18030, detected; ``--encoding`` forces), split into physical lines (control
-   characters and ANSI escapes removed, tabs made spaces), parsed as CSV, every value
-   normalised and validated. Valid rows go to a staging table, rejected cells to a table
-   of rejections, both in a private scratch SQLite file ATTACHed for the import (deleted
-   when detached; it takes no lock on the main database, and SQLite's 2 MB page cache
-   keeps memory flat however large the file). The staged rows are then sorted by credit
+1. *Check.* The file is streamed, never held whole: decoded (UTF-8, UTF-8 with BOM,
+   GBK/GB18030 or UTF-16, detected; ``--encoding`` forces), split into physical lines
+   (control characters and ANSI escapes removed, tabs made spaces unless the file is
+   tab-separated: the header line says), parsed as CSV (or TSV), every value normalised
+   and validated. A line longer than ``reading.MAX_LINE`` characters or a cell longer than
+   ``reading.MAX_FIELD`` is rejected with its line number, never held whole. Valid rows go
+   to a staging table, rejected cells to a table of rejections, both in a private scratch
+   SQLite file ATTACHed for the import (an anonymous file SQLite unlinks as it opens it,
+   so nothing of it outlives the process, even killed; it takes no lock on the main
+   database, and SQLite's 2 MB page cache keeps memory flat however large the file). The
+   staged rows are then sorted by credit
    code; in-file duplicates become neighbours: rows that share a code but differ are
    *all* rejected (a conflict: which one is right?); an identical repeat is dropped and
    counted. Nothing in the main database has been written yet.
@@ -15,13 +19,28 @@
    parts at once, the second by a forked process into its own scratch file (its line
    numbers offset by the first part's line count); the split is a record boundary
    (verified: if the first part ends inside a quoted cell, the file is checked in one
-   piece), so the results are the same as in one piece.
+   piece), so the results are the same as in one piece. That file is named
+   ``taian-import-<pid>-<token>.sqlite`` (private) in the temporary folder (``TMPDIR``),
+   and unlinked as soon as it is ATTACHed (before the merge); it is removed in a
+   ``finally`` on any exit that can be caught (SIGTERM and SIGHUP raise SystemExit for
+   the import's duration where no handler of the program's own is set; Ctrl-C is
+   KeyboardInterrupt), the forked process dies with its parent (PR_SET_PDEATHSIG), and
+   what a SIGKILL leaves is removed by the next import (:func:`reclaim_scratch`: files of
+   that pattern whose pid is no longer alive).
 2. *Merge.* Unless ``--dry-run`` (or ``--strict`` with a rejection), the staged rows are
    upserted by credit code in code order, in batches of ``BATCH_ROWS``, each batch one
    short ``BEGIN IMMEDIATE`` transaction, so ``taian escalate`` and the console get the
-   write lock between batches. The import's one audit row (who, file, SHA-256, counts)
-   is written in the last batch's transaction. ``--dry-run`` classifies the same batches
-   read-only and reports the same counts.
+   write lock between batches. Each batch's transaction carries its own audit row
+   (``import.batch``: the import's id and SHA-256, batch n of N, its first and last
+   credit codes, its inserted/updated/unchanged counts; batches run in credit-code order,
+   so a batch is a range of codes, its lines scattered over the file), beside the
+   ``enterprise.update`` row of each enterprise it changed; the last batch's transaction
+   also writes the import's row (``import.enterprises``: who, file, SHA-256, the import's
+   id, the number of batches, counts). So an import killed half-way leaves audit rows
+   that account for every enterprise it wrote (their ``inserted`` and ``updated`` add up
+   to them), and a re-run completes it (the rows already written count as unchanged).
+   ``--dry-run`` classifies the same batches read-only and reports the same counts; it,
+   and ``--strict`` with a rejection, write nothing at all.
 
 Columns absent from the file are left as they are on existing enterprises; a present
 column with an empty cell clears that field. Spreadsheet-formula neutralising (a leading
@@ -31,12 +50,15 @@ so an export re-imports unchanged.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import csv
 import gc
 import json
 import multiprocessing
 import os
 import re
+import secrets
+import signal
 import sqlite3
 import sys
 import tempfile
@@ -53,6 +75,7 @@ from stdnum.cn import uscc as _uscc
 from taian_tui.domain import search, timeutil
 from taian_tui.store import Store
 from taian_tui.domain.text import clean_line, normalise_phone
+from taian_tui.dataio.reading import LineTooLong, bounded_cells, csv_problem
 from taian_tui.dataio.reading import fit_row, BLOCK_BYTES, ImportFileError, ImportResult, LineSource, MAX_SHOWN, PROGRESS_MIN_BYTES, Progress, Rejection, WrongEncoding, encoding_name, line_breaks, open_source, shorten, write_report, check_importer, check_report_path, file_sha256, map_header, unneutralise
 
 
@@ -225,7 +248,9 @@ def _read_header(reader, file: str) -> tuple[list[str], int]:
         except StopIteration:
             raise ImportFileError(f"{file}: the file is empty (no header row); nothing imported") from None
         except csv.Error as exc:
-            raise ImportFileError(f"{file}:{reader.line_num}: the header cannot be read: {exc}") from None
+            line = exc.line if isinstance(exc, LineTooLong) else reader.line_num
+            raise ImportFileError(f"{file}:{line}: the header cannot be read: {csv_problem(exc)}; "
+                                  "nothing imported") from None
         if any(c.strip() for c in cells):
             return cells, reader.line_num
 
@@ -239,12 +264,13 @@ class _Layout:
     present: list[str]
     counties: dict[str, str]       # county name or unit code -> county name
     limits: list[tuple[str, int, int]]
+    delimiter: str = ","           # "\t": a tab-separated file
 
     def too_long(self, vals: list[str]) -> bool:
         return any(len(vals[i]) > lim for _, i, lim in self.limits)
 
 
-def _layout(store: Store, header: list[str], result: ImportResult) -> _Layout:
+def _layout(store: Store, header: list[str], result: ImportResult, delimiter: str) -> _Layout:
     counties = {name: name for name in store.counties()}
     if not counties:
         raise ImportFileError(f"{result.file}: no county or zone is known in this database yet: import the "
@@ -257,7 +283,8 @@ def _layout(store: Store, header: list[str], result: ImportResult) -> _Layout:
     return _Layout(ncols=ncols, idx=[index.get(k, ncols) for k, _, _ in ENTERPRISE_COLUMNS],
                    col_name={k: names.get(k, zh) for k, zh, _ in ENTERPRISE_COLUMNS},
                    present=[k for k, _, _ in ENTERPRISE_COLUMNS if k in index], counties=counties,
-                   limits=[(k, index[k], lim) for k, lim in ENTERPRISE_LIMITS.items() if k in index])
+                   limits=[(k, index[k], lim) for k, lim in ENTERPRISE_LIMITS.items() if k in index],
+                   delimiter=delimiter)
 
 
 class _SplitInsideRecord(Exception):
@@ -291,6 +318,7 @@ def _scan(conn, schema: str, reader, prev: int, lay: _Layout,
     tag_odd = _TAG_ODD.search
     nfkc = unicodedata.normalize
     min_limit = min(ENTERPRISE_LIMITS.values())
+    tsv = lay.delimiter == "\t"
     gc_was_enabled = gc.isenabled()
     gc.disable()            # the loop makes no reference cycles; collections only cost time
     conn.execute("BEGIN")
@@ -313,6 +341,9 @@ def _scan(conn, schema: str, reader, prev: int, lay: _Layout,
                     if prev > start:                        # multi-line record: newlines to spaces
                         vals = list(map(clean_line, cells))
                     joined = "".join(vals)
+                    if tsv and "\t" in joined:               # a tab inside a quoted cell
+                        vals = list(map(clean_line, cells))
+                        joined = "".join(vals)
                     if not joined:
                         continue                            # a row of empty cells
                     rows += 1
@@ -361,17 +392,18 @@ def _scan(conn, schema: str, reader, prev: int, lay: _Layout,
                         if progress is not None:
                             progress(rows)
                 break
-            except csv.Error as exc:
-                start, prev = prev + 1, base + reader.line_num
-                msg = str(exc)
-                if "unexpected end of data" in msg:
-                    if partial:
-                        raise _SplitInsideRecord() from None
-                    msg = ("a quoted cell is never closed: everything from here to the end of the "
-                           "file was read as one cell")
+            except LineTooLong as exc:               # the line was not read (the source goes on)
+                start, prev = base + exc.line, base + reader.line_num
                 rows += 1
                 rejected += 1
-                rej.append((start, 0, "", "", f"malformed CSV: {msg}"))
+                rej.append((start, 0, "", "", csv_problem(exc)))
+            except csv.Error as exc:
+                start, prev = prev + 1, base + reader.line_num
+                if partial and "unexpected end of data" in str(exc):
+                    raise _SplitInsideRecord() from None
+                rows += 1
+                rejected += 1
+                rej.append((start, 0, "", "", csv_problem(exc, prev - start + 1)))
         for i in range(0, len(buf), width):
             conn.execute(stage_sql_1, buf[i:i + width])
         if rej:
@@ -513,19 +545,35 @@ def _plan_split(path: Path, size: int) -> int | None:
             return split if split < size else None
 
 
-def _child_check(path: Path, encoding: str, start: int, lay: _Layout, db_path: str, err_path: str) -> None:
-    """In a forked process: check the second part of the file into its own scratch file.
-    Line numbers are counted from the start of the part (the parent, which has read the
-    first part, adds its line count). Touches nothing of the parent's (its database
-    connection is not used here)."""
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel SIGKILL this (forked) process when its parent dies (Linux), so that
+    a killed import leaves no checker running on; exit at once if the parent is gone."""
     try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)     # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):                                 # pragma: no cover
+        pass
+    if os.getppid() != parent:
+        os._exit(5)
+
+
+def _child_check(path: Path, encoding: str, start: int, lay: _Layout, db_path: str, err_path: str,
+                 parent: int) -> None:
+    """In a forked process: check the second part of the file into its own scratch file
+    (created empty and private by the parent). Line numbers are counted from the start of
+    the part (the parent, which has read the first part, adds its line count). Touches
+    nothing of the parent's (its database connection is not used here)."""
+    try:
+        _die_with_parent(parent)            # (the csv field limit is the parent's: bounded_cells)
         conn = sqlite3.connect(db_path, isolation_level=None)
         conn.execute(f"PRAGMA page_size = {SCRATCH_PAGE}")
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
         conn.execute(_STAGE_DDL.format(s="main"))
         conn.execute(_REJ_DDL.format(s="main"))
-        reader = csv.reader(LineSource(path, encoding, start), strict=True)
+        reader = csv.reader(LineSource(path, encoding, start, delimiter=lay.delimiter), strict=True,
+                            delimiter=lay.delimiter)
         rows, rejected = _scan(conn, "main", reader, 0, lay, None, partial=False)
         _sort_part(conn, "main", index=True)
         conn.execute("CREATE TABLE meta(rows INTEGER, rejected INTEGER)")
@@ -555,32 +603,127 @@ def _can_fork() -> bool:
     return sys.platform.startswith("linux") and threading.active_count() == 1 and _cpus() > 1
 
 
+# -- scratch files --------------------------------------------------------------------------------
+_SCRATCH_NAME = re.compile(r"taian-import-([0-9]+)-[0-9a-f]+\.(?:sqlite|err)\Z")
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (one of another user counts as alive)."""
+    if pid <= 0:
+        return True                     # not a name this module writes: leave it alone
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:                     # EPERM: alive, someone else's
+        return True
+    return True
+
+
+def reclaim_scratch(where: str | None = None) -> list[str]:
+    """Remove the scratch files of imports that were killed: ``taian-import-<pid>-*.sqlite``
+    and ``.err`` in the temporary folder whose process is no longer alive. Returns the
+    names removed."""
+    where = where or tempfile.gettempdir()
+    removed: list[str] = []
+    try:
+        names = os.listdir(where)
+    except OSError:
+        return removed
+    for name in names:
+        m = _SCRATCH_NAME.match(name)
+        if m is None or _alive(int(m.group(1))):
+            continue
+        try:
+            os.unlink(os.path.join(where, name))
+        except OSError:
+            continue
+        removed.append(name)
+    return removed
+
+
+class _Scratch:
+    """The named scratch files of one import (the forked checker's part and its error
+    note): private, ``taian-import-<pid>-<token>.*`` in the temporary folder, created
+    before the fork (O_EXCL, 0600), removed by :meth:`remove` (in the import's finally)."""
+
+    def __init__(self) -> None:
+        self.where = tempfile.gettempdir()
+        self.paths: list[str] = []
+
+    def create(self, *suffixes: str) -> list[str]:
+        stem = os.path.join(self.where, f"taian-import-{os.getpid()}-{secrets.token_hex(6)}")
+        made = []
+        for suffix in suffixes:
+            path = stem + suffix
+            self.paths.append(path)
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600))
+            made.append(path)
+        return made
+
+    def remove(self) -> None:
+        while self.paths:
+            with contextlib.suppress(OSError):
+                os.unlink(self.paths.pop())
+
+
+@contextlib.contextmanager
+def _signals_raise() -> Any:
+    """For the block: SIGTERM and SIGHUP raise SystemExit (status 128 + the signal), and
+    SIGINT KeyboardInterrupt, in the main thread, so that the import's ``finally`` runs
+    (scratch files removed, the batch in flight rolled back). Only a signal left to its
+    default action (SIG_DFL) is changed (an ignored one stays ignored, a program's own
+    handler stays), and the previous handlers are put back after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise SystemExit(128 + signum)
+
+    saved = []
+    try:
+        for name in ("SIGTERM", "SIGHUP", "SIGINT"):
+            signum = getattr(signal, name, None)
+            if signum is not None and signal.getsignal(signum) is signal.SIG_DFL:
+                saved.append((signum, signal.signal(signum, handler)))
+        yield
+    finally:
+        for signum, previous in reversed(saved):
+            signal.signal(signum, previous)
+
+
 def _check(store: Store, path: Path, encoding: str, result: ImportResult, progress: Progress,
-           workers: int, tmpdir: str, cpu_free: Callable[[], None]) -> tuple[_Layout, list[tuple[str, int]]]:
+           workers: int, scratch: _Scratch, cpu_free: Callable[[], None]) -> tuple[_Layout, list[tuple[str, int]]]:
     """The check pass. A large file is split in two near the middle and the halves are
     checked at the same time, the second by a forked process; results are the same as
     checking it in one piece (which is what happens when the split turns out to fall
     inside a quoted cell). Returns the layout and the parts: (scratch schema, number of
     lines before the part). ``cpu_free`` is called once a CPU is left idle (at once when
-    the file is checked in one piece, else when the child is done)."""
+    the file is checked in one piece, else when the child is done). The child's scratch
+    file is unlinked once ATTACHed (SQLite keeps it open), so only a kill during the check
+    can leave it behind (for :func:`reclaim_scratch`)."""
     conn = store.conn
     size = path.stat().st_size
     plan = None
-    if workers > 1 and size >= PARALLEL_MIN_BYTES and encoding != "utf-16" and _can_fork():
+    if workers > 1 and size >= PARALLEL_MIN_BYTES and not encoding.startswith("utf-16") and _can_fork():
         plan = _plan_split(path, size)
     while True:
         _attach_scratch(conn)
+        scratch.remove()
         source = LineSource(path, encoding, 0, plan)
-        reader = csv.reader(source, strict=True)
+        reader = csv.reader(source, strict=True, delimiter=source.delimiter)
         header, prev = _read_header(reader, result.file)
-        lay = _layout(store, header, result)
+        lay = _layout(store, header, result, source.delimiter)
         child = None
         if plan:
-            db_path, err_path = os.path.join(tmpdir, "part2.db"), os.path.join(tmpdir, "part2.err")
-            for p in (db_path, err_path):
-                Path(p).unlink(missing_ok=True)
+            db_path, err_path = scratch.create(".sqlite", ".err")
             child = multiprocessing.get_context("fork").Process(
-                target=_child_check, args=(path, encoding, plan, lay, db_path, err_path),
+                target=_child_check, args=(path, encoding, plan, lay, db_path, err_path, os.getpid()),
                 daemon=True)
             child.start()
         else:
@@ -592,25 +735,27 @@ def _check(store: Store, path: Path, encoding: str, result: ImportResult, progre
             if progress.enabled else None
         try:
             rows, rejected = _scan(conn, "imp", reader, prev, lay, report, partial=bool(plan))
+            base = reader.line_num          # the lines of the first part
+            _sort_part(conn, "imp")
+            if child is not None:
+                child.join()
         except _SplitInsideRecord:
             child.kill()
             child.join()
             plan = None                     # check the file in one piece
             continue
-        except BaseException:
+        except BaseException:               # SystemExit of a SIGTERM too: no checker left running
             if child is not None:
                 child.kill()
                 child.join()
             raise
-        base = reader.line_num              # the lines of the first part
-        _sort_part(conn, "imp")
         result.rows, result.rejected = rows, rejected
         if child is None:
             return lay, [("imp", 0)]
-        child.join()
         cpu_free()
         if child.exitcode != 0:
-            info = json.loads(Path(err_path).read_text(encoding="utf-8")) if Path(err_path).exists() else {}
+            note = Path(err_path).read_text(encoding="utf-8")
+            info = json.loads(note) if note else {}
             if "encoding" in info:
                 raise WrongEncoding(info["encoding"], base + info["line"], info["detail"])
             plan = None                     # the child failed: check the file in one piece
@@ -619,6 +764,7 @@ def _check(store: Store, path: Path, encoding: str, result: ImportResult, progre
         conn.execute("PRAGMA imp2.journal_mode = OFF")
         conn.execute("PRAGMA imp2.synchronous = OFF")
         r, j = conn.execute("SELECT rows, rejected FROM imp2.meta").fetchone()
+        scratch.remove()                    # open (attached) until the end; no name left behind
         result.rows += r
         result.rejected += j
         conn.execute("INSERT INTO imp.import_rej SELECT line + ?, seq, col, value, reason FROM imp2.import_rej",
@@ -628,13 +774,18 @@ def _check(store: Store, path: Path, encoding: str, result: ImportResult, progre
 
 def _merge(store: Store, result: ImportResult, parts: list[tuple[str, int]], present: list[str], actor: str,
            at: str, progress: Progress, audit_after: Callable[[], dict] | None, batch_rows: int,
-           pause: float) -> None:
+           pause: float, batch_after: Callable[[], dict] | None = None) -> None:
     """Pass 2: upsert the staged rows in batches (or, for a dry run, only classify them).
 
     Writing: one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE ... WHERE <a field differs>``
     per batch; a TEMP trigger notes which fields of which updated rows changed (so that
     the common case, new rows, costs no extra lookups). ``rowcount`` = inserted + updated.
-    Dry run: the same classification by a read-only join."""
+    Each batch with rows gets its ``import.batch`` audit row in its transaction
+    (``batch_after()``: the import's identity, completed with the batch's place, first and
+    last credit codes and counts; ``batch`` is its place among the batches planned, an
+    empty one, all of its rows dropped as duplicates, gets no row); the last also the
+    import's row (``audit_after()``). Dry run: the same classification by a read-only
+    join."""
     conn = store.conn
     cols = [k for k in _DATA_KEYS if k in present]
     where = "s.rowid BETWEEN ? AND ?"
@@ -654,6 +805,9 @@ def _merge(store: Store, result: ImportResult, parts: list[tuple[str, int]], pre
     renamed_sql = ("SELECT DISTINCT c.code FROM imp.import_changes c WHERE c.rowid > ? AND c.name "
                    "AND EXISTS (SELECT 1 FROM main.appeals a WHERE a.enterprise_uscc = c.code)")
     count_sql = "SELECT COUNT(*) FROM {p}.import_sorted s WHERE " + where
+    # the batch's first and last credit codes (rowids run in code order): two index lookups
+    span_sql = ("SELECT (SELECT code FROM {p}.import_sorted WHERE rowid BETWEEN ?1 AND ?2 ORDER BY rowid LIMIT 1), "
+                "(SELECT code FROM {p}.import_sorted WHERE rowid BETWEEN ?1 AND ?2 ORDER BY rowid DESC LIMIT 1)")
     if not result.dry_run:
         conn.execute("CREATE TABLE imp.import_changes(code TEXT, " + ", ".join(f"{k} INTEGER" for k in cols)
                      + ", before TEXT, after TEXT)")
@@ -696,7 +850,7 @@ def _merge(store: Store, result: ImportResult, parts: list[tuple[str, int]], pre
                     for (code,) in conn.execute(renamed_sql, (seen_changes,)).fetchall():
                         result.reindexed += search.reindex_enterprise(conn, code)
                     # every updated enterprise gets its own audit row, before -> after of the
-                    # fields that changed (new rows are counted in the import's own row)
+                    # fields that changed (new rows are counted in the batch's row)
                     for code, before, after in conn.execute(
                             "SELECT code, before, after FROM imp.import_changes WHERE rowid > ? "
                             "ORDER BY rowid", (seen_changes,)).fetchall():
@@ -708,6 +862,14 @@ def _merge(store: Store, result: ImportResult, parts: list[tuple[str, int]], pre
                 result.inserted += written - changed
                 result.updated += changed
                 result.unchanged += count - written
+                if count and batch_after is not None:
+                    # what this transaction wrote, in the audit trail with it (a kill after
+                    # it leaves the enterprises it wrote accounted for)
+                    first_code, last_code = conn.execute(span_sql.format(p=p), (lo, hi)).fetchone()
+                    store.audit(actor, "import.batch", "import", Path(result.file).name, None,
+                                {**batch_after(), "batch": n + 1, "of": len(batches),
+                                 "codes": [first_code, last_code], "inserted": written - changed,
+                                 "updated": changed, "unchanged": count - written}, at=at)
                 if final and audit_after is not None:
                     result.field_changes = {k: v for k, v in field_changes.items() if v}
                     store.audit(actor, "import.enterprises", "import", Path(result.file).name,
@@ -751,49 +913,77 @@ def import_enterprises(store: Store, who: str, path: str | os.PathLike, *, encod
         if not digest:
             digest.append(hasher.submit(file_sha256, path))
 
+    scratch = _Scratch()
+    import_id = secrets.token_hex(8)
     try:
-        with tempfile.TemporaryDirectory(prefix="taian-import-") as tmpdir:
-            enc = source.encoding
-            while True:
-                result = ImportResult("enterprises", str(path), dry_run=dry_run, strict=strict)
-                try:
-                    lay, parts = _check(store, path, enc, result, progress, workers, tmpdir, hash_file)
-                    break
-                except WrongEncoding as exc:
-                    if sniffed and enc == "utf-8":
-                        enc, sniffed = "gb18030", False         # not UTF-8 after all
-                        continue
-                    other = "gb18030" if encoding_name(exc.encoding) != "gb18030" else "utf-8"
-                    raise ImportFileError(
-                        f"{path}: line {exc.line}: the file is not valid {encoding_name(exc.encoding)} "
-                        f"({exc.detail}); try --encoding {other}; nothing imported") from None
-            result.encoding = encoding_name(enc)
-            _settle_duplicates(conn, parts, result, lay.col_name)
-            write = not dry_run and not (strict and result.rejected)
-
-            def audit_after() -> dict:
-                result.sha256 = digest[0].result()
-                return {"file": path.name, "path": str(path.resolve()), "sha256": result.sha256,
-                        "encoding": result.encoding, **result.counts(),
-                        "ignored_columns": result.ignored_columns, "strict": strict}
-
-            if not (strict and result.rejected):
-                _merge(store, result, parts, lay.present, actor, at, progress,
-                       audit_after if write else None, batch_rows, pause)
-            result.written = write
-            result.sha256 = digest[0].result()
-            if report:
-                write_report(report, conn.execute(
-                    "SELECT line, col, value, reason FROM imp.import_rej ORDER BY line, seq"))
-                result.report = str(report)
-            result.rejections = [Rejection(*r) for r in conn.execute(
-                "SELECT line, col, value, reason FROM imp.import_rej ORDER BY line, seq LIMIT ?",
-                (MAX_SHOWN,))]
-            progress.close()
-            _detach_scratch(conn)
+        with _signals_raise(), bounded_cells():
+            try:
+                reclaim_scratch(scratch.where)
+                result = _import(store, path, encoding, source, sniffed, result, dry_run, strict, report,
+                                 progress, at, actor, batch_rows, pause, workers, scratch, hash_file,
+                                 digest, import_id)
+            finally:
+                scratch.remove()
+                progress.close()
+                _detach_scratch(conn)
     finally:
-        progress.close()
-        _detach_scratch(conn)
         hasher.shutdown(wait=True)
     result.seconds = round(time.monotonic() - started, 3)
+    return result
+
+
+def _import(store: Store, path: Path, encoding: str, source: LineSource, sniffed: bool, result: ImportResult,
+            dry_run: bool, strict: bool, report: str | os.PathLike | None, progress: Progress, at: str,
+            actor: str, batch_rows: int, pause: float, workers: int, scratch: _Scratch,
+            hash_file: Callable[[], None], digest: list[concurrent.futures.Future],
+            import_id: str) -> ImportResult:
+    """The body of :func:`import_enterprises` (which owns the scratch, the signals and the
+    hashing thread)."""
+    conn = store.conn
+    enc = source.encoding
+    while True:
+        result = ImportResult("enterprises", str(path), dry_run=dry_run, strict=strict)
+        try:
+            lay, parts = _check(store, path, enc, result, progress, workers, scratch, hash_file)
+            break
+        except WrongEncoding as exc:
+            if sniffed and enc == "utf-8":
+                enc, sniffed = "gb18030", False         # not UTF-8 after all
+                continue
+            name = encoding_name(exc.encoding)
+            other = "utf-8" if name == "gb18030" or name.startswith("utf-16") else "gb18030"
+            raise ImportFileError(
+                f"{path}: line {exc.line}: the file is not valid {name} "
+                f"({exc.detail}); try --encoding {other}; nothing imported") from None
+    result.encoding = encoding_name(enc)
+    _settle_duplicates(conn, parts, result, lay.col_name)
+    write = not dry_run and not (strict and result.rejected)
+    batches = 0
+
+    def identity() -> dict:
+        result.sha256 = digest[0].result()
+        return {"import_id": import_id, "file": path.name, "sha256": result.sha256}
+
+    def audit_after() -> dict:
+        return {**identity(), "path": str(path.resolve()), "encoding": result.encoding,
+                **result.counts(), "ignored_columns": result.ignored_columns, "strict": strict,
+                "batches": batches}
+
+    def batch_after() -> dict:
+        nonlocal batches
+        batches += 1
+        return identity()
+
+    if not (strict and result.rejected):
+        _merge(store, result, parts, lay.present, actor, at, progress,
+               audit_after if write else None, batch_rows, pause, batch_after if write else None)
+    result.written = write
+    result.sha256 = digest[0].result()
+    if report:
+        write_report(report, conn.execute(
+            "SELECT line, col, value, reason FROM imp.import_rej ORDER BY line, seq"))
+        result.report = str(report)
+    result.rejections = [Rejection(*r) for r in conn.execute(
+        "SELECT line, col, value, reason FROM imp.import_rej ORDER BY line, seq LIMIT ?",
+        (MAX_SHOWN,))]
     return result

@@ -284,18 +284,24 @@ def test_absent_optional_columns_are_left_alone(store, tmp_path):
     assert ent(store, code(1))["phone"] == "05388888801"
 
 
-def test_one_audit_row_for_the_import(store, audit_count):
+def test_the_import_row_and_its_batch_row(store, audit_count):
     n = audit_count()
     r = imp(store, "enterprises_bad_checksum.csv")
-    assert audit_count() == n + 1
-    row = store.one("SELECT * FROM audit ORDER BY id DESC LIMIT 1")
+    assert audit_count() == n + 2                 # one batch (its own row), and the import's row
+    batch, row = store.all("SELECT * FROM audit ORDER BY id DESC LIMIT 2")[::-1]
     assert (row["actor"], row["action"], row["entity_id"]) == ("system:import", "import.enterprises",
                                                               "enterprises_bad_checksum.csv")
     after = json.loads(row["after"])
     import hashlib
     assert after["sha256"] == hashlib.sha256((FIX / "enterprises_bad_checksum.csv").read_bytes()).hexdigest()
-    assert (after["inserted"], after["rejected"], after["rows"]) == (2, 1, 3)
+    assert (after["inserted"], after["rejected"], after["rows"], after["batches"]) == (2, 1, 3, 1)
     assert r.sha256 == after["sha256"]
+    assert (batch["actor"], batch["action"], batch["entity"], batch["entity_id"]) == \
+        ("system:import", "import.batch", "import", "enterprises_bad_checksum.csv")
+    b = json.loads(batch["after"])
+    assert b == {"import_id": after["import_id"], "file": "enterprises_bad_checksum.csv", "sha256": r.sha256,
+                 "batch": 1, "of": 1, "codes": [code(1), code(2)], "inserted": 2, "updated": 0,
+                 "unchanged": 0}
     assert store.verify_audit().ok
 
 
