@@ -3,6 +3,7 @@ dry-run, the cron environment, concurrent sweeps, a sweep beside other writers, 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sqlite3
 import sys
@@ -317,3 +318,21 @@ def test_the_json_carries_the_audit_head(run_cli, db_path, make_appeal, store):
     assert last["action"] == "escalate"
     assert json.loads(out)["audit_head"] == {"id": last["id"], "hash": last["hash"]} == \
         {"id": head["last_id"], "hash": head["last_hash"]}
+
+
+def test_two_sweeps_in_the_same_second_as_real_processes_keep_every_sms(taian_process, db_path, submit, store):
+    """Two cron-like processes with the same clock (so the same applied second) and different
+    --at, one after the other: the second one's blue SMS to the same liaison is queued too
+    (the outbox keys an SMS by the appeals it is about, not by the second it was queued)."""
+    a = submit(at="2026-09-29T10:00:00+08:00")         # blue 10-12 00:00, yellow after 10-12
+    b = submit(at="2026-09-30T10:00:00+08:00")         # blue 10-13 00:00
+    env = {**os.environ, "TAIAN_NOW": "2026-10-13T07:00:00+08:00"}
+    for at in ("2026-10-12T07:00:00+08:00", "2026-10-13T06:00:00+08:00"):
+        p = taian_process("escalate", "--db", db_path, "--at", at, env=env)
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err
+    assert [tuple(r) for r in store.all("SELECT recipient, reason, entity, created_at FROM outbox ORDER BY id")] == [
+        ("zrzy1", "card.blue", f"appeals:zrzy:{a.id}", "2026-10-13T07:00:00+08:00"),
+        ("zrzy1", "card.blue", f"appeals:zrzy:{b.id}", "2026-10-13T07:00:00+08:00"),
+        ("zrzy1", "card.yellow", f"appeals:zrzy:{a.id}", "2026-10-13T07:00:00+08:00"),
+        ("head:zrzy", "card.yellow", f"appeals:zrzy:{a.id}", "2026-10-13T07:00:00+08:00")]
