@@ -219,6 +219,7 @@ def _stalled_import(tmp_path: Path, db: Path, scratch_dir: Path) -> tuple[subpro
     while len(pids) < 2:
         line = proc.stdout.readline()
         assert line, proc.stderr.read()
+        assert line.startswith("checked "), f"the import did not stall after its check: {line!r}"
         _, schema, pid = line.split()
         pids[schema] = int(pid)
     assert pids["imp"] == proc.pid and pids["main"] != proc.pid
@@ -367,7 +368,7 @@ def test_a_100mb_line_is_rejected_with_its_line_number_in_bounded_memory(db_path
                                        "may hold (not read)"]]
     # before the bound: about 540 MB (the line held whole, then copied as a cell)
     assert r["maxrss_mb"] < baseline["maxrss_mb"] + 32, (r["maxrss_mb"], baseline["maxrss_mb"])
-    assert r["maxrss_mb"] < 120
+    assert r["maxrss_mb"] < 200          # (540 MB before the bound)
     print(f"peak RSS: {r['maxrss_mb']:.1f} MB for the 100 MB line, {baseline['maxrss_mb']:.1f} MB for 2 rows")
 
 
