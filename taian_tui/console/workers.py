@@ -81,3 +81,15 @@ def run_in_store(node: MessagePump, task: str, fn: Callable[[Job], Message | Non
 
     return node.run_worker(work, name=task, group=task, thread=True, exclusive=exclusive,
                            exit_on_error=False)
+
+
+def write_before_exit(app: "TaianApp", fn: Callable[[Store, str], None]) -> bool:
+    """Run the write ``fn(store, username)`` now, on the calling thread: only for what must be
+    on disk before the console exits (a worker could be stopped by the exit). ``True`` when it
+    was written; a failure is swallowed (the console is leaving anyway)."""
+    try:
+        with Store(app.db_path, migrate=False) as store:
+            fn(store, app.session.username)
+        return True
+    except Exception:
+        return False

@@ -34,7 +34,7 @@ from taian_tui.console.app import InConsole
 from taian_tui.console.messages import (Autosaved, AutosaveFound, ContentLoaded, ContentSaved,
                                         WorkFailed)
 from taian_tui.console.strings import code_label, error_text, get_lang, t
-from taian_tui.console.workers import Job
+from taian_tui.console.workers import Job, write_before_exit
 from taian_tui.domain.models import CONTENT_KINDS, CONTENT_LEVELS, CONTENT_STATES
 from taian_tui.store import Store
 from taian_tui.domain.refusals import DomainError
@@ -288,16 +288,13 @@ class EditorScreen(InConsole, Screen):
         """Write the autosave now, on the calling thread (before the console quits)."""
         if not self.autosave_ready or not self.has_unsaved_changes():
             return
-        values = self.values()
+        values, key = self.values(), self.key
         with self._lock:
-            try:
-                with Store(self.app.db_path, migrate=False) as store:
-                    operations.autosave_content_form(store, self.console.username, self.key, values)
+            if write_before_exit(self.console, lambda store, user: operations.autosave_content_form(
+                    store, user, key, values)):
                 self._seq += 1
                 self._written_seq = max(self._written_seq, self._seq)
                 self.autosaved = values
-            except Exception:
-                pass
 
     def _look_for_autosave(self) -> None:
         self.run_in_store("editor-restore", lambda job: AutosaveFound(
