@@ -8,8 +8,6 @@ import os
 import sqlite3
 import stat
 import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlite_utils import Database
@@ -36,51 +34,6 @@ def no_sms_settings(monkeypatch, tmp_path):
                  "TAIAN_NOW", "TAIAN_USER"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-
-
-class Hook:
-    """A local HTTP server on 127.0.0.1 that records POSTs and answers with ``status``
-    (``fail_ids``: answer 500 to these outbox ids)."""
-
-    def __init__(self, status: int = 200, delay: float = 0.0, fail_ids=()):
-        self.status, self.delay, self.fail_ids, self.posts = status, delay, set(fail_ids), []
-        self.headers = []
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                hook.posts.append((self.headers["Content-Type"], body))
-                hook.headers.append(dict(self.headers))
-                time.sleep(hook.delay)
-                self.send_response(500 if body["id"] in hook.fail_ids else hook.status)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sms"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def hook():
-    hooks = []
-
-    def make(**kw):
-        h = Hook(**kw)
-        hooks.append(h)
-        return h
-    yield make
-    for h in hooks:
-        h.close()
 
 
 @pytest.fixture
@@ -153,8 +106,8 @@ def test_log_gateway_creates_its_file_private_whatever_the_umask(tmp_path):
     assert path.read_text(encoding="utf-8") == '{"to": "13800000002", "text": "t", "id": 1}\n'
 
 
-def test_webhook_posts_json(run_cli, db_path, store, queued, hook):
-    h = hook()
+def test_webhook_posts_json(run_cli, db_path, store, queued, gateway):
+    h = gateway()
     code, out, err = run_cli("notify", "send", "--db", db_path, "--gateway", "webhook", "--url", h.url)
     assert (code, out, err) == (0, "sent 4, failed 0 (will retry 0, gave up 0), unknown 0\n", "")
     assert len(h.posts) == queued
@@ -165,8 +118,8 @@ def test_webhook_posts_json(run_cli, db_path, store, queued, hook):
     assert "Authorization" not in h.headers[0]     # no token configured
 
 
-def test_failures_are_retried_with_backoff(run_cli, db_path, store, queued, hook):
-    bad = hook(status=500)
+def test_failures_are_retried_with_backoff(run_cli, db_path, store, queued, gateway):
+    bad = gateway(status=500)
     code, out, err = run_cli("notify", "send", "--db", db_path, "--gateway", "webhook", "--url", bad.url, "--at", T0)
     assert code == 1
     assert out == "sent 0, failed 4 (will retry 4, gave up 0), unknown 0\n"
@@ -185,7 +138,7 @@ def test_failures_are_retried_with_backoff(run_cli, db_path, store, queued, hook
             "--at", "2026-10-13T08:01:00+08:00")
     row = store.one("SELECT attempts, next_attempt_at FROM outbox ORDER BY id LIMIT 1")
     assert tuple(row) == (2, "2026-10-13T08:03:00+08:00")
-    good = hook()
+    good = gateway()
     code, out, _ = run_cli("notify", "send", "--db", db_path, "--gateway", "webhook", "--url", good.url,
                            "--at", "2026-10-13T08:03:00+08:00")
     assert (code, out) == (0, "sent 4, failed 0 (will retry 0, gave up 0), unknown 0\n")
@@ -195,8 +148,8 @@ def test_failures_are_retried_with_backoff(run_cli, db_path, store, queued, hook
     assert len(good.posts) == queued
 
 
-def test_exit_code_is_0_when_one_was_sent(run_cli, db_path, store, queued, hook):
-    h = hook(fail_ids={1, 2, 4})
+def test_exit_code_is_0_when_one_was_sent(run_cli, db_path, store, queued, gateway):
+    h = gateway(fail_ids={1, 2, 4})
     code, out, err = run_cli("notify", "send", "--db", db_path, "--gateway", "webhook", "--url", h.url, "--at", T0)
     assert (code, out) == (0, "sent 1, failed 3 (will retry 3, gave up 0), unknown 0\n")
     assert err == ("  #1 to 13800000002: HTTP 500\n  #2 to 13800000002: HTTP 500\n"
@@ -278,8 +231,8 @@ def test_unknown_is_recorded_and_never_retried(store, mixed):
     assert (result.sent, tried) == (1, [3])
 
 
-def test_two_senders_at_once_deliver_each_row_at_most_once(db_path, store, queued, hook):
-    h = hook(delay=0.05)
+def test_two_senders_at_once_deliver_each_row_at_most_once(db_path, store, queued, gateway):
+    h = gateway(delay=0.05)
     results = []
 
     def sender():

@@ -4,13 +4,10 @@ token come from (and the token never shown); a gateway's answer escaped on the t
 a real `taian notify send` process killed with SIGKILL in the middle of a run."""
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -30,84 +27,6 @@ def no_sms_settings(monkeypatch, tmp_path):
                  "TAIAN_NOW", "TAIAN_USER"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-
-
-class Server:
-    """A gateway on 127.0.0.1 that records every request (any method) and then:
-
-    * ``answer`` (default): answers ``status`` with ``body`` (and ``location``);
-    * ``sleep``: waits ``delay`` seconds before answering (past the client's timeout);
-    * ``drop``: closes the connection without an answer.
-
-    ``hold=N``: the N-th request is held unanswered until ``unhold()`` (or 30 s)."""
-
-    def __init__(self, mode="answer", status=200, body=b"", location=None, delay=0.0, hold=None):
-        self.mode, self.status, self.body, self.location, self.delay = mode, status, body, location, delay
-        self.hold, self.held = hold, threading.Event()
-        self.requests: list[dict] = []
-        self.lock = threading.Lock()
-        srv = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def handle_one(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                with srv.lock:
-                    srv.requests.append({"method": self.command, "path": self.path,
-                                         "headers": dict(self.headers),
-                                         "json": json.loads(raw) if raw else None})
-                    n = len(srv.requests)
-                if srv.hold == n:
-                    srv.held.wait(30)
-                if srv.mode == "sleep":
-                    time.sleep(srv.delay)
-                if srv.mode == "drop":
-                    self.close_connection = True
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                    return
-                self.send_response(srv.status)
-                if srv.location:
-                    self.send_header("Location", srv.location)
-                self.send_header("Content-Length", str(len(srv.body)))
-                self.end_headers()
-                self.wfile.write(srv.body)
-
-            do_POST = do_GET = do_PUT = do_HEAD = handle_one  # noqa: N815
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.handle_error = lambda request, address: None   # a client gone away: not our concern
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sms"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
-
-    @property
-    def ids(self) -> list[int]:
-        with self.lock:
-            return [r["json"]["id"] for r in self.requests if r["json"]]
-
-    def unhold(self):
-        self.held.set()
-
-    def close(self):
-        self.held.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def server():
-    servers = []
-
-    def make(**kw):
-        s = Server(**kw)
-        servers.append(s)
-        return s
-    yield make
-    for s in servers:
-        s.close()
 
 
 def closed_port_url() -> str:
@@ -136,8 +55,8 @@ def send(run_cli, db_path, *args, at=T0, env=None):
 
 
 # -- outcomes ---------------------------------------------------------------------------------------
-def test_200_is_sent(run_cli, db_path, three, server):
-    gw = server()
+def test_200_is_sent(run_cli, db_path, three, gateway):
+    gw = gateway()
     code, out, err = send(run_cli, db_path, "--url", gw.url)
     assert (code, out, err) == (0, SUMMARY_ALL_SENT, "")
     assert gw.ids == [1, 2, 3]
@@ -147,8 +66,8 @@ def test_200_is_sent(run_cli, db_path, three, server):
     assert rows(three, "id, status, attempts, sent_at, last_error") == [(i, "sent", 1, T0, "") for i in (1, 2, 3)]
 
 
-def test_500_fails_and_is_retried_with_backoff(run_cli, db_path, three, server):
-    bad = server(status=500, body=b"gateway overloaded\n")
+def test_500_fails_and_is_retried_with_backoff(run_cli, db_path, three, gateway):
+    bad = gateway(status=500, body=b"gateway overloaded\n")
     code, out, err = send(run_cli, db_path, "--url", bad.url)
     assert (code, out) == (1, "sent 0, failed 3 (will retry 3, gave up 0), unknown 0\n")
     assert err == ("  #1 to 13800000002: HTTP 500: gateway overloaded\n"
@@ -159,7 +78,7 @@ def test_500_fails_and_is_retried_with_backoff(run_cli, db_path, three, server):
                            for i in (1, 2, 3)]
     code, out, _ = send(run_cli, db_path, "--url", bad.url, at="2026-10-13T08:00:59+08:00")
     assert (code, out, bad.ids) == (0, "sent 0, failed 0 (will retry 0, gave up 0), unknown 0\n", [1, 2, 3])
-    good = server()
+    good = gateway()
     code, out, _ = send(run_cli, db_path, "--url", good.url, at="2026-10-13T08:01:00+08:00")
     assert (code, out, good.ids) == (0, SUMMARY_ALL_SENT, [1, 2, 3])
     assert rows(three, "id, status, attempts") == [(i, "sent", 2) for i in (1, 2, 3)]
@@ -167,9 +86,9 @@ def test_500_fails_and_is_retried_with_backoff(run_cli, db_path, three, server):
 
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
-def test_redirect_is_a_failure_never_followed(run_cli, db_path, three, server, status):
-    target = server()
-    redirecting = server(status=status, location=target.url)
+def test_redirect_is_a_failure_never_followed(run_cli, db_path, three, gateway, status):
+    target = gateway()
+    redirecting = gateway(status=status, location=target.url)
     code, out, err = send(run_cli, db_path, "--url", redirecting.url)
     assert (code, out) == (1, "sent 0, failed 3 (will retry 3, gave up 0), unknown 0\n")
     assert err.splitlines()[0] == f"  #1 to 13800000002: HTTP {status} redirect refused"
@@ -179,8 +98,8 @@ def test_redirect_is_a_failure_never_followed(run_cli, db_path, three, server, s
                            for i in (1, 2, 3)]
 
 
-def test_no_answer_before_the_timeout_is_unknown_and_never_retried(run_cli, db_path, three, server):
-    slow = server(mode="sleep", delay=1.5)
+def test_no_answer_before_the_timeout_is_unknown_and_never_retried(run_cli, db_path, three, gateway):
+    slow = gateway(mode="sleep", delay=1.5)
     code, out, err = send(run_cli, db_path, "--url", slow.url, "--timeout", "0.3", "--limit", "1")
     assert (code, out) == (1, "sent 0, failed 0 (will retry 0, gave up 0), unknown 1\n")
     assert err == ("  #1 to 13800000002: no answer after the request was sent (timed out): outcome unknown; "
@@ -189,7 +108,7 @@ def test_no_answer_before_the_timeout_is_unknown_and_never_retried(run_cli, db_p
     assert slow.ids == [1]
     assert rows(three)[0] == (1, "unknown", 1, None, "no answer after the request was sent (timed out): "
                                                      "outcome unknown")
-    good = server()
+    good = gateway()
     code, out, _ = send(run_cli, db_path, "--url", good.url, at="2026-10-20T08:00:00+08:00")
     assert (code, out) == (0, "sent 2, failed 0 (will retry 0, gave up 0), unknown 0\n")
     assert good.ids == [2, 3]            # #1 is not retried
@@ -198,8 +117,8 @@ def test_no_answer_before_the_timeout_is_unknown_and_never_retried(run_cli, db_p
     assert out == "queued 0, sending 0, sent 2, failed 0, unknown 1\n"
 
 
-def test_connection_dropped_after_the_request_is_unknown(db_path, three, server):
-    dropping = server(mode="drop")
+def test_connection_dropped_after_the_request_is_unknown(db_path, three, gateway):
+    dropping = gateway(mode="drop")
     result = notify.send_due(three, notify.webhook_gateway(dropping.url, timeout=5), at=T0)
     assert (result.sent, result.failed, result.unknown) == (0, 0, 3)
     assert dropping.ids == [1, 2, 3]
@@ -208,7 +127,7 @@ def test_connection_dropped_after_the_request_is_unknown(db_path, three, server)
                            for i in (1, 2, 3)]
 
 
-def test_closed_port_fails_and_is_retried(run_cli, db_path, three, server):
+def test_closed_port_fails_and_is_retried(run_cli, db_path, three, gateway):
     url = closed_port_url()
     code, out, err = send(run_cli, db_path, "--url", url)
     assert (code, out) == (1, "sent 0, failed 3 (will retry 3, gave up 0), unknown 0\n")
@@ -217,7 +136,7 @@ def test_closed_port_fails_and_is_retried(run_cli, db_path, three, server):
                             "connection failed: [Errno 111] Connection refused") for i in (1, 2, 3)]
     send(run_cli, db_path, "--url", url, at="2026-10-13T08:01:00+08:00")
     assert rows(three)[0][:4] == (1, "failed", 2, "2026-10-13T08:03:00+08:00")
-    good = server()
+    good = gateway()
     code, out, _ = send(run_cli, db_path, "--url", good.url, at="2026-10-13T08:03:00+08:00")
     assert (code, out, good.ids) == (0, SUMMARY_ALL_SENT, [1, 2, 3])
 
@@ -231,8 +150,8 @@ def test_unresolvable_host_fails_and_is_retried(db_path, three):
 
 
 # -- the terminal -----------------------------------------------------------------------------------
-def test_a_gateways_answer_cannot_drive_the_terminal(run_cli, db_path, three, server):
-    evil = server(status=502, body=b"\x1b]52;c;ZXZpbA==\x07\x1b[2J\xc2\x9b6n bad")
+def test_a_gateways_answer_cannot_drive_the_terminal(run_cli, db_path, three, gateway):
+    evil = gateway(status=502, body=b"\x1b]52;c;ZXZpbA==\x07\x1b[2J\xc2\x9b6n bad")
     code, out, err = send(run_cli, db_path, "--url", evil.url, "--limit", "1")
     assert code == 1
     assert err.splitlines()[0] == "  #1 to 13800000002: HTTP 502: \\x1b]52;c;ZXZpbA==\\x07\\x1b[2J\\x9b6n bad"
@@ -257,23 +176,23 @@ def write_config(path, text, mode=0o600):
     return path
 
 
-def test_token_from_the_environment_is_sent_as_bearer(run_cli, db_path, three, server):
-    gw = server()
+def test_token_from_the_environment_is_sent_as_bearer(run_cli, db_path, three, gateway):
+    gw = gateway()
     code, out, err = send(run_cli, db_path, env={"TAIAN_SMS_URL": gw.url, "TAIAN_SMS_TOKEN": TOKEN})
     assert (code, out, err) == (0, SUMMARY_ALL_SENT, "")
     assert [r["headers"]["Authorization"] for r in gw.requests] == [f"Bearer {TOKEN}"] * 3
 
 
-def test_url_and_token_from_the_private_config_file(run_cli, db_path, three, server, tmp_path):
-    gw = server()
+def test_url_and_token_from_the_private_config_file(run_cli, db_path, three, gateway, tmp_path):
+    gw = gateway()
     write_config(tmp_path / "home/.config/taian/sms.toml", f'[sms]\nurl = "{gw.url}"\ntoken = "{TOKEN}"\n')
     code, out, err = send(run_cli, db_path)
     assert (code, out, err) == (0, SUMMARY_ALL_SENT, "")
     assert gw.requests[0]["headers"]["Authorization"] == f"Bearer {TOKEN}"
 
 
-def test_config_file_from_option_and_taian_config(run_cli, db_path, three, server, tmp_path):
-    a, b = server(), server()
+def test_config_file_from_option_and_taian_config(run_cli, db_path, three, gateway, tmp_path):
+    a, b = gateway(), gateway()
     cfg_a = write_config(tmp_path / "a.toml", f'[sms]\nurl = "{a.url}"\ntoken = "A-{TOKEN}"\n')
     cfg_b = write_config(tmp_path / "b.toml", f'[sms]\nurl = "{b.url}"\n')
     code, _, _ = send(run_cli, db_path, "--config", cfg_a, "--limit", "1", env={"TAIAN_CONFIG": str(cfg_b)})
@@ -286,8 +205,8 @@ def test_config_file_from_option_and_taian_config(run_cli, db_path, three, serve
     assert (code, err) == (2, f"error: config file {tmp_path}/missing.toml does not exist\n")
 
 
-def test_precedence_option_then_environment_then_config(run_cli, db_path, three, server, tmp_path):
-    opt, env_url, old_env, cfg = server(), server(), server(), server()
+def test_precedence_option_then_environment_then_config(run_cli, db_path, three, gateway, tmp_path):
+    opt, env_url, old_env, cfg = gateway(), gateway(), gateway(), gateway()
     write_config(tmp_path / "home/.config/taian/sms.toml", f'[sms]\nurl = "{cfg.url}"\ntoken = "cfg-{TOKEN}"\n')
     env = {"TAIAN_SMS_URL": env_url.url, "TAIAN_SMS_WEBHOOK": old_env.url, "TAIAN_SMS_TOKEN": f"env-{TOKEN}"}
     send(run_cli, db_path, "--url", opt.url, "--limit", "1", env=env)
@@ -299,8 +218,8 @@ def test_precedence_option_then_environment_then_config(run_cli, db_path, three,
 
 
 @pytest.mark.parametrize("mode", [0o640, 0o604, 0o620, 0o602, 0o644, 0o666], ids=lambda m: f"{m:04o}")
-def test_config_file_open_to_others_is_refused(run_cli, db_path, three, server, tmp_path, mode, unchanged):
-    gw = server()
+def test_config_file_open_to_others_is_refused(run_cli, db_path, three, gateway, tmp_path, mode, unchanged):
+    gw = gateway()
     path = write_config(tmp_path / "home/.config/taian/sms.toml", f'[sms]\nurl = "{gw.url}"\ntoken = "{TOKEN}"\n',
                         mode)
     with unchanged():
@@ -311,9 +230,9 @@ def test_config_file_open_to_others_is_refused(run_cli, db_path, three, server, 
     assert TOKEN not in err and gw.requests == []
 
 
-def test_config_file_is_not_read_when_the_environment_gives_url_and_token(run_cli, db_path, three, server,
+def test_config_file_is_not_read_when_the_environment_gives_url_and_token(run_cli, db_path, three, gateway,
                                                                          tmp_path):
-    gw = server()
+    gw = gateway()
     write_config(tmp_path / "home/.config/taian/sms.toml", '[sms]\nurl = "http://127.0.0.1:9/"\n', 0o644)
     code, out, err = send(run_cli, db_path, env={"TAIAN_SMS_URL": gw.url, "TAIAN_SMS_TOKEN": TOKEN})
     assert (code, out, err) == (0, SUMMARY_ALL_SENT, "")
@@ -340,8 +259,8 @@ def test_no_token_option_on_the_command_line(run_cli, db_path, three):
     assert three.scalar("SELECT COUNT(*) FROM outbox WHERE status = 'queued'") == 3
 
 
-def test_token_never_shown_even_if_the_gateway_echoes_it(run_cli, db_path, three, server):
-    echo = server(status=401, body=f"bad credentials: Bearer {TOKEN}".encode())
+def test_token_never_shown_even_if_the_gateway_echoes_it(run_cli, db_path, three, gateway):
+    echo = gateway(status=401, body=f"bad credentials: Bearer {TOKEN}".encode())
     code, out, err = send(run_cli, db_path, env={"TAIAN_SMS_URL": echo.url, "TAIAN_SMS_TOKEN": TOKEN})
     assert code == 1
     assert err.splitlines()[0] == "  #1 to 13800000002: HTTP 401: bad credentials: Bearer ***"
@@ -359,12 +278,12 @@ def test_token_over_plain_http_to_another_host_is_warned_about(run_cli, db_path,
 
 
 # -- kill -9 in the middle of a run -------------------------------------------------------------
-def test_kill_9_strands_at_most_the_message_in_flight(store, db_path, server, taian_process):
+def test_kill_9_strands_at_most_the_message_in_flight(store, db_path, gateway, taian_process):
     for i in range(20):
         wf.issue_instruction(store, "shizhang", "zrzy1", f"第{i + 1}条批示", project_ref="P-0001", at=QUEUED_AT)
     assert store.scalar("SELECT COUNT(*) FROM outbox WHERE status = 'queued'") == 20
     n = 7
-    gw = server(hold=n)   # answers at once, but holds the 7th request unanswered
+    gw = gateway(hold=n)   # answers at once, but holds the 7th request unanswered
     env = dict(os.environ, TAIAN_SMS_URL=gw.url)
     proc = taian_process("notify", "send", "--db", db_path, "--gateway", "webhook", "--at", T0, env=env)
     try:
