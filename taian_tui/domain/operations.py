@@ -240,18 +240,27 @@ def return_appeal(store: Store, who: str, ref: str, reason: str, *, at: str | No
         return _save_appeal(store, before, after, act, "return", at)
 
 
+def _working_days(days) -> int:
+    """A number of working days given by a person: a whole number, 1..MAX_EXTENSION_DAYS."""
+    try:
+        whole = int(days)
+        if isinstance(days, bool) or (isinstance(days, float) and whole != days):
+            raise ValueError(days)
+    except (TypeError, ValueError, OverflowError):
+        raise ValidationError.of("days_not_whole", value=days) from None
+    days = whole
+    if not 1 <= days <= MAX_EXTENSION_DAYS:
+        raise ValidationError.of("days_range", max=MAX_EXTENSION_DAYS)
+    return days
+
+
 def request_extension(store: Store, who: str, ref: str, days: int, reason: str, *,
                       at: str | None = None) -> Extension:
     at = _at(at)
     act = actor(store, who)
     rules.require_role("request_extension", act)
     reason = _text(reason, "reason", limit=2000)
-    try:
-        days = int(days)
-    except (TypeError, ValueError):
-        raise ValidationError.of("days_not_whole", value=days) from None
-    if not 1 <= days <= MAX_EXTENSION_DAYS:
-        raise ValidationError.of("days_range", max=MAX_EXTENSION_DAYS)
+    days = _working_days(days)
     with store.transaction():
         appeal = store.appeal(ref)
         _check(store, "request_extension", act, appeal, at)
@@ -325,17 +334,12 @@ def review_dispute(store: Store, who: str, ref: str, unit_at_fault: bool, note: 
     act = actor(store, who)
     rules.require_role("review", act)
     note = _text(note, "note", limit=4000)
-    try:
-        days = int(days)
-    except (TypeError, ValueError):
-        raise ValidationError.of("days_not_whole", value=days) from None
-    if not 1 <= days <= MAX_EXTENSION_DAYS:
-        raise ValidationError.of("days_range", max=MAX_EXTENSION_DAYS)
+    days = _working_days(days)
     with store.transaction():
         before = store.appeal(ref)
         _check(store, "review", act, before, at)
         if unit_at_fault:
-            due, warns = store.calendar().extend(at, int(days))
+            due, warns = store.calendar().extend(at, days)
             store.conn.execute(
                 "INSERT INTO supervision_orders(appeal_id, origin, opened_at, opened_by, due_at, note) "
                 "VALUES (?, 'dispute', ?, ?, ?, ?)", (before.id, at, act.username, due, note))

@@ -1,31 +1,8 @@
-"""The dashboard's figures (taian_tui/stats.py, ``taian stats``) against values computed by
+"""The dashboard's figures (taian_tui/read/stats.py, ``taian stats``) against values computed by
 hand on a small city built with the workflow functions.
 
-The scenario (``scenario`` fixture; the DOMAIN example: an appeal reaching its unit on
-Tue 2026-09-29 is due 2026-10-12 23:59:59), as of 2026-11-05 12:00:
-
-市自然资源和规划局 (zrzy), land appeals:
-  Z1  answered 09-30 (on time), 满意 10-08 -> closed, no order
-  Z2  answered 10-14 (late): blue + yellow cards, a yellow supervision order; 基本满意 10-15
-  Z3  never answered: blue, yellow (10-12), red (order due 10-19 passed)
-  Z4  extension of 3 working days approved 10-09 -> due 10-15; answered 10-14 (on time)
-  Z5  blue + yellow with zrzy (sweep 10-13 09:00), reassigned to sthj 10-13 10:00 (due
-      10-20), answered by sthj 10-16, 满意 10-19 -> counts for sthj only
-市生态环境局 (sthj), environment appeals:
-  S1  answered 09-30, 不满意 10-08, supervisor: not the unit's fault -> closed 10-09
-  S3  answered 09-30, 基本满意 10-08
-岱岳区 (daiyue), other:
-  D1  September only (arrived 09-01, due 09-08, answered 09-02, 满意 09-03)
-  D3  answered 09-30, 不满意 10-08, unit at fault 10-09 -> order due 10-15, back to
-      accepted; answered again 10-14, 满意 10-16
-  D2  arrived 10-26, due 11-02, never answered (blue 11-02)
-  D4  arrived 11-04, due 11-11, assigned
-
-Hand-computed October (numerator/denominator):
-            响应率      解决率      满意率      mean
-  daiyue    1/1         0/1 (D3)    1/1         2/3 (lowest rate 0)
-  zrzy      2/4 (Z1,Z4) 1/2 (Z1)    2/2         2/3 (lowest rate 0.5)
-  sthj      3/3         3/3         2/3 (S1)    8/9
+The scenario is tests/read/conftest.py's (its docstring has the hand-computed October
+figures these tests pin).
 """
 from __future__ import annotations
 
