@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from taian_tui.commands.common import AsOpt, DbOpt, EncodingOpt, Fail, open_store, shown
+from taian_tui.commands.common import AsOpt, DbOpt, EncodingOpt, Fail, SheetOpt, open_store, shown
 from taian_tui.store import BackupError, DatabaseFileError, Store, resolve_db_path
 
 app = typer.Typer()
@@ -94,9 +94,10 @@ def audit_anchor(file: Annotated[Path, typer.Argument(help="The file to append t
 
 
 @calendar_app.command("import")
-def calendar_import(file: Annotated[Path, typer.Argument(help="CSV with columns date,kind (日期,类型); kind holiday "
-                                                            "(节假日, 放假, 休) or workday (工作日, 补班, 上班).")],
-                    db: DbOpt = None, encoding: EncodingOpt = "auto", as_user: AsOpt = None) -> None:
+def calendar_import(file: Annotated[Path, typer.Argument(help="CSV or Excel workbook with columns date,kind (日期,类型); "
+                                                            "kind holiday (节假日, 放假, 休) or workday (工作日, 补班, 上班).")],
+                    db: DbOpt = None, encoding: EncodingOpt = "auto", sheet: SheetOpt = None,
+                    as_user: AsOpt = None) -> None:
     """Add official holidays and make-up workdays (e.g. for 2027) to the working-day calendar.
     Any bad row: nothing is imported."""
     from taian_tui.dataio import calendar
@@ -107,7 +108,7 @@ def calendar_import(file: Annotated[Path, typer.Argument(help="CSV with columns 
         raise Fail(f"{file}: {'is a directory' if file.is_dir() else 'no such file'}", 2)
     store = open_store(db)
     try:
-        rows, problems = calendar.read_calendar(file, encoding)
+        rows, problems = calendar.read_calendar(file, encoding, sheet)
     except reading.ImportFileError as exc:
         raise Fail(str(exc), 2) from None
     if problems:

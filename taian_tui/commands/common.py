@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Annotated, Optional
+import sys
+from typing import Annotated, Iterable, Optional
 
 import typer
 
@@ -21,6 +22,9 @@ EncodingOpt = Annotated[str, typer.Option("--encoding", help="auto (default: UTF
                                                              "GBK/GB18030 or UTF-16, detected; comma- or "
                                                              "tab-separated as the header line is), utf-8, "
                                                              "gb18030 or utf-16.")]
+SheetOpt = Annotated[Optional[str], typer.Option("--sheet", help="For an Excel workbook (.xlsx, .xls; recognised by "
+                                                                "its content): the sheet to read (default: the first "
+                                                                "visible one).", show_default=False)]
 AtOpt = Annotated[Optional[str], typer.Option("--at", help="Act as of this ISO 8601 time (default: now, Asia/Shanghai).",
                                               show_default=False)]
 
@@ -65,6 +69,17 @@ def open_store(db: str | None, *, must_exist: bool = True, read_only: bool = Fal
         raise Fail(str(exc), 1) from None
 
 
+def check_output(out: Path, force: bool, example: str = "out.xlsx") -> None:
+    """Refuse, before anything is read, a file to write that is a folder, that exists (unless
+    ``force``), or whose folder does not exist (exit 2): ``taian report``'s rules."""
+    if out.is_dir():
+        raise Fail(f"{out}: is a directory; give a file name such as {out / example}", 2)
+    if (out.exists() or out.is_symlink()) and not force:
+        raise Fail(f"{out} already exists; use --force to replace it", 2)
+    if not out.parent.is_dir():
+        raise Fail(f"{out.parent}: no such folder", 2)
+
+
 def who(as_user: str | None) -> str:
     user = as_user or os.environ.get("TAIAN_USER")
     if not user:
@@ -86,6 +101,24 @@ def emit_json(value) -> None:
     and the bidi overrides too (``json`` leaves those raw with ``ensure_ascii=False``)."""
     text = json.dumps(value, ensure_ascii=False, indent=2)
     typer.echo(_RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+
+
+def emit_json_stream(head: dict, key: str, items: Iterable[dict]) -> None:
+    """``emit_json({**head, key: list(items)})``, except that the items are written as they
+    come (one a line, in the same escaping) and never held at once: a list of a million
+    rows costs the memory of one."""
+    def escaped(text: str) -> str:
+        return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+    out = sys.stdout
+    opening = json.dumps(head, ensure_ascii=False, indent=2)
+    out.write(escaped(opening[:-2] if head else "{") + ("," if head else "") + f"\n  {json.dumps(key)}: [")
+    first = True
+    for item in items:
+        out.write(("\n    " if first else ",\n    ") + escaped(json.dumps(item, ensure_ascii=False)))
+        first = False
+    out.write("]\n}\n" if first else "\n  ]\n}\n")
+    out.flush()
 
 
 _RAW_IN_JSON = re.compile(r"[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]")

@@ -14,11 +14,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from taian_tui.commands.common import shown, AsOpt, DbOpt, EncodingOpt, Fail, JsonOpt, emit_json, open_store
+from taian_tui.commands.common import shown, AsOpt, DbOpt, EncodingOpt, Fail, JsonOpt, SheetOpt, check_output, emit_json, open_store
 
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Check and count everything; write nothing.")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Write nothing at all if any row is rejected.")]
-ReportOpt = Annotated[Optional[Path], typer.Option("--report", help="Write the rejected rows (line, column, value, reason) to this CSV.", show_default=False)]
+ReportOpt = Annotated[Optional[Path], typer.Option("--report", help="Write the rejected rows (line, column, value, reason; for a workbook cell, column, value, reason) to this CSV.", show_default=False)]
 
 
 def _actor(as_user: str | None, default: str) -> str:
@@ -35,14 +35,15 @@ def _print_import(result, as_json: bool) -> None:
     for r in result.rejections:
         col = f" {r.column}:" if r.column else ""
         value = f" (value {r.value!r})" if r.value else ""
-        typer.echo(shown(f"{name}:{r.line}:{col} {r.reason}{value}"), err=True)
+        typer.echo(shown(f"{name}:{r.where}:{col} {r.reason}{value}"), err=True)
     if result.rejected and not result.report and result.rejected > len(result.rejections) \
             and len(result.rejections) >= MAX_SHOWN:
         typer.echo(f"{name}: ... more rejected rows not shown; use --report PATH for the full list", err=True)
     typer.echo(result.summary())
 
 
-def _run_import(kind: str, file: Path, db, encoding, dry_run, strict, report, as_user, as_json) -> None:
+def _run_import(kind: str, file: Path, db, encoding, dry_run, strict, report, as_user, as_json,
+                sheet: str | None = None) -> None:
     from taian_tui.dataio import accounts, reading, registry, routing, units
 
     if not file.exists():
@@ -54,7 +55,7 @@ def _run_import(kind: str, file: Path, db, encoding, dry_run, strict, report, as
         who = _actor(as_user, reading.IMPORT_ACTOR)
         fn = {"enterprises": registry.import_enterprises, "users": accounts.import_users,
               "units": units.import_units, "routing": routing.import_routing}[kind]
-        kwargs = dict(encoding=encoding, dry_run=dry_run, strict=strict, report=report)
+        kwargs = dict(encoding=encoding, dry_run=dry_run, strict=strict, report=report, sheet=sheet)
         if kind == "enterprises":
             kwargs["progress"] = reading.Progress(sys.stderr)
         try:
@@ -70,21 +71,122 @@ def _run_import(kind: str, file: Path, db, encoding, dry_run, strict, report, as
         raise typer.Exit(result.exit_code)
 
 
+ForceOpt = Annotated[bool, typer.Option("--force", help="Replace the -o file if it exists.")]
+OutputOpt = Annotated[Path, typer.Option("--output", "-o", help="The file to write (.xlsx or .csv); an existing one only with --force.", show_default=False)]
+FormatOpt = Annotated[Optional[str], typer.Option("--format", help="xlsx (default; a workbook with a title row, frozen headers, real dates) or csv (UTF-8 with BOM, header row first). Default: as the -o name ends.", show_default=False)]
+MonthOpt = Annotated[Optional[str], typer.Option("--month", help="YYYY-MM, as `taian stats --month`: appeals submitted, orders opened, red cards raised in that month; the month of the 三率 ranking (default: the current month).", show_default=False)]
+StateOpt = Annotated[Optional[str], typer.Option("--state", help="Only this state (as `taian appeal list`).", show_default=False)]
+CardOpt = Annotated[Optional[str], typer.Option("--card", help="blue, yellow, red, any or none.", show_default=False)]
+UnitOpt = Annotated[Optional[str], typer.Option("--unit", help="Only this unit (code or name).", show_default=False)]
+CategoryOpt = Annotated[Optional[str], typer.Option("--category", help="Category, either spelling (land or 土地).", show_default=False)]
+SearchOpt = Annotated[Optional[str], typer.Option("--search", help="Words in title, body or enterprise name.", show_default=False)]
+
+
+def _export_format(fmt: str | None, output: Path | None, allowed: tuple[str, ...], default: str) -> str:
+    """``--format``, else what the -o name ends with (.xlsx, .csv, .json), else ``default``."""
+    if fmt is None:
+        suffix = output.suffix.lower().lstrip(".") if output is not None else ""
+        fmt = {"xlsx": "xlsx", "xlsm": "xlsx", "csv": "csv", "json": "json"}.get(suffix, default)
+        if fmt not in allowed:
+            fmt = default
+    fmt = fmt.lower()
+    if fmt not in allowed:
+        raise Fail(f"--format must be {', '.join(allowed[:-1])} or {allowed[-1]}", 2)
+    return fmt
+
+
+def _writing(output: Path, write) -> int:
+    """``write()``, its failures to write the file as one line (exit 1; nothing is left at
+    ``output``)."""
+    from taian_tui.store import BackupError
+
+    try:
+        return write()
+    except OSError as exc:
+        raise Fail(f"{output}: cannot write: {exc.strerror or exc}; nothing written") from None
+    except BackupError as exc:
+        raise Fail(str(exc)) from None
+
+
+#: ``taian export KIND``: the lists a supervisor prints (``read.exports``).
+EXPORT_LISTS = (
+    ("appeals", "Export appeals (诉求清单) with the filters of `taian appeal list`, in the --as user's scope. "
+                "--month: submitted in that month."),
+    ("orders", "Export supervision orders (督办单) of the appeals the filters select, in the --as user's "
+               "scope. --month: opened in that month."),
+    ("red-cards", "Export the appeals that took a red card (红牌), not yet taken up first, in the --as user's "
+                  "scope. --month: the red threshold passed in that month."),
+    ("rates", "Export the units' 三率 ranking for --month (default: the current month), worst first, as the "
+              "dashboard and `taian stats` rank them."),
+)
+
+
+def _export_list(kind: str, output: Path, db, fmt, force, month, as_user=None, state=None, card=None,
+                 unit=None, category=None, search=None) -> None:
+    from taian_tui.dataio import export
+    from taian_tui.domain import actors, timeutil
+    from taian_tui.domain.refusals import ValidationError
+    from taian_tui.read import exports, stats
+    from taian_tui.read.appeals import AppealFilter
+
+    fmt = _export_format(fmt, output, export.TABLE_FORMATS, "xlsx")
+    check_output(output, force)
+    at = timeutil.iso()
+    try:
+        period = stats.period(month, at) if month is not None or kind == "rates" else None
+    except ValidationError as exc:
+        raise Fail(f"--month: {exc}", 2) from None
+    store = open_store(db, read_only=True)
+    try:
+        if kind == "rates":
+            table = exports.rates_table(store, period)
+        else:
+            # whose scope: exactly as `taian appeal list` (--as, else TAIAN_USER, else everything)
+            act = actors.actor(store, as_user or os.environ.get("TAIAN_USER") or actors.OPERATOR)
+            f = AppealFilter(states=(state,) if state else (), card=card, unit=unit, category=category,
+                             text=search)
+            build = {"appeals": exports.appeals_table, "orders": exports.orders_table,
+                     "red-cards": exports.red_cards_table}[kind]
+            table = build(store, act, f, month=period, at=at)
+        n = _writing(output, lambda: export.write_table(output, fmt, table.columns, table.rows, sheet=table.sheet,
+                                                        title=table.title, force=force))
+    finally:
+        store.close()
+    what = {"orders": "supervision orders", "red-cards": "red cards", "rates": "units"}.get(kind, kind)
+    typer.echo(f"exported {n} {what} to {output} ({fmt})")
+    typer.echo(shown(table.title), err=True)
+
+
+def _export_list_command(kind: str, doc: str):
+    if kind == "rates":
+        def command(output: OutputOpt, db: DbOpt = None, fmt: FormatOpt = None, force: ForceOpt = False,
+                    month: MonthOpt = None) -> None:
+            _export_list(kind, output, db, fmt, force, month)
+    else:
+        def command(output: OutputOpt, db: DbOpt = None, fmt: FormatOpt = None, force: ForceOpt = False,
+                    month: MonthOpt = None, as_user: AsOpt = None, state: StateOpt = None, card: CardOpt = None,
+                    unit: UnitOpt = None, category: CategoryOpt = None, search: SearchOpt = None) -> None:
+            _export_list(kind, output, db, fmt, force, month, as_user, state, card, unit, category, search)
+    command.__doc__ = doc
+    command.__name__ = f"export_{kind.replace('-', '_')}"
+    return command
+
+
 #: (kind, the file's columns, what the command does): ``taian import KIND FILE``.
 IMPORTS = (
-    ("enterprises", "CSV: 企业名称, 统一社会信用代码, 所属县市区 (required), 行业, 企业标签, 联系人, 联系电话, "
+    ("enterprises", "CSV or Excel workbook: 企业名称, 统一社会信用代码, 所属县市区 (required), 行业, 企业标签, 联系人, 联系电话, "
                     "注册地址 — or name, uscc, county, industry, tags, contact, phone, address.",
      "Import (upsert by credit code) the enterprise registry."),
-    ("users", "CSV: 用户名, 姓名, 角色 (required), 单位, 手机号, 范围 — or username, name, role, unit, mobile, "
+    ("users", "CSV or Excel workbook: 用户名, 姓名, 角色 (required), 单位, 手机号, 范围 — or username, name, role, unit, mobile, "
               "scope. Role by code or label (管理员 联络员 领导 督查 纪委 编辑); unit by code or name.",
-     "Create or update accounts from a CSV."),
-    ("units", "CSV: 代码, 单位名称, 类型 (required), 负责人, 负责人手机 — or code, name, kind, head_name, "
+     "Create or update accounts from a CSV file or an Excel workbook."),
+    ("units", "CSV or Excel workbook: 代码, 单位名称, 类型 (required), 负责人, 负责人手机 — or code, name, kind, head_name, "
               "head_mobile. Kind by code or label (县市区 功能区 市直部门 督查室 纪委监委 平台). The 58 units "
               "of Tai'an are in taian_tui/demo/data/units.csv.",
-     "Create or update units (by code) from a CSV."),
-    ("routing", "CSV: 类别, 县市区, 承办单位 — or category, county, unit. Category as code or label (land or "
+     "Create or update units (by code) from a CSV file or an Excel workbook."),
+    ("routing", "CSV or Excel workbook: 类别, 县市区, 承办单位 — or category, county, unit. Category as code or label (land or "
                 "土地); unit by code or name. A default set is in taian_tui/demo/data/routing_rules.csv.",
-     "Set the routing rules (category x county -> unit) from a CSV."),
+     "Set the routing rules (category x county -> unit) from a CSV file or an Excel workbook."),
 )
 
 
@@ -92,8 +194,8 @@ def _import_command(kind: str, columns: str, doc: str):
     def command(file: Path,
                 db: DbOpt = None, encoding: EncodingOpt = "auto", dry_run: DryRunOpt = False,
                 strict: StrictOpt = False, report: ReportOpt = None, as_user: AsOpt = None,
-                as_json: JsonOpt = False) -> None:
-        _run_import(kind, file, db, encoding, dry_run, strict, report, as_user, as_json)
+                as_json: JsonOpt = False, sheet: SheetOpt = None) -> None:
+        _run_import(kind, file, db, encoding, dry_run, strict, report, as_user, as_json, sheet)
     # (set here: this module's annotations are strings, evaluated where ``columns`` is unknown)
     command.__annotations__["file"] = Annotated[Path, typer.Argument(help=columns)]
     command.__doc__ = doc
@@ -103,9 +205,9 @@ def _import_command(kind: str, columns: str, doc: str):
 
 def register(app: typer.Typer) -> None:
     """Add the data commands to ``app``."""
-    import_app = typer.Typer(help="Bulk imports (CSV): the enterprise registry, accounts, units, routing rules.",
+    import_app = typer.Typer(help="Bulk imports (CSV or Excel .xlsx/.xls; title rows above the header skipped): the enterprise registry, accounts, units, routing rules.",
                              no_args_is_help=True, rich_markup_mode=None)
-    export_app = typer.Typer(help="Export data for spreadsheets and scripts.", no_args_is_help=True,
+    export_app = typer.Typer(help="Export lists for spreadsheets and scripts (.xlsx or .csv; the registry also as JSON).", no_args_is_help=True,
                              rich_markup_mode=None)
     app.add_typer(import_app, name="import")
     app.add_typer(export_app, name="export")
@@ -117,13 +219,19 @@ def register(app: typer.Typer) -> None:
     @export_app.command("enterprises", short_help="Export the enterprise registry.")
     def export_enterprises(
             db: DbOpt = None,
-            fmt: Annotated[str, typer.Option("--format", help="csv (Chinese headers, UTF-8 with BOM, for Excel) or json.")] = "csv",
-            output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here (else stdout).", show_default=False)] = None) -> None:
-        """Export the enterprise registry (the import's columns; re-imports unchanged)."""
+            fmt: Annotated[Optional[str], typer.Option("--format", help="csv (Chinese headers, UTF-8 with BOM, for Excel), json, or xlsx (a workbook; needs -o). Default: as the -o name ends (.xlsx, .json), else csv.", show_default=False)] = None,
+            output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here (else stdout).", show_default=False)] = None,
+            force: ForceOpt = False) -> None:
+        """Export the enterprise registry (the import's columns; re-imports unchanged, the workbook too)."""
         from taian_tui.dataio import export
+        from taian_tui.read.exports import shown_time
+        from taian_tui.domain import timeutil
 
-        if fmt not in export.EXPORT_FORMATS:
-            raise Fail("--format must be csv or json", 2)
+        fmt = _export_format(fmt, output, ("csv", "json", "xlsx"), "csv")
+        if output is None and fmt == "xlsx":
+            raise Fail("--format xlsx writes a workbook: give the file with -o FILE.xlsx", 2)
+        if output is not None:
+            check_output(output, force)
         store = open_store(db, read_only=True)
         encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
         try:
@@ -144,17 +252,23 @@ def register(app: typer.Typer) -> None:
                         out.detach()
                 typer.echo(f"exported {n} enterprises", err=True)
                 return
-            tmp = output.with_name(output.name + ".tmp")
-            try:
-                with open(tmp, "w", encoding=encoding, newline="") as fh:
-                    n = export.export_enterprises(store, fh, fmt)
-                os.replace(tmp, output)
-            except OSError as exc:
-                tmp.unlink(missing_ok=True)
-                raise Fail(f"{output}: cannot write: {exc.strerror or exc}") from None
-            typer.echo(f"exported {n} enterprises to {output}")
+
+            def write() -> int:
+                if fmt == "xlsx":
+                    return export.write_table(
+                        output, fmt, export.ENTERPRISE_TABLE_COLUMNS, export.enterprise_rows(store),
+                        sheet="企业名录", title=f"企业名录 · 数据截至 {shown_time(timeutil.iso())}", force=force)
+                with export.private_output(output, force=force) as partial:
+                    with open(partial, "w", encoding=encoding, newline="") as fh:
+                        return export.export_enterprises(store, fh, fmt)
+
+            n = _writing(output, write)
+            typer.echo(f"exported {n} enterprises to {output} ({fmt})")
         finally:
             store.close()
+
+    for kind, doc in EXPORT_LISTS:
+        export_app.command(kind, short_help=doc.split(". ")[0].rstrip(".") + ".")(_export_list_command(kind, doc))
 
     @app.command("intake", short_help="Apply the enterprise app's events.")
     def intake(

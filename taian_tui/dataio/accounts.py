@@ -102,9 +102,10 @@ USER_TABLE = Table("users", "manage_users", USER_COLUMNS, USER_ALIASES, ("userna
 
 def import_users(store: Store, who: str, path: str | os.PathLike, *, encoding: str = "auto",
                  dry_run: bool = False, strict: bool = False,
-                 report: str | os.PathLike | None = None, at: str | None = None) -> ImportResult:
+                 report: str | os.PathLike | None = None, at: str | None = None,
+                 sheet: str | None = None) -> ImportResult:
     """Import accounts (``operations.upsert_user`` per row) from a CSV with the columns
     username, name, role, unit, mobile (or 用户名, 姓名, 角色, 单位, 手机号; scope/范围
     optional). Role by code or Chinese label, unit by code or name."""
     return import_table(store, who, path, USER_TABLE, encoding=encoding, dry_run=dry_run, strict=strict,
-                         report=report, at=at)
+                         report=report, at=at, sheet=sheet)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 
 from taian_tui.domain.text import clean_line
-from taian_tui.dataio.reading import ImportFileError, LineSource, WrongEncoding, encoding_name, open_source, map_header, records, unneutralise
+from taian_tui.dataio.reading import ImportFileError, LineSource, WrongEncoding, encoding_name, find_header, header_rows, locator, open_source, records, unneutralise
 
 
 # -- calendar import ---------------------------------------------------------------------------------
@@ -38,13 +38,16 @@ _KIND_LOOKUP = {w: kind for kind, words in CALENDAR_KINDS.items() for w in words
 _CALENDAR_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 
 
-def read_calendar(path: str | os.PathLike, encoding: str = "auto") -> tuple[list[tuple[str, str]], list[str]]:
-    """The (ISO date, holiday|workday) rows of a calendar CSV and the problems found, one
-    ``file:line: column: reason`` each. Same reading as the other imports: UTF-8 (BOM or
-    not) or GBK/GB18030, Chinese or English headers (date/日期, kind/类型). Raises
-    ImportFileError when the file as a whole is unusable."""
+def read_calendar(path: str | os.PathLike, encoding: str = "auto",
+                  sheet: str | None = None) -> tuple[list[tuple[str, str]], list[str]]:
+    """The (ISO date, holiday|workday) rows of a calendar file and the problems found, one
+    ``file:line: column: reason`` each (a workbook's: ``file:日历!A3: column: reason``).
+    Same reading as the other imports: UTF-8 (BOM or not) or GBK/GB18030, or an Excel
+    workbook (its first visible sheet, or ``sheet``; date cells are dates), Chinese or
+    English headers (date/日期, kind/类型). Raises ImportFileError when the file as a whole
+    is unusable."""
     path = Path(path)
-    source, sniffed = open_source(path, encoding)
+    source, sniffed = open_source(path, encoding, sheet)
     while True:
         try:
             return _read_calendar(source, str(path))
@@ -60,17 +63,17 @@ def _read_calendar(source: LineSource, file: str) -> tuple[list[tuple[str, str]]
     import datetime as _dt
 
     recs = records(source)
-    header = next((r for r in recs if r.error or any(c.strip() for c in r.cells)), None)
-    if header is None:
-        raise ImportFileError(f"{file}: the file is empty (no header row); nothing imported")
-    if header.error:
-        raise ImportFileError(f"{file}:{header.line}: the header cannot be read: {header.error}")
-    index, names, _ = map_header(header.cells, CALENDAR_COLUMNS, CALENDAR_ALIASES, file)
+    header, _, index, names, _ = find_header(header_rows(recs, file), CALENDAR_COLUMNS, CALENDAR_ALIASES, file)
+    locate = locator(source, header)
+
+    def where(line: int, column: str = "") -> str:
+        return locate(line, column) if locate else str(line)
+
     rows: list[tuple[str, str]] = []
     problems: list[str] = []
     for rec in recs:
         if rec.error:
-            problems.append(f"{file}:{rec.line}: {rec.error}")
+            problems.append(f"{file}:{where(rec.line)}: {rec.error}")
             continue
         vals = [unneutralise(clean_line(c)) for c in rec.cells]
         if not any(vals):
@@ -85,11 +88,11 @@ def _read_calendar(source: LineSource, file: str) -> tuple[list[tuple[str, str]]
             except ValueError:
                 pass
         if day is None:
-            problems.append(f"{file}:{rec.line}: {names['date']}: {raw_date!r} is not a date "
+            problems.append(f"{file}:{where(rec.line, names['date'])}: {names['date']}: {raw_date!r} is not a date "
                             "(YYYY-MM-DD, YYYY/M/D or YYYY年M月D日)")
         kind = _KIND_LOOKUP.get(raw_kind.lower())
         if kind is None:
-            problems.append(f"{file}:{rec.line}: {names['kind']}: {raw_kind!r} must be holiday or workday "
+            problems.append(f"{file}:{where(rec.line, names['kind'])}: {names['kind']}: {raw_kind!r} must be holiday or workday "
                             f"({'/'.join(CALENDAR_KINDS['holiday'][1:])} or "
                             f"{'/'.join(CALENDAR_KINDS['workday'][1:])})")
         if day is not None and kind is not None:

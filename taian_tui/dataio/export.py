@@ -1,14 +1,46 @@
-"""The enterprise registry back out (``taian export enterprises``): the import's columns with
-Chinese headers, formula-like cells neutralised, so an export re-imports unchanged.
+"""Data back out (``taian export``): any table of typed columns written as an Excel workbook
+(.xlsx, streamed with xlsxwriter's ``constant_memory``) or as CSV (UTF-8 with BOM, for
+Excel); and the enterprise registry's rows (the import's columns, so an export re-imports
+unchanged). The lists themselves (appeals, supervision orders, red cards, the 三率 ranking)
+are built on the read side (``read.exports``); this module only writes.
+
+A table is ``columns`` — (Chinese header, kind) pairs — and ``rows`` of Python values:
+
+=========== ===================================== ===================================
+kind        value                                 in the workbook
+=========== ===================================== ===================================
+``text``    str (None: empty)                     a string cell (never a formula)
+``int``     int                                   a number
+``wan``     float, 万元                            a number, ``#,##0.00``
+``percent`` a fraction (0.8333) or None           a number, ``0.0%``
+``date``    ``YYYY-MM-DD``                        a date
+``datetime`` a stored time, ``…T…+08:00``         a date and time (Beijing time), ``yyyy-mm-dd hh:mm``
+=========== ===================================== ===================================
+
+The workbook: a title row (what, as of when, filtered how) merged across the table, the
+header row under it (bold), both frozen; column widths fitted to the longest value (East
+Asian wide characters count two), at most ``MAX_WIDTH``. A text that a spreadsheet would
+read as a formula (``= + - @``, tab, CR) is written as a string with Excel's quote prefix:
+shown as it is, never run. The CSV: the header row first (no title row: scripts and the
+imports read it as it is), cells neutralised with a ``'`` (:func:`reading.neutralise`),
+times as stored (ISO 8601, +08:00), rates as fractions.
+
+Files are written by :func:`private_output`: a hidden private temporary file beside the
+target (mode 0600), named the target only once complete.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
+import datetime as _dt
 import json
-from typing import TextIO
+import os
+import unicodedata
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence, TextIO
 
 
-from taian_tui.store import Store
+from taian_tui.store import Store, _new_partial, _publish, _remove_partial, remove_stale_partials
 from taian_tui.domain.refusals import ValidationError
 from taian_tui.dataio.reading import neutralise
 from taian_tui.dataio.registry import ENTERPRISE_COLUMNS
@@ -18,27 +50,191 @@ from taian_tui.dataio.registry import ENTERPRISE_COLUMNS
 EXPORT_FORMATS = ("csv", "json")
 
 
+#: The registry's columns for :func:`write_table`: the import's Chinese headers, all text.
+ENTERPRISE_TABLE_COLUMNS = tuple((zh, "text") for _, zh, _ in ENTERPRISE_COLUMNS)
+
+
+def enterprise_rows(store: Store) -> Iterator[tuple]:
+    """Every enterprise, in the import's columns (``ENTERPRISE_COLUMNS``), streamed."""
+    cols = ", ".join(k for k, _, _ in ENTERPRISE_COLUMNS)
+    yield from store.conn.execute(f"SELECT {cols} FROM enterprises ORDER BY rowid")
+
+
 def export_enterprises(store: Store, out: TextIO, fmt: str = "csv") -> int:
     """Write every enterprise to ``out``: CSV with the Chinese headers of the import
     (cells neutralised against spreadsheet formulas; open ``out`` with ``utf-8-sig`` so
-    Excel reads it), or a JSON array with the English keys. Streams; returns the count."""
+    Excel reads it), or a JSON array with the English keys. Streams; returns the count.
+    (The workbook: :func:`write_table` with ``ENTERPRISE_TABLE_COLUMNS``.)"""
     if fmt not in EXPORT_FORMATS:
         raise ValidationError(f"--format must be csv or json, not {fmt!r}")
-    keys = [k for k, _, _ in ENTERPRISE_COLUMNS]
-    cols = ", ".join("uscc" if k == "uscc" else k for k in keys)
-    cur = store.conn.execute(f"SELECT {cols} FROM enterprises ORDER BY rowid")
-    n = 0
     if fmt == "csv":
-        w = csv.writer(out, lineterminator="\r\n")
-        w.writerow([zh for _, zh, _ in ENTERPRISE_COLUMNS])
-        for row in cur:
-            w.writerow([neutralise(v if v is not None else "") for v in row])
-            n += 1
-        return n
+        return write_csv(out, ENTERPRISE_TABLE_COLUMNS, enterprise_rows(store))
+    keys = [k for k, _, _ in ENTERPRISE_COLUMNS]
+    n = 0
     out.write("[")
-    for row in cur:
+    for row in enterprise_rows(store):
         out.write(",\n" if n else "\n")
         out.write(json.dumps(dict(zip(keys, row)), ensure_ascii=False))
         n += 1
     out.write("\n]\n" if n else "]\n")
     return n
+
+
+# -- tables ----------------------------------------------------------------------------------------
+TABLE_FORMATS = ("xlsx", "csv")
+MAX_WIDTH = 60              # characters (wide ones count two) a column is made wide at most
+MIN_WIDTH = 6
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_BEIJING = _dt.timezone(_dt.timedelta(hours=8))
+
+
+def display_width(text: str) -> int:
+    """How many columns ``text`` takes in a spreadsheet: East Asian wide and full-width
+    characters count two."""
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def local_time(value: str | _dt.datetime) -> _dt.datetime:
+    """A stored time (``2026-10-12T23:59:59+08:00``) as the naive Beijing time a workbook holds."""
+    dt = _dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(_BEIJING).replace(tzinfo=None)
+    return dt
+
+
+def _csv_cell(kind: str, value: Any) -> Any:
+    if value is None:
+        return ""
+    if kind == "text":
+        return neutralise(str(value))
+    if kind == "percent":
+        return round(value, 4)
+    if kind == "date" and isinstance(value, _dt.date):
+        return value.isoformat()
+    return value
+
+
+def write_csv(out: TextIO, columns: Sequence[tuple[str, str]], rows: Iterable[Sequence[Any]]) -> int:
+    """The header row, then the rows (see the module's docstring); returns the rows written.
+    ``out``: a text stream opened with ``utf-8-sig`` and ``newline=""``."""
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow([neutralise(h) for h, _ in columns])
+    kinds = [k for _, k in columns]
+    n = 0
+    for row in rows:
+        w.writerow([_csv_cell(k, v) for k, v in zip(kinds, row)])
+        n += 1
+    return n
+
+
+def write_xlsx(path: str | os.PathLike, columns: Sequence[tuple[str, str]], rows: Iterable[Sequence[Any]], *,
+               sheet: str, title: str) -> int:
+    """The workbook at ``path`` (see the module's docstring), streamed row by row in
+    constant memory; returns the rows written."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path), {
+        "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+        "strings_to_numbers": False})
+    try:
+        ws = book.add_worksheet(_sheet_name(sheet))
+        title_fmt = book.add_format({"bold": True, "font_size": 14, "valign": "vcenter"})
+        head_fmt = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
+                                    "valign": "vcenter"})
+        quoted = book.add_format({"quote_prefix": True})
+        formats = {"int": book.add_format({"num_format": "0"}),
+                   "wan": book.add_format({"num_format": "#,##0.00"}),
+                   "percent": book.add_format({"num_format": "0.0%"}),
+                   "date": book.add_format({"num_format": "yyyy-mm-dd"}),
+                   "datetime": book.add_format({"num_format": "yyyy-mm-dd hh:mm"})}
+        ncols = len(columns)
+        if ncols > 1:
+            ws.merge_range(0, 0, 0, ncols - 1, title, title_fmt)
+        else:
+            ws.write_string(0, 0, title, title_fmt)
+        ws.set_row(0, 24)
+        widths = []
+        for c, (header, kind) in enumerate(columns):
+            ws.write_string(1, c, header, head_fmt)
+            widths.append(max(display_width(header), {"datetime": 16, "date": 10}.get(kind, 0)))
+        ws.freeze_panes(2, 0)
+        kinds = [k for _, k in columns]
+        r = 1
+        for r, row in enumerate(rows, start=2):
+            for c, (kind, value) in enumerate(zip(kinds, row)):
+                if value is None or value == "":
+                    continue
+                if kind == "text":
+                    text = str(value)
+                    ws.write_string(r, c, text, quoted if text.startswith(_FORMULA_START) else None)
+                    if 2 * len(text) > widths[c]:          # (else it cannot be wider: skip the count)
+                        width = display_width(text) if len(text) < 2 * MAX_WIDTH else MAX_WIDTH
+                        if width > widths[c]:
+                            widths[c] = width
+                elif kind == "datetime":
+                    ws.write_datetime(r, c, local_time(value), formats["datetime"])
+                elif kind == "date":
+                    day = _dt.date.fromisoformat(value) if isinstance(value, str) else value
+                    ws.write_datetime(r, c, _dt.datetime(day.year, day.month, day.day), formats["date"])
+                else:
+                    ws.write_number(r, c, value, formats.get(kind))
+                    if kind == "int" and len(str(value)) > widths[c]:
+                        widths[c] = len(str(value))
+        for c, width in enumerate(widths):
+            ws.set_column(c, c, min(MAX_WIDTH, max(MIN_WIDTH, width + 2)))
+        book.close()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            book.fileclosed = True          # nothing more to write: no close() on a failure
+        raise
+    return r - 1
+
+
+_SHEET_FORBIDDEN = str.maketrans({c: "_" for c in "[]:*?/\\"})
+
+
+def _sheet_name(name: str) -> str:
+    """A name Excel takes for a sheet: at most 31 characters, none of ``[]:*?/\\``."""
+    return (name.translate(_SHEET_FORBIDDEN).strip("'") or "Sheet1")[:31]
+
+
+@contextlib.contextmanager
+def private_output(target: str | os.PathLike, *, force: bool = False) -> Iterator[Path]:
+    """A new private file (mode 0600 whatever the umask, locked) beside ``target``, hidden
+    (``.NAME.XXXX.taian-partial``, the backup's temporary file), for the block to write; when
+    the block completes, it is synced and named ``target`` (an existing file is replaced only
+    with ``force``; otherwise a file that appeared there meanwhile is never replaced:
+    ValidationError). On any failure it is removed, and nothing is at ``target``; what a
+    killed run leaves is removed by the next export or backup into that folder. Raises
+    ``store.BackupError`` when the folder cannot be written."""
+    target = Path(target)
+    folder = target.parent if str(target.parent) else Path(".")
+    remove_stale_partials(folder)
+    fd, partial = _new_partial(folder, target.name)
+    try:
+        yield partial
+        os.fsync(fd)
+        if force:
+            os.replace(partial, target)
+        else:
+            _publish(partial, target)
+    except BaseException:
+        _remove_partial(partial)
+        raise
+    finally:
+        os.close(fd)
+
+
+def write_table(target: str | os.PathLike, fmt: str, columns: Sequence[tuple[str, str]],
+                rows: Iterable[Sequence[Any]], *, sheet: str, title: str, force: bool = False) -> int:
+    """Write the table to ``target`` as ``fmt`` (xlsx or csv) through :func:`private_output`;
+    returns the rows written."""
+    if fmt not in TABLE_FORMATS:
+        raise ValidationError(f"--format must be xlsx or csv, not {fmt!r}")
+    with private_output(target, force=force) as partial:
+        if fmt == "xlsx":
+            return write_xlsx(partial, columns, rows, sheet=sheet, title=title)
+        with open(partial, "w", encoding="utf-8-sig", newline="") as fh:
+            return write_csv(fh, columns, rows)

@@ -12,7 +12,14 @@ A longer line is never held whole: it is dropped as it is read (blocks of
 ``csv.Error``, so every reader rejects it with its line number like a malformed record),
 then goes on with the next line. A longer cell is refused by the csv module (its field
 limit is ``MAX_FIELD`` while a file is read: :func:`bounded_cells`). So a 100 MB line costs
-a few MB of memory, not hundreds. A workbook (.xlsx, .xls) is named for what it is.
+a few MB of memory, not hundreds.
+
+A workbook (.xlsx, .xls), recognised by its first bytes whatever its name, is read by
+:mod:`taian_tui.dataio.workbook` as the same stream of numbered records (the number is the
+row as Excel shows it), so that every import's row rules are the CSV path's. The header is
+found the same way in both (:func:`find_header`): the first row, among the first
+``HEADER_ROWS`` non-blank ones, that names every required column; rows above it (a title
+such as 「泰安市重点企业名录（2026年）」) are skipped.
 """
 from __future__ import annotations
 
@@ -29,7 +36,7 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence, TextIO
+from typing import Any, Callable, Iterable, Iterator, Sequence, TextIO
 
 
 from taian_tui.domain import rules
@@ -168,16 +175,16 @@ ENCODINGS = {"auto": None, "utf-8": "utf-8-sig", "utf8": "utf-8-sig", "gb18030":
              "utf-16-be": "utf-16-be"}
 
 
-_WORKBOOKS = ((b"PK\x03\x04", "an Excel workbook (.xlsx) or another zip file"),
-              (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel workbook (.xls)"))
+_WORKBOOKS = ((b"PK\x03\x04", "xlsx"),                                # a zip: .xlsx (or .ods)
+              (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "xls"))           # OLE2: Excel 97-2003
 
 
-def workbook_problem(path: Path, sample: bytes) -> str | None:
-    """What to say of a file that is a spreadsheet workbook, not text (None for text)."""
-    for magic, what in _WORKBOOKS:
+def workbook_kind(sample: bytes) -> str | None:
+    """``xlsx`` or ``xls`` when the file's first bytes are a workbook's (a zip, or the OLE2
+    signature), whatever its name; None for text."""
+    for magic, kind in _WORKBOOKS:
         if sample.startswith(magic):
-            return (f"{path}: this is {what}, not a CSV file: in Excel, Save As \"CSV UTF-8 "
-                    "(Comma delimited)\" (or \"Unicode Text\") and import that; nothing imported")
+            return kind
     return None
 
 
@@ -236,6 +243,8 @@ def csv_problem(exc: csv.Error, lines: int = 1) -> str:
     if isinstance(exc, LineTooLong):
         return (f"the line is longer than {MAX_LINE:,} characters, the most one line may hold "
                 "(not read)")
+    if isinstance(exc, CellTooLong):
+        return str(exc)
     msg = str(exc)
     if msg.startswith("field larger than field limit"):
         return (f"a cell is longer than {MAX_FIELD:,} characters, the most one cell may hold"
@@ -415,6 +424,16 @@ class LineSource:
                     return
 
 
+class CellTooLong(csv.Error):
+    """A workbook cell longer than ``MAX_FIELD`` characters (``where``: the cell as Excel
+    names it), raised by a workbook's row reader in place of the row; reading goes on."""
+
+    def __init__(self, line: int, where: str) -> None:
+        super().__init__(f"the cell {where} is longer than {MAX_FIELD:,} characters, the most one cell "
+                         "may hold")
+        self.line, self.where = line, where
+
+
 def line_breaks(value: str) -> int:
     return value.count("\n") + value.count("\r") - value.count("\r\n")
 
@@ -428,7 +447,7 @@ def map_header(header: Sequence[str], columns: Sequence[tuple[str, str, bool]],
                aliases: dict[str, tuple[str, ...]], file: str) -> tuple[dict[str, int], dict[str, str], list[str]]:
     """Header cells -> ({key: index}, {key: header as written}, [ignored extra columns]).
     Raises ImportFileError naming a missing required column or a repeated one."""
-    lookup = {_header_key(a): key for key, names in aliases.items() for a in names}
+    lookup = _header_lookup(aliases)
     index: dict[str, int] = {}
     names: dict[str, str] = {}
     extra: list[str] = []
@@ -451,6 +470,55 @@ def map_header(header: Sequence[str], columns: Sequence[tuple[str, str, bool]],
     return index, names, extra
 
 
+HEADER_ROWS = 20           # non-blank rows searched for the header (title rows above it are skipped)
+
+
+def _header_lookup(aliases: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    return {_header_key(a): key for key, names in aliases.items() for a in names}
+
+
+def find_header(rows: Iterable[tuple[int, list[str]]], columns: Sequence[tuple[str, str, bool]],
+                aliases: dict[str, tuple[str, ...]], file: str
+                ) -> tuple[list[str], int, dict[str, int], dict[str, str], list[str]]:
+    """The header among ``rows`` ((line, cells), in file order): the first of the first
+    ``HEADER_ROWS`` non-blank rows that names every required column of ``columns``; the rows
+    above it (a title, a date line, a merged banner) are skipped. Returns (header cells, its
+    line, {key: index}, {key: header as written}, [ignored extra columns]). ``rows`` is read
+    only up to the header, so the caller goes on with the data. When no row qualifies, the
+    row naming the most required columns (the first of those) is taken for the header and
+    its missing columns are named (:func:`map_header`'s ImportFileError); an empty file is
+    refused as such."""
+    lookup = _header_lookup(aliases)
+    required = {key for key, _, needed in columns if needed}
+    best: tuple[int, list[str]] | None = None
+    seen = 0
+    for _line, cells in rows:
+        if not any(c.strip() for c in cells):
+            continue
+        found = len(required & {lookup.get(_header_key(c)) for c in cells})
+        if found == len(required):
+            index, names, extra = map_header(cells, columns, aliases, file)
+            return cells, _line, index, names, extra
+        if best is None or found > best[0]:
+            best = (found, cells)
+        seen += 1
+        if seen >= HEADER_ROWS:
+            break
+    if best is None:
+        raise ImportFileError(f"{file}: the file is empty (no header row); nothing imported")
+    map_header(best[1], columns, aliases, file)         # raises, naming the missing columns
+    raise AssertionError("unreachable: the row lacks a required column")
+
+
+def header_rows(recs: Iterable["Record"], file: str) -> Iterator[tuple[int, list[str]]]:
+    """(line, cells) of ``recs`` for :func:`find_header`; a record that cannot be read
+    before the header stops the import."""
+    for rec in recs:
+        if rec.error:
+            raise ImportFileError(f"{file}:{rec.line}: the header cannot be read: {rec.error}")
+        yield rec.line, rec.cells
+
+
 @dataclass
 class Record:
     line: int                 # physical line where the record starts
@@ -465,7 +533,15 @@ class Record:
 def records(lines: Iterable[str]) -> Iterator[Record]:
     """CSV records with the physical line each starts on (multi-line quoted cells counted),
     comma- or tab-separated as the line source says. Malformed records (and lines or cells
-    beyond the bounds) come back with ``error`` set, and reading goes on."""
+    beyond the bounds) come back with ``error`` set, and reading goes on. A workbook source
+    gives its own records (its rows, numbered as Excel shows them)."""
+    own = getattr(lines, "records", None)
+    if own is not None:
+        return own()
+    return _csv_records(lines)
+
+
+def _csv_records(lines: Iterable[str]) -> Iterator[Record]:
     reader = csv.reader(lines, strict=True, delimiter=getattr(lines, "delimiter", ","))
     prev = 0
     with bounded_cells():
@@ -527,6 +603,28 @@ class Rejection:
     column: str
     value: str
     reason: str
+    cell: str = ""            # a workbook's: the cell as Excel names it (企业名录!B17)
+
+    @property
+    def where(self) -> str:
+        """Where the rejected value is: the workbook cell, else the line number."""
+        return self.cell or str(self.line)
+
+
+Locate = Callable[[int, str], str]      # (line, column as written) -> the cell as Excel names it
+
+
+def locator(source: Any, header: Sequence[str]) -> Locate | None:
+    """How a rejection is located in the file of ``source``: None for a text file (by its
+    line number), else the workbook's (sheet, column and row as Excel shows them)."""
+    locate = getattr(source, "locate", None)
+    return locate(header) if locate is not None else None
+
+
+def rejections(rows: Iterable[Sequence[Any]], locate: Locate | None) -> list[Rejection]:
+    """(line, column, value, reason) rows as :class:`Rejection`s, located."""
+    return [Rejection(line, col, value, reason, locate(line, col) if locate else "")
+            for line, col, value, reason in rows]
 
 
 @dataclass
@@ -595,9 +693,11 @@ def check_importer(store: Store, who: str, action: str) -> str:
     return act.username
 
 
-def open_source(path: Path, encoding: str) -> tuple[LineSource, bool]:
-    """The line source and whether the encoding was sniffed (so may be retried). A workbook
-    (.xlsx, .xls) is refused, named."""
+def open_source(path: Path, encoding: str, sheet: str | None = None) -> tuple[Any, bool]:
+    """The source of the file's records and whether the encoding was sniffed (so may be
+    retried): a :class:`LineSource` for text, a ``workbook.WorkbookSource`` for a workbook
+    (.xlsx, .xls: recognised by its first bytes, whatever its name; its first visible sheet,
+    or ``sheet``). ``sheet`` with a text file is refused."""
     enc_key = (encoding or "auto").lower()
     if enc_key not in ENCODINGS:
         raise ImportFileError(f"--encoding must be auto, utf-8, gb18030 or utf-16, not {encoding!r}")
@@ -605,9 +705,14 @@ def open_source(path: Path, encoding: str) -> tuple[LineSource, bool]:
         forced = ENCODINGS[enc_key]
         with open(path, "rb") as fh:
             sample = fh.read(SAMPLE_BYTES if not forced else 4096)
-        problem = workbook_problem(path, sample)
-        if problem:
-            raise ImportFileError(problem)
+        kind = workbook_kind(sample)
+        if kind:
+            from taian_tui.dataio.workbook import WorkbookSource
+
+            return WorkbookSource(path, kind, sheet), False
+        if sheet is not None:
+            raise ImportFileError(f"{path}: --sheet {sheet!r}: this is a text file (CSV), not an Excel "
+                                  "workbook; nothing imported")
         if forced == "utf-16" and not sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             forced = _utf16_without_bom(sample) or "utf-16-le"     # no BOM: Excel's order
         if forced:
@@ -637,15 +742,18 @@ def check_report_path(path: str | os.PathLike | None) -> None:
         raise ImportFileError(f"--report {target}: cannot be written here; nothing imported")
 
 
-def write_report(path: str | os.PathLike, rows: Iterable[Sequence[Any]]) -> None:
-    """The rejection report: CSV (UTF-8 with BOM, for Excel) line,column,value,reason."""
+def write_report(path: str | os.PathLike, rows: Iterable[Sequence[Any]], locate: Locate | None = None) -> None:
+    """The rejection report: CSV (UTF-8 with BOM, for Excel) line,column,value,reason; for
+    a workbook (``locate``) cell,column,value,reason, the cell as Excel names it
+    (``企业名录!B17``)."""
     target = Path(path)
     tmp = target.with_name(target.name + ".tmp")
     with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["line", "column", "value", "reason"])
+        w.writerow(["cell" if locate else "line", "column", "value", "reason"])
         for line, col, value, reason in rows:
-            w.writerow([line, neutralise(col or ""), neutralise(value or ""), neutralise(reason)])
+            w.writerow([neutralise(locate(line, col or "")) if locate else line, neutralise(col or ""),
+                        neutralise(value or ""), neutralise(reason)])
     os.replace(tmp, target)
 
 

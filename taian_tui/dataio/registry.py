@@ -42,6 +42,12 @@
    ``--dry-run`` classifies the same batches read-only and reports the same counts; it,
    and ``--strict`` with a rejection, write nothing at all.
 
+An Excel workbook (.xlsx, .xls: recognised by its first bytes; its first visible sheet or
+``--sheet``) is read by ``workbook.WorkbookSource`` (python-calamine holds the sheet in
+memory) and its rows go through the same check pass, numbered as Excel shows them; a sheet
+of ``PARALLEL_MIN_ROWS`` rows or more is split at its middle row, the forked process
+inheriting the sheet already read. Rejections then name the cell (``企业名录!B17``).
+
 Columns absent from the file are left as they are on existing enterprises; a present
 column with an empty cell clears that field. Spreadsheet-formula neutralising (a leading
 ``'`` before ``= + - @`` tab or CR, as :func:`neutralise` writes it) is removed on import,
@@ -76,7 +82,7 @@ from taian_tui.domain import search, timeutil
 from taian_tui.store import Store
 from taian_tui.domain.text import clean_line, normalise_phone
 from taian_tui.dataio.reading import LineTooLong, bounded_cells, csv_problem
-from taian_tui.dataio.reading import fit_row, BLOCK_BYTES, ImportFileError, ImportResult, LineSource, MAX_SHOWN, PROGRESS_MIN_BYTES, Progress, Rejection, WrongEncoding, encoding_name, line_breaks, open_source, shorten, write_report, check_importer, check_report_path, file_sha256, map_header, unneutralise
+from taian_tui.dataio.reading import fit_row, BLOCK_BYTES, ImportFileError, ImportResult, LineSource, MAX_SHOWN, PROGRESS_MIN_BYTES, Progress, WrongEncoding, encoding_name, find_header, line_breaks, locator, open_source, rejections as located, shorten, write_report, check_importer, check_report_path, file_sha256, map_header, unneutralise
 
 
 # -- columns -----------------------------------------------------------------------------------
@@ -214,6 +220,9 @@ _ROW_DATA = ("name || char(31) || county || char(31) || industry || char(31) || 
 PARALLEL_MIN_BYTES = 8 << 20    # a file this large is checked by two processes (Linux)
 
 
+PARALLEL_MIN_ROWS = 40000       # a workbook's sheet with this many rows likewise
+
+
 SCRATCH_PAGE = 16384            # the scratch files' page size (bulk writes and a sort: big pages)
 
 
@@ -241,24 +250,29 @@ def _detach_scratch(conn) -> None:
 
 
 def _read_header(reader, file: str) -> tuple[list[str], int]:
-    """The first non-blank record and the line it ends on."""
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            raise ImportFileError(f"{file}: the file is empty (no header row); nothing imported") from None
-        except csv.Error as exc:
-            line = exc.line if isinstance(exc, LineTooLong) else reader.line_num
-            raise ImportFileError(f"{file}:{line}: the header cannot be read: {csv_problem(exc)}; "
-                                  "nothing imported") from None
-        if any(c.strip() for c in cells):
-            return cells, reader.line_num
+    """The header record (``reading.find_header``: title rows above it are skipped) and the
+    line it ends on."""
+    def rows():
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                line = getattr(exc, "line", None) or reader.line_num
+                raise ImportFileError(f"{file}:{line}: the header cannot be read: {csv_problem(exc)}; "
+                                      "nothing imported") from None
+            yield reader.line_num, cells
+
+    header, line, _, _, _ = find_header(rows(), ENTERPRISE_COLUMNS, ENTERPRISE_ALIASES, file)
+    return header, line
 
 
 @dataclass
 class _Layout:
     """Where the columns are, what the row checks need (built from the header)."""
     ncols: int
+    header: list[str]              # the header's cells
     idx: list[int]                 # cell index per ENTERPRISE_COLUMNS key (ncols: absent)
     col_name: dict[str, str]       # key -> header as written (or the Chinese name)
     present: list[str]
@@ -280,7 +294,7 @@ def _layout(store: Store, header: list[str], result: ImportResult, delimiter: st
     index, names, extra = map_header(header, ENTERPRISE_COLUMNS, ENTERPRISE_ALIASES, result.file)
     result.ignored_columns = extra
     ncols = len(header)
-    return _Layout(ncols=ncols, idx=[index.get(k, ncols) for k, _, _ in ENTERPRISE_COLUMNS],
+    return _Layout(ncols=ncols, header=list(header), idx=[index.get(k, ncols) for k, _, _ in ENTERPRISE_COLUMNS],
                    col_name={k: names.get(k, zh) for k, zh, _ in ENTERPRISE_COLUMNS},
                    present=[k for k, _, _ in ENTERPRISE_COLUMNS if k in index], counties=counties,
                    limits=[(k, index[k], lim) for k, lim in ENTERPRISE_LIMITS.items() if k in index],
@@ -471,7 +485,7 @@ def _sort_part(conn, schema: str, *, index: bool = False) -> None:
 
 
 def _settle_duplicates(conn, parts: list[tuple[str, int]], result: ImportResult,
-                       col_name: dict[str, str]) -> None:
+                       col_name: dict[str, str], noun: str = "line") -> None:
     """In-file duplicates: rows sharing a credit code but differing are all rejected (a
     conflict: which one is right?); identical repeats are dropped (counted), the first
     one (lowest line) kept. ``parts``: (scratch schema, lines before the part)."""
@@ -495,11 +509,11 @@ def _settle_duplicates(conn, parts: list[tuple[str, int]], result: ImportResult,
                          "HAVING COUNT(DISTINCT data) > 1")
             cur = conn.execute(
                 "INSERT INTO imp.import_rej(line, seq, col, value, reason) "
-                "SELECT d.cline, -1, ?, d.code, 'conflict: the same credit code is also on line(s) ' || "
+                "SELECT d.cline, -1, ?, d.code, 'conflict: the same credit code is also on ' || ? || "
                 "(SELECT group_concat(t.cline, ', ') FROM (SELECT cline FROM imp.dups t WHERE t.code = d.code "
                 " AND t.line != d.line ORDER BY cline) t) || ' with different data; conflicting rows are all "
                 "rejected' FROM imp.dups d WHERE d.code IN (SELECT code FROM imp.conflicts)",
-                (col_name["uscc"],))
+                (col_name["uscc"], f"{noun}(s) "))
             result.rejected += cur.rowcount
             for n, (schema, _) in enumerate(parts):
                 conn.execute(f"DELETE FROM {schema}.import_sorted WHERE rowid IN (SELECT rid FROM imp.dups "
@@ -559,11 +573,12 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _child_check(path: Path, encoding: str, start: int, lay: _Layout, db_path: str, err_path: str,
-                 parent: int) -> None:
+                 parent: int, book=None) -> None:
     """In a forked process: check the second part of the file into its own scratch file
     (created empty and private by the parent). Line numbers are counted from the start of
     the part (the parent, which has read the first part, adds its line count). Touches
-    nothing of the parent's (its database connection is not used here)."""
+    nothing of the parent's (its database connection is not used here). ``book``: a
+    workbook's sheet, already read by the parent (``start`` is then a row number)."""
     try:
         _die_with_parent(parent)            # (the csv field limit is the parent's: bounded_cells)
         conn = sqlite3.connect(db_path, isolation_level=None)
@@ -572,8 +587,11 @@ def _child_check(path: Path, encoding: str, start: int, lay: _Layout, db_path: s
         conn.execute("PRAGMA synchronous = OFF")
         conn.execute(_STAGE_DDL.format(s="main"))
         conn.execute(_REJ_DDL.format(s="main"))
-        reader = csv.reader(LineSource(path, encoding, start, delimiter=lay.delimiter), strict=True,
-                            delimiter=lay.delimiter)
+        if book is not None:
+            reader = book.reader(start)
+        else:
+            reader = csv.reader(LineSource(path, encoding, start, delimiter=lay.delimiter), strict=True,
+                                delimiter=lay.delimiter)
         rows, rejected = _scan(conn, "main", reader, 0, lay, None, partial=False)
         _sort_part(conn, "main", index=True)
         conn.execute("CREATE TABLE meta(rows INTEGER, rejected INTEGER)")
@@ -698,7 +716,8 @@ def _signals_raise() -> Any:
 
 
 def _check(store: Store, path: Path, encoding: str, result: ImportResult, progress: Progress,
-           workers: int, scratch: _Scratch, cpu_free: Callable[[], None]) -> tuple[_Layout, list[tuple[str, int]]]:
+           workers: int, scratch: _Scratch, cpu_free: Callable[[], None],
+           book=None) -> tuple[_Layout, list[tuple[str, int]]]:
     """The check pass. A large file is split in two near the middle and the halves are
     checked at the same time, the second by a forked process; results are the same as
     checking it in one piece (which is what happens when the split turns out to fall
@@ -706,32 +725,48 @@ def _check(store: Store, path: Path, encoding: str, result: ImportResult, progre
     lines before the part). ``cpu_free`` is called once a CPU is left idle (at once when
     the file is checked in one piece, else when the child is done). The child's scratch
     file is unlinked once ATTACHed (SQLite keeps it open), so only a kill during the check
-    can leave it behind (for :func:`reclaim_scratch`)."""
+    can leave it behind (for :func:`reclaim_scratch`).
+
+    ``book``: a workbook's sheet (``workbook.WorkbookSource``, read whole by calamine): its
+    rows go through the same check, split at the middle row when there are
+    ``PARALLEL_MIN_ROWS`` or more (the forked process inherits the sheet)."""
     conn = store.conn
     size = path.stat().st_size
     plan = None
-    if workers > 1 and size >= PARALLEL_MIN_BYTES and not encoding.startswith("utf-16") and _can_fork():
-        plan = _plan_split(path, size)
+    if workers > 1 and _can_fork():
+        if book is not None:
+            plan = book.total_rows // 2 + 1 if book.total_rows >= PARALLEL_MIN_ROWS else None
+        elif size >= PARALLEL_MIN_BYTES and not encoding.startswith("utf-16"):
+            plan = _plan_split(path, size)
     while True:
         _attach_scratch(conn)
         scratch.remove()
-        source = LineSource(path, encoding, 0, plan)
-        reader = csv.reader(source, strict=True, delimiter=source.delimiter)
+        if book is not None:
+            reader, delimiter = book.reader(1, plan), ","
+            total = (plan - 1) if plan else book.total_rows
+
+            def done() -> tuple[float, str]:
+                return book.rows_read, f"{book.rows_read:,}/{total:,} rows"
+        else:
+            source = LineSource(path, encoding, 0, plan)
+            reader, delimiter = csv.reader(source, strict=True, delimiter=source.delimiter), source.delimiter
+            total = plan or size
+
+            def done() -> tuple[float, str]:
+                return source.bytes_read, f"{source.bytes_read / 1e6:,.1f}/{total / 1e6:,.1f} MB"
         header, prev = _read_header(reader, result.file)
-        lay = _layout(store, header, result, source.delimiter)
+        lay = _layout(store, header, result, delimiter)
         child = None
         if plan:
             db_path, err_path = scratch.create(".sqlite", ".err")
             child = multiprocessing.get_context("fork").Process(
-                target=_child_check, args=(path, encoding, plan, lay, db_path, err_path, os.getpid()),
+                target=_child_check, args=(path, encoding, plan, lay, db_path, err_path, os.getpid(), book),
                 daemon=True)
             child.start()
         else:
             cpu_free()
-        total = plan or size
         report = (lambda rows: progress.update(
-            "checking", source.bytes_read, total,
-            f"{source.bytes_read / 1e6:,.1f}/{total / 1e6:,.1f} MB" + (" (first half)" if plan else ""))) \
+            "checking", done()[0], total, done()[1] + (" (first half)" if plan else ""))) \
             if progress.enabled else None
         try:
             rows, rejected = _scan(conn, "imp", reader, prev, lay, report, partial=bool(plan))
@@ -888,9 +923,10 @@ def import_enterprises(store: Store, who: str, path: str | os.PathLike, *, encod
                        dry_run: bool = False, strict: bool = False,
                        report: str | os.PathLike | None = None, progress: Progress | None = None,
                        at: str | None = None, batch_rows: int = BATCH_ROWS,
-                       pause: float = 0.002, workers: int = 2) -> ImportResult:
-    """Import (upsert by credit code) the enterprise registry CSV at ``path``. See the
-    module docstring. Raises ImportFileError when the file as a whole is unusable.
+                       pause: float = 0.002, workers: int = 2, sheet: str | None = None) -> ImportResult:
+    """Import (upsert by credit code) the enterprise registry at ``path``: a CSV file, or
+    an Excel workbook (its first visible sheet, or ``sheet``), recognised by its content.
+    See the module docstring. Raises ImportFileError when the file as a whole is unusable.
     ``workers=1`` checks a large file in one process (no fork)."""
     started = time.monotonic()
     path = Path(path)
@@ -900,7 +936,7 @@ def import_enterprises(store: Store, who: str, path: str | os.PathLike, *, encod
         raise RuntimeError("import_enterprises() runs its own transactions")
     at = timeutil.iso(at)
     progress = progress or Progress()
-    source, sniffed = open_source(path, encoding)
+    source, sniffed = open_source(path, encoding, sheet)
     if source.size < PROGRESS_MIN_BYTES:
         progress.enabled = False
     conn = store.conn
@@ -941,10 +977,11 @@ def _import(store: Store, path: Path, encoding: str, source: LineSource, sniffed
     hashing thread)."""
     conn = store.conn
     enc = source.encoding
+    book = source if not isinstance(source, LineSource) else None
     while True:
         result = ImportResult("enterprises", str(path), dry_run=dry_run, strict=strict)
         try:
-            lay, parts = _check(store, path, enc, result, progress, workers, scratch, hash_file)
+            lay, parts = _check(store, path, enc, result, progress, workers, scratch, hash_file, book)
             break
         except WrongEncoding as exc:
             if sniffed and enc == "utf-8":
@@ -956,7 +993,7 @@ def _import(store: Store, path: Path, encoding: str, source: LineSource, sniffed
                 f"{path}: line {exc.line}: the file is not valid {name} "
                 f"({exc.detail}); try --encoding {other}; nothing imported") from None
     result.encoding = encoding_name(enc)
-    _settle_duplicates(conn, parts, result, lay.col_name)
+    _settle_duplicates(conn, parts, result, lay.col_name, getattr(source, "row_word", "line"))
     write = not dry_run and not (strict and result.rejected)
     batches = 0
 
@@ -979,11 +1016,12 @@ def _import(store: Store, path: Path, encoding: str, source: LineSource, sniffed
                audit_after if write else None, batch_rows, pause, batch_after if write else None)
     result.written = write
     result.sha256 = digest[0].result()
+    locate = locator(source, lay.header)
     if report:
         write_report(report, conn.execute(
-            "SELECT line, col, value, reason FROM imp.import_rej ORDER BY line, seq"))
+            "SELECT line, col, value, reason FROM imp.import_rej ORDER BY line, seq"), locate)
         result.report = str(report)
-    result.rejections = [Rejection(*r) for r in conn.execute(
+    result.rejections = located(conn.execute(
         "SELECT line, col, value, reason FROM imp.import_rej ORDER BY line, seq LIMIT ?",
-        (MAX_SHOWN,))]
+        (MAX_SHOWN,)), locate)
     return result

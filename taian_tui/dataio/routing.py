@@ -61,9 +61,10 @@ ROUTING_TABLE = Table("routing", "routing_rules", ROUTING_COLUMNS, ROUTING_ALIAS
 
 def import_routing(store: Store, who: str, path: str | os.PathLike, *, encoding: str = "auto",
                    dry_run: bool = False, strict: bool = False,
-                   report: str | os.PathLike | None = None, at: str | None = None) -> ImportResult:
+                   report: str | os.PathLike | None = None, at: str | None = None,
+                 sheet: str | None = None) -> ImportResult:
     """Import routing rules (``operations.set_routing_rule`` per row): which unit handles the
     appeals of a category in a county. Columns category, county, unit (or 类别, 县市区,
     承办单位); category in either spelling (land or 土地), unit by code or name."""
     return import_table(store, who, path, ROUTING_TABLE, encoding=encoding, dry_run=dry_run, strict=strict,
-                         report=report, at=at)
+                         report=report, at=at, sheet=sheet)

@@ -10,14 +10,14 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 
 from taian_tui.domain import timeutil
 from taian_tui.store import Store
 from taian_tui.domain.refusals import DomainError
 from taian_tui.domain.text import clean_line
-from taian_tui.dataio.reading import fit_row, ImportFileError, ImportResult, LineSource, MAX_SHOWN, Record, Rejection, WrongEncoding, encoding_name, open_source, shorten, write_report, check_importer, check_report_path, file_sha256, map_header, records, unneutralise
+from taian_tui.dataio.reading import fit_row, ImportFileError, ImportResult, LineSource, MAX_SHOWN, Record, WrongEncoding, encoding_name, find_header, header_rows, locator, open_source, rejections as located, shorten, write_report, check_importer, check_report_path, file_sha256, records, unneutralise
 
 
 # -- small tables: accounts, units, routing rules ------------------------------------------------
@@ -54,7 +54,7 @@ class Table:
 
 def import_table(store: Store, who: str, path: str | os.PathLike, table: Table, *, encoding: str,
                   dry_run: bool, strict: bool, report: str | os.PathLike | None,
-                  at: str | None) -> ImportResult:
+                  at: str | None, sheet: str | None = None) -> ImportResult:
     started = time.monotonic()
     path = Path(path)
     actor = check_importer(store, who, table.action)
@@ -62,14 +62,14 @@ def import_table(store: Store, who: str, path: str | os.PathLike, table: Table, 
     if store.in_transaction:
         raise RuntimeError(f"import {table.kind} runs its own transaction")
     at = timeutil.iso(at)
-    source, sniffed = open_source(path, encoding)
+    source, sniffed = open_source(path, encoding, sheet)
     check = table.prepare(store)
     rejections: list[tuple[int, int, str, str, str]] = []
     while True:
         result = ImportResult(table.kind, str(path), dry_run=dry_run, strict=strict)
         rejections.clear()
         try:
-            present, col_name, rows = _check_table(source, result, table, check, rejections)
+            present, col_name, rows, locate = _check_table(source, result, table, check, rejections)
             break
         except WrongEncoding as exc:
             if sniffed and source.encoding == "utf-8":
@@ -108,31 +108,25 @@ def import_table(store: Store, who: str, path: str | os.PathLike, table: Table, 
         result.inserted = result.updated = result.unchanged = 0
     rejections.sort(key=lambda r: (r[0], r[1]))
     if report:
-        write_report(report, ((r[0], r[2], r[3], r[4]) for r in rejections))
+        write_report(report, ((r[0], r[2], r[3], r[4]) for r in rejections), locate)
         result.report = str(report)
-    result.rejections = [Rejection(r[0], r[2], r[3], r[4]) for r in rejections[:MAX_SHOWN]]
+    result.rejections = located(((r[0], r[2], r[3], r[4]) for r in rejections[:MAX_SHOWN]), locate)
     result.seconds = round(time.monotonic() - started, 3)
     return result
 
 
 def _check_table(source: LineSource, result: ImportResult, table: Table, check: RowCheck,
-                 rejections: list) -> tuple[set[str], dict[str, str], list[tuple[int, dict]]]:
-    """Every row checked: (present column keys, column names as written, [(line, data)])."""
+                 rejections: list) -> tuple[set[str], dict[str, str], list[tuple[int, dict]], Any]:
+    """Every row checked: (present column keys, column names as written, [(line, data)],
+    how a rejection is located: ``reading.locator``)."""
     recs = records(source)
-    header = None
-    for rec in recs:
-        if rec.error:
-            raise ImportFileError(f"{result.file}:{rec.line}: the header cannot be read: {rec.error}")
-        if any(c.strip() for c in rec.cells):
-            header = rec
-            break
-    if header is None:
-        raise ImportFileError(f"{result.file}: the file is empty (no header row); nothing imported")
-    index, names, extra = map_header(header.cells, table.columns, table.aliases, result.file)
+    header, _, index, names, extra = find_header(header_rows(recs, result.file), table.columns,
+                                                 table.aliases, result.file)
     result.ignored_columns = extra
     present = {k for k, _, _ in table.columns if k in index}
     col_name = {k: names.get(k, zh) for k, zh, _ in table.columns}
-    ncols = len(header.cells)
+    ncols = len(header)
+    noun = getattr(source, "row_word", "line")
     seen: dict[tuple, tuple[int, tuple, int]] = {}      # key -> (line, data, position in rows)
     rows: list[tuple[int, dict] | None] = []
     conflicted: set[tuple] = set()
@@ -179,15 +173,15 @@ def _check_table(source: LineSource, result: ImportResult, table: Table, check: 
                 rows[pos] = None
                 result.rejected += 1
                 rejections.append((first_line, index[table.key[-1]], col_name[table.key[-1]], shown,
-                                   f"conflict: the same {what} is also on line {rec.line} with "
+                                   f"conflict: the same {what} is also on {noun} {rec.line} with "
                                    "different data; conflicting rows are all rejected"))
             result.rejected += 1
-            reject(rec, table.key[-1], shown, f"conflict: the same {what} is also on line "
+            reject(rec, table.key[-1], shown, f"conflict: the same {what} is also on {noun} "
                    f"{first_line} with different data; conflicting rows are all rejected")
             continue
         seen[key] = (rec.line, tuple(data.values()), len(rows))
         rows.append((rec.line, data))
-    return present, col_name, [r for r in rows if r is not None]
+    return present, col_name, [r for r in rows if r is not None], locator(source, header)
 
 
 def unit_lookup(store: Store) -> dict[str, str]:

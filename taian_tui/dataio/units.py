@@ -74,9 +74,10 @@ UNIT_TABLE = Table("units", "manage_units", UNIT_COLUMNS, UNIT_ALIASES, ("code",
 
 def import_units(store: Store, who: str, path: str | os.PathLike, *, encoding: str = "auto",
                  dry_run: bool = False, strict: bool = False,
-                 report: str | os.PathLike | None = None, at: str | None = None) -> ImportResult:
+                 report: str | os.PathLike | None = None, at: str | None = None,
+                 sheet: str | None = None) -> ImportResult:
     """Import units (``operations.upsert_unit`` per row, by code) from a CSV with the columns
     code, name, kind, head_name, head_mobile (or 代码, 单位名称, 类型, 负责人, 负责人手机).
     Kind by code or label (县市区, 功能区, 市直部门, 督查室, 纪委监委, 平台)."""
     return import_table(store, who, path, UNIT_TABLE, encoding=encoding, dry_run=dry_run, strict=strict,
-                         report=report, at=at)
+                         report=report, at=at, sheet=sheet)

@@ -28,7 +28,8 @@ def test_help_lists_every_command_and_each_has_help(run_cli):
         "appeal", "appeal list", "appeal show", "appeal accept", "appeal reply", "appeal return",
         "appeal assign", "appeal extend", "appeal decide-extension",
         "import", "import enterprises", "import users", "import units", "import routing",
-        "export", "export enterprises"])
+        "export", "export enterprises", "export appeals", "export orders", "export red-cards",
+        "export rates"])
     assert sorted(group.commands) == sorted(["demo", "tui", "session", "migrate", "backup", "escalate", "intake",
                                              "stats", "report", "appeal", "audit", "calendar", "user", "keys",
                                              "notify", "import", "export"])

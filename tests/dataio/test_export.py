@@ -68,7 +68,7 @@ def test_export_to_stdout_and_json(store, run_cli):
                                                  "phone", "address"}
     assert [d["phone"] for d in data if d["uscc"] == "91370900MA00000019"] == ["05388888801"]
     code, out, err = run_cli("export", "enterprises", "--db", str(store.path), "--format", "xml")
-    assert code == 2 and "--format must be csv or json" in err
+    assert code == 2 and "--format must be csv, json or xlsx" in err
 
 
 def test_empty_export(tmp_path):

@@ -540,25 +540,12 @@ def _outcome(store, r):
     ("gbk", None, dict(rows=1529, inserted=1439, rejected=90, duplicates=0)),
     ("utf-8", 700, dict(rows=1525, inserted=1435, rejected=90, duplicates=0)),
 ])
-def test_two_process_check_matches_one_process(db_path, tmp_path, monkeypatch, encoding, unclosed_at, expected):
+def test_two_process_check_matches_one_process(both_ways, tmp_path, monkeypatch, encoding, unclosed_at, expected):
     path = tmp_path / "messy.csv"
     _messy_file(path, 1500, encoding=encoding, unclosed_at=unclosed_at)
     monkeypatch.setattr(registry, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(registry, "MAX_SHOWN", 10_000)
-    monkeypatch.setattr(registry, "_cpus", lambda: 2)
-    forks = []
-    real = registry._settle_duplicates
-    monkeypatch.setattr(registry, "_settle_duplicates", lambda conn, parts, *a: (forks.append(len(parts)),
-                                                                                real(conn, parts, *a)))
-    outcomes = []
-    for workers in (1, 2):
-        copy = tmp_path / f"w{workers}.db"
-        copy.write_bytes(db_path.read_bytes())
-        with Store(copy) as s:
-            r = registry.import_enterprises(s, "system:import", path, workers=workers,
-                                           report=tmp_path / f"r{workers}.csv")
-            outcomes.append(_outcome(s, r))
-            assert s.verify_audit().ok
+    forks, outcomes = both_ways(path, _outcome, report=lambda workers: tmp_path / f"r{workers}.csv")
     assert outcomes[0] == outcomes[1]
     counts = outcomes[0][0]
     assert {k: counts[k] for k in expected} == expected

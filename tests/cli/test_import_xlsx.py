@@ -1,0 +1,252 @@
+"""`taian import enterprises|users|units|routing` and `taian calendar import` read the Excel
+workbooks offices send: recognised by content, a merged title row above the header,
+numbers where text is meant, dates as dates, a second sheet by --sheet; the CSV path's
+rules, reports, --dry-run, --strict and exit codes, with rejected values named by sheet
+and cell as Excel shows them. The workbooks are written here with xlsxwriter (xlwt for
+.xls)."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+from stdnum.cn import uscc as stdnum_uscc
+
+TITLE = "泰安市重点企业名录（2026年）"
+HEADER = ["企业名称", "统一社会信用代码", "所属县市区", "行业", "企业标签", "联系人", "联系电话", "注册地址"]
+
+
+def code(n: int) -> str:
+    body = f"91370900MA3C{n:05d}"
+    return body + stdnum_uscc.calc_check_digit(body)
+
+
+GOOD = [code(i) for i in range(1, 7)]
+BAD = GOOD[0][:17] + ("1" if GOOD[0][17] != "1" else "2")          # a wrong check digit
+
+
+def titled(book, name: str, title: str, header: list[str]):
+    """A sheet of ``book`` with ``title`` merged over row 1 and ``header`` in row 2."""
+    ws = book.add_worksheet(name)
+    ws.merge_range(0, 0, 0, len(header) - 1, title)
+    ws.write_row(1, 0, header)
+    return ws
+
+
+def registry_workbook(path: Path) -> Path:
+    """Sheet 企业名录: the title merged over A1:H1, an empty row, the header in row 3, then
+
+    row 4  甲: the phone a number (13805381234)
+    row 5  乙: the phone a number shown in scientific notation (1.38E+10)
+    row 6  丙: a wrong check digit (rejected: 企业名录!B6); a fixed-line phone as text
+    row 7  丁, row 8 戊: the county 泰山区 written once, merged down over C7:C8
+    row 9  己: an escape sequence in the name, a line break in the tags
+
+    and a formatted empty cell far below and to the right (ignored). Credit codes are text
+    cells. Sheet 补充: a header in row 1 and one enterprise (for --sheet)."""
+    book = xlsxwriter.Workbook(str(path))
+    ws = book.add_worksheet("企业名录")
+    ws.merge_range("A1:H1", TITLE, book.add_format({"bold": True, "align": "center"}))
+    ws.write_row(2, 0, HEADER)
+    text = book.add_format({"num_format": "@"})
+    sci = book.add_format({"num_format": "0.00E+00"})
+    rows = [
+        ("甲公司", GOOD[0], "岱岳区", "新材料", "规上工业企业", "张三", 13805381234, "岱岳区天平街道"),
+        ("乙公司", GOOD[1], "新泰市", "化工", "", "李四", 1.3805381234e10, ""),
+        ("丙公司", BAD, "肥城市", "", "", "", "05388888801", ""),
+        ("丁公司", GOOD[2], None, "食品", "", "", "05380000002", ""),
+        ("戊公司", GOOD[3], None, "食品", "", "", "", ""),
+        ("己\x1b[31m公司", GOOD[4], "东平县", "", "双50强\n四上企业", "", "", ""),
+    ]
+    for r, row in enumerate(rows, start=3):
+        for c, value in enumerate(row):
+            if value is None:
+                continue
+            if isinstance(value, (int, float)):
+                ws.write_number(r, c, value, sci if isinstance(value, float) else None)
+            else:
+                ws.write_string(r, c, value, text if c == 1 else None)
+    ws.merge_range("C7:C8", "泰山区")
+    ws.write_blank(40, 12, None, book.add_format({"bg_color": "#FFFF00"}))   # an empty, formatted cell
+    ws2 = book.add_worksheet("补充")
+    ws2.write_row(0, 0, ["企业名称", "统一社会信用代码", "所属县市区", "联系电话"])
+    ws2.write_row(1, 0, ["庚公司", GOOD[5], "宁阳县"])
+    ws2.write_number(1, 3, 5387777777)
+    book.close()
+    return path
+
+
+def enterprises(store) -> dict[str, tuple]:
+    return {r["uscc"]: (r["name"], r["county"], r["tags"], r["contact"], r["phone"])
+            for r in store.all("SELECT * FROM enterprises WHERE uscc != ?", ("91370900MA3C12345J",))}
+
+
+CHECK_DIGIT = (f"check digit is wrong (GB 32100-2015): the last character should be "
+               f"{stdnum_uscc.calc_check_digit(BAD[:17])} (value {BAD!r})")
+
+
+def test_registry_workbook_title_row_numbers_merges_and_cells_named(run_cli, db_path, store, tmp_path):
+    book = registry_workbook(tmp_path / "registry.xlsx")
+    code_, out, err = run_cli("import", "enterprises", book, "--db", db_path, "--report", tmp_path / "rej.csv")
+    assert code_ == 1, err
+    assert out == ("enterprises registry.xlsx: 6 rows read; inserted 5, updated 0, unchanged 0, rejected 1; "
+                   f"report: {tmp_path / 'rej.csv'}\n")
+    assert err == f"registry.xlsx:企业名录!B6: 统一社会信用代码: {CHECK_DIGIT}\n"
+    assert enterprises(store) == {
+        GOOD[0]: ("甲公司", "岱岳区", "规上工业企业", "张三", "13805381234"),
+        GOOD[1]: ("乙公司", "新泰市", "", "李四", "13805381234"),
+        GOOD[2]: ("丁公司", "泰山区", "", "", "05380000002"),
+        GOOD[3]: ("戊公司", "泰山区", "", "", ""),              # the merged county reaches row 8
+        GOOD[4]: ("己公司", "东平县", "双50强 四上企业", "", ""),   # escape removed; the line break a space (as in CSV)
+    }
+    rows = list(csv.reader(io.StringIO((tmp_path / "rej.csv").read_text("utf-8-sig"))))
+    assert rows == [["cell", "column", "value", "reason"],
+                    ["企业名录!B6", "统一社会信用代码", BAD, CHECK_DIGIT.split(" (value")[0]]]
+    audit = json.loads(store.one("SELECT after FROM audit WHERE action = 'import.enterprises'")["after"])
+    assert (audit["encoding"], audit["file"], audit["rows"], audit["rejected"]) == ("xlsx", "registry.xlsx", 6, 1)
+
+
+def test_dry_run_and_strict_write_nothing(run_cli, db_path, store, dump, tmp_path):
+    book = registry_workbook(tmp_path / "registry.xlsx")
+    before = dump()
+    code_, out, err = run_cli("import", "enterprises", book, "--db", db_path, "--dry-run")
+    assert code_ == 1 and out.startswith("enterprises registry.xlsx: dry run (nothing written): 6 rows read; "
+                                         "would insert 5, would update 0, unchanged 0, rejected 1")
+    assert err == f"registry.xlsx:企业名录!B6: 统一社会信用代码: {CHECK_DIGIT}\n"
+    code_, out, _ = run_cli("import", "enterprises", book, "--db", db_path, "--strict")
+    assert code_ == 1 and "strict: rows were rejected, nothing written" in out
+    assert dump() == before
+
+
+def test_second_sheet_by_name_and_a_sheet_that_is_not_there(run_cli, db_path, store, tmp_path):
+    book = registry_workbook(tmp_path / "registry.xlsx")
+    code_, out, err = run_cli("import", "enterprises", book, "--sheet", "补充", "--db", db_path)
+    assert (code_, err) == (0, "")
+    assert out.startswith("enterprises registry.xlsx: 1 rows read; inserted 1,")
+    assert enterprises(store) == {GOOD[5]: ("庚公司", "宁阳县", "", "", "5387777777")}
+    code_, _, err = run_cli("import", "enterprises", book, "--sheet", "名录", "--db", db_path)
+    assert code_ == 2
+    assert err == f"error: {book}: no sheet named '名录' (the sheets are: 企业名录, 补充); nothing imported\n"
+    text = tmp_path / "registry.csv"
+    text.write_text(",".join(HEADER) + "\n", encoding="utf-8")
+    code_, _, err = run_cli("import", "enterprises", text, "--sheet", "补充", "--db", db_path)
+    assert code_ == 2 and "this is a text file (CSV), not an Excel workbook" in err
+
+
+def test_recognised_by_content_not_by_name(run_cli, db_path, store, tmp_path):
+    book = registry_workbook(tmp_path / "registry.xlsx")
+    renamed = tmp_path / "from-the-county.csv"
+    renamed.write_bytes(book.read_bytes())
+    code_, out, _ = run_cli("import", "enterprises", renamed, "--db", db_path)
+    assert code_ == 1 and "6 rows read; inserted 5" in out
+    text = tmp_path / "looks-like-excel.xlsx"
+    text.write_text(",".join(HEADER) + f"\n辛公司,{GOOD[5]},宁阳县,,,,05381234567,\n", encoding="utf-8")
+    code_, out, err = run_cli("import", "enterprises", text, "--db", db_path)
+    assert (code_, err) == (0, "") and "1 rows read; inserted 1" in out
+    assert store.one("SELECT phone FROM enterprises WHERE uscc = ?", (GOOD[5],))["phone"] == "05381234567"
+
+
+def test_a_conflict_is_named_by_rows(run_cli, db_path, tmp_path):
+    path = tmp_path / "dup.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    ws = book.add_worksheet("名录")
+    ws.write_row(0, 0, HEADER[:3])
+    ws.write_row(1, 0, ["甲公司", GOOD[0], "岱岳区"])
+    ws.write_row(2, 0, ["甲公司（新）", GOOD[0], "岱岳区"])
+    book.close()
+    code_, _, err = run_cli("import", "enterprises", path, "--db", db_path)
+    assert code_ == 1
+    assert err.splitlines() == [
+        f"dup.xlsx:名录!B2: 统一社会信用代码: conflict: the same credit code is also on row(s) 3 with different "
+        f"data; conflicting rows are all rejected (value {GOOD[0]!r})",
+        f"dup.xlsx:名录!B3: 统一社会信用代码: conflict: the same credit code is also on row(s) 2 with different "
+        f"data; conflicting rows are all rejected (value {GOOD[0]!r})"]
+
+
+# -- the small imports --------------------------------------------------------------------------------------------
+def test_users_units_and_routing_from_workbooks(run_cli, db_path, store, tmp_path):
+    path = tmp_path / "accounts.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    ws = titled(book, "联络员", "2026年联络员名单", ["用户名", "姓名", "角色", "单位", "手机号"])
+    ws.write_row(2, 0, ["taishan1", "泰山区联络员", "联络员", "泰山区"])
+    ws.write_number(2, 4, 13905380001)
+    ws.write_row(3, 0, ["xintai1", "新泰市联络员", "联络员", "新泰市"])          # no mobile: refused
+    ws2 = book.add_worksheet("单位")
+    ws2.write_row(0, 0, ["代码", "单位名称", "类型", "负责人", "负责人手机"])
+    ws2.write_row(1, 0, ["zrzy", "市自然资源和规划局", "市直部门", "褚局长"])
+    ws2.write_number(1, 4, 13905381099)
+    ws3 = book.add_worksheet("规则")
+    ws3.write_row(0, 0, ["类别", "县市区", "承办单位"])
+    ws3.write_row(1, 0, ["能耗", "泰山区", "市发展和改革委员会"])
+    book.close()
+    code_, out, err = run_cli("import", "users", path, "--db", db_path)
+    assert code_ == 1
+    assert err == "accounts.xlsx:联络员!E4: 手机号: a liaison needs a mobile number (reminder SMS go to it)\n"
+    assert out.startswith("users accounts.xlsx: 2 rows read; inserted 1,")
+    assert tuple(store.one("SELECT mobile, unit_code FROM users WHERE username = 'taishan1'")) == ("13905380001", "taishan")
+    code_, out, err = run_cli("import", "units", path, "--sheet", "单位", "--db", db_path)
+    assert (code_, err) == (0, "") and "updated 1" in out
+    assert tuple(store.one("SELECT head_name, head_mobile FROM units WHERE code = 'zrzy'")) == ("褚局长", "13905381099")
+    code_, out, err = run_cli("import", "routing", path, "--sheet", "规则", "--db", db_path)
+    assert (code_, err) == (0, "") and "inserted 1" in out
+    assert store.scalar("SELECT unit_code FROM routing_rules WHERE category = 'energy' AND county = '泰山区'") == "fgw"
+
+
+# -- the calendar -------------------------------------------------------------------------------------------------
+def test_calendar_from_a_workbook_with_date_cells(run_cli, db_path, store, tmp_path):
+    path = tmp_path / "2027.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    ws = titled(book, "日历", "国务院办公厅关于2027年部分节假日安排的通知", ["日期", "类型"])
+    day = book.add_format({"num_format": "yyyy年m月d日"})
+    for r, (when, kind) in enumerate(((dt.date(2027, 1, 1), "放假"), (dt.date(2027, 2, 7), "补班"),
+                                      (dt.datetime(2027, 2, 8), "休")), start=2):
+        ws.write_datetime(r, 0, when, day)
+        ws.write_string(r, 1, kind)
+    book.close()
+    code_, out, err = run_cli("calendar", "import", path, "--db", db_path)
+    assert (code_, err) == (0, "")
+    assert out.startswith("imported 3 calendar days for 2027;")
+    assert [tuple(r) for r in store.all("SELECT date, kind FROM calendar WHERE date LIKE '2027-%' ORDER BY date")] == \
+        [("2027-01-01", "holiday"), ("2027-02-07", "workday"), ("2027-02-08", "holiday")]
+
+
+def test_calendar_from_a_named_sheet(run_cli, db_path, store, tmp_path):
+    """The notice's second sheet holds the days: --sheet names it."""
+    path = tmp_path / "notice.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    titled(book, "说明", "国务院办公厅通知", ["日期", "备注"])
+    ws = titled(book, "2027年", "2027年节假日安排", ["日期", "类型"])
+    ws.write_row(2, 0, ["2027-10-01", "放假"])
+    book.close()
+    code_, out, err = run_cli("calendar", "import", path, "--sheet", "2027年", "--db", db_path)
+    assert (code_, err) == (0, "")
+    assert out.startswith("imported 1 calendar days for 2027;")
+    assert [tuple(r) for r in store.all("SELECT date, kind FROM calendar WHERE date LIKE '2027-%'")] == \
+        [("2027-10-01", "holiday")]
+
+
+def test_calendar_problems_name_the_cell_and_an_old_xls_is_read(run_cli, db_path, store, tmp_path):
+    xlwt = pytest.importorskip("xlwt")
+    path = tmp_path / "2027.xls"
+    book = xlwt.Workbook()
+    ws = book.add_sheet("日历")
+    ws.write_merge(0, 0, 0, 1, "2027年节假日")
+    ws.write(1, 0, "日期")
+    ws.write(1, 1, "类型")
+    ws.write(2, 0, dt.date(2027, 1, 1), xlwt.easyxf(num_format_str="yyyy-mm-dd"))
+    ws.write(2, 1, "放假")
+    ws.write(3, 0, "明天")
+    ws.write(3, 1, "调休")
+    book.save(str(path))
+    code_, _, err = run_cli("calendar", "import", path, "--db", db_path)
+    assert code_ == 2
+    assert err.splitlines() == [
+        f"{path}:日历!A4: 日期: '明天' is not a date (YYYY-MM-DD, YYYY/M/D or YYYY年M月D日)",
+        f"{path}:日历!B4: 类型: '调休' must be holiday or workday (节假日/假日/放假/休/休息/休息日 or "
+        "工作日/补班/上班/班/调休上班/调休上班日)",
+        f"error: {path}: 2 problems; nothing imported"]
+    assert store.scalar("SELECT COUNT(*) FROM calendar WHERE date LIKE '2027-%'") == 0
