@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from taian_tui.commands.common import AtOpt, DbOpt, Fail, JsonOpt, at_opt, emit_json, open_store
+from taian_tui.commands.common import AtOpt, DbOpt, Fail, JsonOpt, at_opt, emit_json_stream, open_store
 
 app = typer.Typer()
 
@@ -17,7 +17,8 @@ def escalate(db: DbOpt = None, at: AtOpt = None,
     """Apply the red/yellow/blue card rules as of now: the daily cron sweep. --at an earlier
     time sweeps as of then; a later one only forecasts (with --dry-run): a sweep never runs
     ahead of the server's clock. --json also carries the audit trail's head, so that the cron
-    log keeps it off the machine."""
+    log keeps it off the machine, and lists each raised appeal, one a line (streamed: a
+    catch-up of a million costs the memory of one)."""
     from taian_tui.domain import integrity, timeutil
     from taian_tui.domain.escalation import sweep
 
@@ -26,9 +27,14 @@ def escalate(db: DbOpt = None, at: AtOpt = None,
         raise Fail(f"--at {when} is after now ({now}): a sweep never runs ahead of the clock "
                    "(add --dry-run to see what it would raise then)", 2)
     store = open_store(db)
-    result = sweep(store, when, dry_run=dry_run, collect=as_json)
+
+    def stream(result, raised) -> None:
+        head = {k: v for k, v in result.as_dict().items() if k != "appeals"}
+        emit_json_stream({**head, "audit_head": integrity.head(store)}, "appeals",
+                         (r.as_dict() for r in raised))
+
+    result = sweep(store, when, dry_run=dry_run, collect=stream if as_json else False)
     if as_json:
-        emit_json({**result.as_dict(), "audit_head": integrity.head(store)})
         return
     r = result.raised
     prefix = "dry run: would raise" if dry_run else "raised"

@@ -10,16 +10,18 @@ commands follow the active screen. Ctrl+Q asks first while a screen holds unsave
 
 The app is thin: it keeps the session (``session.Session``, read at sign-in), the table of
 modes, the header counts and the live refresh. Every read and write runs in a worker on its
-own ``Store`` (``workers.run_in_store``); nothing reads the database on the UI thread. A
-watcher thread looks at ``PRAGMA data_version`` every 2 s and refreshes what is shown when
-another process (or a form) changed the file.
+``Store`` of the app's pool (``workers.run_in_store``: connections are kept open between
+reads); nothing reads the database on the UI thread. A watcher thread looks at the file
+every 2 s (``read.changes.ChangeWatch``: ``PRAGMA data_version``, then the kinds of the
+audit rows written since) and refreshes the header counts and the screens whose reads the
+change concerns; a form that saved refreshes them at once.
 """
 from __future__ import annotations
 
 import dataclasses
 import os
-import sqlite3
 import threading
+import time
 import weakref
 from typing import Iterable, cast
 
@@ -37,16 +39,46 @@ from taian_tui.console.modes import MODE_BY_NAME, MODES
 from taian_tui.console.session import Session, load_session
 from taian_tui.console.strings import get_lang, set_lang, t
 from taian_tui.console.widgets import ScreenCommands, localise_bindings
-from taian_tui.console.workers import Job, run_in_store
+from taian_tui.console.workers import Job, StorePool, run_in_store
 from taian_tui.domain import timeutil
 from taian_tui.domain.actors import Actor
-from taian_tui.read import appeals
-from taian_tui.store import BUSY_TIMEOUT_MS
+from taian_tui.read import appeals, changes
+from taian_tui.domain.actors import appeal_scope_units
+from taian_tui.read.changes import ANYTHING, Change, ChangeWatch
+from taian_tui.store import Store
 
 POLL_SECONDS = 2.0
+#: The share of a core a console may spend on refreshing for other processes' commits
+#: (``LiveBudget``), and the longest it waits for it.
+LIVE_SHARE = 0.02
+LIVE_MAX_WAIT = 30.0
 #: Below this width the footer leaves out the screens' function keys (they still work, and
 #: ``?`` and the command palette list them).
 NAV_KEYS_MIN_WIDTH = 100
+
+
+class LiveBudget:
+    """When a console may refresh for other processes' commits: once the CPU it used since
+    its last refresh is at most ``share`` of the time since (a token bucket on CPU). A
+    liaison's refresh (a page of one unit) comes at once; a city-wide view on a million
+    appeals (a page, its count, the header's counts: about 0.15 s of CPU) beside a writer
+    committing every second refreshes every seven seconds or so instead of every two, so a
+    hundred consoles stay under one core. Never later than ``max_wait``."""
+
+    def __init__(self, share: float = LIVE_SHARE, max_wait: float = LIVE_MAX_WAIT,
+                 wall=time.monotonic, cpu=time.process_time) -> None:
+        self.share, self.max_wait, self._wall, self._cpu = share, max_wait, wall, cpu
+        self.spent()
+
+    def spent(self) -> None:
+        """A refresh starts now: count from here."""
+        self.since_wall, self.since_cpu = self._wall(), self._cpu()
+
+    def wait(self) -> float:
+        """Seconds until a refresh is within the budget (0: now)."""
+        elapsed = self._wall() - self.since_wall
+        used = self._cpu() - self.since_cpu
+        return max(0.0, min(self.max_wait, used / self.share) - elapsed)
 
 
 class TaianApp(App[None]):
@@ -81,9 +113,13 @@ class TaianApp(App[None]):
         self.poll = poll
         self._theme_name = theme or os.environ.get("TAIAN_THEME") or "textual-dark"
         self._live: "weakref.WeakSet[Screen]" = weakref.WeakSet()
-        self._version_conn: sqlite3.Connection | None = None
-        self._version: int | None = None
+        self.stores = StorePool(self.db_path)
+        self._watch: ChangeWatch | None = None
+        self._watch_lock = threading.Lock()
         self._rebase = threading.Event()
+        self._budget = LiveBudget()
+        self._pending: Change | None = None     # commits seen, not yet refreshed for
+        self._pending_timer = None
         self.title = t("app.title")
         self.sub_title = t("app.sub")
 
@@ -139,11 +175,9 @@ class TaianApp(App[None]):
             self.refresh_bindings()
 
     def on_unmount(self) -> None:
-        if self._version_conn is not None:
-            try:
-                self._version_conn.close()
-            except Exception:
-                pass
+        self.stores.close()
+        if self._watch is not None:
+            self._watch.store.close()
 
     def _list_users(self, error: str | None = None) -> None:
         from taian_tui.read import directory
@@ -161,8 +195,7 @@ class TaianApp(App[None]):
         """Sign in as ``username`` (read in a worker); the role's home screen opens then."""
         def read(job: Job) -> SessionLoaded:
             session = load_session(job.store, username)
-            if self._version is None:
-                self._version_changed()       # what is shown from now on is as of this version
+            self._changes()          # what is shown from now on is as of this point
             return SessionLoaded(session)
         run_in_store(self, "sign-in", read)
 
@@ -197,39 +230,36 @@ class TaianApp(App[None]):
     def unregister_live(self, screen: Screen) -> None:
         self._live.discard(screen)
 
-    def _version_changed(self) -> bool:
-        """Whether another connection committed since the last look (``PRAGMA data_version``
-        of the app's watching connection; the first look only records it)."""
-        if self._version_conn is None:
-            self._version_conn = sqlite3.connect(self.db_path, timeout=BUSY_TIMEOUT_MS / 1000,
-                                                 isolation_level=None, check_same_thread=False)
-        version = self._version_conn.execute("PRAGMA data_version").fetchone()[0]
-        changed = self._version is not None and version != self._version
-        self._version = version
-        return changed
+    def _changes(self) -> ChangeWatch:
+        """The app's look at the file (made on first use, by whichever thread: its making
+        records the point from which changes are news)."""
+        with self._watch_lock:
+            if self._watch is None:
+                self._watch = ChangeWatch(Store(self.db_path, migrate=False))
+            return self._watch
 
     @work(thread=True, exclusive=True, group="data-version", exit_on_error=False)
     def _watch_file(self) -> None:
         """Every POLL_SECONDS: a new day refreshes the header; a changed file, the data. A
         form that saved asks for a rebase (its own write is not news)."""
         worker = get_current_worker()
-        self._version_changed()
+        watch = self._changes()
         day = timeutil.now().format("YYYY-MM-DD")
         self.post_message(DayChanged(day))
         while not worker.is_cancelled:
             rebase = self._rebase.wait(POLL_SECONDS)
             if worker.is_cancelled:
                 break
-            if rebase:
-                self._rebase.clear()
-                self._version_changed()
-                continue
             try:
-                changed = self._version_changed()
-            except sqlite3.Error:
+                if rebase:
+                    self._rebase.clear()
+                    watch.rebase()
+                    continue
+                change = watch.look()
+            except Exception:           # (a busy or vanished file: look again next time)
                 continue
-            if changed:
-                self.post_message(FileChanged())
+            if change:
+                self.post_message(FileChanged(change))
             today = timeutil.now().format("YYYY-MM-DD")
             if today != day:
                 day = today
@@ -237,27 +267,48 @@ class TaianApp(App[None]):
 
     def poll_changes(self) -> None:
         """Look at the file now (what the watcher does every 2 s)."""
-        if self._version_changed():
-            self.data_changed(from_poll=True)
+        change = self._changes().look()
+        if change:
+            self.data_changed(change, from_poll=True)
 
-    def on_file_changed(self, _: FileChanged) -> None:
-        self.data_changed(from_poll=True)
+    def on_file_changed(self, message: FileChanged) -> None:
+        self._pending = message.change if self._pending is None else self._pending.merge(message.change)
+        if self._pending_timer is None:
+            self._refresh_when_due()
+
+    def _timer_fired(self) -> None:
+        self._pending_timer = None
+        self._refresh_when_due()
+
+    def _refresh_when_due(self) -> None:
+        """Refresh for the pending commits now, or when the budget allows (``LiveBudget``)."""
+        if self._pending is None:
+            return
+        wait = self._budget.wait()
+        if wait > 0:
+            self._pending_timer = self.set_timer(wait, self._timer_fired)
+            return
+        change, self._pending = self._pending, None
+        self._budget.spent()
+        self.data_changed(change, from_poll=True)
 
     def on_day_changed(self, message: DayChanged) -> None:
         self.clock_tick = message.day
 
-    def data_changed(self, *, from_poll: bool = False) -> None:
-        """Refresh the counts and every live screen (open forms are left alone). Called by
-        the watcher, and by a form that saved (its own write is then not refreshed twice)."""
+    def data_changed(self, change: Change = ANYTHING, *, from_poll: bool = False) -> None:
+        """Refresh the counts and the live screens that ``change`` concerns (open forms are
+        left alone). Called by the watcher, and by a form that saved (anything may have
+        changed; its own write is then not refreshed twice)."""
         if not from_poll:
             self._rebase.set()
         if self.session is None:
             return
-        self.refresh_counts()
+        if change.concerns(changes.APPEALS, appeal_scope_units(self.session.actor_now())):
+            self.refresh_counts()
         for screen in list(self._live):
             handler = getattr(screen, "data_changed", None)
             if handler is not None:
-                handler()
+                handler(change)
 
     def refresh_counts(self) -> None:
         def read(job: Job) -> CountsLoaded:

@@ -9,6 +9,8 @@ from typing import Any
 
 from textual.message import Message
 
+from taian_tui.read.changes import Change
+
 
 # -- any work ------------------------------------------------------------------------------------
 @dataclass
@@ -46,7 +48,10 @@ class CountsLoaded(Message):
 
 @dataclass
 class FileChanged(Message):
-    """Another connection committed to the database file (``PRAGMA data_version`` moved)."""
+    """Another connection committed to the database file: what it changed, as far as the
+    audit trail tells (``read.changes.ChangeWatch``)."""
+
+    change: Change
 
 
 @dataclass

@@ -1,9 +1,12 @@
 """The one way a console screen (or form, or the app) reads or writes: in a worker thread,
-on a ``Store`` of its own, as the signed-in user, posting one message back.
+on a ``Store`` lent to it alone by the app's pool, as the signed-in user, posting one
+message back.
 
 ``run_in_store(node, task, fn)`` runs ``fn(job)`` in a thread worker (exclusive within
-``task`` by default, so a newer read cancels an older one); ``job.store`` is the worker's own
-store, ``job.actor`` the signed-in user as the store sees them now. ``fn`` returns the
+``task`` by default, so a newer read cancels an older one); ``job.store`` is a store that no
+other thread uses meanwhile, ``job.actor`` the signed-in user as the store sees them now.
+The pool (``StorePool``) keeps a few connections open between reads, so that a reload does
+not open the file, read its schema and start with an empty page cache each time. ``fn`` returns the
 message to post to ``node`` (or ``None``); it may also ``job.post(...)`` earlier messages
 (a page before its count). Nothing is posted once the worker was cancelled. Any exception
 becomes one ``WorkFailed(task, text, refused)`` message to ``node``, the text in the
@@ -12,8 +15,10 @@ screen only decides where to show ``WorkFailed.text``.
 """
 from __future__ import annotations
 
+import contextlib
+import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from textual.message import Message
 from textual.message_pump import MessagePump
@@ -27,6 +32,56 @@ from taian_tui.store import Store
 
 if TYPE_CHECKING:
     from taian_tui.console.app import TaianApp
+
+
+#: The page cache of each kept connection, in KiB (SQLite's default is 2000).
+CACHE_KIB = 512
+
+
+class StorePool:
+    """Connections to one file, lent to one worker thread at a time and kept (at most
+    ``keep``) for the next: a console's reads run on warm connections. A store whose use
+    ended in an unexpected error is closed rather than lent again."""
+
+    def __init__(self, path: str, keep: int = 3) -> None:
+        self.path = path
+        self.keep = keep
+        self._idle: list[Store] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @contextlib.contextmanager
+    def store(self) -> Iterator[Store]:
+        with self._lock:
+            store = self._idle.pop() if self._idle else None
+        if store is None:
+            store = Store(self.path, migrate=False)
+            # a small page cache: another process's commit empties it anyway (WAL), and a
+            # hundred consoles on one server each keep a few of these all day
+            store.conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        reusable = False
+        try:
+            yield store
+            reusable = True
+        except DomainError:
+            reusable = True         # a refusal: the store's transaction was rolled back
+            raise
+        finally:
+            if store.conn.in_transaction:
+                reusable = False
+            with self._lock:
+                if reusable and not self._closed and len(self._idle) < self.keep:
+                    self._idle.append(store)
+                    store = None
+            if store is not None:
+                store.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for store in idle:
+            store.close()
 
 
 @dataclass
@@ -69,7 +124,7 @@ def run_in_store(node: MessagePump, task: str, fn: Callable[[Job], Message | Non
     def work() -> None:
         worker = get_current_worker()
         try:
-            with Store(app.db_path, migrate=False) as store:
+            with app.stores.store() as store:
                 job = Job(store=store, node=node, worker=worker, _app=app)
                 message = fn(job)
         except DomainError as exc:

@@ -110,6 +110,15 @@ def appeal_scope_sql(store: Store, act: Actor, alias: str = "a") -> tuple[str, l
     return "0", []
 
 
+def appeal_scope_units(act: Actor) -> frozenset[str] | None:
+    """The units whose appeals are the whole of what ``act`` may see (a liaison: their
+    unit), or ``None`` when the scope is not a set of units (``appeal_scope_sql``): a change
+    to appeals of other units cannot concern them."""
+    if act.role == "liaison" and act.unit_code:
+        return frozenset({act.unit_code})
+    return None
+
+
 def project_scope_sql(store: Store, act: Actor, alias: str = "p") -> tuple[str, list[Any]]:
     """The WHERE fragment restricting projects to what ``act`` may see: everything for the
     admin, the supervision office and a leader of the whole city; a county's leader, the

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from typing import Callable, Iterator
 
 from taian_tui.domain import timeutil
 from taian_tui.store import Store
@@ -27,6 +28,10 @@ class Raised:
     card: str
     previous: str
     threshold_at: str
+
+    def as_dict(self) -> dict:
+        return {"ref": self.ref, "card": self.card, "previous": self.previous,
+                "threshold_at": self.threshold_at}
 
 
 @dataclass
@@ -44,8 +49,7 @@ class SweepResult:
             "dry_run": self.dry_run,
             "raised": dict(self.raised),
             "notifications_queued": self.notifications_queued,
-            "appeals": [{"ref": r.ref, "card": r.card, "previous": r.previous,
-                         "threshold_at": r.threshold_at} for r in self.appeals],
+            "appeals": [r.as_dict() for r in self.appeals],
             "warnings": list(self.warnings),
         }
 
@@ -81,13 +85,20 @@ def _sms_text(card: str, n: int, refs: list[str], title: str, due: str | None) -
     return f"{_PREFIX}红牌：{subject}督办逾期仍未答复，已推送市纪委监委。"
 
 
+#: Given the finished result (counts, SMS, warnings) and the raised appeals one at a time.
+RaisedSink = Callable[[SweepResult, Iterator[Raised]], None]
+
+
 def sweep(store: Store, at: str | None = None, *, dry_run: bool = False,
           appeal_id: int | None = None, notify: bool = True,
           applied_at: str | None = None, actor: str = SYSTEM_ACTOR,
-          collect: bool = True) -> SweepResult:
+          collect: bool | RaisedSink = True) -> SweepResult:
     """Apply every card threshold passed by ``at``. ``appeal_id`` restricts the sweep to one
-    appeal (used when a late reply first records the cards it had earned). ``collect=False``
-    leaves ``result.appeals`` empty (counts only), for a plain-text run on a huge file.
+    appeal (used when a late reply first records the cards it had earned). ``collect=True``
+    lists the raised appeals in ``result.appeals``; ``False`` leaves it empty (counts only);
+    a function is given the result and the raised appeals as an iterator read from the
+    database, so that a million of them are never held at once (``taian escalate --json``
+    streams them): after the commit, or before the rollback of a dry run.
 
     One pass: the candidates (open appeals whose Day N has begun, or whose open supervision
     order is overdue) are gathered once into a temp table with the steps that apply to each;
@@ -175,12 +186,6 @@ def sweep(store: Store, at: str | None = None, *, dry_run: bool = False,
                 if notify:
                     for card in ("blue", "yellow", "red"):
                         _queue_sms(store, card, applied_at)
-            if collect:
-                # in the order applied: every blue, then every yellow, then every red
-                for card, (_, previous, threshold) in _STEPS.items():
-                    result.appeals += [Raised(r[0], card, r[1], r[2]) for r in c.execute(
-                        f"SELECT ref, {previous}, {threshold} FROM temp.sweep_c WHERE {card} "
-                        f"ORDER BY {threshold}, id")]
             result.notifications_queued = store.scalar(
                 "SELECT COUNT(*) FROM outbox WHERE id > ?", (outbox_before,))
             if appeal_id is None:
@@ -200,13 +205,32 @@ def sweep(store: Store, at: str | None = None, *, dry_run: bool = False,
                              "notifications_queued": result.notifications_queued},
                             at=applied_at)
             if dry_run:
+                _hand_over(store, result, collect)   # (the rollback takes the temp table)
                 raise _DryRun()
+        if not dry_run:
+            _hand_over(store, result, collect)       # outside the write lock
     except _DryRun:
         pass
     finally:
         if fk_off:
             store.conn.execute("PRAGMA foreign_keys = ON")
     return result
+
+
+def _hand_over(store: Store, result: SweepResult, collect: bool | RaisedSink) -> None:
+    if collect is False:
+        return
+    sink: RaisedSink = (lambda r, raised: r.appeals.extend(raised)) if collect is True else collect
+    sink(result, _raised(store))
+
+
+def _raised(store: Store) -> Iterator[Raised]:
+    """The appeals of the last sweep on this connection (its temp table), in the order the
+    cards were applied: every blue, then every yellow, then every red; read as iterated."""
+    for card, (_, previous, threshold) in _STEPS.items():
+        for r in store.conn.execute(f"SELECT ref, {previous}, {threshold} FROM temp.sweep_c "
+                                    f"WHERE {card} ORDER BY {threshold}, id"):
+            yield Raised(r[0], card, r[1], r[2])
 
 
 def _queue_sms(store: Store, card: str, applied_at: str) -> None:

@@ -13,7 +13,7 @@ from taian_tui.domain.models import CATEGORIES, category_code
 from taian_tui.domain.rules import APPEAL_STATES, OPEN_STATES, OPEN_STATES_SQL
 from taian_tui.store import Store
 from taian_tui.domain.refusals import ValidationError
-from taian_tui.domain.actors import Actor, appeal_scope_sql
+from taian_tui.domain.actors import Actor, appeal_scope_sql, appeal_scope_units
 
 
 @dataclass(frozen=True)
@@ -105,8 +105,16 @@ def _where(store: Store, act: Actor, f: AppealFilter, at: str) -> tuple[str, lis
     day = timeutil.local_date(at)
     # due_sort is the deadline (or '9999'): a range on it is a range on the sort index
     if f.due_today:
+        bounds = [timeutil.start_of_day(day), timeutil.end_of_day(day)]
         clauses.append(f"a.state IN {OPEN_STATES_SQL} AND a.due_sort BETWEEN ? AND ?")
-        params += [timeutil.start_of_day(day), timeutil.end_of_day(day)]
+        params += bounds
+        if f.unit or appeal_scope_units(act):
+            # one unit's: the same range on the deadline lets SQLite count in the unit's index
+            # (unit, state, deadline) instead of checking the city's due-today rows one by
+            # one (70 ms -> 0.5 ms on a million appeals); city-wide, due_sort's own index
+            # counts without reading a row, and the extra clause would make it read them
+            clauses.append("a.deadline BETWEEN ? AND ?")
+            params += bounds
     if f.overdue:
         clauses.append(f"a.state IN {OPEN_STATES_SQL} AND a.due_sort < ?")
         params.append(at)

@@ -1,7 +1,7 @@
 """What several screens share: the live-refresh base; the sign-in list and the help screen."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -15,14 +15,18 @@ from textual.widgets.option_list import Option
 from taian_tui.console.app import InConsole
 from taian_tui.console.strings import code_label, t
 from taian_tui.domain.models import User
+from taian_tui.read import changes
 from taian_tui.console.widgets import KeysFooter, localise_bindings, plain, visible
 
 
 class LiveScreen(InConsole, Screen):
     """A screen the app refreshes when the database file changes (the live poll, or a form
-    saved here): at once while it is in the screen stack, else when it is shown again."""
+    saved here): at once while it is in the screen stack, else when it is shown again; and
+    only when the change concerns what it reads."""
 
     stale = False
+    #: The kinds of change that concern this screen (``read.changes``); ``None``: every kind.
+    READS: ClassVar[frozenset[str] | None] = None
 
     def on_mount(self) -> None:
         self.console.register_live(self)
@@ -34,7 +38,14 @@ class LiveScreen(InConsole, Screen):
         if self.stale:
             self.refresh_data()
 
-    def data_changed(self) -> None:
+    def reads_units(self) -> frozenset[str] | None:
+        """The units whose appeals are all this screen shows (``None``: any unit's)."""
+        return None
+
+    def data_changed(self, change: changes.Change = changes.ANYTHING) -> None:
+        """``change``: what another connection (or a form) committed."""
+        if not change.concerns(self.READS, self.reads_units()):
+            return
         if self in self.app.screen_stack:
             self.refresh_data()
         else:

@@ -29,6 +29,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Markdown, Select, Static, TextArea
 
 from taian_tui.read import content as content_reads
+from taian_tui.read import changes
 from taian_tui.domain import timeutil, operations
 from taian_tui.console.app import InConsole
 from taian_tui.console.messages import (Autosaved, AutosaveFound, ContentLoaded, ContentSaved,
@@ -513,6 +514,8 @@ def render_content(item: dict) -> Text:
 
 class ContentScreen(PagedListScreen):
     """政策编辑: the content items, paged, with their actions."""
+
+    READS = changes.CONTENT
 
     HELP_KEY = "help.content"
     TITLE_KEY = "content.title"

@@ -22,6 +22,7 @@ from textual.widgets.option_list import Option
 
 from taian_tui.read import board
 from taian_tui.read.detail import appeal_detail
+from taian_tui.read import changes
 from taian_tui.console.strings import code_label, t
 from taian_tui.domain.models import CARDS
 from taian_tui.console.messages import BoardLoaded, DetailLoaded, RedCardsLoaded, WorkFailed
@@ -131,6 +132,8 @@ class _DetailMixin:
 
 class BoardScreen(_DetailMixin, LiveScreen):
     """督办看板: cards, extension requests, disputes."""
+
+    READS = changes.APPEALS
 
     HELP_KEY = "help.board"
     TITLE_KEY = "board.title"
@@ -550,6 +553,8 @@ class BoardScreen(_DetailMixin, LiveScreen):
 
 class RedCardScreen(_DetailMixin, LiveScreen):
     """红牌线索: every red-carded appeal with its whole history; record take-up."""
+
+    READS = changes.APPEALS
 
     HELP_KEY = "help.redcards"
     TITLE_KEY = "red.title"

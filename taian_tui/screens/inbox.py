@@ -18,9 +18,11 @@ from taian_tui.read import appeals
 from taian_tui.read.detail import appeal_detail
 from taian_tui.console.strings import get_lang, code_label, t
 from taian_tui.domain import rules, timeutil
+from taian_tui.domain.actors import appeal_scope_units
 from taian_tui.domain.models import CARDS, CATEGORIES
 from taian_tui.domain.rules import APPEAL_STATES
 from taian_tui.read.appeals import AppealFilter, AppealRow
+from taian_tui.read import changes
 from taian_tui.store import Store
 from taian_tui.console.widgets import KeysFooter, DetailPane, HeaderBar, card_cell, cell, plain, short_date
 from taian_tui.screens.forms import AcceptForm, ExtendForm, ReassignForm, ReplyForm, ReturnForm
@@ -59,6 +61,11 @@ class AppealTable(ListTable):
 
 class InboxScreen(PagedListScreen):
     """诉求收件箱."""
+
+    READS = changes.APPEALS
+
+    def reads_units(self) -> frozenset[str] | None:
+        return appeal_scope_units(self.console.actor)
 
     HELP_KEY = "help.inbox"
     TITLE_KEY = "inbox.title"

@@ -17,6 +17,7 @@ from rich.text import Text
 from textual import on
 from textual.binding import Binding
 from textual.reactive import reactive
+from textual.cache import LRUCache
 from textual.widgets import DataTable, Static
 
 from taian_tui.console.messages import DetailLoaded, PageLoaded, TotalCounted, WorkFailed
@@ -27,6 +28,9 @@ from taian_tui.screens.common import LiveScreen
 from taian_tui.store import Store
 
 PAGE_SIZE = 50
+#: ListTable's render caches (DataTable's defaults: 10,000 cells, 1,000 rows and lines).
+CELL_CACHE = 1500
+ROW_CACHE = 200
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class Request:
     keep_key: str | None = None
     keep_index: int | None = None
     cursor: str | None = None          # "first" | "last" | None
+    count: bool = True                 # count again (else the count on screen still holds)
 
 
 class ListTable(DataTable):
@@ -51,6 +56,14 @@ class ListTable(DataTable):
     def __init__(self, **kw: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kw)
         localise_bindings(self)
+        # DataTable's render caches are sized for tables of thousands of rows (10,000 cells,
+        # a megabyte or more once full); a page here is 50 rows, and every cursor move adds
+        # entries (the highlight is part of a cell's key): sized for a few screens of a page,
+        # so that a console's memory stays flat over a day of keys (benchmarks/console_memory.py)
+        self._cell_render_cache = LRUCache(CELL_CACHE)
+        self._row_render_cache = LRUCache(ROW_CACHE)
+        self._row_renderable_cache = LRUCache(ROW_CACHE)
+        self._line_cache = LRUCache(ROW_CACHE)
 
     def action_next_page(self) -> None:
         self.screen.next_page()
@@ -93,6 +106,7 @@ class PagedListScreen(LiveScreen):
         self.loaded_generation = 0      # the last request whose rows are on screen
         self.counted_generation = 0     # the last request whose total is on screen
         self._counted_filter: Any = None
+        self._count_stale = False       # the data changed since the count on screen
         self.detail_key: str | None = None
         self._last_request: Request | None = None
 
@@ -172,6 +186,7 @@ class PagedListScreen(LiveScreen):
             self._fill(self.rows, keep_key=self.current_key())
 
     def refresh_data(self) -> None:
+        self._count_stale = True
         self.reload(keep=True)            # stay on the same row
 
     def reload(self, *, keep: bool = False, cursor: str | None = None) -> None:
@@ -180,8 +195,10 @@ class PagedListScreen(LiveScreen):
         table = self.table
         keep_key = self.current_key() if keep else None
         keep_index = table.cursor_row if keep and table.row_count else None
-        request = Request(self.generation, self.current_filter(), self.page, keep_key, keep_index,
-                          cursor)
+        flt = self.current_filter()
+        # another page of the same filter on the same data: the count on screen holds
+        count = self._count_stale or flt != self._counted_filter or self.total is None
+        request = Request(self.generation, flt, self.page, keep_key, keep_index, cursor, count)
         self._last_request = request
         if not keep:
             self.set_status(t("status.loading"))
@@ -198,7 +215,7 @@ class PagedListScreen(LiveScreen):
     def _load_page(self, request: Request) -> None:
         def read(job: Job) -> TotalCounted | None:
             rows = self.fetch(job.store, job.actor, request.filter, PAGE_SIZE, request.page * PAGE_SIZE)
-            if not job.post(PageLoaded(request, rows)):
+            if not job.post(PageLoaded(request, rows)) or not request.count:
                 return None
             total = self.count(job.store, job.actor, request.filter)
             return TotalCounted(request, total, self.fetch_extra(job.store, job.actor, request.filter))
@@ -213,13 +230,16 @@ class PagedListScreen(LiveScreen):
             self.page = max(0, request.page - 1)
             self.reload(cursor="last")
             return
+        unchanged = (request.keep_key is not None and message.rows == self.rows
+                     and request.page == self.page and self.loaded_generation)
         self.rows = message.rows
         if request.filter != self._counted_filter:
             self.set_reactive(PagedListScreen.total, None)   # another filter's count: not this one's
         self.loaded_generation = request.generation
-        self._fill(message.rows, keep_key=request.keep_key, keep_index=request.keep_index,
-                   cursor=request.cursor)
-        self.set_status(self.status_text())
+        if not unchanged:           # a refresh that changed none of the rows shown redraws nothing
+            self._fill(message.rows, keep_key=request.keep_key, keep_index=request.keep_index,
+                       cursor=request.cursor)
+            self.set_status(self.status_text())
         key = self.current_key()
         if key is None:
             self.detail_key = None
@@ -228,6 +248,9 @@ class PagedListScreen(LiveScreen):
             self._load_detail(key, force=True)
         self.refresh_bindings()
         self.page_shown(request)
+        if not request.count:
+            self.counted_generation = request.generation
+            self.total_shown(request)
 
     def on_total_counted(self, message: TotalCounted) -> None:
         request = message.request
@@ -235,6 +258,7 @@ class PagedListScreen(LiveScreen):
             return
         self.extra = message.extra
         self._counted_filter = request.filter
+        self._count_stale = False
         self.counted_generation = request.generation
         self.extra_loaded(message.extra)
         self.total = message.total          # the status line follows (watch_total)

@@ -24,6 +24,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Select, Static, TextArea
 
 from taian_tui.read import projects as project_reads
+from taian_tui.read import changes
 from taian_tui.domain import operations, rules, timeutil
 from taian_tui.console.strings import code_label, t
 from taian_tui.domain.models import PROJECT_CATEGORIES, PROJECT_STAGES
@@ -188,6 +189,8 @@ def render_project(d: project_reads.ProjectDetail, width: int = 80) -> Text:
 
 class ProjectBoardScreen(PagedListScreen):
     """重大项目: the board of the viewer's projects."""
+
+    READS = changes.PROJECTS
 
     HELP_KEY = "help.projects"
     TITLE_KEY = "projects.title"

@@ -44,6 +44,24 @@ def test_json_object_follows_domain_format(escalate_json, db_path, make_appeal):
     assert doc["warnings"] == []
 
 
+def test_json_streams_one_raised_appeal_a_line_after_the_counts(run_cli, db_path, make_appeal):
+    """The cron form writes the appeals as it reads them (never the whole list in memory):
+    the counts and the head first, then one compact object a line, closed last."""
+    a, b = make_appeal("accepted"), make_appeal("accepted")
+    code, out, err = run_cli("escalate", "--db", db_path, "--at", "2026-10-13T07:00:00+08:00", "--json")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "{" and lines[1] == '  "at": "2026-10-13T07:00:00+08:00",'
+    start = lines.index('  "appeals": [')
+    assert lines[start + 1:] == [
+        f'    {{"ref": "{a.ref}", "card": "blue", "previous": "", "threshold_at": "2026-10-12T00:00:00+08:00"}},',
+        f'    {{"ref": "{b.ref}", "card": "blue", "previous": "", "threshold_at": "2026-10-12T00:00:00+08:00"}},',
+        f'    {{"ref": "{a.ref}", "card": "yellow", "previous": "blue", "threshold_at": "2026-10-12T23:59:59+08:00"}},',
+        f'    {{"ref": "{b.ref}", "card": "yellow", "previous": "blue", "threshold_at": "2026-10-12T23:59:59+08:00"}}',
+        "  ]", "}"]
+    assert json.loads(out)["raised"] == {"blue": 2, "yellow": 2, "red": 0}
+
+
 def test_dated_progression_blue_yellow_red(escalate_json, run_cli, db_path, make_appeal):
     a = make_appeal("accepted")
     assert escalate_json(db_path, "2026-10-11T23:59:59+08:00")["raised"] == {"blue": 0, "yellow": 0, "red": 0}

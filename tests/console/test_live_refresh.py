@@ -1,0 +1,152 @@
+"""Live refresh that costs what changed: a console re-reads only the screens a commit
+concerns (by kind, and for a liaison by unit), pages through one filter on one count, does
+not redraw a page whose rows did not change, and reads on kept connections."""
+from __future__ import annotations
+
+import pytest
+
+from taian_tui.console.app import TaianApp
+from taian_tui.domain import operations as wf
+from taian_tui.screens.inbox import InboxScreen
+
+SIZE = (120, 36)
+AT = "2026-10-16T11:00:00+08:00"
+
+
+def app_for(db, user) -> TaianApp:
+    return TaianApp(db, username=user, poll=False)
+
+
+def spy(monkeypatch, name: str) -> list:
+    """Record each call of InboxScreen.<name> (from the worker threads too)."""
+    calls: list = []
+    original = getattr(InboxScreen, name)
+
+    def wrapper(self, *args, **kw):
+        calls.append(args)
+        return original(self, *args, **kw)
+    monkeypatch.setattr(InboxScreen, name, wrapper)
+    return calls
+
+
+async def test_a_liaison_rereads_for_their_units_appeals_only(settle, tui_db, store):
+    app = app_for(tui_db, "zrzy1")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        before = screen.generation
+        # 市生态环境局's appeal and a policy draft: nothing zrzy1 sees
+        wf.reply_appeal(store, "sthj1", "A-2026-0004", "已办理", at=AT)
+        wf.draft_content(store, "bianji", kind="policy", level="市", title="惠企政策", at=AT)
+        app.poll_changes()
+        await settle(pilot)
+        assert screen.generation == before
+        # their own unit's appeal, accepted by a colleague elsewhere
+        wf.accept_appeal(store, "zrzy1", "A-2026-0003", at=AT)
+        app.poll_changes()
+        await settle(pilot)
+        assert screen.generation == before + 1
+        assert next(r for r in screen.rows if r.ref == "A-2026-0003").state == "accepted"
+
+
+async def test_the_city_wide_inbox_rereads_for_any_units_appeal(settle, tui_db, store):
+    app = app_for(tui_db, "admin")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        before = screen.generation
+        wf.draft_content(store, "bianji", kind="policy", level="市", title="惠企政策", at=AT)
+        app.poll_changes()
+        await settle(pilot)
+        assert screen.generation == before
+        wf.reply_appeal(store, "sthj1", "A-2026-0004", "已办理", at=AT)
+        app.poll_changes()
+        await settle(pilot)
+        assert screen.generation == before + 1
+
+
+async def test_paging_one_filter_counts_once_and_a_change_counts_again(monkeypatch, settle, tui_db, store, submit):
+    for i in range(8, 8 + 120):
+        submit(f"A-2026-{i:04d}", at="2026-10-16T10:00:00+08:00", title=f"第{i}号诉求")
+    counts = spy(monkeypatch, "count")
+    app = app_for(tui_db, "zrzy1")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        # zrzy's five open appeals of the fixture (0001, 0003, 0005, 0006, 0007) and these 120
+        assert len(counts) == 1 and screen.total == 125
+        await pilot.press("pagedown", "pagedown", "pageup")
+        await settle(pilot)
+        assert screen.page == 1 and len(counts) == 1 and screen.total == 125
+        assert "第 2/3 页" in screen.query_one("#status").render().plain
+        wf.reply_appeal(store, "zrzy1", "A-2026-0006", "已办理", at=AT)   # leaves the to-do list
+        app.poll_changes()
+        await settle(pilot)
+        assert len(counts) == 2 and screen.total == 124
+
+
+async def test_a_refresh_that_changed_no_row_shown_redraws_nothing(monkeypatch, settle, tui_db, store, submit):
+    for i in range(8, 8 + 60):
+        submit(f"A-2026-{i:04d}", at="2026-10-16T10:00:00+08:00", title=f"第{i}号诉求")
+    fills = spy(monkeypatch, "fill_table")
+    app = app_for(tui_db, "zrzy1")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert len(fills) == 1
+        last = screen.rows[-1].ref
+        # an appeal of the unit that is not on the first page (the last by deadline)
+        wf.accept_appeal(store, "zrzy1", "A-2026-0067", at=AT)
+        app.poll_changes()
+        await settle(pilot)
+        assert screen.loaded_generation == screen.generation and len(fills) == 1
+        assert screen.rows[-1].ref == last
+        # one that is on it: the page is drawn again
+        wf.accept_appeal(store, "zrzy1", "A-2026-0003", at=AT)
+        app.poll_changes()
+        await settle(pilot)
+        assert len(fills) == 2
+
+
+async def test_reads_run_on_kept_connections(monkeypatch, settle, tui_db):
+    from taian_tui.console import workers
+
+    opened = []
+
+    class CountedStore(workers.Store):
+        def __init__(self, *args, **kw):
+            opened.append(1)
+            super().__init__(*args, **kw)
+    monkeypatch.setattr(workers, "Store", CountedStore)
+    app = app_for(tui_db, "zrzy1")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for _ in range(20):
+            app.screen.action_reload()                      # a page and its detail each time
+            await settle(pilot)
+        # at most as many as ran at once (sign-in, header counts, page, detail at start), not
+        # two new connections for each of the 20 reloads
+        assert len(opened) <= 4
+        assert 1 <= len(app.stores._idle) <= app.stores.keep
+    assert app.stores._idle == []                           # closed with the app
+
+
+def test_live_budget_refreshes_at_once_when_cheap_and_later_when_costly():
+    """A refresh waits until the CPU used since the last one is at most 2 % of the time
+    since (never more than 30 s)."""
+    from taian_tui.console.app import LiveBudget
+
+    clock = {"wall": 100.0, "cpu": 5.0}
+    budget = LiveBudget(0.02, 30.0, wall=lambda: clock["wall"], cpu=lambda: clock["cpu"])
+    clock["wall"] += 2.0
+    clock["cpu"] += 0.01                    # a cheap refresh: 10 ms in 2 s is 0.5 %
+    assert budget.wait() == 0.0
+    budget.spent()
+    clock["wall"] += 2.0
+    clock["cpu"] += 0.15                    # a costly one: 150 ms is 2 % of 7.5 s
+    assert budget.wait() == pytest.approx(5.5)
+    clock["wall"] += 5.6
+    assert budget.wait() == 0.0
+    budget.spent()
+    clock["cpu"] += 10.0                    # a long burst: never more than 30 s
+    assert budget.wait() == 30.0
