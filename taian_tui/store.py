@@ -795,13 +795,10 @@ class Store:
         if problems != ["ok"]:
             raise BackupError(f"{self.path} is damaged (quick_check: {'; '.join(map(str, problems))}); "
                               f"no backup written to {target}: restore the latest good backup")
-        fd, partial = _new_partial(folder, target.name)
-        try:
+        with private_output(target) as partial:
             try:
                 _copy_snapshot(self.conn, partial)
-                os.fsync(fd)
                 pages = _check_copy(partial)
-                os.fsync(fd)
             except sqlite3.DatabaseError as exc:
                 raise BackupError(_backup_failure(self.path, target, exc)) from None
             except BackupError as exc:
@@ -810,16 +807,36 @@ class Store:
             except OSError as exc:
                 raise BackupError(f"backup of {self.path} failed: {exc.strerror or exc}; nothing was "
                                   f"written to {target}") from None
-            _publish(partial, target)
-        except BaseException:
-            _remove_partial(partial)
-            raise
-        finally:
-            os.close(fd)
         return pages
 
 
 PARTIAL_SUFFIX = ".taian-partial"
+
+
+@contextlib.contextmanager
+def private_output(target: str | os.PathLike, *, force: bool = False) -> Iterator[Path]:
+    """A new private file (mode 0600 whatever the umask, locked) beside ``target``, hidden
+    (``.NAME.XXXX.taian-partial``), for the block to write; when the block completes, it is
+    synced and named ``target`` (an existing file is replaced only with ``force``; otherwise
+    a file that appeared there meanwhile is never replaced). On any failure it is removed,
+    and nothing is at ``target``; what a killed run leaves is removed by the next backup or
+    export into that folder (``remove_stale_partials``). Backups, exports and reports."""
+    target = Path(target)
+    folder = target.parent if str(target.parent) else Path(".")
+    remove_stale_partials(folder)
+    fd, partial = _new_partial(folder, target.name)
+    try:
+        yield partial
+        os.fsync(fd)
+        if force:
+            os.replace(partial, target)
+        else:
+            _publish(partial, target)
+    except BaseException:
+        _remove_partial(partial)
+        raise
+    finally:
+        os.close(fd)
 _SQLITE_SIDES = ("-journal", "-wal", "-shm")
 
 

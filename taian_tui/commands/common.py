@@ -1,6 +1,7 @@
 """Options and helpers shared by every ``taian`` command."""
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -99,26 +100,28 @@ def at_opt(at: str | None) -> str:
 def emit_json(value) -> None:
     """One JSON document on stdout. Control characters in strings are escaped, the C1 ones
     and the bidi overrides too (``json`` leaves those raw with ``ensure_ascii=False``)."""
-    text = json.dumps(value, ensure_ascii=False, indent=2)
-    typer.echo(_RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+    typer.echo(_escaped(json.dumps(value, ensure_ascii=False, indent=2)))
 
 
 def emit_json_stream(head: dict, key: str, items: Iterable[dict]) -> None:
     """``emit_json({**head, key: list(items)})``, except that the items are written as they
     come (one a line, in the same escaping) and never held at once: a list of a million
-    rows costs the memory of one."""
-    def escaped(text: str) -> str:
-        return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-
+    rows costs the memory of a thousand. Written a thousand at a time, with one encoder."""
+    encode = json.JSONEncoder(ensure_ascii=False).encode
     out = sys.stdout
     opening = json.dumps(head, ensure_ascii=False, indent=2)
-    out.write(escaped(opening[:-2] if head else "{") + ("," if head else "") + f"\n  {json.dumps(key)}: [")
+    out.write(_escaped(opening[:-2] if head else "{") + ("," if head else "") + f"\n  {json.dumps(key)}: [")
+    items = iter(items)
     first = True
-    for item in items:
-        out.write(("\n    " if first else ",\n    ") + escaped(json.dumps(item, ensure_ascii=False)))
+    while batch := list(itertools.islice(items, 1000)):
+        out.write(("\n    " if first else ",\n    ") + _escaped(",\n    ".join(map(encode, batch))))
         first = False
     out.write("]\n}\n" if first else "\n  ]\n}\n")
     out.flush()
+
+
+def _escaped(text: str) -> str:
+    return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 _RAW_IN_JSON = re.compile(r"[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]")

@@ -150,3 +150,36 @@ def test_live_budget_refreshes_at_once_when_cheap_and_later_when_costly():
     budget.spent()
     clock["cpu"] += 10.0                    # a long burst: never more than 30 s
     assert budget.wait() == 30.0
+
+
+def _watchers(*objs) -> int:
+    return sum(len(v) for obj in objs for v in getattr(obj, "__watchers", {}).values())
+
+
+async def test_watchers_stay_flat_over_many_footer_refreshes(settle, tui_db, store, submit):
+    """Focus moving between the search box and the list changes the footer's keys (it is
+    rebuilt), pages and highlights refresh it: the reactive watchers attached to the footer,
+    the screen and the app are as many after 8 rounds as after one (the stock footer's
+    rebuilt keys each left a ``data_bind`` watcher behind)."""
+    from taian_tui.console.widgets import KeysFooter
+
+    for i in range(8, 8 + 60):
+        submit(f"A-2026-{i:04d}", at="2026-10-16T10:00:00+08:00", title=f"第{i}号诉求")
+    app = app_for(tui_db, "zrzy1")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        footer = screen.query_one(KeysFooter)
+
+        async def round_():
+            await pilot.press("slash")          # the search box: other keys in the footer
+            await settle(pilot)
+            await pilot.press("escape", "pagedown", "down", "pageup")
+            await settle(pilot)
+
+        await round_()
+        before = _watchers(footer, screen, app)
+        for _ in range(8):
+            await round_()
+        assert screen.query_one(KeysFooter) is footer
+        assert _watchers(footer, screen, app) == before
