@@ -148,8 +148,7 @@ def _export_list(kind: str, output: Path, db, fmt, force, month, as_user=None, s
             build = {"appeals": exports.appeals_table, "orders": exports.orders_table,
                      "red-cards": exports.red_cards_table}[kind]
             table = build(store, act, f, month=period, at=at)
-        n = _writing(output, lambda: export.write_table(output, fmt, table.columns, table.rows, sheet=table.sheet,
-                                                        title=table.title, force=force))
+        n = _writing(output, lambda: export.write_listing(output, table, fmt, force=force))
     finally:
         store.close()
     what = {"orders": "supervision orders", "red-cards": "red cards", "rates": "units"}.get(kind, kind)

@@ -159,3 +159,19 @@ class AutosaveFound(Message):
     """An autosave of the item being opened was found (or ``None``)."""
 
     found: Any
+
+
+# -- exports ---------------------------------------------------------------------------------------
+@dataclass
+class ExportProgressed(Message):
+    """An export running in a worker has written ``rows`` rows so far."""
+
+    rows: int
+
+
+@dataclass
+class ExportWritten(Message):
+    """An export's file was written: ``path`` (absolute), with ``rows`` rows."""
+
+    path: str
+    rows: int

@@ -26,21 +26,28 @@ imports read it as it is), cells neutralised with a ``'`` (:func:`reading.neutra
 times as stored (ISO 8601, +08:00), rates as fractions.
 
 Files are written by :func:`private_output`: a hidden private temporary file beside the
-target (mode 0600), named the target only once complete.
+target (mode 0600), named the target only once complete. :func:`write_listing` writes a
+list of the read side (``read.exports.Table``), reporting progress as its rows stream: the
+command line's ``taian export`` and the console's export key both go through it. The
+console has no file dialog: it writes into the user's folder beside the database
+(:func:`personal_export`, ``exports/USER/``, mode 0700).
 """
 from __future__ import annotations
 
 import contextlib
 import csv
 import datetime as _dt
+import errno
 import json
 import os
+import re
+import stat
 import unicodedata
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence, TextIO
+from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence, TextIO
 
 
-from taian_tui.store import Store, _new_partial, _publish, _remove_partial, remove_stale_partials
+from taian_tui.store import Store, private_output
 from taian_tui.domain.refusals import ValidationError
 from taian_tui.dataio.reading import neutralise
 from taian_tui.dataio.registry import ENTERPRISE_COLUMNS
@@ -200,33 +207,6 @@ def _sheet_name(name: str) -> str:
     return (name.translate(_SHEET_FORBIDDEN).strip("'") or "Sheet1")[:31]
 
 
-@contextlib.contextmanager
-def private_output(target: str | os.PathLike, *, force: bool = False) -> Iterator[Path]:
-    """A new private file (mode 0600 whatever the umask, locked) beside ``target``, hidden
-    (``.NAME.XXXX.taian-partial``, the backup's temporary file), for the block to write; when
-    the block completes, it is synced and named ``target`` (an existing file is replaced only
-    with ``force``; otherwise a file that appeared there meanwhile is never replaced:
-    ValidationError). On any failure it is removed, and nothing is at ``target``; what a
-    killed run leaves is removed by the next export or backup into that folder. Raises
-    ``store.BackupError`` when the folder cannot be written."""
-    target = Path(target)
-    folder = target.parent if str(target.parent) else Path(".")
-    remove_stale_partials(folder)
-    fd, partial = _new_partial(folder, target.name)
-    try:
-        yield partial
-        os.fsync(fd)
-        if force:
-            os.replace(partial, target)
-        else:
-            _publish(partial, target)
-    except BaseException:
-        _remove_partial(partial)
-        raise
-    finally:
-        os.close(fd)
-
-
 def write_table(target: str | os.PathLike, fmt: str, columns: Sequence[tuple[str, str]],
                 rows: Iterable[Sequence[Any]], *, sheet: str, title: str, force: bool = False) -> int:
     """Write the table to ``target`` as ``fmt`` (xlsx or csv) through :func:`private_output`;
@@ -238,3 +218,98 @@ def write_table(target: str | os.PathLike, fmt: str, columns: Sequence[tuple[str
             return write_xlsx(partial, columns, rows, sheet=sheet, title=title)
         with open(partial, "w", encoding="utf-8-sig", newline="") as fh:
             return write_csv(fh, columns, rows)
+
+
+# -- lists of the read side, and where the console puts them -----------------------------------------
+#: Rows between two calls of :func:`write_listing`'s ``progress``.
+PROGRESS_EVERY = 1000
+
+
+class Listing(Protocol):
+    """What :func:`write_listing` writes (``read.exports.Table``)."""
+
+    sheet: str
+    title: str
+    columns: Sequence[tuple[str, str]]
+    rows: Iterator[Sequence[Any]]
+
+
+def write_listing(target: str | os.PathLike, table: Listing, fmt: str = "xlsx", *, force: bool = False,
+                  progress: Callable[[int], None] | None = None) -> int:
+    """:func:`write_table` of ``table`` (its columns, rows, sheet and title); returns the rows
+    written. ``progress(n)`` is called after every ``PROGRESS_EVERY`` rows (it may raise to
+    stop: then nothing is at ``target``). The rows are closed at the end, whatever happens, on
+    this thread (a list's read transaction ends here, not whenever the iterator is collected)."""
+    every = PROGRESS_EVERY
+
+    def counted() -> Iterator[Sequence[Any]]:
+        n = 0
+        for row in table.rows:
+            yield row
+            n += 1
+            if progress is not None and n % every == 0:
+                progress(n)
+
+    try:
+        return write_table(target, fmt, table.columns, counted(), sheet=table.sheet, title=table.title,
+                           force=force)
+    finally:
+        close = getattr(table.rows, "close", None)
+        if close is not None:
+            close()
+
+
+#: The folder, beside the database, that holds each console user's exports (``exports/USER/``).
+EXPORTS_FOLDER = "exports"
+_UNSAFE_NAME = re.compile(r"[^\w.-]+")
+
+
+def safe_name(text: str) -> str:
+    """``text`` as a part of a file name: letters (Chinese too), digits, ``.``, ``-`` and
+    ``_`` kept, anything else (``/``, spaces, controls) one ``_``; never hidden or empty."""
+    return _UNSAFE_NAME.sub("_", text).lstrip(".") or "_"
+
+
+def personal_folder(db_path: str | os.PathLike, username: str) -> Path:
+    """Where the console writes ``username``'s exports: ``exports/USERNAME/`` beside the
+    database file (an absolute path; nothing is created)."""
+    return Path(os.path.abspath(db_path)).parent / EXPORTS_FOLDER / safe_name(username)
+
+
+class ForeignFolder(PermissionError):
+    """A folder to write in belongs to another account (:func:`private_folder`)."""
+
+
+def private_folder(path: Path) -> Path:
+    """``path`` as a folder only its owner may enter (mode 0700), made if missing (its parent
+    must exist). An existing one must be a real folder (not a link) of this account, and is
+    narrowed to 0700; otherwise ``OSError`` naming it (``ForeignFolder``: another account's)."""
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    st = os.lstat(path)
+    if not stat.S_ISDIR(st.st_mode):
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path))
+    if st.st_uid != os.geteuid():
+        raise ForeignFolder(errno.EPERM, "owned by another account", str(path))
+    if stat.S_IMODE(st.st_mode) != 0o700:
+        os.chmod(path, 0o700)
+    return path
+
+
+def personal_export(db_path: str | os.PathLike, username: str, what: str, at: str, ext: str = "xlsx") -> Path:
+    """A new file name for ``username``'s export of ``what`` at ``at`` (a stored time):
+    ``exports/USERNAME/WHAT-USERNAME-YYYYMMDD-HHMMSS.xlsx`` beside the database (``-2``, ``-3``
+    … when that name is taken), its folders made private (0700). Two people's files never
+    share a name, and a file is never replaced (:func:`private_output` refuses a name taken
+    meanwhile)."""
+    folder = personal_folder(db_path, username)
+    private_folder(folder.parent)
+    private_folder(folder)
+    stem = f"{safe_name(what)}-{safe_name(username)}-{at[:10].replace('-', '')}-{at[11:19].replace(':', '')}"
+    for n in range(1, 1000):
+        target = folder / (f"{stem}.{ext}" if n == 1 else f"{stem}-{n}.{ext}")
+        if not (target.exists() or target.is_symlink()):
+            return target
+    raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(folder / f"{stem}.{ext}"))

@@ -13,6 +13,9 @@ one read transaction (the file as of one moment, however long the export takes).
   in that month (as ``taian stats`` counts cards raised).
 * **rates** — ``stats.unit_rates``: the units' 三率 for the month, worst first (the
   dashboard's and ``taian stats``'s ranking).
+* **projects** — ``projects.list_projects`` itself, page by page: the project board's
+  scope, filters (library level, stage, county, category, visualised, search) and order
+  (by stage, then investment), with the board's columns (the console's export; no command).
 
 Codes are shown as their Chinese labels (``domain.labels``): 状态 已签收, not accepted.
 """
@@ -25,14 +28,21 @@ from taian_tui.domain import labels, timeutil
 from taian_tui.domain.actors import Actor
 from taian_tui.domain.models import category_code
 from taian_tui.domain.rules import OPEN_STATES
-from taian_tui.read import appeals, stats
+from taian_tui.read import appeals, projects, stats
 from taian_tui.read.appeals import AppealFilter
+from taian_tui.read.projects import ProjectFilter
 from taian_tui.store import Store
 
 PAGE = 2000                 # appeals read per page of ``list_appeals``
 
 #: ``taian export KIND``: the lists built here.
 KINDS = ("appeals", "orders", "red-cards", "rates")
+
+#: What the console names the file of each of its lists (``诉求-zrzy1-20261020-090000.xlsx``):
+#: the workbook is a Chinese document (title, headers, sheet), so is its name, whatever the
+#: console's language.
+FILE_NAMES = {"appeals": "诉求", "board": "督办看板", "red-cards": "红牌", "projects": "重大项目",
+              "rates": "三率排名"}
 
 
 @dataclass
@@ -72,8 +82,14 @@ def describe_filter(store: Store, f: AppealFilter, month: stats.Period | None, m
         parts.append("承办单位 " + store.unit(f.unit).name)
     if f.category:
         parts.append("类别 " + labels.label("category", category_code(f.category)))
+    if f.due_today:
+        parts.append("今日到期")
+    if f.overdue:
+        parts.append("已超期")
     if f.text:
         parts.append(f"关键词 “{f.text}”")
+    if f.sort != "deadline":
+        parts.append("按" + labels.label("sort", f.sort) + "排序")
     if month is not None:
         parts.append(f"{month.month} {month_what}")
     return "；".join(parts) or "全部"
@@ -248,3 +264,56 @@ def rates_table(store: Store, period: stats.Period) -> Table:
                    u.satisfaction.value, u.satisfaction.numerator, u.satisfaction.denominator, u.score)
 
     return Table("rates", f"三率排名 {period.month}", title, RATE_COLUMNS, rows())
+
+
+# -- the project board -----------------------------------------------------------------------------
+PROJECT_COLUMNS = (
+    ("编号", "text"), ("项目名称", "text"), ("企业", "text"), ("县市区", "text"), ("类别", "text"),
+    ("阶段", "text"), ("入库", "text"), ("总投资（万元）", "wan"), ("已完成投资（万元）", "wan"),
+    ("进度", "percent"), ("在办诉求", "int"), ("责任单位", "text"), ("可视化", "text"),
+)
+
+
+def describe_project_filter(f: ProjectFilter) -> str:
+    """The project board's filters, in words: ``入库 市重点；阶段 在建``, or ``全部``."""
+    parts = []
+    if f.library:
+        parts.append("入库 " + labels.label("library", f.library))
+    if f.stage:
+        parts.append("阶段 " + labels.label("stage", f.stage))
+    if f.county:
+        parts.append("县市区 " + f.county)
+    if f.category:
+        parts.append("类别 " + f.category)
+    if f.visualised is not None:
+        parts.append("已可视化" if f.visualised else "未可视化")
+    if f.text:
+        parts.append(f"关键词 “{f.text}”")
+    return "；".join(parts) or "全部"
+
+
+def projects_table(store: Store, act: Actor, f: ProjectFilter = ProjectFilter(), *,
+                   at: str | None = None) -> Table:
+    """The projects the board shows with these filters (``projects.list_projects``, page by
+    page, in its order: by stage, then the largest investment first), with the board's
+    columns (the mark of a visualised project last, as 是), its unit and what was invested.
+    A bad filter is refused here, before anything is written."""
+    at = timeutil.iso(at)
+    projects.count_projects(store, act, f)
+    title = (f"重大项目清单 · 范围：{_scope(store, act)} · 筛选：{describe_project_filter(f)}"
+             f" · 数据截至 {shown_time(at)}")
+
+    def rows() -> Iterator[tuple]:
+        with stats._snapshot(store):
+            offset = 0
+            while True:
+                page = projects.list_projects(store, act, f, limit=PAGE, offset=offset)
+                if not page:
+                    return
+                offset += len(page)
+                for p in page:
+                    yield (p.ref, p.name, p.enterprise, p.county, p.category, labels.label("stage", p.stage),
+                           labels.label("library", p.library), p.investment_wan, p.invested_wan,
+                           (p.percent or 0) / 100, p.open_appeals, p.unit, _yes(p.visualised))
+
+    return Table("projects", "重大项目", title, PROJECT_COLUMNS, rows())

@@ -20,13 +20,14 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Select, Static
 
-from taian_tui.read import stats
+from taian_tui.read import exports, stats
 from taian_tui.domain import timeutil
 from taian_tui.console.messages import FiguresLoaded, WorkFailed
 from taian_tui.console.strings import code_label, get_lang, t
 from taian_tui.console.widgets import (KeysFooter, COLUMN_EIGHTHS, HeaderBar, hbar, localise_bindings, money, pad, plain,
                        visible)
 from taian_tui.screens.common import LiveScreen
+from taian_tui.screens.exporting import ExportsList
 
 CARD_COLOURS = {"blue": "bold bright_blue", "yellow": "bold yellow", "red": "bold red", "none": "dim"}
 PROJECTS_STYLE = "cyan"
@@ -313,16 +314,19 @@ class Chart(Widget):
         return self._text(self.content_size.width)
 
 
-class DashboardScreen(LiveScreen):
+class DashboardScreen(ExportsList, LiveScreen):
     """数据看板."""
 
     HELP_KEY = "help.dashboard"
     TITLE_KEY = "dash.title"
+    EXPORT_NAME = "rates"
+    EXPORT_COMMAND = "cmd.export.rates"
 
     BINDINGS = [
         Binding("left_square_bracket", "month(1)", "k.prev_month", id="dash.prev_month"),
         Binding("right_square_bracket", "month(-1)", "k.next_month", id="dash.next_month"),
         Binding("m", "choose_month", "k.month", id="dash.month"),
+        Binding("x", "export", "k.export", id="dash.export", show=False),
         Binding("ctrl+r", "reload", "k.refresh", id="dash.refresh", show=False),
     ]
 
@@ -405,7 +409,8 @@ class DashboardScreen(LiveScreen):
         self.figures = message.figures
         p = self.figures.period
         key = "dash.caption_complete" if p.complete else "dash.caption_partial"
-        caption.update(plain(t(key, month=p.month, last=p.last_day.isoformat())))
+        self._caption = t(key, month=p.month, last=p.last_day.isoformat())
+        caption.update(plain(self.with_export_note(self._caption)))
         for id_, _key, _draw in self.CHARTS:
             self.query_one(f"#{id_}", Chart).set_figures(self.figures)
 
@@ -442,8 +447,24 @@ class DashboardScreen(LiveScreen):
     def action_reload(self) -> None:
         self.reload()
 
+    # -- export ---------------------------------------------------------------------------------------
+    _caption = ""
+
+    def export_builder(self):
+        """The units' 三率 ranking of the month shown, worst first, as of now (the ranking
+        chart's order, with the units without data last): ``read.exports.rates_table``."""
+        month = self.month
+        return lambda store, act: exports.rates_table(store, stats.period(month))
+
+    def export_command(self) -> str:
+        return t(self.EXPORT_COMMAND, month=self.month or "")
+
+    def export_note_changed(self) -> None:
+        self.query_one("#dash-caption", Static).update(plain(self.with_export_note(self._caption)))
+
     def palette_commands(self) -> list[tuple[str, str, Any]]:
-        cmds: list[tuple[str, str, Any]] = [(t("k.refresh"), "", self.action_reload)]
+        cmds: list[tuple[str, str, Any]] = [(t("k.refresh"), "", self.action_reload),
+                                            self.export_palette_command()]
         for month in self.months:
             cmds.append((t("cmd.dash_month", month=month), "", lambda m=month: self.set_month(m)))
         return cmds

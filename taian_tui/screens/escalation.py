@@ -20,7 +20,8 @@ from textual.reactive import reactive
 from textual.widgets import ContentSwitcher, DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
-from taian_tui.read import board
+from taian_tui.read import board, exports
+from taian_tui.read.appeals import AppealFilter
 from taian_tui.read.detail import appeal_detail
 from taian_tui.read import changes
 from taian_tui.console.strings import code_label, t
@@ -31,6 +32,7 @@ from taian_tui.domain import rules, timeutil
 from taian_tui.console.widgets import (KeysFooter, DetailPane, HeaderBar, cell, fit_columns, localise_bindings, plain,
                        set_columns, short_date, visible)
 from taian_tui.screens.common import LiveScreen
+from taian_tui.screens.exporting import ExportsList
 from taian_tui.screens.forms import DecideExtensionForm, OrderForm, ReviewDisputeForm, TakeUpForm
 
 PAGE_SIZE = 50
@@ -130,7 +132,7 @@ class _DetailMixin:
             pass
 
 
-class BoardScreen(_DetailMixin, LiveScreen):
+class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
     """督办看板: cards, extension requests, disputes."""
 
     READS = changes.APPEALS
@@ -138,6 +140,8 @@ class BoardScreen(_DetailMixin, LiveScreen):
     HELP_KEY = "help.board"
     TITLE_KEY = "board.title"
     VIEWS = ("cards", "extensions", "disputes")
+    EXPORT_NAME = "board"
+    EXPORT_COMMAND = "cmd.export.board"
 
     BINDINGS = [
         Binding("1", "view('cards')", "k.tab_cards", id="board.view_cards"),
@@ -150,11 +154,13 @@ class BoardScreen(_DetailMixin, LiveScreen):
         Binding("left", "column(-1)", "k.prev_col", id="board.prev_col", show=False),
         Binding("right", "column(1)", "k.next_col", id="board.next_col", show=False),
         Binding("d", "toggle_detail", "k.detail", id="board.detail"),
+        Binding("x", "export", "k.export", id="board.export", show=False),
         Binding("ctrl+r", "reload", "k.refresh", id="board.refresh", show=False),
     ]
 
     DEFAULT_CSS = """
     BoardScreen #viewbar { height: 1; padding: 0 1; background: $panel; }
+    BoardScreen #viewbar { text-wrap: nowrap; text-overflow: ellipsis; }  /* an export's path: cut, never wrapped away */
     BoardScreen #views { height: 1fr; }
     BoardScreen #columns { height: 1fr; }
     BoardScreen .column { width: 1fr; height: 1fr; }
@@ -370,6 +376,8 @@ class BoardScreen(_DetailMixin, LiveScreen):
             style = "reverse bold" if view == self.view else ""
             text.append(f" {i} {labels[view]} ", style=style)
             text.append("  ")
+        if self.export_note:
+            text.append_text(plain(f"│  {self.export_note}"))
         self.query_one("#viewbar", Static).update(text)
 
     # -- selection ----------------------------------------------------------------------------------
@@ -468,6 +476,17 @@ class BoardScreen(_DetailMixin, LiveScreen):
     def action_reload(self) -> None:
         self.reload()
 
+    # -- export ---------------------------------------------------------------------------------------
+    #: What the board's export holds: its card columns, every page of them (the appeals on a
+    #: unit's clock holding a card), as the appeals list (``read.exports.appeals_table``).
+    EXPORT_FILTER = AppealFilter(states=rules.OPEN_STATES, card="any")
+
+    def export_builder(self):
+        return lambda store, act: exports.appeals_table(store, act, self.EXPORT_FILTER)
+
+    def export_note_changed(self) -> None:
+        self._update_viewbar()
+
     # -- actions ------------------------------------------------------------------------------------
     #: The view of each action key.
     ACTION_VIEWS = {"order": "cards", "decide": "extensions", "review": "disputes"}
@@ -539,6 +558,7 @@ class BoardScreen(_DetailMixin, LiveScreen):
              lambda: self.action_view("disputes")),
             (t("k.detail"), "", self.action_toggle_detail),
             (t("k.refresh"), "", self.action_reload),
+            self.export_palette_command(),
         ]
         ref = self.selected_ref() or ""
         if self.check_action("order", ()):
@@ -551,17 +571,20 @@ class BoardScreen(_DetailMixin, LiveScreen):
         return cmds
 
 
-class RedCardScreen(_DetailMixin, LiveScreen):
+class RedCardScreen(ExportsList, _DetailMixin, LiveScreen):
     """红牌线索: every red-carded appeal with its whole history; record take-up."""
 
     READS = changes.APPEALS
 
     HELP_KEY = "help.redcards"
     TITLE_KEY = "red.title"
+    EXPORT_NAME = "red-cards"
+    EXPORT_COMMAND = "cmd.export.red"
 
     BINDINGS = [
         Binding("u", "take_up", "k.take_up", id="red.take_up"),
         Binding("d", "toggle_detail", "k.detail", id="red.detail"),
+        Binding("x", "export", "k.export", id="red.export", show=False),
         Binding("ctrl+r", "reload", "k.refresh", id="red.refresh", show=False),
     ]
 
@@ -571,6 +594,7 @@ class RedCardScreen(_DetailMixin, LiveScreen):
     RedCardScreen #detail { height: 55%; }
     RedCardScreen #detail.-hidden { display: none; }
     RedCardScreen #status { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
+    RedCardScreen #status { text-wrap: nowrap; text-overflow: ellipsis; }  /* an export's path: cut, never wrapped away */
     """
 
     detail_visible: reactive[bool | None] = reactive(True, init=False)
@@ -647,9 +671,9 @@ class RedCardScreen(_DetailMixin, LiveScreen):
         refs = [r.ref for r in message.rows]
         if refs:
             table.move_cursor(row=refs.index(keep) if keep in refs else 0, animate=False)
-        pages = max(1, -(-self.total // PAGE_SIZE))
-        self.query_one("#status", Static).update(
-            plain(t("red.status", total=self.total, page=self.row_offset // PAGE_SIZE + 1, pages=pages)))
+        self._status_text = t("red.status", total=self.total, page=self.row_offset // PAGE_SIZE + 1,
+                              pages=max(1, -(-self.total // PAGE_SIZE)))
+        self.export_note_changed()
         self.show_detail_of(self.selected_ref(), force=True)
         self.refresh_bindings()
 
@@ -680,6 +704,17 @@ class RedCardScreen(_DetailMixin, LiveScreen):
             return True if rules.allowed("take_up", act, row.facts(), at=timeutil.iso()) else None
         return True
 
+    # -- export ---------------------------------------------------------------------------------------
+    _status_text = ""
+
+    def export_builder(self):
+        """Every red card in the viewer's scope, not yet taken up first (this screen's order):
+        ``read.exports.red_cards_table``."""
+        return lambda store, act: exports.red_cards_table(store, act)
+
+    def export_note_changed(self) -> None:
+        self.query_one("#status", Static).update(plain(self.with_export_note(self._status_text)))
+
     def action_take_up(self) -> None:
         row = self.selected()
         if row is None:
@@ -705,7 +740,8 @@ class RedCardScreen(_DetailMixin, LiveScreen):
 
     def palette_commands(self) -> list[tuple[str, str, Any]]:
         cmds: list[tuple[str, str, Any]] = [(t("k.detail"), "", self.action_toggle_detail),
-                                            (t("k.refresh"), "", self.action_reload)]
+                                            (t("k.refresh"), "", self.action_reload),
+                                            self.export_palette_command()]
         if self.check_action("take_up", ()):
             cmds.insert(0, (f"{t('k.take_up')} {self.selected_ref()}", "", self.action_take_up))
         return cmds

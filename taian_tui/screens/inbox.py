@@ -14,7 +14,7 @@ from textual.containers import Horizontal
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Select, Static
 
-from taian_tui.read import appeals
+from taian_tui.read import appeals, exports
 from taian_tui.read.detail import appeal_detail
 from taian_tui.console.strings import get_lang, code_label, t
 from taian_tui.domain import rules, timeutil
@@ -25,6 +25,7 @@ from taian_tui.read.appeals import AppealFilter, AppealRow
 from taian_tui.read import changes
 from taian_tui.store import Store
 from taian_tui.console.widgets import KeysFooter, DetailPane, HeaderBar, card_cell, cell, plain, short_date
+from taian_tui.screens.exporting import ExportsList
 from taian_tui.screens.forms import AcceptForm, ExtendForm, ReassignForm, ReplyForm, ReturnForm
 from taian_tui.screens.paged import PAGE_SIZE, ListTable, PagedListScreen, Request
 
@@ -59,7 +60,7 @@ class AppealTable(ListTable):
     ]
 
 
-class InboxScreen(PagedListScreen):
+class InboxScreen(ExportsList, PagedListScreen):
     """诉求收件箱."""
 
     READS = changes.APPEALS
@@ -71,6 +72,8 @@ class InboxScreen(PagedListScreen):
     TITLE_KEY = "inbox.title"
     EMPTY_KEY = "status.empty"
     DETAIL_EMPTY_KEY = "detail.empty"
+    EXPORT_NAME = "appeals"
+    EXPORT_COMMAND = "cmd.export.appeals"
 
     BINDINGS = [
         Binding("a", "accept", "k.accept", id="inbox.accept"),
@@ -86,6 +89,7 @@ class InboxScreen(PagedListScreen):
         Binding("f", "filter", "k.filter", id="inbox.filter", show=False),
         Binding("c", "clear_filters", "k.clear", id="inbox.clear", show=False),
         Binding("s", "cycle_sort", "k.sort", id="inbox.sort", show=False),
+        Binding("x", "export", "k.export", id="inbox.export", show=False),
         Binding("ctrl+r", "reload", "k.refresh", id="inbox.refresh", show=False),
         Binding("escape", "focus_table", "k.back", id="inbox.back", show=False),
     ]
@@ -101,6 +105,7 @@ class InboxScreen(PagedListScreen):
     InboxScreen #detail { height: 45%; }
     InboxScreen #detail.-hidden { display: none; }
     InboxScreen #status { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
+    InboxScreen #status { text-wrap: nowrap; text-overflow: ellipsis; }  /* an export's path: cut, never wrapped away */
     """
 
     def __init__(self, **kw: Any) -> None:
@@ -310,7 +315,17 @@ class InboxScreen(PagedListScreen):
                      total=self.total, sort=sort)
         if f is not None and f.text:
             text += " · " + t("status.search", text=f.text)
-        return text
+        return self.with_export_note(text)
+
+    # -- export ---------------------------------------------------------------------------------------
+    def export_builder(self):
+        """The appeals of the filter set on the screen (its states, category, card, unit, due
+        day, search words and sort), in the viewer's scope: ``read.exports.appeals_table``."""
+        flt = self.current_filter()
+        return lambda store, act: exports.appeals_table(store, act, flt)
+
+    def export_note_changed(self) -> None:
+        self.set_status(self.status_text() if self.loaded_generation else self.export_note)
 
     # -- actions ----------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -418,6 +433,7 @@ class InboxScreen(PagedListScreen):
         cmds.append((t("k.clear"), "", self.action_clear_filters))
         cmds.append((t("k.detail"), "", self.action_toggle_detail))
         cmds.append((t("k.refresh"), "", self.action_reload))
+        cmds.append(self.export_palette_command())
         for state in ("todo", "all", *APPEAL_STATES):
             label = t("filter.todo") if state == "todo" else (
                 t("filter.all_states") if state == "all" else code_label("state", state))

@@ -23,6 +23,7 @@ from textual.containers import Horizontal
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Select, Static, TextArea
 
+from taian_tui.read import exports
 from taian_tui.read import projects as project_reads
 from taian_tui.read import changes
 from taian_tui.domain import operations, rules, timeutil
@@ -33,6 +34,7 @@ from taian_tui.console.messages import ActionSaved
 from taian_tui.console.workers import Job
 from taian_tui.console.widgets import (KeysFooter, CARD_STYLES, DetailPane, HeaderBar, cell, fit_columns, hbar, money, plain,
                        progress_bar, set_columns, short_date, visible)
+from taian_tui.screens.exporting import ExportsList
 from taian_tui.screens.forms import ActionForm, _label
 from taian_tui.screens.instructions import InstructionForm
 from taian_tui.screens.paged import ListTable, PagedListScreen
@@ -187,7 +189,7 @@ def render_project(d: project_reads.ProjectDetail, width: int = 80) -> Text:
     return out
 
 
-class ProjectBoardScreen(PagedListScreen):
+class ProjectBoardScreen(ExportsList, PagedListScreen):
     """重大项目: the board of the viewer's projects."""
 
     READS = changes.PROJECTS
@@ -196,6 +198,8 @@ class ProjectBoardScreen(PagedListScreen):
     TITLE_KEY = "projects.title"
     EMPTY_KEY = "projects.empty"
     DETAIL_EMPTY_KEY = "projects.detail_empty"
+    EXPORT_NAME = "projects"
+    EXPORT_COMMAND = "cmd.export.projects"
 
     BINDINGS = [
         Binding("v", "review", "k.review_project", id="projects.review"),
@@ -211,6 +215,7 @@ class ProjectBoardScreen(PagedListScreen):
         Binding("0", "tab('all')", "k.tab_all", id="projects.tab_all", show=False),
         Binding("f", "filter", "k.filter", id="projects.filter", show=False),
         Binding("c", "clear_filters", "k.clear", id="projects.clear", show=False),
+        Binding("x", "export", "k.export", id="projects.export", show=False),
         Binding("ctrl+r", "reload", "k.refresh", id="projects.refresh", show=False),
         Binding("escape", "focus_table", "k.back", id="projects.back", show=False),
     ]
@@ -231,6 +236,7 @@ class ProjectBoardScreen(PagedListScreen):
     ProjectBoardScreen #detail { height: 50%; }
     ProjectBoardScreen #detail.-hidden { display: none; }
     ProjectBoardScreen #status { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
+    ProjectBoardScreen #status { text-wrap: nowrap; text-overflow: ellipsis; }  /* an export's path: cut, never wrapped away */
     """
 
     def __init__(self, **kw: Any) -> None:
@@ -378,7 +384,17 @@ class ProjectBoardScreen(PagedListScreen):
         if isinstance(self.extra, project_reads.ProjectCounts) and self.total:
             stages = " · ".join(f"{code_label('stage', s)} {n}" for s, n in self.extra.stage.items())
             text += "  │  " + stages
-        return text
+        return self.with_export_note(text)
+
+    # -- export ---------------------------------------------------------------------------------
+    def export_builder(self):
+        """The projects of the tab and filters set on the screen, in the viewer's scope, in the
+        board's order: ``read.exports.projects_table``."""
+        flt = self.current_filter()
+        return lambda store, act: exports.projects_table(store, act, flt)
+
+    def export_note_changed(self) -> None:
+        self.set_status(self.status_text() if self.loaded_generation else self.export_note)
 
     def show_detail(self, detail: Any) -> None:
         self.query_one("#detail-body", Static).update(render_project(detail, self.app.size.width))
@@ -512,6 +528,7 @@ class ProjectBoardScreen(PagedListScreen):
         cmds.append((t("k.clear"), "", self.action_clear_filters))
         cmds.append((t("k.detail"), "", self.action_toggle_detail))
         cmds.append((t("k.refresh"), "", self.action_reload))
+        cmds.append(self.export_palette_command())
         return cmds
 
 
