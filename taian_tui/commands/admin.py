@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from taian_tui.commands.common import AsOpt, DbOpt, EncodingOpt, Fail, SheetOpt, open_store, shown
+from taian_tui.commands.common import AsOpt, DbOpt, EncodingOpt, Fail, SheetOpt, open_store, refuse_database, shown
 from taian_tui.store import BackupError, DatabaseFileError, Store, resolve_db_path
 
 app = typer.Typer()
@@ -49,7 +49,9 @@ def backup(path: Annotated[str, typer.Argument(help="Where to write the copy (mu
     to a hidden temporary file beside PATH, checked, and only then named PATH, so a failed
     or killed backup (a full disk, a damaged database) leaves nothing at PATH (exit 1). A
     killed run's temporary file (.NAME.XXXX.taian-partial) is removed by the next backup into
-    that folder. Works on a read-only database."""
+    that folder. Works on a read-only database. PATH may not be the database itself or its
+    -wal/-shm/-journal (exit 2)."""
+    refuse_database(path, db)
     store = open_store(db, read_only=True)
     try:
         pages = store.backup(path)

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import sys
+from pathlib import Path
 from typing import Annotated, Iterable, Optional
 
 import typer
@@ -70,15 +71,38 @@ def open_store(db: str | None, *, must_exist: bool = True, read_only: bool = Fal
         raise Fail(str(exc), 1) from None
 
 
-def check_output(out: Path, force: bool, example: str = "out.xlsx") -> None:
-    """Refuse, before anything is read, a file to write that is a folder, that exists (unless
-    ``force``), or whose folder does not exist (exit 2): ``taian report``'s rules."""
+_ANY_DB = object()       # check_output's ``db`` not given: the database is not known there
+
+
+def check_output(out: Path, force: bool, example: str = "out.xlsx", *, db: str | None | object = _ANY_DB) -> None:
+    """Refuse, before anything is read, a file to write that is a database (exit 2, whatever
+    ``--force`` says), a folder, a file that exists (unless ``force``), or one whose folder
+    does not exist. Given ``db`` (the command's ``--db``; None: not given, so ``TAIAN_DB``
+    or ``./taian.db``), that database and its -wal/-shm/-journal are refused as such
+    (:func:`refuse_database`); given or not, so is any SQLite database or -wal/-shm/-journal
+    beside one (``reading.is_sqlite_file``): no export or report ever replaces one."""
+    from taian_tui.dataio.reading import is_sqlite_file
+
+    if db is not _ANY_DB:
+        refuse_database(out, db)
+    if is_sqlite_file(out):
+        raise Fail(f"{out} is an SQLite database (or the -wal/-shm/-journal beside one): choose another file", 2)
     if out.is_dir():
         raise Fail(f"{out}: is a directory; give a file name such as {out / example}", 2)
     if (out.exists() or out.is_symlink()) and not force:
         raise Fail(f"{out} already exists; use --force to replace it", 2)
     if not out.parent.is_dir():
         raise Fail(f"{out.parent}: no such folder", 2)
+
+
+def refuse_database(out: str | os.PathLike, db: str | None) -> None:
+    """Refuse (exit 2) a file to write that is the database of ``--db`` ``db`` (None: not
+    given, so ``TAIAN_DB``, else ``./taian.db``) or its -wal, -shm or -journal: the same
+    file (links followed) or the same path resolved (``reading.is_database_file``)."""
+    from taian_tui.dataio.reading import is_database_file
+
+    if is_database_file(out, resolve_db_path(db)):
+        raise Fail(f"{out} is the database (or its -wal/-shm): choose another file", 2)
 
 
 def who(as_user: str | None) -> str:

@@ -130,7 +130,7 @@ def _export_list(kind: str, output: Path, db, fmt, force, month, as_user=None, s
     from taian_tui.read.appeals import AppealFilter
 
     fmt = _export_format(fmt, output, export.TABLE_FORMATS, "xlsx")
-    check_output(output, force)
+    check_output(output, force, db=db)
     at = timeutil.iso()
     try:
         period = stats.period(month, at) if month is not None or kind == "rates" else None
@@ -230,7 +230,7 @@ def register(app: typer.Typer) -> None:
         if output is None and fmt == "xlsx":
             raise Fail("--format xlsx writes a workbook: give the file with -o FILE.xlsx", 2)
         if output is not None:
-            check_output(output, force)
+            check_output(output, force, db=db)
         store = open_store(db, read_only=True)
         encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
         try:

@@ -4,7 +4,8 @@
 text, or one JSON object equal to ``stats.dashboard(...).as_dict()``);
 ``taian report [--month YYYY-MM] [--at ISO] [--force] OUT.html`` writes them as one
 self-contained HTML page. A bad ``--month`` or a month not yet begun exits 2; so does an
-existing OUT without ``--force``.
+existing OUT without ``--force``, and an OUT that is the database or its -wal/-shm
+(``common.check_output``).
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from taian_tui.commands.common import shown, DbOpt, Fail, JsonOpt, at_opt, emit_json, open_store
+from taian_tui.commands.common import shown, DbOpt, Fail, JsonOpt, at_opt, check_output, emit_json, open_store
 
 MonthOpt = Annotated[Optional[str], typer.Option(
     "--month", help="The month of the 三率 ranking and the month figures, YYYY-MM (default: the current month).",
@@ -64,12 +65,7 @@ def register(app: typer.Typer) -> None:
         """Write the dashboard (charts and the 三率 ranking) as one self-contained HTML page."""
         from taian_tui.read import report
 
-        if out.is_dir():
-            raise Fail(f"{out}: is a directory; give a file name such as {out / 'report.html'}", 2)
-        if out.exists() and not force:
-            raise Fail(f"{out} already exists; use --force to replace it", 2)
-        if not out.parent.is_dir():
-            raise Fail(f"{out.parent}: no such folder", 2)
+        check_output(out, force, "report.html", db=db)
         d = _dashboard(db, month, at)
         try:
             size = report.write_report(out, d)

@@ -243,7 +243,7 @@ def csv_problem(exc: csv.Error, lines: int = 1) -> str:
     if isinstance(exc, LineTooLong):
         return (f"the line is longer than {MAX_LINE:,} characters, the most one line may hold "
                 "(not read)")
-    if isinstance(exc, CellTooLong):
+    if isinstance(exc, BadCell):
         return str(exc)
     msg = str(exc)
     if msg.startswith("field larger than field limit"):
@@ -424,13 +424,22 @@ class LineSource:
                     return
 
 
-class CellTooLong(csv.Error):
-    """A workbook cell longer than ``MAX_FIELD`` characters (``where``: the cell as Excel
-    names it), raised by a workbook's row reader in place of the row; reading goes on."""
+class BadCell(csv.Error):
+    """A workbook cell that rejects its row (``where``: the cell as Excel names it; the
+    message is the reason, naming the cell), raised by a workbook's row reader in place of
+    the row; reading goes on."""
+
+    def __init__(self, line: int, where: str, reason: str) -> None:
+        super().__init__(f"the cell {where}: {reason}")
+        self.line, self.where = line, where
+
+
+class CellTooLong(BadCell):
+    """A workbook cell longer than ``MAX_FIELD`` characters."""
 
     def __init__(self, line: int, where: str) -> None:
-        super().__init__(f"the cell {where} is longer than {MAX_FIELD:,} characters, the most one cell "
-                         "may hold")
+        csv.Error.__init__(self, f"the cell {where} is longer than {MAX_FIELD:,} characters, the most one "
+                                 "cell may hold")
         self.line, self.where = line, where
 
 
@@ -727,13 +736,83 @@ def encoding_name(enc: str) -> str:
             "utf-16-le": "utf-16le", "utf-16-be": "utf-16be"}.get(enc, enc)
 
 
-def check_report_path(path: str | os.PathLike | None) -> None:
+#: The files of a database: itself and what SQLite keeps beside it.
+DATABASE_SIDES = ("", "-wal", "-shm", "-journal")
+
+
+def is_database_file(path: str | os.PathLike, database: str | os.PathLike | None) -> bool:
+    """Whether ``path`` is the database file ``database`` or its -wal, -shm or -journal:
+    the same file (``os.path.samefile``: through symbolic and hard links) when both exist,
+    else the same path once resolved (links in its folders followed)."""
+    if not database or os.fspath(database) == ":memory:":
+        return False
+    try:
+        target = os.path.realpath(path)
+        base = os.fspath(database)
+        real_base = os.path.realpath(base)
+    except (OSError, ValueError):
+        return False
+    for side in DATABASE_SIDES:
+        for other in {base + side, real_base + side}:
+            try:
+                if os.path.samefile(path, other):
+                    return True
+            except (OSError, ValueError):
+                pass
+            try:
+                if os.path.realpath(other) == target:
+                    return True
+            except (OSError, ValueError):
+                pass
+    return False
+
+
+# the first bytes of an SQLite database, of a -wal file (either byte order), of a -journal
+_SQLITE_HEADERS = (b"SQLite format 3\x00", b"\x37\x7f\x06\x82", b"\x37\x7f\x06\x83",
+                   b"\xd9\xd5\x05\xf9\x20\xa1\x63\xd7")
+
+
+def _sqlite_file(path: str) -> bool:
+    if not os.path.isfile(path):            # (not a FIFO or a device: never opened)
+        return False
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except (OSError, ValueError):
+        return False
+    return head.startswith(_SQLITE_HEADERS)
+
+
+def is_sqlite_file(path: str | os.PathLike) -> bool:
+    """Whether ``path`` (links followed) is an SQLite database, -wal or -journal by its
+    first bytes, or is named as the -wal, -shm or -journal of an SQLite database beside it
+    (whether it exists or not)."""
+    try:
+        real = os.path.realpath(path)
+    except (OSError, ValueError):
+        return False
+    if _sqlite_file(real):
+        return True
+    return any(real.endswith(side) and _sqlite_file(real[:-len(side)]) for side in DATABASE_SIDES[1:])
+
+
+def check_report_path(path: str | os.PathLike | None, database: str | os.PathLike | None = None) -> None:
     """Refuse, before anything is read or written, a --report that could not be written
-    afterwards (so that an import never lands and then fails at its report)."""
+    afterwards (so that an import never lands and then fails at its report), and one that
+    would replace a database: ``database`` (the one imported into) or its -wal, -shm or
+    -journal (:func:`is_database_file`), or any SQLite database or file of one
+    (:func:`is_sqlite_file`: the imports call this without naming their database). The
+    imports have no --force: an existing report is replaced."""
     if not path:
         return
     target = Path(path)
     where = target.parent
+    if database is not None and is_database_file(target, database):
+        raise ImportFileError(f"--report {target} is the database (or its -wal/-shm): choose another file; "
+                              "nothing imported")
+    if is_sqlite_file(target):
+        raise ImportFileError(f"--report {target} is an SQLite database (or the -wal/-shm/-journal beside "
+                              "one): choose another file; nothing imported")
     if target.is_dir():
         raise ImportFileError(f"--report {target}: is a directory; nothing imported")
     if not where.is_dir():

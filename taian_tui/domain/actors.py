@@ -99,7 +99,8 @@ def appeal_scope_sql(store: Store, act: Actor, alias: str = "a") -> tuple[str, l
     if role in ("admin", "supervisor", "system"):
         return "1", []
     if role == "discipline":
-        return f"{alias}.card = 'red'", []
+        # ("card != ''" as the partial index of carded appeals is written: SQLite then reads it)
+        return f"{alias}.card = 'red' AND {alias}.card != ''", []
     if role == "liaison":
         return f"{alias}.unit_code = ?", [act.unit_code]
     if role == "leader":

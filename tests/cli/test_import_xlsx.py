@@ -250,3 +250,176 @@ def test_calendar_problems_name_the_cell_and_an_old_xls_is_read(run_cli, db_path
         "工作日/补班/上班/班/调休上班/调休上班日)",
         f"error: {path}: 2 problems; nothing imported"]
     assert store.scalar("SELECT COUNT(*) FROM calendar WHERE date LIKE '2027-%'") == 0
+
+
+# -- a stray cell far from the table -------------------------------------------------------------------------------
+ADVICE = "delete the stray cells far from the table or save the table alone; nothing imported"
+
+
+def with_stray_cell(path: Path, cell: str, dimension: str | None = None) -> Path:
+    """Sheet 名录: a header and one good row, and an empty text cell at ``cell`` (a few KB;
+    calamine would hold the grid from A1 to it). ``dimension``: the span the sheet declares
+    (``<dimension ref>``, which xlsxwriter writes true) replaced by this lie, or removed
+    when it is ""."""
+    book = xlsxwriter.Workbook(str(path))
+    ws = book.add_worksheet("名录")
+    ws.write_row(0, 0, HEADER[:3])
+    ws.write_row(1, 0, ["甲公司", GOOD[0], "岱岳区"])
+    ws.write_string(cell, "")
+    book.close()
+    if dimension is not None:
+        import re
+        import zipfile
+
+        with zipfile.ZipFile(path) as z:
+            parts = {i.filename: z.read(i) for i in z.infolist()}
+        sheet = parts["xl/worksheets/sheet1.xml"].decode("utf-8")
+        assert f'<dimension ref="A1:{cell}"/>' in sheet
+        parts["xl/worksheets/sheet1.xml"] = re.sub(
+            r'<dimension ref="[^"]*"/>', f'<dimension ref="{dimension}"/>' if dimension else "", sheet).encode()
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+            for name, data in parts.items():
+                z.writestr(name, data)
+    assert path.stat().st_size < 10_000
+    return path
+
+
+@pytest.mark.parametrize("command", [("import", "enterprises"), ("import", "enterprises", "--dry-run"),
+                                     ("import", "users"), ("import", "units"), ("import", "routing"),
+                                     ("calendar", "import")])
+def test_a_stray_cell_at_the_last_cell_of_the_sheet_is_refused(run_cli, db_path, dump, tmp_path, command):
+    """XFD1048576 would be a grid of 16,384 x 1,048,576 cells, 512 GB: Rust's abort (exit 134)
+    in any process that loads it. The sheet is loaded by a process of bounded memory, which
+    dies; the span the sheet declares names the problem. Exit 2, nothing written."""
+    book = with_stray_cell(tmp_path / "far.xlsx", "XFD1048576")
+    before = dump()
+    code_, out, err = run_cli(*command, book, "--db", db_path)
+    assert (code_, out) == (2, "")
+    assert err == (f"error: {book}: sheet 名录: its cells span A1:XFD1048576 — 17,179,869,184 cells, more than "
+                   f"the limit of 10,000,000; {ADVICE}\n")
+    assert dump() == before
+
+
+def test_a_stray_cell_at_cv400000_is_refused_at_once(run_cli, db_path, dump, tmp_path):
+    """100 columns x 400,000 rows: 1.3 GB and some ten seconds when it was loaded here."""
+    book = with_stray_cell(tmp_path / "cv.xlsx", "CV400000")
+    before = dump()
+    code_, out, err = run_cli("import", "enterprises", book, "--db", db_path, "--dry-run")
+    assert (code_, out) == (2, "")
+    assert err == (f"error: {book}: sheet 名录: its cells span A1:CV400000 — 40,000,000 cells, more than "
+                   f"the limit of 10,000,000; {ADVICE}\n")
+    assert dump() == before
+
+
+@pytest.mark.parametrize("dimension", ["A1:C2", ""], ids=["a lie", "none"])
+def test_a_sheet_that_declares_no_span_or_a_false_one_is_still_refused(run_cli, db_path, dump, tmp_path,
+                                                                      dimension):
+    """The declared span is optional and may lie: what guards is the reading process's
+    memory bound (it dies), not the declaration."""
+    book = with_stray_cell(tmp_path / "far.xlsx", "XFD1048576", dimension)
+    before = dump()
+    code_, out, err = run_cli("import", "enterprises", book, "--db", db_path, "--dry-run")
+    assert (code_, out) == (2, "")
+    assert err == (f"error: {book}: sheet 名录 is too large to read within 1,024 MB (cells spread over more "
+                   f"than 10,000,000, or too much text); {ADVICE}\n")
+    assert dump() == before
+
+
+def test_a_grid_over_the_cell_limit_that_fits_in_memory_is_refused_by_its_span(run_cli, db_path, dump, tmp_path,
+                                                                             monkeypatch):
+    """A grid the reading process could hold but that spans more than MAX_CELLS (here 1,000)
+    is refused by its real span (the declaration removed), before any row is converted;
+    the same sheet within the limit is read."""
+    from taian_tui.dataio import workbook
+
+    monkeypatch.setattr(workbook, "MAX_CELLS", 1_000)
+    book = with_stray_cell(tmp_path / "wide.xlsx", "Z100", dimension="")
+    before = dump()
+    code_, out, err = run_cli("import", "enterprises", book, "--db", db_path)
+    assert (code_, out) == (2, "")
+    assert err == (f"error: {book}: sheet 名录: its cells span A1:Z100 — 2,600 cells, more than the limit of "
+                   f"1,000; {ADVICE}\n")
+    assert dump() == before
+    monkeypatch.setattr(workbook, "MAX_CELLS", 2_600)
+    code_, out, err = run_cli("import", "enterprises", book, "--db", db_path)
+    assert (code_, err) == (0, "") and "1 rows read; inserted 1," in out
+
+
+def test_an_old_xls_workbook_has_the_same_guard(run_cli, db_path, dump, tmp_path, monkeypatch):
+    """calamine builds the grid of every sheet of an .xls when it opens it: that is done by
+    the reading process too. A workbook whose grids do not fit in the reading process's
+    memory (here 64 MB; the stray cell at IV65536 of another sheet makes a 512 MB grid) is
+    refused as too large, --sheet or not; a sheet over the cell limit is named."""
+    xlwt = pytest.importorskip("xlwt")
+    from taian_tui.dataio import workbook
+
+    def xls(path: Path, far: bool) -> Path:
+        book = xlwt.Workbook()
+        ws = book.add_sheet("名录")
+        for c, value in enumerate(HEADER[:3]):
+            ws.write(0, c, value)
+        for c, value in enumerate(["甲公司", GOOD[0], "岱岳区"]):
+            ws.write(1, c, value)
+        ws.write(99, 25, "x")                               # Z100
+        if far:
+            old = book.add_sheet("旧表")
+            old.write(0, 0, "旧")
+            old.write(65535, 255, "x")                      # A1 to IV65536: the whole grid
+        book.save(str(path))
+        return path
+
+    far, near = xls(tmp_path / "far.xls", True), xls(tmp_path / "near.xls", False)
+    before = dump()
+    monkeypatch.setattr(workbook, "READ_MEMORY", 64 << 20)
+    for sheet in ((), ("--sheet", "名录")):
+        code_, out, err = run_cli("import", "enterprises", far, *sheet, "--db", db_path)
+        assert (code_, out) == (2, "")
+        assert err == (f"error: {far}: the workbook is too large to read within 64 MB (cells spread over more "
+                       f"than 10,000,000, or too much text); {ADVICE}\n")
+    monkeypatch.setattr(workbook, "MAX_CELLS", 1_000)
+    code_, out, err = run_cli("import", "enterprises", near, "--db", db_path)
+    assert (code_, out) == (2, "")
+    assert err == (f"error: {near}: sheet 名录: its cells span A1:Z100 — 2,600 cells, more than the limit "
+                   f"of 1,000; {ADVICE}\n")
+    assert dump() == before
+
+
+def test_the_command_itself_exits_2_and_not_134(taian_process, db_path, tmp_path):
+    """The whole command in a process of its own (an abort there would be exit 134)."""
+    book = with_stray_cell(tmp_path / "far.xlsx", "XFD1048576")
+    proc = taian_process("import", "enterprises", book, "--db", db_path, "--dry-run")
+    out, err = proc.communicate(timeout=120)
+    assert (proc.returncode, out) == (2, "")
+    assert err == (f"error: {book}: sheet 名录: its cells span A1:XFD1048576 — 17,179,869,184 cells, more than "
+                   f"the limit of 10,000,000; {ADVICE}\n")
+
+
+# -- numbers Excel cut ---------------------------------------------------------------------------------------------
+def test_an_18_digit_code_stored_as_a_number_is_rejected_not_guessed(run_cli, db_path, store, tmp_path):
+    """913709001234500006 typed as a number is stored as 9.13709001234500E+17 (15 digits
+    kept): read back as 913709001234499968 it looked like a code with a wrong check digit.
+    The row is rejected naming the cell and what Excel did; a number of 15 digits is read."""
+    path = tmp_path / "numbers.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    ws = book.add_worksheet("名录")
+    ws.write_row(0, 0, HEADER)
+    ws.write_row(1, 0, ["甲公司"])
+    ws.write_number(1, 1, 913709001234500006)
+    ws.write_row(1, 2, ["岱岳区"])
+    ws.write_row(2, 0, ["乙公司", GOOD[1], "新泰市", "", "", "", ""])
+    ws.write_number(2, 6, 538123456789012)                  # 15 digits: all kept
+    ws.write_row(3, 0, ["丙公司", GOOD[2], "肥城市", "", "", "", "", ""])
+    ws.write_number(3, 7, -9007199254740992.0)             # -2**53: past what is exact, in any column
+    book.close()
+    code_, out, err = run_cli("import", "enterprises", path, "--db", db_path, "--report", tmp_path / "rej.csv")
+    assert code_ == 1
+    cut = "has more than 15 digits: Excel kept only 15 (format the column as text and type the code again)"
+    assert err.splitlines() == [f"numbers.xlsx:名录!2:2: the cell 名录!B2: the number 9.13709001234500E+17 {cut}",
+                                f"numbers.xlsx:名录!4:4: the cell 名录!H4: the number -9.00719925474099E+15 {cut}"]
+    assert out == ("enterprises numbers.xlsx: 3 rows read; inserted 1, updated 0, unchanged 0, rejected 2; "
+                   f"report: {tmp_path / 'rej.csv'}\n")
+    assert list(csv.reader(io.StringIO((tmp_path / "rej.csv").read_text("utf-8-sig")))) == [
+        ["cell", "column", "value", "reason"],
+        ["名录!2:2", "", "", f"the cell 名录!B2: the number 9.13709001234500E+17 {cut}"],
+        ["名录!4:4", "", "", f"the cell 名录!H4: the number -9.00719925474099E+15 {cut}"]]
+    assert enterprises(store) == {GOOD[1]: ("乙公司", "新泰市", "", "", "538123456789012")}
