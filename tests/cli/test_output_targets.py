@@ -29,6 +29,11 @@ def is_a_database(path) -> str:
     return f"error: {path} is an SQLite database (or the -wal/-shm/-journal beside one): choose another file\n"
 
 
+def is_the_database(path) -> str:
+    """The refusal when the command knows its database (--db) and the output is that one."""
+    return f"error: {path} is the database (or its -wal/-shm): choose another file\n"
+
+
 @pytest.fixture
 def untouched(db_path, store, dump):
     """``untouched()`` -> (the database file's bytes, every row): the same before and after
@@ -45,7 +50,7 @@ def test_an_export_never_replaces_the_database_or_its_files(run_cli, db_path, un
     target = f"{db_path}{side}"
     before = untouched()
     code, out, err = run_cli("export", kind, "--db", db_path, "-o", target, "--force")
-    assert (code, out, err) == (2, "", is_a_database(target))
+    assert (code, out, err) == (2, "", is_the_database(target))
     assert untouched() == before
     assert not Path(f"{db_path}-journal").exists()          # not even created
 
@@ -59,7 +64,7 @@ def test_an_export_through_a_link_or_another_spelling(run_cli, db_path, untouche
     for target in (tmp_path / "link.xlsx", tmp_path / "hard.xlsx", tmp_path / "wal-link.xlsx",
                    tmp_path / "sub" / ".." / db_path.name):
         code, out, err = run_cli("export", "rates", "--db", db_path, "-o", target, "--force")
-        assert (code, out, err) == (2, "", is_a_database(target))
+        assert (code, out, err) == (2, "", is_the_database(target))
     assert untouched() == before
     # another file is written as before
     code, out, _ = run_cli("export", "rates", "--db", db_path, "-o", tmp_path / "rates.xlsx")

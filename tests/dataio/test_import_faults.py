@@ -106,7 +106,10 @@ try:
     out = {"counts": r.counts(), "rejections": [[x.line, x.column, x.reason] for x in r.rejections]}
 except Exception as exc:
     out = {"error": f"{type(exc).__name__}: {exc}"}
-out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# this process's own peak (VmHWM): ru_maxrss would carry the peak of the pytest worker that
+# started it (Linux keeps it across exec), whatever other tests that worker ran before
+with open("/proc/self/status") as status:
+    out["maxrss_mb"] = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
 print(json.dumps(out, ensure_ascii=False), flush=True)
 '''
 
