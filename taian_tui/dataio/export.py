@@ -49,7 +49,7 @@ from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence, TextIO
 
 from taian_tui.store import Store, private_output
 from taian_tui.domain.refusals import ValidationError
-from taian_tui.dataio.reading import neutralise
+from taian_tui.dataio.reading import FORMULA_START, neutralise
 from taian_tui.dataio.registry import ENTERPRISE_COLUMNS
 
 
@@ -91,7 +91,6 @@ def export_enterprises(store: Store, out: TextIO, fmt: str = "csv") -> int:
 TABLE_FORMATS = ("xlsx", "csv")
 MAX_WIDTH = 60              # characters (wide ones count two) a column is made wide at most
 MIN_WIDTH = 6
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _BEIJING = _dt.timezone(_dt.timedelta(hours=8))
 
 
@@ -175,7 +174,7 @@ def write_xlsx(path: str | os.PathLike, columns: Sequence[tuple[str, str]], rows
                     continue
                 if kind == "text":
                     text = str(value)
-                    ws.write_string(r, c, text, quoted if text.startswith(_FORMULA_START) else None)
+                    ws.write_string(r, c, text, quoted if text.startswith(FORMULA_START) else None)
                     if 2 * len(text) > widths[c]:          # (else it cannot be wider: skip the count)
                         width = display_width(text) if len(text) < 2 * MAX_WIDTH else MAX_WIDTH
                         if width > widths[c]:

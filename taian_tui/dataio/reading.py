@@ -75,7 +75,8 @@ class ImportFileError(DomainError):
 
 
 # -- spreadsheet formula neutralising ----------------------------------------------------------
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: What a spreadsheet runs as a formula when a cell begins with it.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 _NEUTRALISED = re.compile(r"'+[=+\-@\t\r]")
@@ -85,7 +86,7 @@ def neutralise(value: str) -> str:
     """A cell that a spreadsheet would run as a formula gets a leading ``'``. Values that
     already begin with quotes before such a character get one more, so that
     :func:`unneutralise` is its exact inverse."""
-    if value and (value.startswith(_FORMULA_START) or _NEUTRALISED.match(value)):
+    if value and (value.startswith(FORMULA_START) or _NEUTRALISED.match(value)):
         return "'" + value
     return value
 
