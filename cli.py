@@ -13,7 +13,7 @@ import sys
 
 import typer
 
-from taian_tui.commands import admin, appeals, console, data, escalate, keys, notify, reports
+from taian_tui.commands import admin, appeals, console, data, escalate, keys, notify, publish, reports
 from taian_tui.commands.common import Fail, shown
 from taian_tui.domain.refusals import DomainError
 
@@ -25,7 +25,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-for _part in (console, admin, keys, escalate, notify, appeals, data, reports):
+for _part in (console, admin, keys, escalate, notify, appeals, data, reports, publish):
     app.registered_commands.extend(_part.app.registered_commands)
     app.registered_groups.extend(_part.app.registered_groups)
 

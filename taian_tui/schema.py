@@ -418,3 +418,36 @@ DROP INDEX IF EXISTS appeals_carded;
 DROP INDEX IF EXISTS appeals_card;
 CREATE INDEX appeals_carded ON appeals(state, card, deadline) WHERE card != ''
 """)
+
+
+@migrations(name="0012_content_revisions_and_listen_audio")
+def _content_revisions_and_listen_audio(db: Database) -> None:
+    """A published item is changed through a revision: ``content_revisions`` holds the one
+    pending (saved, not yet published) revision of an item, and the item's own row keeps
+    the published text until the revision is published; ``content.revision`` counts the
+    published texts and ``revised_at`` says when the current one was published (the feeds'
+    entry time). A 每日一听 pick remembers the sound built for it: the file, its hash (of
+    the sentences read and the voice's settings: the same hash is not built again), its
+    length in seconds and bytes, and when it was built."""
+    _run(db, """
+ALTER TABLE content ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE content ADD COLUMN revised_at TEXT;
+UPDATE content SET revised_at = published_at WHERE published_at IS NOT NULL;
+CREATE TABLE content_revisions (
+    content_id INTEGER PRIMARY KEY REFERENCES content(id),
+    kind TEXT NOT NULL CHECK (kind IN ('policy','investment','department','news')),
+    level TEXT NOT NULL CHECK (level IN ('中央','省','市','县')),
+    title TEXT NOT NULL,
+    body TEXT NOT NULL DEFAULT '',
+    source_unit TEXT NOT NULL DEFAULT '',
+    tags TEXT NOT NULL DEFAULT '',
+    saved_by TEXT NOT NULL,
+    saved_at TEXT NOT NULL
+);
+ALTER TABLE daily_listen ADD COLUMN audio_path TEXT;
+ALTER TABLE daily_listen ADD COLUMN audio_hash TEXT;
+ALTER TABLE daily_listen ADD COLUMN audio_seconds REAL;
+ALTER TABLE daily_listen ADD COLUMN audio_bytes INTEGER;
+ALTER TABLE daily_listen ADD COLUMN audio_built_at TEXT;
+CREATE INDEX content_published ON content(kind, revised_at) WHERE state = 'published'
+""")

@@ -170,6 +170,14 @@ class ExportProgressed(Message):
 
 
 @dataclass
+class ListenProgressed(Message):
+    """A 每日一听 being built in a worker has read ``done`` of its ``total`` sentences."""
+
+    done: int
+    total: int
+
+
+@dataclass
 class ExportWritten(Message):
     """An export's file was written: ``path`` (absolute), with ``rows`` rows."""
 

@@ -221,6 +221,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "unpublish_content": ("撤回已发布的内容", "unpublish content"),
         "archive_content": ("归档内容", "archive content"),
         "daily_listen": ("选定每日一听", "choose the daily listen (每日一听)"),
+        "build_listen": ("生成每日一听音频", "build the daily listen's sound"),
         "import_registry": ("导入企业名录", "import enterprises"),
         "feed_intake": ("导入企业端事件", "feed the enterprise app's events (intake)"),
         "release_sms": ("重新发送或确认短信", "release SMS or mark them sent"),

@@ -214,6 +214,12 @@ class Content:
     updated_at: str = ""
     published_at: str | None = None
     archived_at: str | None = None
+    revision: int = 1                    # how many texts were published (1: the first)
+    revised_at: str | None = None        # when the text now published was published
+
+
+#: The fields of a content item that an editor writes (a draft's, or a revision's).
+CONTENT_FIELDS = ("title", "kind", "level", "body", "source_unit", "tags")
 
 
 @dataclass

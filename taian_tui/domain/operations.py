@@ -16,7 +16,7 @@ from typing import Any
 
 from taian_tui.domain import escalation, rules, search, timeutil
 from taian_tui.domain.actors import Actor, actor, unit_name
-from taian_tui.domain.models import (CATEGORIES, CONTENT_KINDS, CONTENT_LEVELS, LIBRARY_LEVELS,
+from taian_tui.domain.models import (CATEGORIES, CONTENT_FIELDS, CONTENT_KINDS, CONTENT_LEVELS, LIBRARY_LEVELS,
                                      PROJECT_CATEGORIES, PROJECT_STAGES, RATINGS, ROLES, UNIT_KINDS, Appeal,
                                      Content, Extension, Instruction, Project, SupervisionOrder, Unit,
                                      User, category_code, from_row)
@@ -35,7 +35,8 @@ def _at(at: str | None) -> str:
 
 
 def _changes(before: Any, after: Any) -> tuple[dict, dict]:
-    b, a = vars(before), vars(after)
+    """The fields that differ (objects or dicts), before and after."""
+    b, a = (x if isinstance(x, dict) else vars(x) for x in (before, after))
     keys = [k for k in a if b.get(k) != a.get(k)]
     return {k: b.get(k) for k in keys}, {k: a.get(k) for k in keys}
 
@@ -663,7 +664,8 @@ def draft_content(store: Store, who: str, *, kind: str, level: str, title: str, 
 
 
 def update_content(store: Store, who: str, cid: int, *, at: str | None = None, **fields: Any) -> Content:
-    """Edit a draft or published item's fields (title, kind, level, body, source_unit, tags)."""
+    """Edit a draft's fields (title, kind, level, body, source_unit, tags). A published
+    item changes through a revision (:func:`save_content_revision`), never in place."""
     at = _at(at)
     act = actor(store, who)
     rules.require_role("edit_content", act)
@@ -675,6 +677,8 @@ def update_content(store: Store, who: str, cid: int, *, at: str | None = None, *
         before = _content(store, cid)
         if before.state == "archived":
             raise InvalidTransition.of("content_archived", id=cid)
+        if before.state == "published":
+            raise InvalidTransition.of("content_published_revise", id=cid)
         data = asdict(before)
         for k, v in fields.items():
             data[k] = clean(v) if k == "body" else clean_line(v)
@@ -691,7 +695,7 @@ def update_content(store: Store, who: str, cid: int, *, at: str | None = None, *
 
 
 def _content_transition(store: Store, who: str, cid: int, to: str, from_states: tuple[str, ...],
-                        action: str, at: str | None) -> Content:
+                        action: str, at: str | None, clear_picks: bool = False) -> Content:
     at = _at(at)
     act = actor(store, who)
     verb = action.split(".")[-1]
@@ -700,10 +704,35 @@ def _content_transition(store: Store, who: str, cid: int, to: str, from_states: 
         before = _content(store, cid)
         if before.state not in from_states:
             raise InvalidTransition.of("content_wrong_state", verb=verb, id=cid, state=before.state)
-        extra = {"published_at": at} if to == "published" else {"archived_at": at} if to == "archived" else {}
+        extra: dict[str, Any] = {}
+        if to == "published":
+            extra = {"published_at": at, "revised_at": at}
+        elif to == "archived":
+            extra = {"archived_at": at}
+        b: dict[str, Any] = {"state": before.state}
+        a: dict[str, Any] = {"state": to}
+        if to != "published":
+            days = _picks_from(store, cid, at)
+            if days and not clear_picks:
+                raise InvalidTransition.of("content_is_daily_listen", id=cid, days="、".join(days), verb=verb)
+            for day in days:
+                _clear_pick(store, act, day, cid, at)
+            if days:
+                b["daily_listen"], a["daily_listen"] = days, []
+            pending = _pending_revision(store, cid)
+            if pending is not None:
+                # withdrawn: the revision becomes the draft's text (nothing typed is lost);
+                # archived: the revision goes with the item
+                store.conn.execute("DELETE FROM content_revisions WHERE content_id = ?", (cid,))
+                b["revision_pending"] = True
+                if to == "draft":
+                    extra.update(pending)
+                    rb, ra = _changes({k: getattr(before, k) for k in CONTENT_FIELDS}, pending)
+                    b.update(rb)
+                    a.update(ra)
         sets = ", ".join(["state = ?", "updated_at = ?", *(f"{k} = ?" for k in extra)])
         store.conn.execute(f"UPDATE content SET {sets} WHERE id = ?", [to, at, *extra.values(), cid])
-        store.audit(act.username, action, "content", cid, {"state": before.state}, {"state": to}, at=at)
+        store.audit(act.username, action, "content", cid, b, a, at=at)
         return _content(store, cid)
 
 
@@ -711,16 +740,122 @@ def publish_content(store: Store, who: str, cid: int, *, at: str | None = None) 
     return _content_transition(store, who, cid, "published", ("draft",), "content.publish", at)
 
 
-def unpublish_content(store: Store, who: str, cid: int, *, at: str | None = None) -> Content:
-    return _content_transition(store, who, cid, "draft", ("published",), "content.unpublish", at)
+def unpublish_content(store: Store, who: str, cid: int, *, clear_picks: bool = False,
+                      at: str | None = None) -> Content:
+    """Withdraw a published item (back to draft). An item that is the 每日一听 of today or a
+    later day is refused unless ``clear_picks``: then those days' picks are cleared with it,
+    each audited. A pending revision becomes the draft's text."""
+    return _content_transition(store, who, cid, "draft", ("published",), "content.unpublish", at, clear_picks)
 
 
-def archive_content(store: Store, who: str, cid: int, *, at: str | None = None) -> Content:
-    return _content_transition(store, who, cid, "archived", ("draft", "published"), "content.archive", at)
+def archive_content(store: Store, who: str, cid: int, *, clear_picks: bool = False,
+                    at: str | None = None) -> Content:
+    """Archive an item; the 每日一听 picks of today and later as :func:`unpublish_content`."""
+    return _content_transition(store, who, cid, "archived", ("draft", "published"), "content.archive", at,
+                               clear_picks)
+
+
+def _picks_from(store: Store, cid: int, at: str) -> list[str]:
+    """The days, from ``at``'s day on, whose 每日一听 is item ``cid``."""
+    return [r[0] for r in store.conn.execute(
+        "SELECT date FROM daily_listen WHERE content_id = ? AND date >= ? ORDER BY date", (cid, at[:10]))]
+
+
+def _clear_pick(store: Store, act: Actor, day: str, cid: int, at: str) -> None:
+    store.conn.execute("DELETE FROM daily_listen WHERE date = ?", (day,))
+    store.audit(act.username, "content.daily_listen", "daily_listen", day, {"content_id": cid},
+                {"content_id": None}, at=at)
+
+
+# -- revisions of a published item ---------------------------------------------------------------
+def _pending_revision(store: Store, cid: int) -> dict[str, Any] | None:
+    row = store.one(f"SELECT {', '.join(CONTENT_FIELDS)} FROM content_revisions WHERE content_id = ?", (cid,))
+    return dict(row) if row else None
+
+
+def save_content_revision(store: Store, who: str, cid: int, *, at: str | None = None,
+                          **fields: Any) -> dict[str, Any] | None:
+    """Save a change to a published item as its draft revision: the published text stays as
+    it is until :func:`publish_content_revision`. One pending revision an item: a second
+    save replaces it; a revision equal to the published text is dropped. Returns the
+    pending revision's fields (``None``: none pending)."""
+    at = _at(at)
+    act = actor(store, who)
+    rules.require_role("revise_content", act)
+    unknown = set(fields) - set(CONTENT_FIELDS)
+    if unknown:
+        raise ValidationError.of("unknown_content_fields", fields=tuple(sorted(unknown)))
+    with store.transaction():
+        item = _content(store, cid)
+        if item.state != "published":
+            raise InvalidTransition.of("content_revision_unpublished", id=cid, state=item.state)
+        published = {k: getattr(item, k) for k in CONTENT_FIELDS}
+        pending = _pending_revision(store, cid)
+        data = dict(pending or published)
+        for k, v in fields.items():
+            data[k] = clean(v) if k == "body" else clean_line(v)
+        data["title"] = _check_content_fields(data["kind"], data["level"], data["title"])
+        if data == (pending or published):
+            return pending
+        if data == published:
+            store.conn.execute("DELETE FROM content_revisions WHERE content_id = ?", (cid,))
+            store.audit(act.username, "content.revise", "content", cid, pending, None, at=at)
+            return None
+        b, a = _changes(pending or published, data)
+        store.conn.execute(
+            f"INSERT INTO content_revisions(content_id, {', '.join(CONTENT_FIELDS)}, saved_by, saved_at) "
+            f"VALUES (?, {', '.join('?' * len(CONTENT_FIELDS))}, ?, ?) ON CONFLICT(content_id) DO UPDATE SET "
+            + ", ".join(f"{k} = excluded.{k}" for k in (*CONTENT_FIELDS, "saved_by", "saved_at")),
+            [cid, *(data[k] for k in CONTENT_FIELDS), act.username, at])
+        store.audit(act.username, "content.revise", "content", cid, b, a, at=at)
+        return data
+
+
+def publish_content_revision(store: Store, who: str, cid: int, *, at: str | None = None) -> Content:
+    """Publish an item's pending revision: its text replaces the published one, the item's
+    ``revision`` counts up and ``revised_at`` is now. The sound built for the item's
+    每日一听 of today and later no longer says what is published: it is dropped (built
+    again by the next ``taian listen build``); a past day's stays as it was broadcast."""
+    at = _at(at)
+    act = actor(store, who)
+    rules.require_role("publish_revision", act)
+    with store.transaction():
+        item = _content(store, cid)
+        if item.state != "published":
+            raise InvalidTransition.of("content_revision_unpublished", id=cid, state=item.state)
+        pending = _pending_revision(store, cid)
+        if pending is None:
+            raise InvalidTransition.of("no_content_revision", id=cid)
+        b, a = _changes({k: getattr(item, k) for k in CONTENT_FIELDS}, pending)
+        b["revision"], a["revision"] = item.revision, item.revision + 1
+        sets = ", ".join(f"{k} = ?" for k in CONTENT_FIELDS)
+        store.conn.execute(f"UPDATE content SET {sets}, revision = revision + 1, revised_at = ?, updated_at = ? "
+                           "WHERE id = ?", [*(pending[k] for k in CONTENT_FIELDS), at, at, cid])
+        store.conn.execute("DELETE FROM content_revisions WHERE content_id = ?", (cid,))
+        store.conn.execute("UPDATE daily_listen SET audio_path = NULL, audio_hash = NULL, audio_seconds = NULL, "
+                           "audio_bytes = NULL, audio_built_at = NULL WHERE content_id = ? AND date >= ?",
+                           (cid, at[:10]))
+        store.audit(act.username, "content.publish_revision", "content", cid, b, a, at=at)
+        return _content(store, cid)
+
+
+def discard_content_revision(store: Store, who: str, cid: int, *, at: str | None = None) -> None:
+    """Throw away an item's pending revision (the published text stays)."""
+    at = _at(at)
+    act = actor(store, who)
+    rules.require_role("revise_content", act)
+    with store.transaction():
+        _content(store, cid)
+        pending = _pending_revision(store, cid)
+        if pending is None:
+            raise InvalidTransition.of("no_content_revision", id=cid)
+        store.conn.execute("DELETE FROM content_revisions WHERE content_id = ?", (cid,))
+        store.audit(act.username, "content.revise", "content", cid, pending, None, at=at)
 
 
 def pick_daily_listen(store: Store, who: str, day: str, cid: int, *, at: str | None = None) -> None:
-    """Choose the day's 每日一听 (a published item)."""
+    """Choose the day's 每日一听: a published item, for today or a later day. A new pick
+    drops the sound built for the old one."""
     at = _at(at)
     act = actor(store, who)
     rules.require_role("daily_listen", act)
@@ -732,13 +867,45 @@ def pick_daily_listen(store: Store, who: str, day: str, cid: int, *, at: str | N
         item = _content(store, cid)
         if item.state != "published":
             raise InvalidTransition.of("daily_listen_unpublished", id=cid, state=item.state)
+        if day < at[:10]:
+            raise InvalidTransition.of("daily_listen_past", day=day, today=at[:10])
         old = store.scalar("SELECT content_id FROM daily_listen WHERE date = ?", (day,))
+        if old == cid:
+            return
         store.conn.execute("INSERT INTO daily_listen(date, content_id, chosen_by, chosen_at) VALUES (?, ?, ?, ?) "
                            "ON CONFLICT(date) DO UPDATE SET content_id = excluded.content_id, "
-                           "chosen_by = excluded.chosen_by, chosen_at = excluded.chosen_at",
+                           "chosen_by = excluded.chosen_by, chosen_at = excluded.chosen_at, audio_path = NULL, "
+                           "audio_hash = NULL, audio_seconds = NULL, audio_bytes = NULL, audio_built_at = NULL",
                            (day, cid, act.username, at))
         store.audit(act.username, "content.daily_listen", "daily_listen", day,
                     {"content_id": old}, {"content_id": cid}, at=at)
+
+
+def record_listen_audio(store: Store, who: str, day: str, cid: int, revision: int, *, path: str,
+                        text_hash: str, seconds: float, size: int, at: str | None = None) -> None:
+    """Remember the sound built for the 每日一听 of ``day`` (item ``cid`` at ``revision``):
+    its file, hash, length and size. Refused when the pick or the item's published text
+    changed while it was being built."""
+    at = _at(at)
+    act = actor(store, who)
+    rules.require_role("build_listen", act)
+    with store.transaction():
+        row = store.one("SELECT content_id, audio_hash, audio_seconds, audio_bytes, audio_path "
+                        "FROM daily_listen WHERE date = ?", (day,))
+        if row is None:
+            raise NotFound.of("no_daily_listen", day=day)
+        item = _content(store, row["content_id"])
+        if row["content_id"] != cid or item.revision != revision:
+            raise InvalidTransition.of("daily_listen_changed", day=day)
+        if item.state != "published":
+            raise InvalidTransition.of("daily_listen_unpublished", id=cid, state=item.state)
+        store.conn.execute("UPDATE daily_listen SET audio_path = ?, audio_hash = ?, audio_seconds = ?, "
+                           "audio_bytes = ?, audio_built_at = ? WHERE date = ?",
+                           (path, text_hash, round(seconds, 2), size, at, day))
+        store.audit(act.username, "content.listen_built", "daily_listen", day,
+                    {"file": row["audio_path"], "seconds": row["audio_seconds"], "bytes": row["audio_bytes"]},
+                    {"file": path, "seconds": round(seconds, 2), "bytes": size, "content_id": cid,
+                     "revision": revision}, at=at)
 
 
 # -- administration -------------------------------------------------------------------------------

@@ -223,6 +223,29 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "daily_listen_unpublished": (
         "only published content can be the daily listen; {id} is {state:content_state}",
         "只有已发布的内容才能设为每日一听；内容 #{id} 当前为{state:content_state}状态"),
+    "content_published_revise": (
+        "content {id} is published: its text changes through a revision (save it as a draft "
+        "revision, then publish the revision)",
+        "内容 #{id} 已发布：修改须存为修订稿，再发布修订，已发布的文字在此之前不变"),
+    "content_revision_unpublished": (
+        "content {id} is {state:content_state}: only a published item has revisions (edit the item itself)",
+        "内容 #{id} 当前为{state:content_state}状态：只有已发布的内容才有修订稿（请直接修改该内容）"),
+    "no_content_revision": (
+        "content {id} has no revision waiting to be published",
+        "内容 #{id} 没有待发布的修订稿"),
+    "content_is_daily_listen": (
+        "content {id} is the daily listen (每日一听) of {days}: to {verb:verb} it, clear those picks "
+        "with it (or choose another item for those days first)",
+        "内容 #{id} 是 {days} 的每日一听：要{verb:verb}，须同时取消这些天的每日一听（或先为这些天另选内容）"),
+    "daily_listen_past": (
+        "cannot choose the daily listen of {day}: that day is past (today is {today})",
+        "不能为 {day} 选定每日一听：这一天已过（今天是 {today}）"),
+    "no_daily_listen": (
+        "no daily listen (每日一听) is chosen for {day}",
+        "{day} 没有选定每日一听"),
+    "daily_listen_changed": (
+        "the daily listen of {day} changed while its sound was being built: build it again",
+        "{day} 的每日一听在生成音频期间被改动：请重新生成"),
     # administration
     "unit_code_name": (
         "a unit needs a code and a name",

@@ -109,7 +109,10 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("publish_content", "publish_content", ("editor", "admin")),
     Action("unpublish_content", "unpublish_content", ("editor", "admin")),
     Action("archive_content", "archive_content", ("editor", "admin")),
+    Action("revise_content", "edit_content", ("editor", "admin")),
+    Action("publish_revision", "publish_content", ("editor", "admin")),
     Action("daily_listen", "daily_listen", ("editor", "admin")),
+    Action("build_listen", "build_listen", ("editor", "admin"), (OPERATOR,)),
     # -- administration
     Action("manage_units", "manage_units", ("admin",), (IMPORT,)),
     Action("manage_users", "manage_users", ("admin",), (IMPORT, OPERATOR)),

@@ -28,12 +28,13 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Markdown, Select, Static, TextArea
 
+from taian_tui.dataio import listen as listen_audio
 from taian_tui.read import content as content_reads
 from taian_tui.read import changes
 from taian_tui.domain import timeutil, operations
 from taian_tui.console.app import InConsole
-from taian_tui.console.messages import (Autosaved, AutosaveFound, ContentLoaded, ContentSaved,
-                                        WorkFailed)
+from taian_tui.console.messages import (ActionSaved, Autosaved, AutosaveFound, ContentLoaded, ContentSaved,
+                                        ListenProgressed, WorkFailed)
 from taian_tui.console.strings import code_label, error_text, get_lang, t
 from taian_tui.console.workers import Job, write_before_exit
 from taian_tui.domain.models import CONTENT_KINDS, CONTENT_LEVELS, CONTENT_STATES
@@ -59,10 +60,12 @@ def item_key(item_id: int | None) -> str:
 
 
 def _fields_of(item: dict | None) -> dict[str, str]:
+    """What the form holds for ``item``: a published item's pending revision when it has one."""
     if not item:
         return {"title": "", "kind": "policy", "level": "市", "tags": "", "source_unit": "",
                 "body": ""}
-    return {k: str(item.get(k) or "") for k in FIELDS}
+    source = item.get("revision_draft") or item
+    return {k: str(source.get(k) or "") for k in FIELDS}
 
 
 # -- the editor --------------------------------------------------------------------------------------
@@ -74,6 +77,8 @@ class EditorScreen(InConsole, Screen):
 
     BINDINGS = [
         Binding("ctrl+s", "save", "k.save", id="editor.save", priority=True),
+        # a published item: the same key saves a draft revision (the published text stays)
+        Binding("ctrl+s", "save_revision", "k.save_revision", id="editor.save_revision", priority=True),
         Binding("ctrl+o", "publish", "k.save_publish", id="editor.publish", priority=True),
         Binding("ctrl+t", "toggle_preview", "k.preview", id="editor.preview", priority=True),
         Binding("escape", "leave", "k.leave", id="editor.leave"),
@@ -118,6 +123,23 @@ class EditorScreen(InConsole, Screen):
     @property
     def item_id(self) -> int | None:
         return self.item["id"] if self.item else None
+
+    @property
+    def revising(self) -> bool:
+        """A published item: what is saved is a draft revision, published as a separate step."""
+        return bool(self.item) and self.item["state"] == "published"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "save":
+            return not self.revising
+        if action in ("save_revision",):
+            return self.revising
+        if action == "publish":
+            return not self.revising
+        return True
+
+    def action_save_revision(self) -> None:
+        self.action_save()
 
     @property
     def key(self) -> str:
@@ -226,6 +248,10 @@ class EditorScreen(InConsole, Screen):
             state = self.item["state"]
             text.append(f"#{self.item['id']} ", style="bold")
             text.append(code_label("content_state", state), style=STATE_STYLE.get(state, ""))
+            if self.revising:
+                text.append(" · ")
+                text.append(t("editor.revision_pending") if self.item.get("revision_draft")
+                            else t("editor.revision_hint"), style="bold cyan")
         else:
             text.append(t("editor.new"), style="bold")
         if self.saving:
@@ -381,20 +407,23 @@ class EditorScreen(InConsole, Screen):
             user = job.username
             fields = {k: values[k] for k in FIELDS}
             if self.item_id is None:
-                saved = operations.draft_content(job.store, user, **fields)
+                cid = operations.draft_content(job.store, user, **fields).id
+            elif self.revising:
+                cid = self.item_id
+                operations.save_content_revision(job.store, user, cid, **fields)
             else:
-                saved = operations.update_content(job.store, user, self.item_id, **fields)
-            item = content_reads.content_item(job.store, saved.id)
+                cid = operations.update_content(job.store, user, self.item_id, **fields).id
+            item = content_reads.content_item(job.store, cid)
             # the typed text is stored: its autosave is no longer needed
             with self._lock:
                 operations.discard_content_autosave(job.store, user, old_key)
                 self._written_seq = max(self._written_seq, seq)
             if publish and item["state"] == "draft":
                 try:
-                    operations.publish_content(job.store, user, saved.id)
+                    operations.publish_content(job.store, user, cid)
                 except DomainError as exc:         # saved, but not published: the item exists now
                     return ContentSaved(item, False, error_text(exc))
-                item = content_reads.content_item(job.store, saved.id)
+                item = content_reads.content_item(job.store, cid)
             return ContentSaved(item, publish)
         self.run_in_store("editor-save", save)
 
@@ -412,7 +441,9 @@ class EditorScreen(InConsole, Screen):
         if current != saved:
             # the store normalised something (trimmed spaces...): show what was stored
             self.set_values(saved)
-        done = "editor.done_published" if message.published else "editor.done_saved"
+        done = ("editor.done_published" if message.published else
+                "editor.done_revision" if self.revising and self.item.get("revision_draft") else
+                "editor.done_saved")
         self.app.notify(t(done, title=visible(self.item["title"])), markup=False)
         self.update_status()
         self.console.data_changed()
@@ -460,10 +491,12 @@ class EditorScreen(InConsole, Screen):
                 self._discard_autosave()
                 self.dismiss(False)
 
+        # 取消 (stay) has the focus: Enter on a reflex keeps the form open and saves nothing
+        save = t("editor.leave.save_revision") if self.revising else t("editor.leave.save")
         self.app.push_screen(ChoiceScreen(t("editor.leave.title"), t("editor.leave.text"),
-                                          [("save", t("editor.leave.save"), "primary"),
+                                          [("save", save, "primary"),
                                            ("discard", t("editor.leave.discard"), "error"),
-                                           ("stay", t("editor.leave.stay"), "default")]),
+                                           ("stay", t("editor.leave.stay"), "default")], default="stay"),
                              answered)
 
     def _discard_if_stale(self) -> None:
@@ -475,7 +508,8 @@ class EditorScreen(InConsole, Screen):
         pane.set_class(not pane.has_class("-hidden"), "-hidden")
 
     def palette_commands(self) -> list[tuple[str, str, Any]]:
-        cmds: list[tuple[str, str, Any]] = [(t("k.save"), "", self.action_save)]
+        cmds: list[tuple[str, str, Any]] = [(t("k.save_revision" if self.revising else "k.save"), "",
+                                             self.action_save)]
         if not self.item or self.item["state"] == "draft":
             cmds.append((t("k.save_publish"), "", self.action_publish))
         cmds.append((t("k.preview"), "", self.action_toggle_preview))
@@ -485,6 +519,8 @@ class EditorScreen(InConsole, Screen):
 
 # -- the content list --------------------------------------------------------------------------------
 def render_content(item: dict) -> Text:
+    """The item's header: number, state, title, fields, times, its 每日一听 days and its
+    pending revision (the body is shown below it as Markdown, ``ContentDetail``)."""
     out = Text(end="")
     out.append(f"#{item['id']} ", style="bold")
     out.append(f" {code_label('content_state', item['state'])} ", style=f"reverse {STATE_STYLE.get(item['state'], '')}")
@@ -507,9 +543,46 @@ def render_content(item: dict) -> Text:
                style="dim")
     if item.get("published_at"):
         out.append(" · " + t("editor.published_at", at=full_time(item["published_at"])), style="dim")
-    out.append("\n\n")
-    out.append_text(plain(item.get("body") or t("detail.none"), multiline=True))
+    if item.get("listen_days"):
+        out.append("\n♪ ", style="bold magenta")
+        out.append(t("content.listen_days") + sep + "、".join(item["listen_days"]))
+    revision = item.get("revision_draft")
+    if revision:
+        out.append("\n")
+        out.append(t("content.revision_of", by=visible(revision["saved_by"]), at=full_time(revision["saved_at"])),
+                   style="bold cyan")
+        out.append(" ")
+        out.append_text(plain(revision["title"]))
     return out
+
+
+class ContentDetail(DetailPane):
+    """The selected item: its header, then its body rendered as Markdown."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(t("content.detail_empty"), id="detail-body", markup=False)
+        yield Markdown("", id="detail-md", open_links=False)
+
+    _shown_body: str | None = None
+
+    def show_item(self, item: dict) -> None:
+        self.query_one("#detail-body", Static).update(render_content(item))
+        self._show_body(visible(item.get("body") or t("detail.none"), multiline=True))
+
+    def show_text(self, text: str) -> None:
+        super().show_text(text)
+        self._show_body("")
+
+    def _show_body(self, body: str) -> None:
+        # the same body again (a live refresh, a re-read after an action): not re-rendered
+        if body != self._shown_body:
+            self._shown_body = body
+            self.query_one("#detail-md", Markdown).update(body)
+
+
+def _seconds(value: float | None) -> str:
+    whole = int(round(value or 0))
+    return f"{whole // 60}:{whole % 60:02d}"
 
 
 class ContentScreen(PagedListScreen):
@@ -529,6 +602,7 @@ class ContentScreen(PagedListScreen):
         Binding("u", "unpublish", "k.unpublish", id="content.unpublish"),
         Binding("x", "archive", "k.archive", id="content.archive"),
         Binding("l", "listen", "k.listen", id="content.listen"),
+        Binding("b", "build_listen", "k.build_listen", id="content.build_listen"),
         Binding("slash", "search", "k.search", id="content.search", show=False),
         Binding("d", "toggle_detail", "k.detail", id="content.detail", show=False),
         Binding("c", "clear_filters", "k.clear", id="content.clear", show=False),
@@ -564,7 +638,7 @@ class ContentScreen(PagedListScreen):
                          value="all", allow_blank=False, compact=True, id="cf-state")
             yield Input(placeholder=t("cf.search"), id="cf-search", compact=True)
         yield ListTable(id="table")
-        yield DetailPane(id="detail")
+        yield ContentDetail(id="detail")
         yield Static(t("status.loading"), id="status", markup=False)
         yield KeysFooter(compact=True)
 
@@ -623,7 +697,7 @@ class ContentScreen(PagedListScreen):
         return content_reads.count_content(store, flt)
 
     def fetch_extra(self, store: Store, act: Any, flt: Any) -> Any:
-        return content_reads.daily_listen(store), content_reads.autosaves(store, act.username)
+        return content_reads.upcoming_listens(store, limit=4), content_reads.autosaves(store, act.username)
 
     def fetch_detail(self, store: Store, act: Any, key: str) -> Any:
         return content_reads.content_item(store, int(key))
@@ -632,19 +706,27 @@ class ContentScreen(PagedListScreen):
         return str(row.id)
 
     def show_detail(self, detail: Any) -> None:
-        self.query_one("#detail-body", Static).update(render_content(detail))
+        self.query_one("#detail", ContentDetail).show_item(detail)
 
     def show_detail_text(self, text: str) -> None:
         self.query_one("#detail", DetailPane).show_text(text)
 
     def extra_loaded(self, extra: Any) -> None:
-        listen, saves = extra
+        picks, saves = extra
         text = Text(end="", no_wrap=True, overflow="ellipsis")
-        text.append(t("content.listen_today") + " ", style="bold")
-        if listen is None:
-            text.append(t("content.no_listen"), style="bold yellow")
-        else:
-            text.append_text(plain(f"#{listen.content_id} {listen.title}"))
+        text.append(t("content.listen_days") + " ", style="bold")
+        if not picks:
+            text.append(t("content.listen_none_ahead"), style="bold yellow")
+        for i, pick in enumerate(picks):
+            if i:
+                text.append(" · ")
+            text.append(pick.date[5:] + " ", style="bold")
+            text.append_text(plain(f"#{pick.content_id} "))
+            text.append_text(plain(pick.title[:18] + ("…" if len(pick.title) > 18 else "")))
+            if pick.built:
+                text.append(f" ♪{_seconds(pick.audio_seconds)}", style="bold magenta")
+            else:
+                text.append(" (" + t("content.listen_unbuilt") + ")", style="yellow")
         if saves:
             text.append("  │  ")
             text.append(t("content.autosaves", n=len(saves)), style="bold yellow")
@@ -657,7 +739,7 @@ class ContentScreen(PagedListScreen):
 
     def fill_table(self, table: DataTable, rows: list) -> None:
         zh = get_lang() == "zh"
-        specs = [("mark", "ccol.mark", 2), ("id", "ccol.id", 4),
+        specs = [("mark", "ccol.mark", 3), ("id", "ccol.id", 4),
                  ("state", "ccol.state", 6 if zh else 9), ("kind", "ccol.kind", 8 if zh else 11),
                  ("level", "ccol.level", 4 if zh else 10), ("title", "ccol.title", -5),
                  ("tags", "ccol.tags", -2), ("source", "ccol.source", -2),
@@ -674,6 +756,8 @@ class ContentScreen(PagedListScreen):
                 mark.append("♪", style="bold magenta")
             if r.autosaved:
                 mark.append("✎", style="bold yellow")
+            if r.revision_pending:
+                mark.append("↻", style="bold cyan")
             values = {
                 "mark": mark,
                 "id": Text(str(r.id), justify="right", end=""),
@@ -695,7 +779,11 @@ class ContentScreen(PagedListScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in self.STATES_FOR:
             row = self.current_row()
-            return True if row is not None and row.state in self.STATES_FOR[action] else None
+            if row is None:
+                return None
+            if action == "publish" and row.state == "published" and row.revision_pending:
+                return True                  # p publishes the pending revision
+            return True if row.state in self.STATES_FOR[action] else None
         return True
 
     def row_chosen(self) -> None:
@@ -714,6 +802,14 @@ class ContentScreen(PagedListScreen):
 
     def on_content_loaded(self, message: ContentLoaded) -> None:
         item = message.item
+        if message.purpose != "edit":
+            # publish, publish a revision, unpublish, archive: the form says what it changes
+            op = message.purpose
+            if op == "publish" and item["state"] == "published":
+                op = "publish_revision"
+            self.app.push_screen(ContentActionForm(f"#{item['id']}", op=op, cid=item["id"], subject=item["title"],
+                                                   item=item), self.form_closed)
+            return
         if item["state"] == "archived":
             self.app.notify(t("editor.archived"), markup=False)
             return
@@ -724,8 +820,8 @@ class ContentScreen(PagedListScreen):
         if row is None:
             self.app.notify(t("nothing_selected"), markup=False)
             return
-        self.app.push_screen(ContentActionForm(f"#{row.id}", op=op, cid=row.id, subject=row.title),
-                             self.form_closed)
+        self.run_in_store("content-open", lambda job: ContentLoaded(
+            op, content_reads.content_item(job.store, row.id)))
 
     def action_publish(self) -> None:
         self._transition("publish")
@@ -741,9 +837,13 @@ class ContentScreen(PagedListScreen):
         if row is None:
             self.app.notify(t("nothing_selected"), markup=False)
             return
-        current = self.extra[0] if isinstance(self.extra, tuple) else None
-        self.app.push_screen(DailyListenForm(f"#{row.id}", cid=row.id, subject=row.title, current=current),
+        picks = self.extra[0] if isinstance(self.extra, tuple) else []
+        self.app.push_screen(DailyListenForm(f"#{row.id}", cid=row.id, subject=row.title, picks=picks),
                              self.form_closed)
+
+    def action_build_listen(self) -> None:
+        picks = self.extra[0] if isinstance(self.extra, tuple) else []
+        self.app.push_screen(ListenBuildForm("", picks=picks), self.form_closed)
 
     def form_closed(self, saved: bool | None) -> None:
         if saved:
@@ -762,6 +862,7 @@ class ContentScreen(PagedListScreen):
         for kind in CONTENT_KINDS:
             cmds.append((t("cmd.filter_content_kind", label=code_label("content_kind", kind)), "",
                          lambda k=kind: setattr(self.query_one("#cf-kind", Select), "value", k)))
+        cmds.append((t("form.build.title"), "", self.action_build_listen))
         cmds.append((t("k.search"), "", self.action_search))
         cmds.append((t("k.clear"), "", self.action_clear_filters))
         cmds.append((t("k.detail"), "", self.action_toggle_detail))
@@ -769,26 +870,55 @@ class ContentScreen(PagedListScreen):
 
 
 class ContentActionForm(ActionForm):
-    """Publish, unpublish or archive one item (a confirmation)."""
+    """Publish, publish the pending revision, unpublish or archive one item (a confirmation
+    that says what changes: the revision's fields, the 每日一听 days that are cleared)."""
 
-    def __init__(self, ref: str, *, op: str, cid: int, **kw: Any) -> None:
+    def __init__(self, ref: str, *, op: str, cid: int, item: dict | None = None, **kw: Any) -> None:
         super().__init__(ref, **kw)
         self.op = op
         self.cid = cid
+        self.item = item or {}
+
+    @property
+    def picked_days(self) -> list[str]:
+        return list(self.item.get("listen_days") or []) if self.op in ("unpublish", "archive") else []
 
     def title_text(self) -> str:
         return t(f"form.content_{self.op}.title", ref=visible(self.ref))
 
     def intro(self) -> Text | None:
-        return Text(t(f"form.content_{self.op}.text"), end="")
+        text = Text(t(f"form.content_{self.op}.text"), end="")
+        revision = self.item.get("revision_draft")
+        if self.op == "publish_revision" and revision:
+            changed = [t(f"editor.f.{'source' if k == 'source_unit' else k}") if k != "body" else t("editor.body")
+                       for k in FIELDS if str(revision.get(k) or "") != str(self.item.get(k) or "")]
+            text.append("\n")
+            text.append(t("form.content_publish_revision.changes", fields="、".join(changed)), style="bold")
+            if revision["title"] != self.item.get("title"):
+                text.append("\n")
+                text.append_text(plain(f"{self.item.get('title')} → {revision['title']}"))
+        if self.picked_days:
+            text.append("\n")
+            text.append(t("form.content.picked", days="、".join(self.picked_days)), style="bold yellow")
+        return text
+
+    def confirm_label(self) -> str:
+        picked = "_picked" if self.picked_days else ""
+        return t(f"form.content.confirm_{self.op}{picked}")
 
     def done_text(self) -> str:
         return t(f"done.content_{self.op}", ref=visible(self.ref))
 
     def perform(self, store: Store, username: str, values: dict) -> None:
-        fn = {"publish": operations.publish_content, "unpublish": operations.unpublish_content,
-              "archive": operations.archive_content}[self.op]
-        fn(store, username, self.cid)
+        clear = bool(self.picked_days)
+        if self.op == "publish":
+            operations.publish_content(store, username, self.cid)
+        elif self.op == "publish_revision":
+            operations.publish_content_revision(store, username, self.cid)
+        elif self.op == "unpublish":
+            operations.unpublish_content(store, username, self.cid, clear_picks=clear)
+        else:
+            operations.archive_content(store, username, self.cid, clear_picks=clear)
 
 
 class DailyListenForm(ActionForm):
@@ -797,22 +927,25 @@ class DailyListenForm(ActionForm):
     TITLE_KEY = "form.listen.title"
     DONE_KEY = "done.listen"
 
-    def __init__(self, ref: str, *, cid: int, current: content_reads.DailyListen | None = None,
+    def __init__(self, ref: str, *, cid: int, picks: list[content_reads.DailyListen] | None = None,
                  **kw: Any) -> None:
         super().__init__(ref, **kw)
         self.cid = cid
-        self.current = current          # today's pick, as the list read it
+        self.picks = picks or []         # the picks of today and after, as the list read them
         self.day = ""
 
     def intro(self) -> Text | None:
-        current = self.current
         text = Text(t("form.listen.text") + "\n", end="")
-        text.append(t("content.listen_today") + " ", style="bold")
-        if current is None:
-            text.append(t("content.no_listen"))
-        else:
-            text.append_text(plain(f"#{current.content_id} {current.title}"))
+        text.append(t("content.listen_days") + " ", style="bold")
+        if not self.picks:
+            text.append(t("content.listen_none_ahead"))
+        for pick in self.picks:
+            text.append("\n" + pick.date + " ")
+            text.append_text(plain(f"#{pick.content_id} {pick.title}"))
         return text
+
+    def confirm_label(self) -> str:
+        return t("form.listen.confirm")
 
     def fields(self) -> ComposeResult:
         yield _label("field.listen_day")
@@ -834,3 +967,62 @@ class DailyListenForm(ActionForm):
 
     def done_text(self) -> str:
         return t("done.listen", ref=visible(self.ref), day=self.day)
+
+
+class ListenBuildForm(ActionForm):
+    """Build a day's 每日一听 as sound (``dataio.listen.build``, as ``taian listen build``
+    does) in a worker, the sentences read so far on the status line; the file goes to
+    ``listen/`` beside the database. The day offered is the first pick from today on whose
+    sound is not built yet (else today)."""
+
+    TITLE_KEY = "form.build.title"
+    INTRO_KEY = "form.build.text"
+
+    def __init__(self, ref: str, *, picks: list[content_reads.DailyListen] | None = None, **kw: Any) -> None:
+        super().__init__(ref, **kw)
+        self.picks = picks or []
+        self.built: listen_audio.Built | None = None
+
+    def title_text(self) -> str:
+        return t(self.TITLE_KEY)
+
+    def confirm_label(self) -> str:
+        return t("form.build.confirm")
+
+    def fields(self) -> ComposeResult:
+        first = next((p.date for p in self.picks if not p.built), timeutil.iso()[:10])
+        yield _label("field.listen_day")
+        yield Input(first, id="day", max_length=10)
+
+    def collect(self) -> dict:
+        return {"day": self.query_one("#day", Input).value.strip()}
+
+    def check(self, values: dict):
+        try:
+            _dt.date.fromisoformat(values["day"])
+        except ValueError:
+            return t("err.day"), "day"
+        return None
+
+    def _save(self, values: dict) -> None:
+        day = values["day"]
+
+        def build(job: Job) -> ActionSaved:
+            pick, item = content_reads.listen_to_build(job.store, day)
+            self.built = listen_audio.build(job.store, job.username, pick, item,
+                                            listen_audio.default_folder(job.store.path),
+                                            progress=lambda done, total: job.post(ListenProgressed(done, total)))
+            return ActionSaved()
+        self.run_in_store("form-save", build)
+
+    def on_listen_progressed(self, message: ListenProgressed) -> None:
+        message.stop()
+        self._set_status(t("form.build.progress", done=message.done, total=message.total))
+
+    def done_text(self) -> str:
+        b = self.built
+        if b is None:
+            return ""
+        if b.unchanged:
+            return t("done.build_unchanged", day=b.day, path=str(b.path))
+        return t("done.build", day=b.day, path=str(b.path), seconds=_seconds(b.seconds), size=f"{b.size / 1024:.0f} KB")

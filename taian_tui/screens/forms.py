@@ -96,6 +96,10 @@ class ActionForm(InConsole, ModalScreen[bool]):
     def done_text(self) -> str:
         return t(self.DONE_KEY, ref=visible(self.ref))
 
+    def confirm_label(self) -> str:
+        """The confirm button's words: what it does (a form that only saves says 保存)."""
+        return t("k.save")
+
     # -- the form ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="form"):
@@ -116,7 +120,7 @@ class ActionForm(InConsole, ModalScreen[bool]):
             yield Static("", id="form-error", markup=False)
             yield Static(t("form.hint"), id="form-status", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button(t("k.save"), id="save", variant="primary")
+                yield Button(self.confirm_label(), id="save", variant="primary")
                 yield Button(t("k.cancel"), id="cancel")
 
     def on_mount(self) -> None:

@@ -403,7 +403,7 @@ async def test_editor_lists_content_and_publishes_a_new_item(open_editor, screen
         assert isinstance(screen, ContentScreen)
         assert keys(screen) == ["4", "2", "1", "3"]
         text = screen_text(app)
-        assert "今日每日一听： #1 泰安市支持重大项目建设若干措施" in text
+        assert "每日一听 10-20 #1 泰安市支持重大项目建设若干措施 (未生成音频)" in text
         assert "草稿" in text and "已发布" in text and "已归档" in text and "draft" not in text
         screen.query_one("#cf-state", Select).value = "draft"
         await settle(pilot)
@@ -459,7 +459,7 @@ async def test_publish_unpublish_archive_and_daily_listen_from_the_list(screen_t
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert store.one("SELECT content_id FROM daily_listen WHERE date = '2026-10-20'")[0] == 2
-        assert "今日每日一听： #2 山东省关于要素保障的通知" in screen_text(app)
+        assert "每日一听 10-20 #2 山东省关于要素保障的通知（征求意见稿… (未生成音频)" in screen_text(app)
         await select_key(pilot, "4")
         await pilot.press("u")
         await settle(pilot)

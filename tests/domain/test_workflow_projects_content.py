@@ -325,7 +325,8 @@ def test_pick_daily_listen(store):
     wf.publish_content(store, "bianji", c2.id, at=T)
     wf.pick_daily_listen(store, "bianji", "2026-10-08", c1.id, at=T)
     assert dict(store.one("SELECT * FROM daily_listen WHERE date = '2026-10-08'")) == \
-        {"date": "2026-10-08", "content_id": c1.id, "chosen_by": "bianji", "chosen_at": T}
+        {"date": "2026-10-08", "content_id": c1.id, "chosen_by": "bianji", "chosen_at": T, "audio_path": None,
+         "audio_hash": None, "audio_seconds": None, "audio_bytes": None, "audio_built_at": None}
     row, before, after = audit_of(store, "daily_listen", "2026-10-08")
     assert (row.action, before, after) == ("content.daily_listen", {"content_id": None}, {"content_id": c1.id})
     wf.pick_daily_listen(store, "admin", "2026-10-08", c2.id, at="2026-10-08T10:00:00+08:00")
@@ -338,11 +339,11 @@ def test_pick_daily_listen(store):
 def test_daily_listen_only_published(store, unchanged):
     c = draft(store)
     with unchanged(), pytest.raises(InvalidTransition, match="only published content"):
-        wf.pick_daily_listen(store, "bianji", "2026-10-08", c.id)
+        wf.pick_daily_listen(store, "bianji", "2026-10-08", c.id, at=T)
     wf.publish_content(store, "bianji", c.id, at=T)
     wf.archive_content(store, "bianji", c.id, at=T)
     with unchanged(), pytest.raises(InvalidTransition, match="is archived"):
-        wf.pick_daily_listen(store, "bianji", "2026-10-08", c.id)
+        wf.pick_daily_listen(store, "bianji", "2026-10-08", c.id, at=T)
     with unchanged(), pytest.raises(ValidationError, match="day must be YYYY-MM-DD"):
         wf.pick_daily_listen(store, "bianji", "10/08", c.id)
     with unchanged(), pytest.raises(NotFound):
