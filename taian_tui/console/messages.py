@@ -170,6 +170,13 @@ class ExportProgressed(Message):
 
 
 @dataclass
+class OrderRangeRead(Message):
+    """The latest due time a supervision order may have today (``operations.order_due_latest``)."""
+
+    latest: str
+
+
+@dataclass
 class ListenProgressed(Message):
     """A 每日一听 being built in a worker has read ``done`` of its ``total`` sentences."""
 

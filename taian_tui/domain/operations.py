@@ -353,23 +353,52 @@ def review_dispute(store: Store, who: str, ref: str, unit_at_fault: bool, note: 
         return _save_appeal(store, before, after, act, "dispute.not_at_fault", at)
 
 
+def order_due_latest(store: Store, at: str | None = None) -> str:
+    """The latest due time a supervision order set at ``at`` may have: the end of the
+    ``MAX_ORDER_DAYS``-th working day after that day."""
+    at = _at(at)
+    day, _warnings = store.calendar().add_working_days(timeutil.local_date(at), rules.MAX_ORDER_DAYS)
+    return timeutil.end_of_day(day)
+
+
+def _order_fields(store: Store, due_at: str | None, note: str, at: str) -> tuple[str | None, str]:
+    """A supervision order's due time (after now, within ``MAX_ORDER_DAYS`` working days;
+    ``None`` when not given) and its note (required), as stored."""
+    note = _text(note, "note", limit=4000)
+    if due_at is None:
+        return None, note
+    try:                                  # a day alone: the end of that day
+        due = timeutil.end_of_day(timeutil.parse_day(due_at))
+    except ValueError:
+        try:
+            due = timeutil.iso(due_at)
+        except ValueError:
+            raise ValidationError.of("bad_day", field="due_at", value=due_at) from None
+    if due <= at:
+        raise ValidationError.of("order_due_past")
+    latest = order_due_latest(store, at)
+    if due > latest:
+        raise ValidationError.of("order_due_range", due=due[:10], latest=latest[:10], days=rules.MAX_ORDER_DAYS)
+    return due, note
+
+
 def open_supervision_order(store: Store, who: str, ref: str, due_at: str, note: str = "", *,
                            at: str | None = None) -> SupervisionOrder:
-    """Supervisor opens a supervision order (督办单) on an open appeal by hand."""
+    """Supervisor opens a supervision order (督办单) on an open appeal by hand: due after now
+    and within ``MAX_ORDER_DAYS`` working days, with a note saying what is required."""
     at = _at(at)
     act = actor(store, who)
     rules.require_role("open_order", act)
-    due = timeutil.iso(due_at)
-    if due <= at:
-        raise ValidationError.of("order_due_past")
+    due, note = _order_fields(store, due_at, note, at)
+    assert due is not None
     with store.transaction():
         appeal = store.appeal(ref)
         _check(store, "open_order", act, appeal, at)
         cur = store.conn.execute(
             "INSERT INTO supervision_orders(appeal_id, origin, opened_at, opened_by, due_at, note) "
-            "VALUES (?, 'manual', ?, ?, ?, ?)", (appeal.id, at, act.username, due, clean(note)))
+            "VALUES (?, 'manual', ?, ?, ?, ?)", (appeal.id, at, act.username, due, note))
         store.audit(act.username, "order.open", "appeal", ref, None,
-                    {"order": cur.lastrowid, "due_at": due, "note": clean(note)}, at=at)
+                    {"order": cur.lastrowid, "due_at": due, "note": note}, at=at)
         return from_row(SupervisionOrder, store.one("SELECT * FROM supervision_orders WHERE id = ?",
                                                     (cur.lastrowid,)))
 
@@ -386,8 +415,8 @@ def edit_supervision_order(store: Store, who: str, order_id: int, *, due_at: str
             raise NotFound.of("no_order", id=order_id)
         if before.state != "open":
             raise InvalidTransition.of("order_closed", id=order_id)
-        new_due = timeutil.iso(due_at) if due_at else before.due_at
-        new_note = clean(note) if note is not None else before.note
+        new_due, new_note = _order_fields(store, due_at, note if note is not None else before.note, at)
+        new_due = new_due or before.due_at       # not given: kept as it was (even a sweep's own)
         store.conn.execute("UPDATE supervision_orders SET due_at = ?, note = ? WHERE id = ?",
                            (new_due, new_note, order_id))
         appeal = store.appeal_by_id(before.appeal_id)
@@ -604,17 +633,30 @@ def report_progress(store: Store, who: str, ref: str, percent: float, invested_w
     note = _text(note, "note", required=False, limit=4000)
     if stage is not None and stage not in PROJECT_STAGES:
         raise ValidationError.of("unknown_stage", value=stage)
-    day = date or at[:10]
     try:
-        _dt.date.fromisoformat(day)
+        day = timeutil.parse_day(date).isoformat() if date else at[:10]
     except ValueError:
-        raise ValidationError.of("bad_day", field="date", value=day) from None
+        raise ValidationError.of("bad_day", field="date", value=date) from None
+    if day > at[:10]:
+        raise ValidationError.of("progress_future_day", day=day, today=at[:10])
     with store.transaction():
         before = store.project(ref)
         refused = rules.project_refusal(act, ref, before.unit_code,
                                         unit_name=lambda code: unit_name(store, code))
         if refused is not None:
             raise refused
+        if not note:
+            # a figure no one would believe, or one that goes back, needs a stated reason (a
+            # report dated before the latest one fills in history: it does not go back)
+            if before.investment_wan and invested > before.investment_wan:
+                raise ValidationError.of("progress_over_total", invested=invested, total=before.investment_wan,
+                                         ref=ref)
+            latest_day = store.scalar("SELECT MAX(date) FROM progress_reports WHERE project_ref = ?", (ref,))
+            if (latest_day is None or day >= latest_day) and (
+                    percent < (before.percent or 0) or invested < (before.invested_wan or 0)):
+                raise ValidationError.of("progress_backwards", ref=ref, percent=percent,
+                                         before_percent=before.percent or 0, invested=invested,
+                                         before_invested=before.invested_wan or 0)
         store.conn.execute(
             "INSERT INTO progress_reports(project_ref, date, percent, invested_wan, note, reported_by, "
             "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",

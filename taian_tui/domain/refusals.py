@@ -116,6 +116,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "order_due_past": (
         "the order's due time must be in the future",
         "督办单的期限必须晚于现在"),
+    "order_due_range": (
+        "the order's due day {due} is too far: at most {days} working days from today, by {latest}",
+        "督办单期限 {due} 太远：最多为今天起 {days} 个工作日，即不晚于 {latest}"),
     "order_exists": (
         "appeal {ref} already has an open supervision order; edit it instead",
         "诉求 {ref} 已有一份未关闭的督办单，请修改该督办单"),
@@ -193,6 +196,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "progress_numbers": (
         "percent and invested_wan must be numbers",
         "进度百分比和已完成投资必须是数字"),
+    "progress_over_total": (
+        "completed investment {invested:,.10g} 万元 is above {ref}'s total investment {total:,.10g} 万元: "
+        "say why in the note",
+        "完成投资 {invested:,.10g} 万元超过项目 {ref} 的总投资 {total:,.10g} 万元：请在说明中写明原因"),
+    "progress_backwards": (
+        "progress on {ref} goes back ({before_percent:g}% / {before_invested:,.10g} 万元 before, "
+        "{percent:g}% / {invested:,.10g} 万元 now): say why in the note",
+        "项目 {ref} 的进度倒退（原为 {before_percent:g}% / {before_invested:,.10g} 万元，现填 "
+        "{percent:g}% / {invested:,.10g} 万元）：请在说明中写明原因"),
+    "progress_future_day": (
+        "a progress report's date {day} is after today ({today})",
+        "进度日期 {day} 晚于今天（{today}）"),
     "percent_range": (
         "percent must be between 0 and 100, not {value:g}",
         "进度百分比必须在 0 到 100 之间，不能是 {value:g}"),

@@ -23,6 +23,7 @@ from taian_tui.domain.refusals import DomainError, InvalidTransition, Permission
 
 RETURN_WINDOW_DAYS = 2
 MAX_EXTENSION_DAYS = 20
+MAX_ORDER_DAYS = 20          # a supervision order set by hand is due within this many working days
 
 
 # -- the appeal's states -------------------------------------------------------------------------

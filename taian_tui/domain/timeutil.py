@@ -72,6 +72,18 @@ def end_of_day(day: _dt.date) -> str:
     return _format(pendulum.datetime(day.year, day.month, day.day, 23, 59, 59, tz=TZ))
 
 
+_DAY = re.compile(r"\s*(\d{4})\s*(?:[-/.]|年)\s*(\d{1,2})\s*(?:[-/.]|月)\s*(\d{1,2})\s*日?\s*")
+
+
+def parse_day(text: str) -> _dt.date:
+    """A day as a Chinese office types it: ``2026-12-10``, ``2026/12/10``, ``2026.12.10``,
+    ``2026年12月10日`` (one-digit months and days too). ``ValueError`` otherwise."""
+    m = _DAY.fullmatch(text or "")
+    if not m:
+        raise ValueError(f"not a day: {text!r}")
+    return _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+
+
 def local_date(value: str | _dt.datetime) -> _dt.date:
     dt = parse(value)
     return _dt.date(dt.year, dt.month, dt.day)

@@ -14,7 +14,6 @@ Leaving with unsaved changes asks first (Esc here; Ctrl+Q for the whole console)
 """
 from __future__ import annotations
 
-import datetime as _dt
 import threading
 from typing import Any
 
@@ -949,14 +948,17 @@ class DailyListenForm(ActionForm):
 
     def fields(self) -> ComposeResult:
         yield _label("field.listen_day")
-        yield Input(timeutil.iso()[:10], id="day", max_length=10)
+        yield Input(timeutil.iso()[:10], id="day", max_length=12)
 
     def collect(self) -> dict:
-        return {"day": self.query_one("#day", Input).value.strip()}
+        try:
+            return {"day": timeutil.parse_day(self.query_one("#day", Input).value).isoformat()}
+        except ValueError:
+            return {"day": self.query_one("#day", Input).value.strip()}
 
     def check(self, values: dict):
         try:
-            _dt.date.fromisoformat(values["day"])
+            timeutil.parse_day(values["day"])
         except ValueError:
             return t("err.day"), "day"
         return None
@@ -992,14 +994,17 @@ class ListenBuildForm(ActionForm):
     def fields(self) -> ComposeResult:
         first = next((p.date for p in self.picks if not p.built), timeutil.iso()[:10])
         yield _label("field.listen_day")
-        yield Input(first, id="day", max_length=10)
+        yield Input(first, id="day", max_length=12)
 
     def collect(self) -> dict:
-        return {"day": self.query_one("#day", Input).value.strip()}
+        try:
+            return {"day": timeutil.parse_day(self.query_one("#day", Input).value).isoformat()}
+        except ValueError:
+            return {"day": self.query_one("#day", Input).value.strip()}
 
     def check(self, values: dict):
         try:
-            _dt.date.fromisoformat(values["day"])
+            timeutil.parse_day(values["day"])
         except ValueError:
             return t("err.day"), "day"
         return None

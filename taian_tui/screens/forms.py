@@ -18,13 +18,14 @@ from textual.widgets import Button, Input, Select, Static, TextArea
 
 from taian_tui.domain import operations, rules, timeutil
 from taian_tui.console.app import InConsole
-from taian_tui.console.messages import ActionSaved, WorkFailed
+from taian_tui.console.messages import ActionSaved, OrderRangeRead, WorkFailed
 from taian_tui.console.strings import code_label, t
 from taian_tui.console.workers import Job
 from taian_tui.store import Store
 from taian_tui.console.widgets import localise_bindings, plain, visible
 
 MAX_DAYS = rules.MAX_EXTENSION_DAYS
+MAX_ORDER_DAYS = rules.MAX_ORDER_DAYS
 
 
 def _label(key: str) -> Static:
@@ -47,6 +48,7 @@ class ActionForm(InConsole, ModalScreen[bool]):
     ActionForm #form-error { color: $text-error; background: $error-muted; display: none; margin-top: 1; }
     ActionForm #form-error.-shown { display: block; }
     ActionForm #form-status { color: $text-muted; height: 1; margin-top: 1; }
+    ActionForm .form-hint { color: $text-muted; }
     ActionForm .buttons { height: auto; align-horizontal: right; margin-top: 1; }
     ActionForm .buttons Button { margin-left: 2; }
     ActionForm.-small TextArea { height: 4; }
@@ -311,21 +313,19 @@ class ReassignForm(ActionForm):
 
 
 # -- supervisor ------------------------------------------------------------------------------------
-_DUE = re.compile(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2}))?\s*")
+_TIME = re.compile(r"(.*?)[ T](\d{1,2}):(\d{2})\s*")
 
 
 def parse_due(text: str) -> str | None:
-    """``YYYY-MM-DD`` (the end of that day) or ``YYYY-MM-DD HH:MM``, as ISO; None if invalid."""
-    m = _DUE.fullmatch(text or "")
-    if not m:
-        return None
-    y, mo, d, hh, mm = m.groups()
+    """A day as an office types it (``timeutil.parse_day``: the end of that day), or that day
+    and ``HH:MM``, as ISO; None if invalid."""
+    text = (text or "").strip()
+    m = _TIME.fullmatch(text)
     try:
-        if hh is None:
-            import datetime as _dt
-
-            return timeutil.end_of_day(_dt.date(int(y), int(mo), int(d)))
-        return timeutil.iso(f"{int(y):04d}-{int(mo):02d}-{int(d):02d}T{int(hh):02d}:{int(mm):02d}:00+08:00")
+        if m is None:
+            return timeutil.end_of_day(timeutil.parse_day(text))
+        day = timeutil.parse_day(m.group(1))
+        return timeutil.iso(f"{day.isoformat()}T{int(m.group(2)):02d}:{int(m.group(3)):02d}:00+08:00")
     except ValueError:
         return None
 
@@ -341,6 +341,17 @@ class OrderForm(ActionForm):
         self.order_id = order_id
         self.due_at = due_at
         self.note = note
+        self.latest: str | None = None          # the latest due time the store takes (read on mount)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.run_in_store("order-range", lambda job: OrderRangeRead(operations.order_due_latest(job.store)))
+
+    def on_order_range_read(self, message: OrderRangeRead) -> None:
+        message.stop()
+        self.latest = message.latest
+        self.query_one("#due-range", Static).update(t("form.order.range", days=MAX_ORDER_DAYS,
+                                                      latest=message.latest[:10]))
 
     def title_text(self) -> str:
         if self.order_id:
@@ -352,9 +363,11 @@ class OrderForm(ActionForm):
 
     def fields(self) -> ComposeResult:
         yield _label("field.due")
+        yield Static(t("form.order.range_words", days=MAX_ORDER_DAYS), id="due-range", classes="form-hint",
+                     markup=False)
         due = timeutil.parse(self.due_at).format("YYYY-MM-DD HH:mm") if self.due_at else ""
         yield Input(due, id="due", placeholder="2026-12-04")
-        yield _label("field.note")
+        yield _label("field.order_note")
         yield TextArea(self.note or "", id="note", soft_wrap=True)
 
     def collect(self) -> dict:
@@ -367,6 +380,10 @@ class OrderForm(ActionForm):
             return t("err.date"), "due"
         if due <= timeutil.iso():
             return t("err.future"), "due"
+        if self.latest is not None and due > self.latest:
+            return t("err.order_far", days=MAX_ORDER_DAYS, latest=self.latest[:10]), "due"
+        if not values["note"].strip():
+            return t("err.required", field=t("field.order_note")), "note"
         return None
 
     def perform(self, store: Store, username: str, values: dict) -> None:

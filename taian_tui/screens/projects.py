@@ -11,7 +11,6 @@ marks a project as visualised or takes the mark off (``operations.set_project_vi
 """
 from __future__ import annotations
 
-import datetime as _dt
 import re
 from typing import Any, Callable
 
@@ -479,7 +478,8 @@ class ProjectBoardScreen(ExportsList, PagedListScreen):
             own = rules.project_refusal(self.console.actor, row.ref, row.unit_code) is None
             self.app.push_screen(ProgressForm(row.ref, subject=row.name, unit=row.unit,
                                               percent=row.percent, invested=row.invested_wan,
-                                              stage=row.stage, own_unit=own), self.form_closed)
+                                              total=row.investment_wan, stage=row.stage, own_unit=own),
+                                 self.form_closed)
 
     def action_instruct(self) -> None:
         row = self._need_row()
@@ -578,17 +578,22 @@ class ProgressForm(ActionForm):
     DONE_KEY = "done.progress"
 
     def __init__(self, ref: str, *, unit: str = "", percent: float = 0, invested: float = 0,
-                 stage: str | None = None, own_unit: bool = True, **kw: Any) -> None:
+                 total: float = 0, stage: str | None = None, own_unit: bool = True, **kw: Any) -> None:
         super().__init__(ref, **kw)
         self.unit = unit
         self.own_unit = own_unit
         self.percent = percent
         self.invested = invested
+        self.total = total
         self.current_stage = stage
 
     def intro(self) -> Text | None:
         text = Text(t("form.progress.text", unit=visible(self.unit or "—"),
                       percent=f"{self.percent:g}", invested=money(self.invested)), end="")
+        # the ranges the store holds the figures to, before anything is typed
+        text.append("\n")
+        text.append(t("form.progress.range", total=money(self.total), percent=f"{self.percent:g}",
+                      invested=money(self.invested)), style="dim")
         if not self.own_unit:
             # the store refuses it; say so before anything is typed
             text.append("\n")
@@ -609,7 +614,7 @@ class ProgressForm(ActionForm):
                          value=self.current_stage if self.current_stage in PROJECT_STAGES else Select.NULL,
                          prompt=t("opt.choose"), compact=True)
             yield _label("field.report_date")
-            yield Input(timeutil.iso()[:10], id="date", max_length=10, compact=True)
+            yield Input(timeutil.iso()[:10], id="date", max_length=12, compact=True)
         yield _label("field.progress_note")
         yield TextArea(id="note", soft_wrap=True)
 
@@ -634,14 +639,19 @@ class ProgressForm(ActionForm):
         if not _NUMBER.fullmatch(values["invested"] or ""):
             return t("err.amount"), "invested"
         try:
-            day = _dt.date.fromisoformat(values["date"])
+            day = timeutil.parse_day(values["date"])
         except ValueError:
             return t("err.day"), "date"
         if day > timeutil.local_date(timeutil.iso()):
             return t("err.future_day"), "date"
+        if not values["note"].strip():
+            if self.total and float(values["invested"]) > self.total:
+                return t("err.over_total", total=money(self.total)), "note"
+            if float(values["percent"]) < self.percent or float(values["invested"]) < self.invested:
+                return t("err.backwards"), "note"
         return None
 
     def perform(self, store: Store, username: str, values: dict) -> None:
         operations.report_progress(store, username, self.ref, float(values["percent"]),
-                                 float(values["invested"]), values["note"], date=values["date"],
-                                 stage=values["stage"])
+                                 float(values["invested"]), values["note"],
+                                 date=timeutil.parse_day(values["date"]).isoformat(), stage=values["stage"])

@@ -125,7 +125,7 @@ def poisoned(u) -> tuple[list[bytes], dict[int, tuple[str | None, str]]]:
               "appeal_ref": "A-2026-0501", "rating": "满意", "comment": "评" * 4001}),
         line(appeal_ev(u, "b28", "A-2026-0528", at="9999-12-31T23:00:00-08:00")),
         # 29 good: at the bounds (percent 100, 1e8 万元, an event_id of exactly 200 characters)
-        line(progress_ev("e" * 200, "P-0001", 100, 1e8)),
+        line(progress_ev("e" * 200, "P-0001", 100, 1e8, note="调增投资（超过总投资须说明）")),
         # 30 not an object
         b"[1, 2, 3]",
     ]

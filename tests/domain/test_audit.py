@@ -269,11 +269,11 @@ def _ops():
 
     def open_order(store, mk, city):
         a = mk("accepted")
-        return lambda: wf.open_supervision_order(store, "ducha1", a.ref, "2026-10-30", at=T)
+        return lambda: wf.open_supervision_order(store, "ducha1", a.ref, "2026-10-30", "请加快办理", at=T)
 
     def edit_order(store, mk, city):
         a = mk("accepted")
-        o = wf.open_supervision_order(store, "ducha1", a.ref, "2026-10-30", at=T)
+        o = wf.open_supervision_order(store, "ducha1", a.ref, "2026-10-30", "请加快办理", at=T)
         return lambda: wf.edit_supervision_order(store, "ducha1", o.id, note="n", at=T)
 
     def take_up(store, mk, city):

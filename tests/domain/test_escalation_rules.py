@@ -324,13 +324,13 @@ def test_reassigned_unit_is_not_red_carded_before_its_own_deadline(store, make_a
 
 def test_manual_order_does_not_suppress_blue_and_yellow(store, make_appeal, sweep):
     a = make_appeal("accepted")
-    o = wf.open_supervision_order(store, "ducha1", a.ref, "2026-11-30T23:59:59+08:00", "领导关注",
+    o = wf.open_supervision_order(store, "ducha1", a.ref, "2026-11-05T23:59:59+08:00", "领导关注",
                                   at="2026-10-09T09:00:00+08:00")
     r = sweep(AFTER_DEADLINE)
     assert r.raised == {"blue": 1, "yellow": 1, "red": 0}
     assert store.appeal(a.ref).card == "yellow"
     assert [(x.id, x.origin, x.due_at) for x in store.orders(a.id)] == [
-        (o.id, "manual", "2026-11-30T23:59:59+08:00")]
+        (o.id, "manual", "2026-11-05T23:59:59+08:00")]
 
 
 def test_dispute_order_goes_red_after_its_due_time(store, make_appeal, sweep):

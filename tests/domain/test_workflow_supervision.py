@@ -255,37 +255,37 @@ def test_open_and_edit_supervision_order(store, make_appeal):
 def test_order_due_must_be_in_the_future(store, make_appeal, unchanged):
     a = make_appeal("accepted")
     with unchanged(), pytest.raises(ValidationError, match="due time must be in the future"):
-        wf.open_supervision_order(store, "ducha1", a.ref, "2026-10-01T00:00:00+08:00",
+        wf.open_supervision_order(store, "ducha1", a.ref, "2026-10-01T00:00:00+08:00", "请加快办理",
                                   at="2026-10-08T09:00:00+08:00")
 
 
 def test_only_one_open_order(store, make_appeal, unchanged):
     a = make_appeal("accepted")
-    wf.open_supervision_order(store, "ducha1", a.ref, "2026-10-20", at="2026-10-08T09:00:00+08:00")
+    wf.open_supervision_order(store, "ducha1", a.ref, "2026-10-20", "请加快办理", at="2026-10-08T09:00:00+08:00")
     with unchanged(), pytest.raises(InvalidTransition, match="already has an open supervision order"):
-        wf.open_supervision_order(store, "ducha1", a.ref, "2026-10-25", at="2026-10-08T10:00:00+08:00")
+        wf.open_supervision_order(store, "ducha1", a.ref, "2026-10-25", "再督办", at="2026-10-08T10:00:00+08:00")
 
 
 @pytest.mark.parametrize("state", ["answered", "closed", "returned", "disputed"])
 def test_order_on_a_closed_or_answered_appeal_refused(store, make_appeal, unchanged, state):
     a = make_appeal(state)
     with unchanged(), pytest.raises(InvalidTransition, match=f"it is {state}"):
-        wf.open_supervision_order(store, "ducha1", a.ref, "2026-10-20", at="2026-10-08T09:00:00+08:00")
+        wf.open_supervision_order(store, "ducha1", a.ref, "2026-10-20", "请加快办理", at="2026-10-08T09:00:00+08:00")
 
 
 @pytest.mark.parametrize("who", ["admin", "zrzy1", "shizhang", "jiwei1"])
 def test_orders_are_for_the_supervisor(store, make_appeal, unchanged, who):
     a = make_appeal("accepted")
     with unchanged(), pytest.raises(PermissionDenied, match="only supervisor may open supervision orders"):
-        wf.open_supervision_order(store, who, a.ref, "2026-10-20", at="2026-10-08T09:00:00+08:00")
-    o = wf.open_supervision_order(store, "ducha1", a.ref, "2026-10-20", at="2026-10-08T09:00:00+08:00")
+        wf.open_supervision_order(store, who, a.ref, "2026-10-20", "请加快办理", at="2026-10-08T09:00:00+08:00")
+    o = wf.open_supervision_order(store, "ducha1", a.ref, "2026-10-20", "请加快办理", at="2026-10-08T09:00:00+08:00")
     with unchanged(), pytest.raises(PermissionDenied, match="only supervisor may edit supervision orders"):
         wf.edit_supervision_order(store, who, o.id, note="x")
 
 
 def test_edit_closed_or_missing_order_refused(store, make_appeal, unchanged):
     a = make_appeal("accepted")
-    o = wf.open_supervision_order(store, "ducha1", a.ref, "2026-10-20", at="2026-10-08T09:00:00+08:00")
+    o = wf.open_supervision_order(store, "ducha1", a.ref, "2026-10-20", "请加快办理", at="2026-10-08T09:00:00+08:00")
     wf.reply_appeal(store, "zrzy1", a.ref, "答复", at="2026-10-09T09:00:00+08:00")
     with unchanged(), pytest.raises(InvalidTransition, match=f"supervision order {o.id} is closed"):
         wf.edit_supervision_order(store, "ducha1", o.id, note="x")
