@@ -659,8 +659,7 @@ class ContentScreen(PagedListScreen):
 
     @on(Select.Changed)
     def _filter_select(self, event: Select.Changed) -> None:
-        event.stop()
-        self.filter_changed()
+        self.filter_chosen(event)
 
     @on(Input.Changed, "#cf-search")
     def _search_changed(self, event: Input.Changed) -> None:

@@ -59,11 +59,15 @@ class ActionForm(InConsole, ModalScreen[bool]):
     BINDINGS = [
         Binding("escape", "cancel", "k.cancel", id="form.cancel"),
         Binding("ctrl+s", "save", "k.save", id="form.save", priority=True),
+        # between the buttons (the text fields keep their own left and right)
+        Binding("left", "button_step(-1)", show=False, id="form.button_left"),
+        Binding("right", "button_step(1)", show=False, id="form.button_right"),
     ]
 
     TITLE_KEY: ClassVar[str] = ""
     DONE_KEY: ClassVar[str] = ""
     INTRO_KEY: ClassVar[str] = ""
+    CONFIRM_KEY: ClassVar[str] = ""         # the confirm button's words (else 保存)
 
     def __init__(self, ref: str, *, subject: str = "", state: str | None = None,
                  **kw: Any) -> None:
@@ -100,7 +104,7 @@ class ActionForm(InConsole, ModalScreen[bool]):
 
     def confirm_label(self) -> str:
         """The confirm button's words: what it does (a form that only saves says 保存)."""
-        return t("k.save")
+        return t(self.CONFIRM_KEY or "k.save")
 
     # -- the form ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -144,6 +148,11 @@ class ActionForm(InConsole, ModalScreen[bool]):
 
     def action_cancel(self) -> None:
         self.dismiss(False)
+
+    def action_button_step(self, step: int) -> None:
+        buttons = list(self.query(Button))
+        if self.focused in buttons:
+            buttons[(buttons.index(self.focused) + step) % len(buttons)].focus()
 
     def show_error(self, message: str) -> None:
         self.last_error = message
@@ -198,6 +207,7 @@ class ActionForm(InConsole, ModalScreen[bool]):
 
 # -- liaison actions ----------------------------------------------------------------------------
 class AcceptForm(ActionForm):
+    CONFIRM_KEY = "confirm.accept"
     TITLE_KEY = "form.accept.title"
     DONE_KEY = "done.accept"
     INTRO_KEY = "form.accept.text"
@@ -207,6 +217,7 @@ class AcceptForm(ActionForm):
 
 
 class ReplyForm(ActionForm):
+    CONFIRM_KEY = "confirm.reply"
     TITLE_KEY = "form.reply.title"
     DONE_KEY = "done.reply"
 
@@ -227,6 +238,7 @@ class ReplyForm(ActionForm):
 
 
 class ReturnForm(ActionForm):
+    CONFIRM_KEY = "confirm.return"
     TITLE_KEY = "form.return.title"
     DONE_KEY = "done.return"
     INTRO_KEY = "form.return.text"
@@ -256,6 +268,7 @@ def _parse_days(text: str, lo: int, hi: int) -> int | None:
 
 
 class ExtendForm(ActionForm):
+    CONFIRM_KEY = "confirm.extend"
     TITLE_KEY = "form.extend.title"
     DONE_KEY = "done.extend"
 
@@ -282,6 +295,7 @@ class ExtendForm(ActionForm):
 
 # -- admin -----------------------------------------------------------------------------------------
 class ReassignForm(ActionForm):
+    CONFIRM_KEY = "confirm.reassign"
     TITLE_KEY = "form.reassign.title"
     DONE_KEY = "done.reassign"
 
@@ -361,6 +375,9 @@ class OrderForm(ActionForm):
     def done_text(self) -> str:
         return t("done.order_edit" if self.order_id else "done.order_open", ref=visible(self.ref))
 
+    def confirm_label(self) -> str:
+        return t("confirm.order_edit" if self.order_id else "confirm.order_open")
+
     def fields(self) -> ComposeResult:
         yield _label("field.due")
         yield Static(t("form.order.range_words", days=MAX_ORDER_DAYS), id="due-range", classes="form-hint",
@@ -396,6 +413,7 @@ class OrderForm(ActionForm):
 
 
 class DecideExtensionForm(ActionForm):
+    CONFIRM_KEY = "confirm.decide"
     TITLE_KEY = "form.decide.title"
 
     def __init__(self, ref: str, *, extension_id: int, days: int, reason: str,
@@ -446,6 +464,7 @@ class DecideExtensionForm(ActionForm):
 
 
 class ReviewDisputeForm(ActionForm):
+    CONFIRM_KEY = "confirm.review"
     TITLE_KEY = "form.review.title"
     DONE_KEY = "done.review"
 
@@ -495,6 +514,7 @@ class ReviewDisputeForm(ActionForm):
 
 # -- discipline ------------------------------------------------------------------------------------
 class TakeUpForm(ActionForm):
+    CONFIRM_KEY = "confirm.take_up"
     TITLE_KEY = "form.takeup.title"
     DONE_KEY = "done.take_up"
 

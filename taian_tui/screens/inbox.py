@@ -176,8 +176,7 @@ class InboxScreen(ExportsList, PagedListScreen):
 
     @on(Select.Changed)
     def _filter_changed(self, event: Select.Changed) -> None:
-        event.stop()
-        self.filter_changed()   # nothing happens when the filter is the same (a Select mounting)
+        self.filter_chosen(event)   # nothing happens when the filter is the same (a Select mounting)
 
     @on(Input.Changed, "#f-search")
     def _search_changed(self, event: Input.Changed) -> None:

@@ -41,6 +41,7 @@ class InstructionForm(ActionForm):
     are listed, Enter or a click takes the highlighted one."""
 
     DONE_KEY = "done.instruct"
+    CONFIRM_KEY = "confirm.instruct"
     MATCHES = 30
 
     BINDINGS = [
@@ -179,6 +180,7 @@ class InstructionForm(ActionForm):
 
 
 class AcknowledgeForm(ActionForm):
+    CONFIRM_KEY = "confirm.ack"
     TITLE_KEY = "form.ack.title"
     DONE_KEY = "done.ack"
 
@@ -197,6 +199,7 @@ class AcknowledgeForm(ActionForm):
 
 
 class InstructionReplyForm(ActionForm):
+    CONFIRM_KEY = "confirm.ins_reply"
     TITLE_KEY = "form.ins_reply.title"
     DONE_KEY = "done.ins_reply"
 

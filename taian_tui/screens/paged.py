@@ -51,6 +51,9 @@ class ListTable(DataTable):
     BINDINGS = [
         Binding("pagedown", "next_page", "k.next_page", id="list.next_page", show=False),
         Binding("pageup", "prev_page", "k.prev_page", id="list.prev_page", show=False),
+        # the first and last row of the whole list, not only of the page on screen
+        Binding("home", "first_row", "k.first_row", id="list.first_row", show=False),
+        Binding("end", "last_row", "k.last_row", id="list.last_row", show=False),
     ]
 
     def __init__(self, **kw: Any) -> None:
@@ -70,6 +73,12 @@ class ListTable(DataTable):
 
     def action_prev_page(self) -> None:
         self.screen.prev_page()
+
+    def action_first_row(self) -> None:
+        self.screen.first_row()
+
+    def action_last_row(self) -> None:
+        self.screen.last_row()
 
     def action_cursor_down(self) -> None:
         if self.row_count and self.cursor_row >= self.row_count - 1 and self.screen.has_next_page():
@@ -312,6 +321,33 @@ class PagedListScreen(LiveScreen):
         if self.page > 0:
             self.page -= 1
             self.reload(cursor=cursor)
+
+    def first_row(self) -> None:
+        """Home: the first row of the list (its first page)."""
+        if self.page == 0:
+            if self.table.row_count:
+                self.table.move_cursor(row=0)
+            return
+        self.page = 0
+        self.reload(cursor="first")
+
+    def last_row(self) -> None:
+        """End: the last row of the list (its last page, once the count is known)."""
+        last = (self.total - 1) // PAGE_SIZE if self.total else self.page
+        if last == self.page:
+            if self.table.row_count:
+                self.table.move_cursor(row=self.table.row_count - 1)
+            return
+        self.page = last
+        self.reload(cursor="last")
+
+    def filter_chosen(self, event: Any) -> None:
+        """A filter chosen in a ``Select``: the list follows it, and when the user chose it
+        (the select has the focus) the focus goes back to the list."""
+        event.stop()
+        self.filter_changed()
+        if self.app.focused is event.select:
+            self.table.focus()
 
     # -- selection ------------------------------------------------------------------------------
     def current_row(self) -> Any:

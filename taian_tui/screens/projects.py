@@ -299,8 +299,7 @@ class ProjectBoardScreen(ExportsList, PagedListScreen):
 
     @on(Select.Changed)
     def _filter_select(self, event: Select.Changed) -> None:
-        event.stop()
-        self.filter_changed()
+        self.filter_chosen(event)
 
     @on(Input.Changed, "#pf-search")
     def _search_changed(self, event: Input.Changed) -> None:
@@ -536,6 +535,7 @@ class ProjectBoardScreen(ExportsList, PagedListScreen):
 class ReviewProjectForm(ActionForm):
     """项目入库审核: to the city library (市重点), the province's (省重点), or rejected with a reason."""
 
+    CONFIRM_KEY = "confirm.review_project"
     TITLE_KEY = "form.review_project.title"
     DONE_KEY = "done.review_project"
     INTRO_KEY = "form.review_project.text"
@@ -574,6 +574,7 @@ _NUMBER = re.compile(r"\s*\d+(\.\d+)?\s*")
 class ProgressForm(ActionForm):
     """填报进度: percent complete, invested so far, stage, the date and a note."""
 
+    CONFIRM_KEY = "confirm.progress"
     TITLE_KEY = "form.progress.title"
     DONE_KEY = "done.progress"
 

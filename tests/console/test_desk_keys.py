@@ -1,0 +1,84 @@
+"""Keys behave as people expect (issue 13, point 5), at a fixed size: Home/End go to the
+first and last row of the whole list (not only of the page); after a filter is chosen the
+focus is back on the list; the arrows move between a dialog's buttons; the buttons say what
+they do."""
+from __future__ import annotations
+
+from textual.widgets import Button, DataTable, Select
+
+from taian_tui.console.app import TaianApp
+from taian_tui.screens.forms import AcceptForm
+from taian_tui.screens.inbox import InboxScreen
+
+SIZE = (120, 36)
+PAGE = 50
+
+
+async def test_home_and_end_go_to_the_ends_of_the_whole_list(settle, demo_db):
+    app = TaianApp(demo_db, username="admin", poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, InboxScreen)
+        await settle(pilot)
+        total = screen.total
+        assert total > 2 * PAGE
+        first = screen.row_key(screen.rows[0])
+        await pilot.press("end")
+        await settle(pilot)
+        last_page = (total - 1) // PAGE
+        assert screen.page == last_page
+        table = screen.query_one("#table", DataTable)
+        assert table.cursor_row == total - last_page * PAGE - 1
+        assert screen.current_key() == screen.row_key(screen.rows[-1])
+        await pilot.press("home")
+        await settle(pilot)
+        assert (screen.page, table.cursor_row, screen.current_key()) == (0, 0, first)
+        await pilot.press("down", "down", "end")             # on one page: its last row
+        await settle(pilot)
+        await pilot.press("home")
+        await settle(pilot)
+        assert (screen.page, table.cursor_row) == (0, 0)
+
+
+async def test_after_choosing_a_filter_the_focus_is_back_on_the_list(settle, tui_db):
+    app = TaianApp(tui_db, username="admin", poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        select = screen.query(Select).first()
+        before = select.value
+        select.focus()
+        await pilot.press("enter")                  # open the choices
+        await settle(pilot)
+        await pilot.press("down", "enter")          # take the next one
+        await settle(pilot)
+        assert select.value != before
+        assert app.focused is screen.query_one("#table", DataTable)
+
+
+async def test_arrows_move_between_the_buttons_of_a_dialog(settle, tui_db):
+    app = TaianApp(tui_db, username="zrzy1", poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        table = screen.query_one("#table", DataTable)
+        keys = [screen.row_key(r) for r in screen.rows]
+        table.move_cursor(row=keys.index("A-2026-0003"))      # assigned: it can be accepted
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, AcceptForm)
+        save, cancel = form.query_one("#save", Button), form.query_one("#cancel", Button)
+        assert (str(save.label), str(cancel.label)) == ("签收", "取消")
+        assert app.focused is save
+        await pilot.press("right")
+        assert app.focused is cancel
+        await pilot.press("right")
+        assert app.focused is save
+        await pilot.press("left")
+        assert app.focused is cancel
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen
