@@ -87,6 +87,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "k.take_up": ("接办", "Take up"),
     "k.save": ("保存", "Save"),
     "k.cancel": ("取消", "Cancel"),
+    "why.prefix": ("不可用：", "Not now: "),
     # the confirm buttons of the forms: what they do
     "confirm.accept": ("签收", "Accept"),
     "confirm.reply": ("答复", "Reply"),

@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from taian_tui.read import appeals, exports
 from taian_tui.read.detail import appeal_detail
-from taian_tui.console.strings import get_lang, code_label, t
+from taian_tui.console.strings import error_text, get_lang, code_label, t
 from taian_tui.domain import rules, timeutil
 from taian_tui.domain.actors import appeal_scope_units
 from taian_tui.domain.models import CARDS, CATEGORIES
@@ -46,6 +46,15 @@ KEY_RULES = {
     "extend": "request_extension",
     "reassign": "assign",
     "instruct": "instruct",
+}
+#: The words of each key of KEY_RULES (its footer label).
+KEY_WORDS = {
+    "accept": "k.accept",
+    "reply": "k.reply",
+    "return_appeal": "k.return",
+    "extend": "k.extend",
+    "reassign": "k.reassign",
+    "instruct": "k.instruct",
 }
 SORTS = ("deadline", "submitted", "ref")
 
@@ -103,6 +112,8 @@ class InboxScreen(ExportsList, PagedListScreen):
     InboxScreen #filters Input { width: 1fr; min-width: 12; }
     InboxScreen #table { height: 1fr; }
     InboxScreen #detail { height: 45%; }
+    InboxScreen #why { height: 1; background: $boost; padding: 0 1; }
+    InboxScreen #why.-empty { display: none; }
     InboxScreen #detail.-hidden { display: none; }
     InboxScreen #status { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
     InboxScreen #status { text-wrap: nowrap; text-overflow: ellipsis; }  /* an export's path: cut, never wrapped away */
@@ -143,6 +154,7 @@ class InboxScreen(ExportsList, PagedListScreen):
             yield Input(placeholder=t("search.placeholder"), id="f-search", compact=True)
         yield AppealTable(id="table")
         yield DetailPane(id="detail")
+        yield Static("", id="why", markup=False)
         yield Static(t("status.loading"), id="status", markup=False)
         yield KeysFooter(compact=True)
 
@@ -221,9 +233,40 @@ class InboxScreen(ExportsList, PagedListScreen):
 
     def show_detail(self, detail: Any) -> None:
         self.query_one("#detail", DetailPane).show_detail(detail)
+        self.show_why(self.current_row())
 
     def show_detail_text(self, text: str) -> None:
         self.query_one("#detail", DetailPane).show_text(text)
+        self.show_why(None)
+
+    def why_not(self, row: AppealRow | None) -> list[tuple[str, str]]:
+        """(key's words, the rule's refusal) of each of this role's keys that the highlighted
+        appeal refuses: the greyed keys, and why (the rule table's own refusal)."""
+        act = self.console.actor
+        if row is None or act is None:
+            return []
+        names = {row.unit_code: row.unit, act.unit_code: self.console.unit_name}
+        out = []
+        for action, rule in KEY_RULES.items():
+            sources = rules.ACTIONS[rule].sources
+            if rules.role_refusal(rule, act) is not None or (sources and row.state not in sources):
+                continue                 # not this role's key, or plainly not for this state
+            refused = rules.refusal(rule, act, row.facts(), at=timeutil.iso(), role_checked=True,
+                                    unit_name=lambda code: names.get(code) or code)
+            if refused is not None:
+                out.append((t(KEY_WORDS[action]), error_text(refused)))
+        return out
+
+    def show_why(self, row: AppealRow | None) -> None:
+        why = self.why_not(row)
+        line = self.query_one("#why", Static)
+        line.set_class(not why, "-empty")
+        text = Text(end="", no_wrap=True, overflow="ellipsis")
+        for i, (key, reason) in enumerate(why):
+            text.append("；" if i else t("why.prefix"), style="dim")
+            text.append(key, style="bold")
+            text.append(" " + reason, style="dim")
+        line.update(text)
 
     # -- the table ----------------------------------------------------------------------------------
     COLUMNS = (("card", "col.card"), ("ref", "col.ref"), ("category", "col.category"),

@@ -29,10 +29,10 @@ def test_help_lists_every_command_and_each_has_help(run_cli):
         "appeal assign", "appeal extend", "appeal decide-extension",
         "import", "import enterprises", "import users", "import units", "import routing",
         "export", "export enterprises", "export appeals", "export orders", "export red-cards",
-        "export rates"])
+        "export rates", "listen", "listen build", "feed", "feed export"])
     assert sorted(group.commands) == sorted(["demo", "tui", "session", "migrate", "backup", "escalate", "intake",
                                              "stats", "report", "appeal", "audit", "calendar", "user", "keys",
-                                             "notify", "import", "export"])
+                                             "notify", "import", "export", "listen", "feed"])
     for path in paths:
         code, out, err = run_cli(*path, "--help")
         assert code == 0, (path, err)

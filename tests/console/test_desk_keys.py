@@ -82,3 +82,21 @@ async def test_arrows_move_between_the_buttons_of_a_dialog(settle, tui_db):
         await pilot.press("enter")
         await settle(pilot)
         assert app.screen is screen
+
+
+async def test_a_greyed_key_says_why(settle, tui_db):
+    app = TaianApp(tui_db, username="zrzy1", poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        keys = [screen.row_key(r) for r in screen.rows]
+        screen.query_one("#table", DataTable).move_cursor(row=keys.index("A-2026-0006"))   # accepted 10-13
+        await settle(pilot)
+        assert screen.check_action("return_appeal", ()) is None                         # greyed
+        why = screen.query_one("#why")
+        assert str(why.render()) == ("不可用：退回 规则：诉求只能在交办后 2 个工作日内退回；A-2026-0006 于 "
+                                     "2026-10-13 交办，退回期限已于 2026-10-15 届满")
+        table = screen.query_one("#table", DataTable)
+        table.move_cursor(row=keys.index("A-2026-0007"))                       # arrived Fri 10-16: all offered
+        await settle(pilot)
+        assert why.has_class("-empty")
