@@ -1,6 +1,7 @@
 """The console: ``taian demo`` (build the demo city and open it), ``taian tui`` (an
 operator's console on the service account) and ``taian session`` (what a person's SSH key
-runs: the console as that person, or ``appeal list|show`` in their scope; nothing else).
+runs: the console as that person, ``appeal list|show`` in their scope, or ``exports
+list|get`` of the files the console exported for them; nothing else).
 """
 from __future__ import annotations
 
@@ -86,8 +87,12 @@ def tui(db: DbOpt = None, as_user: AsOpt = None, lang: LangOpt = "zh") -> None:
 
 
 #: What a key's session runs when the client asks for a command (``ssh host appeal list``):
-#: these, in the key's user's scope, and nothing else.
-SESSION_COMMANDS = (("appeal", "list"), ("appeal", "show"))
+#: these, in the key's user's scope, and nothing else. ``exports list|get``: the files the
+#: console wrote for the user (``exports/USER/`` beside the database), theirs only.
+SESSION_COMMANDS = (("appeal", "list"), ("appeal", "show"), ("exports", "list"), ("exports", "get"))
+
+#: The session's commands as its messages name them.
+SESSION_OFFER = "`appeal list`, `appeal show REF`, `exports list` or `exports get NAME`"
 
 
 @app.command(short_help="What a person's SSH key runs: the console as USER.")
@@ -97,7 +102,9 @@ def session(user: Annotated[str, typer.Argument(help="The user the key signs in 
     session changes who that is: there is no --as, $TAIAN_USER is ignored, no sign-in list
     is offered, system: names are refused, and actions happen at the server's clock. A
     command asked for over SSH ($SSH_ORIGINAL_COMMAND) runs only if it is `appeal list` or
-    `appeal show`, in USER's scope; anything else is refused (exit 2)."""
+    `appeal show`, in USER's scope, or `exports list` (USER's console exports: name, size,
+    time) or `exports get NAME` (that file's bytes on stdout: `ssh taian@server exports get
+    NAME > NAME`); anything else is refused (exit 2)."""
     from taian_tui.dataio import sshkeys
     from taian_tui.domain import actors
     from taian_tui.store import Principal, principal, set_principal
@@ -124,8 +131,7 @@ def session(user: Annotated[str, typer.Argument(help="The user the key signs in 
     if lang not in ("zh", "en"):
         raise Fail("--lang must be zh or en", 2)
     if not (sys.stdout.isatty() and sys.stdin.isatty()):
-        raise Fail("this key opens the console: connect with a terminal (ssh -t), or ask for "
-                   "`appeal list` or `appeal show REF`", 2)
+        raise Fail(f"this key opens the console: connect with a terminal (ssh -t), or ask for {SESSION_OFFER}", 2)
     _run_tui(path, user, lang, sign_in_list=False)
 
 
@@ -144,10 +150,51 @@ def _session_command(asked: str, user: str, path: str) -> None:
         words = words[1:]
     if tuple(words[:2]) not in SESSION_COMMANDS:
         shown_cmd = " ".join(words[:3])[:60]
-        raise Fail(f"refused: this key runs the console, `appeal list` or `appeal show REF` only, "
-                   f"not {shown(shown_cmd)!r}", 2)
+        raise Fail(f"refused: this key runs the console, {SESSION_OFFER} only, not {shown(shown_cmd)!r}", 2)
     for word in words[2:]:
         if word.split("=", 1)[0] in ("--as", "--db"):
             raise Fail(f"refused: {word.split('=', 1)[0]} is fixed by the key (it signs in as {user})", 2)
+    if words[0] == "exports":
+        _session_exports(words[1], words[2:], user, path)
+        return
     command = typer.main.get_command(appeals.app)
     command.main(args=[*words, "--db", path, "--as", user], prog_name="taian", standalone_mode=False)
+
+
+def _session_exports(what: str, args: list[str], user: str, path: str) -> None:
+    """``exports list``: the user's console exports, newest first, one a line: name, size in
+    bytes, time (Beijing), tab-separated. ``exports get NAME``: that file's bytes on stdout
+    (never to a terminal). Only the user's own folder (``exports/USER/`` beside the database);
+    NAME is a file name as the list shows it. Exit 2 for a name that is not one of theirs."""
+    import shutil
+
+    from taian_tui.dataio import export
+
+    if what == "list":
+        if args:
+            raise Fail(f"refused: `exports list` takes nothing more, not {shown(' '.join(args)[:60])!r}", 2)
+        try:
+            files = export.personal_files(path, user)
+        except export.ExportRefused as exc:
+            raise Fail(shown(str(exc)), 2) from None
+        for f in files:
+            typer.echo(f"{shown(f.name)}\t{f.size}\t{f.modified[:10]} {f.modified[11:19]}")
+        if not files:
+            typer.echo("no exports yet: the console's export key writes them here", err=True)
+        return
+    if len(args) != 1:
+        raise Fail("refused: give one file name, as `exports list` shows it: `exports get NAME`", 2)
+    try:
+        fh, _ = export.open_personal_export(path, user, args[0])
+    except export.ExportRefused as exc:
+        raise Fail(shown(str(exc)), 2) from None
+    with fh:
+        out = getattr(sys.stdout, "buffer", None)
+        if out is None:
+            raise Fail("`exports get` writes the file's bytes: its output must be a file or a pipe", 2)
+        if sys.stdout.isatty():
+            raise Fail(f"`exports get` writes the file's bytes, not text for a terminal: send them to a file "
+                       f"(ssh taian@server exports get {shown(args[0])} > {shown(args[0])})", 2)
+        sys.stdout.flush()
+        shutil.copyfileobj(fh, out, 1 << 16)
+        out.flush()

@@ -73,7 +73,7 @@ def _run_import(kind: str, file: Path, db, encoding, dry_run, strict, report, as
 
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace the -o file if it exists.")]
 OutputOpt = Annotated[Path, typer.Option("--output", "-o", help="The file to write (.xlsx or .csv); an existing one only with --force.", show_default=False)]
-FormatOpt = Annotated[Optional[str], typer.Option("--format", help="xlsx (default; a workbook with a title row, frozen headers, real dates) or csv (UTF-8 with BOM, header row first). Default: as the -o name ends.", show_default=False)]
+FormatOpt = Annotated[Optional[str], typer.Option("--format", help="xlsx (a workbook with a title row, frozen headers, real dates) or csv (UTF-8 with BOM, header row first). Default: as the -o name ends (.xlsx, .csv; no suffix: xlsx); a name that says another format is refused.", show_default=False)]
 MonthOpt = Annotated[Optional[str], typer.Option("--month", help="YYYY-MM, as `taian stats --month`: appeals submitted, orders opened, red cards raised in that month; the month of the 三率 ranking (default: the current month).", show_default=False)]
 StateOpt = Annotated[Optional[str], typer.Option("--state", help="Only this state (as `taian appeal list`).", show_default=False)]
 CardOpt = Annotated[Optional[str], typer.Option("--card", help="blue, yellow, red, any or none.", show_default=False)]
@@ -82,17 +82,42 @@ CategoryOpt = Annotated[Optional[str], typer.Option("--category", help="Category
 SearchOpt = Annotated[Optional[str], typer.Option("--search", help="Words in title, body or enterprise name.", show_default=False)]
 
 
+#: What a file's name says it holds (its suffix): the formats of ``taian export``, and others
+#: a name may claim, which an export refuses to write under that name.
+_SUFFIX_FORMATS = {".xlsx": "xlsx", ".csv": "csv", ".json": "json", ".xls": "xls", ".xlsm": "xlsm",
+                   ".xlsb": "xlsb", ".ods": "ods", ".tsv": "tsv", ".pdf": "pdf", ".html": "html", ".htm": "html"}
+
+
 def _export_format(fmt: str | None, output: Path | None, allowed: tuple[str, ...], default: str) -> str:
-    """``--format``, else what the -o name ends with (.xlsx, .csv, .json), else ``default``."""
-    if fmt is None:
-        suffix = output.suffix.lower().lstrip(".") if output is not None else ""
-        fmt = {"xlsx": "xlsx", "xlsm": "xlsx", "csv": "csv", "json": "json"}.get(suffix, default)
+    """The format of an export, decided before anything is read or written: ``--format``,
+    else what the -o name ends with (``.xlsx``, ``.csv``; ``.json`` where allowed); no -o, or
+    a name without a suffix, takes ``default``. Refused (exit 2, nothing written): a --format
+    not in ``allowed``; a name whose suffix says another format than --format (``--format
+    csv -o x.xlsx``); without --format, a name whose suffix says a format this export does
+    not write (``-o x.json``) or says none (``-o x.dat``). With --format, a suffix that says
+    no format (``.dat``, ``.txt``) is the person's choice."""
+    choices = f"{', '.join(allowed[:-1])} or {allowed[-1]}"
+    endings = f"{', '.join('.' + a for a in allowed[:-1])} or .{allowed[-1]}"
+    if fmt is not None:
+        fmt = fmt.strip().lower()
         if fmt not in allowed:
-            fmt = default
-    fmt = fmt.lower()
-    if fmt not in allowed:
-        raise Fail(f"--format must be {', '.join(allowed[:-1])} or {allowed[-1]}", 2)
-    return fmt
+            raise Fail(f"--format must be {choices}", 2)
+    suffix = output.suffix.lower() if output is not None else ""
+    named = _SUFFIX_FORMATS.get(suffix)
+    name = shown(str(output))
+    if fmt is not None:
+        if named is not None and named != fmt:
+            other = f", or give --format {named}" if named in allowed else ""
+            raise Fail(f"--format {fmt} but -o {name} ends in {suffix}: name the file "
+                       f"{shown(output.stem)}.{fmt}{other}; nothing written", 2)
+        return fmt
+    if not suffix:
+        return default
+    if named in allowed:
+        return named
+    said = f"not {named}" if named else f"and {shown(suffix)} does not say which"
+    raise Fail(f"-o {name}: this export writes {choices}, {said}: end the name in {endings}"
+               f"{'' if named else ', or give --format'}; nothing written", 2)
 
 
 def _writing(output: Path, write) -> int:
@@ -129,8 +154,8 @@ def _export_list(kind: str, output: Path, db, fmt, force, month, as_user=None, s
     from taian_tui.read import exports, stats
     from taian_tui.read.appeals import AppealFilter
 
-    fmt = _export_format(fmt, output, export.TABLE_FORMATS, "xlsx")
     check_output(output, force, db=db)
+    fmt = _export_format(fmt, output, export.TABLE_FORMATS, "xlsx")
     at = timeutil.iso()
     try:
         period = stats.period(month, at) if month is not None or kind == "rates" else None
@@ -218,7 +243,7 @@ def register(app: typer.Typer) -> None:
     @export_app.command("enterprises", short_help="Export the enterprise registry.")
     def export_enterprises(
             db: DbOpt = None,
-            fmt: Annotated[Optional[str], typer.Option("--format", help="csv (Chinese headers, UTF-8 with BOM, for Excel), json, or xlsx (a workbook; needs -o). Default: as the -o name ends (.xlsx, .json), else csv.", show_default=False)] = None,
+            fmt: Annotated[Optional[str], typer.Option("--format", help="csv (Chinese headers, UTF-8 with BOM, for Excel), json, or xlsx (a workbook; needs -o). Default: as the -o name ends (.csv, .json, .xlsx; no -o or no suffix: csv); a name that says another format is refused.", show_default=False)] = None,
             output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here (else stdout).", show_default=False)] = None,
             force: ForceOpt = False) -> None:
         """Export the enterprise registry (the import's columns; re-imports unchanged, the workbook too)."""
@@ -226,11 +251,11 @@ def register(app: typer.Typer) -> None:
         from taian_tui.read.exports import shown_time
         from taian_tui.domain import timeutil
 
+        if output is not None:
+            check_output(output, force, db=db)
         fmt = _export_format(fmt, output, ("csv", "json", "xlsx"), "csv")
         if output is None and fmt == "xlsx":
             raise Fail("--format xlsx writes a workbook: give the file with -o FILE.xlsx", 2)
-        if output is not None:
-            check_output(output, force, db=db)
         store = open_store(db, read_only=True)
         encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
         try:

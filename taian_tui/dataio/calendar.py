@@ -10,6 +10,7 @@ from pathlib import Path
 
 
 from taian_tui.domain.text import clean_line
+from taian_tui.dataio.workbook import EXCEL_EPOCH, SERIAL_YEARS, serial_date, whole_number
 from taian_tui.dataio.reading import ImportFileError, LineSource, WrongEncoding, encoding_name, find_header, header_rows, locator, open_source, records, unneutralise
 
 
@@ -38,6 +39,30 @@ _KIND_LOOKUP = {w: kind for kind, words in CALENDAR_KINDS.items() for w in words
 _CALENDAR_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 
 
+def _calendar_day(text: str) -> tuple["_dt.date | None", str]:
+    """(the day, "") of a date cell, or (None, why not). A date as written (2027-01-01,
+    2027/1/1, 2027.1.1, 2027年1月1日), or a whole number: Excel's serial number of a day (a
+    date cell that lost its date format, "General": 46388 is 2027-01-01), within the years
+    of ``workbook.SERIAL_YEARS``."""
+    import datetime as _dt
+
+    m = _CALENDAR_DATE.fullmatch(text)
+    if m:
+        try:
+            return _dt.date(*map(int, m.groups())), ""
+        except ValueError:
+            pass
+    n = whole_number(text)
+    if n is not None:
+        day = serial_date(n)
+        if day is not None:
+            return day, ""
+        first, last = SERIAL_YEARS
+        return None, (f"is a number, not a day of {first}-{last} as Excel numbers days (a date written as a "
+                      f"number: {(_dt.date(2027, 1, 1) - EXCEL_EPOCH).days} is 2027-01-01)")
+    return None, "is not a date (YYYY-MM-DD, YYYY/M/D, YYYY年M月D日 or an Excel date)"
+
+
 def read_calendar(path: str | os.PathLike, encoding: str = "auto",
                   sheet: str | None = None) -> tuple[list[tuple[str, str]], list[str]]:
     """The (ISO date, holiday|workday) rows of a calendar file and the problems found, one
@@ -63,7 +88,8 @@ def _read_calendar(source: LineSource, file: str) -> tuple[list[tuple[str, str]]
     import datetime as _dt
 
     recs = records(source)
-    header, _, index, names, _ = find_header(header_rows(recs, file), CALENDAR_COLUMNS, CALENDAR_ALIASES, file)
+    header, header_line, index, names, _ = find_header(header_rows(recs, file), CALENDAR_COLUMNS,
+                                                       CALENDAR_ALIASES, file)
     locate = locator(source, header)
 
     def where(line: int, column: str = "") -> str:
@@ -80,16 +106,9 @@ def _read_calendar(source: LineSource, file: str) -> tuple[list[tuple[str, str]]
             continue
         raw_date = vals[index["date"]] if index["date"] < len(vals) else ""
         raw_kind = vals[index["kind"]] if index["kind"] < len(vals) else ""
-        m = _CALENDAR_DATE.fullmatch(unicodedata.normalize("NFKC", raw_date))
-        day = None
-        if m:
-            try:
-                day = _dt.date(*map(int, m.groups()))
-            except ValueError:
-                pass
+        day, why = _calendar_day(unicodedata.normalize("NFKC", raw_date).strip())
         if day is None:
-            problems.append(f"{file}:{where(rec.line, names['date'])}: {names['date']}: {raw_date!r} is not a date "
-                            "(YYYY-MM-DD, YYYY/M/D or YYYY年M月D日)")
+            problems.append(f"{file}:{where(rec.line, names['date'])}: {names['date']}: {raw_date!r} {why}")
         kind = _KIND_LOOKUP.get(raw_kind.lower())
         if kind is None:
             problems.append(f"{file}:{where(rec.line, names['kind'])}: {names['kind']}: {raw_kind!r} must be holiday or workday "
@@ -97,4 +116,7 @@ def _read_calendar(source: LineSource, file: str) -> tuple[list[tuple[str, str]]
                             f"{'/'.join(CALENDAR_KINDS['workday'][1:])})")
         if day is not None and kind is not None:
             rows.append((day.isoformat(), kind))
+    if not rows and not problems:
+        raise ImportFileError(f"{file}:{where(header_line)}: no rows under the header ({names['date']}, "
+                              f"{names['kind']}): no days to import; nothing imported")
     return rows, problems

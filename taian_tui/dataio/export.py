@@ -30,7 +30,10 @@ target (mode 0600), named the target only once complete. :func:`write_listing` w
 list of the read side (``read.exports.Table``), reporting progress as its rows stream: the
 command line's ``taian export`` and the console's export key both go through it. The
 console has no file dialog: it writes into the user's folder beside the database
-(:func:`personal_export`, ``exports/USER/``, mode 0700).
+(:func:`personal_export`, ``exports/USER/``, mode 0700). A person who reaches the console
+over SSH fetches those files with their key (``taian session``: ``exports list``,
+``exports get NAME``): :func:`personal_files` and :func:`open_personal_export` give the
+plain files of that person's folder only, opened without following a link.
 """
 from __future__ import annotations
 
@@ -43,6 +46,7 @@ import os
 import re
 import stat
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence, TextIO
 
@@ -312,3 +316,118 @@ def personal_export(db_path: str | os.PathLike, username: str, what: str, at: st
         if not (target.exists() or target.is_symlink()):
             return target
     raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(folder / f"{stem}.{ext}"))
+
+
+# -- a person's exports, fetched over SSH (``taian session``: ``exports list``, ``exports get``) -----
+class ExportRefused(ValueError):
+    """A name or a file that ``exports get`` does not give (not a plain name, not one of the
+    person's exports, a link, not a regular file)."""
+
+
+class NoSuchExport(ExportRefused):
+    """No export of that name in the person's folder."""
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    """One file of a person's export folder: its name, size in bytes and time (a stored time)."""
+    name: str
+    size: int
+    modified: str
+
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+
+
+def _open_personal_folder(db_path: str | os.PathLike, username: str) -> int | None:
+    """A descriptor of ``username``'s export folder (:func:`personal_folder`), opened step by
+    step from the database's folder with no link followed (``exports`` and the user's folder
+    must be real folders); None when either does not exist yet."""
+    folder = personal_folder(db_path, username)
+    top = None
+    try:
+        top = os.open(folder.parent, _DIR_FLAGS)
+        return os.open(folder.name, _DIR_FLAGS, dir_fd=top)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        where = folder.parent if top is None else folder
+        link = os.path.islink(where)
+        raise ExportRefused(f"{where} is {'a link' if link else 'not a folder'}, not the folder of exports the "
+                            f"console makes{'' if link else f' ({exc.strerror or exc})'}: ask the "
+                            "operator") from None
+    finally:
+        if top is not None:
+            os.close(top)
+
+
+def _export_file(name: str, st: os.stat_result) -> ExportFile:
+    from taian_tui.domain import timeutil
+
+    return ExportFile(name, st.st_size, timeutil.iso(_dt.datetime.fromtimestamp(int(st.st_mtime), _dt.timezone.utc)))
+
+
+def _given(st: os.stat_result) -> bool:
+    """What ``exports get`` gives: a regular file with one name (a hard link to a file
+    elsewhere, such as the database, is not one of the person's exports)."""
+    return stat.S_ISREG(st.st_mode) and st.st_nlink == 1
+
+
+def personal_files(db_path: str | os.PathLike, username: str) -> list[ExportFile]:
+    """The exports in ``username``'s folder (``exports/USER/`` beside the database), newest
+    first: its regular files, not those being written (hidden names) nor links; [] when the
+    person has exported nothing yet."""
+    fd = _open_personal_folder(db_path, username)
+    if fd is None:
+        return []
+    try:
+        files = []
+        for entry in os.scandir(fd):
+            if entry.name.startswith("."):
+                continue
+            st = entry.stat(follow_symlinks=False)
+            if _given(st):
+                files.append(_export_file(entry.name, st))
+    finally:
+        os.close(fd)
+    return sorted(files, key=lambda f: (f.modified, f.name), reverse=True)
+
+
+def plain_name(name: str) -> str:
+    """``name`` when it is the plain name of a file in a folder: not empty, no ``/``, not
+    hidden (``.`` ``..`` and the partial files being written), nothing unprintable;
+    otherwise ExportRefused."""
+    if not name or "/" in name or "\\" in name or name.startswith(".") or not name.isprintable():
+        raise ExportRefused(f"{name!r} is not the name of an export: give a file name as `exports list` shows "
+                            "it (no folder, no path)")
+    return name
+
+
+def open_personal_export(db_path: str | os.PathLike, username: str, name: str) -> tuple[Any, ExportFile]:
+    """(the open file, binary, and what it is) of ``username``'s export ``name``: a plain
+    name (:func:`plain_name`) in their own folder only, opened without following a link and
+    only when it is a regular file of one name (:func:`_given`); NoSuchExport when there is
+    none of that name, ExportRefused for anything else."""
+    plain_name(name)
+    fd = _open_personal_folder(db_path, username)
+    if fd is None:
+        raise NoSuchExport(f"no export named {name!r}: you have exported nothing yet (the console's "
+                           "export key writes them)")
+    try:
+        try:
+            f = os.open(name, _FILE_FLAGS, dir_fd=fd)
+        except FileNotFoundError:
+            raise NoSuchExport(f"no export named {name!r} in your folder: `exports list` shows yours") from None
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.EMLINK):
+                raise ExportRefused(f"{name!r} is a link, not one of your exports") from None
+            raise ExportRefused(f"{name!r} cannot be read ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
+    st = os.fstat(f)
+    if not _given(st):
+        os.close(f)
+        raise ExportRefused(f"{name!r} is not one of your exports (not a plain file)")
+    os.set_blocking(f, True)
+    return os.fdopen(f, "rb"), _export_file(name, st)

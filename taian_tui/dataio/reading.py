@@ -19,7 +19,13 @@ A workbook (.xlsx, .xls), recognised by its first bytes whatever its name, is re
 row as Excel shows it), so that every import's row rules are the CSV path's. The header is
 found the same way in both (:func:`find_header`): the first row, among the first
 ``HEADER_ROWS`` non-blank ones, that names every required column; rows above it (a title
-such as 「泰安市重点企业名录（2026年）」) are skipped.
+such as 「泰安市重点企业名录（2026年）」) are skipped. A header of two rows (names grouped under
+a merged cell: 「联系方式」 over 联系人 | 联系电话) is read as one, the data below its lower row.
+
+A file that does not decode is named by the line the bad bytes are on and their offset in
+the file (:class:`WrongEncoding`); a file whose first megabyte holds text beyond ASCII that
+decodes as UTF-8 is UTF-8 (:func:`_sniff`): a bad byte further on is damage, reported where
+it is, not a reason to read the file as GBK.
 """
 from __future__ import annotations
 
@@ -168,6 +174,32 @@ def sniff_encoding(sample: bytes) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         return "gb18030"
+
+
+#: Characters beyond ASCII that, decoded as UTF-8 before a byte that is not, make the file
+#: UTF-8 with a bad spot rather than GBK (GBK text almost never decodes as UTF-8 at all).
+UTF8_EVIDENCE = 4
+
+
+def _sniff(sample: bytes) -> tuple[str, bool]:
+    """(the encoding of a file whose first bytes are ``sample``, whether GB18030 may be
+    tried when UTF-8 fails further on). UTF-8 is certain once Chinese (any text beyond
+    ASCII) decoded as UTF-8: a sample with such text that decodes is UTF-8 (a bad byte
+    later is damage, reported where it is, never read as GBK mojibake), and so is one whose
+    bad byte comes after ``UTF8_EVIDENCE`` such characters (a garbage line 2 under a UTF-8
+    header is named as line 2 of a UTF-8 file, not as line 1 of a GBK one). A sample of
+    ASCII only may turn out GBK further on."""
+    encoding = sniff_encoding(sample)
+    if encoding == "utf-8":
+        return encoding, sample.isascii()
+    if encoding == "gb18030":
+        try:
+            codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        except UnicodeDecodeError as exc:
+            before = sample[:exc.start].decode("utf-8")
+            if sum(1 for ch in before if ord(ch) > 127) >= UTF8_EVIDENCE:
+                return "utf-8", False
+    return encoding, False
 
 
 ENCODINGS = {"auto": None, "utf-8": "utf-8-sig", "utf8": "utf-8-sig", "gb18030": "gb18030",
@@ -340,6 +372,21 @@ class LineSource:
         if run:
             yield run
 
+    def _wrong_encoding(self, exc: UnicodeDecodeError, block: bytes, encoding: str, carry: str,
+                        skipping: bool, cr_pending: bool) -> "WrongEncoding":
+        """The :class:`WrongEncoding` of a block that does not decode: the line the bad bytes
+        are on (the lines before them in the block counted) and where they are in the file."""
+        pending = len(exc.object) - len(block)          # bytes of the block before, kept by the decoder
+        offset = self.start + self.bytes_read - len(block) - pending + exc.start
+        before = codecs.decode(exc.object[:exc.start], encoding, "replace")
+        if cr_pending and before.startswith("\n"):
+            before = before[1:]
+        breaks = len(_BREAKS.findall(carry + before))
+        line = self.lines_out + breaks + (0 if skipping else 1)
+        bad = exc.object[exc.start:exc.end].hex(" ")
+        return WrongEncoding(self.encoding, line, f"cannot decode the byte{'s' if exc.end - exc.start > 1 else ''} "
+                                                  f"{bad} at byte {offset:,} of the file: {exc.reason}")
+
     def _blocks(self) -> Iterator[list[str] | LineTooLong]:
         encoding = "utf-8" if self.start and self.encoding == "utf-8-sig" else self.encoding
         decoder = codecs.getincrementaldecoder(encoding)("strict")
@@ -361,8 +408,7 @@ class LineSource:
                 try:
                     text = decoder.decode(block, final=final)
                 except UnicodeDecodeError as exc:
-                    raise WrongEncoding(self.encoding, self.lines_out + (0 if skipping else 1),
-                                        str(exc)) from None
+                    raise self._wrong_encoding(exc, block, encoding, carry, skipping, cr_pending) from None
                 if utf8:
                     dirty = carry_dirty or _dirty_utf8(block, before)
                     before = block[-2:]
@@ -487,6 +533,38 @@ def _header_lookup(aliases: dict[str, tuple[str, ...]]) -> dict[str, str]:
     return {_header_key(a): key for key, names in aliases.items() for a in names}
 
 
+def _names_below(upper: Sequence[str], lower: Sequence[str], lookup: dict[str, str]) -> bool:
+    """Whether ``lower`` is the second row of a two-row header whose first row is ``upper``:
+    ``upper`` names a column (a title above the header does not), ``lower`` names at least
+    one (a name the import knows, not the one above it), and each of its cells is empty, the
+    cell above it again (a name merged down over both rows), a name the import knows under a
+    group or an empty cell above (「联系方式」 over 联系人 | 联系电话), or a name it does not
+    know under the same; never a value under a column's name (a data row)."""
+    if not any(lookup.get(_header_key(u)) for u in upper if u.strip()):
+        return False
+    new = False
+    for i, cell in enumerate(lower):
+        if not cell.strip():
+            continue
+        up = upper[i] if i < len(upper) else ""
+        if cell == up:
+            continue
+        key = lookup.get(_header_key(cell))
+        up_key = lookup.get(_header_key(up)) if up.strip() else None
+        if up_key is not None and key != up_key:
+            return False                # under a column's name: a value, or another column
+        new = new or key is not None
+    return new
+
+
+def _two_rows(upper: Sequence[str], lower: Sequence[str]) -> list[str]:
+    """The header of a two-row header: each column named by its lower cell, else the upper
+    (a name merged down, or written on the upper row only)."""
+    width = max(len(upper), len(lower))
+    return [lower[i] if i < len(lower) and lower[i].strip() else (upper[i] if i < len(upper) else "")
+            for i in range(width)]
+
+
 def find_header(rows: Iterable[tuple[int, list[str]]], columns: Sequence[tuple[str, str, bool]],
                 aliases: dict[str, tuple[str, ...]], file: str
                 ) -> tuple[list[str], int, dict[str, int], dict[str, str], list[str]]:
@@ -497,20 +575,46 @@ def find_header(rows: Iterable[tuple[int, list[str]]], columns: Sequence[tuple[s
     only up to the header, so the caller goes on with the data. When no row qualifies, the
     row naming the most required columns (the first of those) is taken for the header and
     its missing columns are named (:func:`map_header`'s ImportFileError); an empty file is
-    refused as such."""
+    refused as such.
+
+    A header of two rows (offices group columns under a merged cell: 「联系方式」 over
+    联系人 | 联系电话, the other names merged down over both rows or written on one of them)
+    is read as one: the lower row names the columns under the group, the upper the others
+    (:func:`_two_rows`), the line is the lower row's and the data starts below it. It is
+    recognised when the lower row holds names (:func:`_names_below`) and either the upper
+    row alone does not name every required column, or the upper row is a workbook's row
+    with a merge across columns (``workbook.GroupedRow``: it tells what is under it without
+    reading on, so a data row is never taken for the header's)."""
     lookup = _header_lookup(aliases)
     required = {key for key, _, needed in columns if needed}
+
+    def names(cells: Sequence[str]) -> int:
+        return len(required & {lookup.get(_header_key(c)) for c in cells})
+
+    rows = iter(rows)
     best: tuple[int, list[str]] | None = None
+    upper: list[str] | None = None          # the non-blank row just above
     seen = 0
-    for _line, cells in rows:
+    for line, cells in rows:
         if not any(c.strip() for c in cells):
+            upper = None
             continue
-        found = len(required & {lookup.get(_header_key(c)) for c in cells})
+        if upper is not None and _names_below(upper, cells, lookup):
+            header = _two_rows(upper, cells)
+        else:
+            header = cells
+        found = names(header)
         if found == len(required):
-            index, names, extra = map_header(cells, columns, aliases, file)
-            return cells, _line, index, names, extra
+            below = getattr(cells, "below", None)
+            if below is not None and _names_below(header, below(), lookup):
+                second = next(rows, None)       # the header's second row: read it here
+                if second is not None and names(_two_rows(header, second[1])) == len(required):
+                    line, header = second[0], _two_rows(header, second[1])
+            index, names_as_written, extra = map_header(header, columns, aliases, file)
+            return list(header), line, index, names_as_written, extra
         if best is None or found > best[0]:
-            best = (found, cells)
+            best = (found, header)
+        upper = cells
         seen += 1
         if seen >= HEADER_ROWS:
             break
@@ -522,10 +626,11 @@ def find_header(rows: Iterable[tuple[int, list[str]]], columns: Sequence[tuple[s
 
 def header_rows(recs: Iterable["Record"], file: str) -> Iterator[tuple[int, list[str]]]:
     """(line, cells) of ``recs`` for :func:`find_header`; a record that cannot be read
-    before the header stops the import."""
+    before the header (or the header's) stops the import, named by its line (a workbook's
+    reason names the cell: ``the cell 名录!B2: …``)."""
     for rec in recs:
         if rec.error:
-            raise ImportFileError(f"{file}:{rec.line}: the header cannot be read: {rec.error}")
+            raise ImportFileError(f"{file}:{rec.line}: the header cannot be read: {rec.error}; nothing imported")
         yield rec.line, rec.cells
 
 
@@ -727,7 +832,8 @@ def open_source(path: Path, encoding: str, sheet: str | None = None) -> tuple[An
             forced = _utf16_without_bom(sample) or "utf-16-le"     # no BOM: Excel's order
         if forced:
             return LineSource(path, forced), False
-        return LineSource(path, sniff_encoding(sample)), True
+        encoding, retry = _sniff(sample)
+        return LineSource(path, encoding), retry
     except OSError as exc:
         raise ImportFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
 

@@ -18,7 +18,18 @@ our own): one sheet's rows as the same stream of numbered records the CSV reader
   so a cell's text arrives exactly as it is in the workbook.
 * **Merged cells.** A value merged down over several rows (a county written once for a
   group of enterprises) stands in each of those rows; a merge across columns (a title
-  over the table) is one cell, at its left.
+  over the table) is one cell, at its left. A row holding a merge across columns comes as a
+  :class:`GroupedRow`, which can tell the row under it: a header of two rows (「联系方式」
+  merged over 联系人 | 联系电话, the other names merged down over both rows or written on
+  one) is read as one by ``reading.find_header`` without reading a data row for it.
+* **Formulas.** calamine reads a formula's result as the file stores it. A file written by a
+  program (openpyxl, a web system's export) and never opened in Excel may hold formulas
+  without results, which calamine reads as empty cells: such a sheet is refused, naming the
+  first cell and how many there are, and saying to open and save it in Excel (or type the
+  values) — :func:`uncalculated_formulas`, searched in a thread while the sheet is read.
+* **Dates as numbers.** A date cell that lost its format ("General") reads as Excel's day
+  number (46388); :func:`whole_number` and :func:`serial_date` turn it into the day
+  (2027-01-01) for a date column (``taian calendar import``), within ``SERIAL_YEARS``.
 * **Numbers Excel cut.** Excel keeps 15 significant digits of a number: an 18-digit credit
   code typed as a number (913709001234500006) is stored as 9.13709001234500E+17. A number
   of 2**53 or more (its last digits lost) is never turned into a plausible integer text
@@ -145,6 +156,31 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
+#: Excel's day 0: its serial numbers count days from 1899-12-30 (1900's false leap day
+#: makes every date from March 1900 on one day later than a count from 1900-01-01).
+EXCEL_EPOCH = _dt.date(1899, 12, 30)
+
+#: The years a whole number in a date column is read in as Excel's serial number of a day.
+SERIAL_YEARS = (1990, 2100)
+
+_WHOLE = re.compile(r"[0-9]{1,9}(?:\.0+)?")
+
+
+def whole_number(text: str) -> int | None:
+    """``46023`` or ``46023.0`` (how a number cell reads: :func:`cell_text`) -> 46023; None
+    for any other text."""
+    return int(float(text)) if _WHOLE.fullmatch(text) else None
+
+
+def serial_date(n: int) -> _dt.date | None:
+    """The day Excel numbers ``n`` (46023 -> 2026-01-01: a date cell whose format was lost,
+    "General"), or None when that is not a day of ``SERIAL_YEARS`` (12, 20270101)."""
+    first, last = SERIAL_YEARS
+    if not (_dt.date(first, 1, 1) - EXCEL_EPOCH).days <= n <= (_dt.date(last, 12, 31) - EXCEL_EPOCH).days:
+        return None
+    return EXCEL_EPOCH + _dt.timedelta(days=n)
+
+
 def _any_text(value: Any) -> str:
     """:func:`cell_text`, a number that lost digits as Excel shows it (a row before a part
     of the sheet: only a merged value is taken from it)."""
@@ -202,6 +238,36 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+def _sheet_part(z, sheet: str) -> str | None:
+    """The name of the part of the open .xlsx zip ``z`` that holds ``sheet`` (from the
+    workbook part and its relationships, small, read with ElementTree); None when the file
+    does not say. Raises what zipfile and ElementTree raise on a damaged file."""
+    import xml.etree.ElementTree as ET
+
+    def small(name: str):
+        if z.getinfo(name).file_size > 1 << 24:
+            raise ValueError(name)
+        return ET.fromstring(z.read(name))
+
+    def target(rels_of: str, pick) -> str | None:
+        folder, base = posixpath.split(rels_of)
+        for rel in small(posixpath.join(folder, "_rels", base + ".rels")):
+            if pick(rel):
+                where = rel.get("Target") or ""
+                if where.startswith("/"):
+                    return where.lstrip("/")
+                return posixpath.normpath(posixpath.join(folder, where))
+        return None
+
+    book = target("", lambda rel: (rel.get("Type") or "").endswith("/officeDocument")) or "xl/workbook.xml"
+    rid = None
+    for node in small(book).iter():
+        if _local(node.tag) == "sheet" and node.get("name") == sheet:
+            rid = next((v for k, v in node.attrib.items() if _local(k) == "id"), None)
+            break
+    return target(book, lambda rel: rel.get("Id") == rid) if rid else None
+
+
 def declared_span(path: str | os.PathLike, sheet: str) -> tuple[str, int] | None:
     """The span an .xlsx sheet declares for its cells (``<dimension ref>``: optional, and
     not to be trusted, but what Excel writes), with its cell count; None when there is none
@@ -212,29 +278,7 @@ def declared_span(path: str | os.PathLike, sheet: str) -> tuple[str, int] | None
 
     try:
         with zipfile.ZipFile(path) as z:
-            def small(name: str):
-                if z.getinfo(name).file_size > 1 << 24:
-                    raise ValueError(name)
-                return ET.fromstring(z.read(name))
-
-            def target(rels_of: str, pick) -> str | None:
-                folder, base = posixpath.split(rels_of)
-                for rel in small(posixpath.join(folder, "_rels", base + ".rels")):
-                    if pick(rel):
-                        where = rel.get("Target") or ""
-                        if where.startswith("/"):
-                            return where.lstrip("/")
-                        return posixpath.normpath(posixpath.join(folder, where))
-                return None
-
-            book = target("", lambda rel: (rel.get("Type") or "").endswith("/officeDocument")) \
-                or "xl/workbook.xml"
-            rid = None
-            for node in small(book).iter():
-                if _local(node.tag) == "sheet" and node.get("name") == sheet:
-                    rid = next((v for k, v in node.attrib.items() if _local(k) == "id"), None)
-                    break
-            part = target(book, lambda rel: rel.get("Id") == rid) if rid else None
+            part = _sheet_part(z, sheet)
             if not part:
                 return None
             with z.open(part) as fh:
@@ -249,6 +293,72 @@ def declared_span(path: str | os.PathLike, sheet: str) -> tuple[str, int] | None
     except (OSError, KeyError, ValueError, EOFError, RuntimeError, zipfile.BadZipFile, ET.ParseError):
         return None
     return None
+
+
+# a formula element (``<f>``, ``<x:f …/>``) anywhere in a block of a sheet's XML
+_FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s/>]")
+
+
+def uncalculated_formulas(path: str | os.PathLike, sheet: str) -> tuple[str, str, int] | None:
+    """(the first cell, its formula, how many cells) of the formulas of an .xlsx sheet that
+    hold no value, or None. A program that writes a workbook (openpyxl, a web system's
+    export) may write a formula without its result, which only a spreadsheet calculates when
+    it opens and saves the file; calamine reads such a cell as empty. A formula whose result
+    is the empty text (``t="str"``, an empty ``<v>``) holds a value. The sheet's XML is first
+    searched for any formula, block by block (fast: most registries have none); only a sheet
+    with formulas is parsed (ElementTree, a cell at a time)."""
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            part = _sheet_part(z, sheet)
+            if not part:
+                return None
+            with z.open(part) as fh:
+                tail = b""
+                while True:
+                    block = fh.read(1 << 20)
+                    if not block:
+                        return None
+                    probe = tail + block
+                    if (b"<f" in probe or b":f" in probe) and _FORMULA_TAG.search(probe):
+                        break
+                    tail = block[-64:]
+            first: tuple[str, str] | None = None
+            count = 0
+            with z.open(part) as fh:
+                for _event, node in ET.iterparse(fh, events=("end",)):
+                    name = _local(node.tag)
+                    if name == "c":
+                        formula = value = None
+                        for child in node:
+                            tag = _local(child.tag)
+                            if tag == "f":
+                                formula = child
+                            elif tag == "v":
+                                value = child
+                        if formula is not None and (value is None or (
+                                not value.text and node.get("t") not in ("str", "inlineStr"))):
+                            count += 1
+                            if first is None:
+                                first = (node.get("r") or "", formula.text or "")
+                        node.clear()
+                    elif name == "row":
+                        node.clear()
+    except (OSError, KeyError, ValueError, EOFError, RuntimeError, zipfile.BadZipFile, ET.ParseError):
+        return None                     # (calamine says what is wrong with the file)
+    return (*first, count) if first else None
+
+
+def _uncalculated_message(path: Path, sheet: str, found: tuple[str, str, int]) -> str:
+    ref, formula, count = found
+    shown = _clean(formula)
+    shown = f" (={shown if len(shown) <= 60 else shown[:60] + '…'})" if shown else ""
+    more = f" (and {count - 1:,} more cells like it)" if count > 1 else ""
+    return (f"{path}: the cell {sheet_ref(sheet)}!{ref} holds a formula{shown} with no value{more}: the file "
+            "was written by a program and never opened in Excel, which calculates the values; open it in "
+            "Excel (or WPS) and save it, or type the values in place of the formulas; nothing imported")
 
 
 def _limit_memory(extra: int) -> None:
@@ -369,6 +479,7 @@ def _load(path: Path, kind: str, sheet: str | None) -> tuple[str, Any, Any, list
     frames = _frames_of_a_process(path, kind, sheet) if hasattr(os, "fork") \
         else _read_sheet(path, kind, sheet)        # (no fork: read here, unbounded)
     name, declared, meta, chunks, received, complete = None, None, None, [], 0, False
+    formulas: _Search | None = None
     try:
         for tag, payload in frames:
             if tag == b"R":
@@ -380,6 +491,7 @@ def _load(path: Path, kind: str, sheet: str | None) -> tuple[str, Any, Any, list
                 meta = pickle.loads(payload)
             elif tag == b"N":
                 name = payload.decode("utf-8", "surrogatepass")
+                formulas = _Search(uncalculated_formulas, path, name)  # (while the sheet is read)
             elif tag == b"S":
                 declared = pickle.loads(payload)
             elif tag == b"E":
@@ -388,9 +500,37 @@ def _load(path: Path, kind: str, sheet: str | None) -> tuple[str, Any, Any, list
                 complete = meta is not None
     finally:
         frames.close()                  # (the process reaped; killed first if not done)
+        found = formulas.result() if formulas is not None else None
     if not complete:
         raise ImportFileError(_too_large(path, name, declared))
+    if found is not None:
+        raise ImportFileError(_uncalculated_message(path, name, found))
     return (*meta, chunks)
+
+
+class _Search:
+    """``fn(*args)`` run in a thread of this process (its time mostly spent inflating the
+    zip, which lets the reading go on); :meth:`result` waits for it."""
+
+    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+        import threading
+
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._value = fn(*args)
+            except BaseException as exc:        # (re-raised by result(), on the caller's thread)
+                self._error = exc
+        self._thread = threading.Thread(target=run, name="taian-formulas", daemon=True)
+        self._thread.start()
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def _too_large(path: Path, sheet: str | None, declared: tuple[str, int] | None) -> str:
@@ -465,6 +605,9 @@ class WorkbookSource:
         self.first_col = start[1] if start else 0
         self.total_rows = end[0] + 1 if end else 0
         self.rows_read = 0
+        # rows with a merge across columns within the row (a title, a group of a two-row
+        # header: 「联系方式」 over 联系人 | 联系电话): their rows say what is below them
+        self._grouped = {r0 + 1 for (r0, c0), (r1, c1) in self._merges if r0 == r1 and c1 > c0}
 
     # -- where a value is --------------------------------------------------------------------
     def cell(self, line: int, index: int | None) -> str:
@@ -522,7 +665,18 @@ class WorkbookSource:
                 cells = [neutralise(c) if c and c[0] in _FORMULA_START else c for c in cells]
             if fills.active or fills.starting(line):
                 fills.apply(line, cells)
+            if line in self._grouped:
+                cells = GroupedRow(cells, self._row_below(line))
             yield line - offset, cells, None
+
+    def _row_below(self, line: int) -> Callable[[], list[str]]:
+        """What :attr:`GroupedRow.below` gives for the row ``line``: the cells of the row
+        under it as text, as written (no merged value copied into it), read when asked."""
+        def below() -> list[str]:
+            k, i = divmod(line, self._chunk_rows)         # (row line + 1, 0-based: line)
+            rows = _loads(self._chunks[k]) if k < len(self._chunks) else []
+            return [_clean(_any_text(v)) for v in rows[i]] if i < len(rows) else []
+        return below
 
     def _raw_rows(self, start: int, needed: set[int]) -> Iterator[tuple[int, list]]:
         """(row number, cells as calamine gave them), loaded a chunk at a time; a chunk
@@ -546,6 +700,21 @@ class WorkbookSource:
         (lists of cells, ``line_num``; a cell too long, or a number that lost digits, raises
         :class:`reading.BadCell` in place of its row)."""
         return _RowReader(self._rows(start, end))
+
+
+class GroupedRow(list):
+    """The cells of a row that holds a merge across columns (a title over the table, or the
+    group of a two-row header: 「联系方式」 merged over the 联系人 and 联系电话 under it), with
+    ``below()``: the cells of the row under it as written. ``reading.find_header`` asks it
+    when this row could be the header: when the row under it holds the column names under
+    the group, the two rows are the header (the lower names the columns), and the data
+    starts below them."""
+
+    __slots__ = ("below",)
+
+    def __init__(self, cells: list[str], below: Callable[[], list[str]]) -> None:
+        super().__init__(cells)
+        self.below = below
 
 
 class _RowReader:

@@ -26,6 +26,8 @@ class AppealFilter:
     overdue: bool = False
     text: str | None = None
     sort: str = "deadline"           # deadline | submitted | ref
+    submitted_from: str | None = None    # submitted at or after this time (a stored time)
+    submitted_until: str | None = None   # submitted at or before this time
 
 
 @dataclass
@@ -70,7 +72,11 @@ _SORTS = {
 }
 
 
-def _where(store: Store, act: Actor, f: AppealFilter, at: str) -> tuple[str, list[Any]]:
+def appeal_where(store: Store, act: Actor, f: AppealFilter, at: str) -> tuple[str, list[Any]]:
+    """The SQL condition on ``appeals a`` (and its parameters) that selects the appeals ``f``
+    selects in ``act``'s scope as of ``at``: the one definition of the appeal list's filters
+    (``list_appeals``, ``count_appeals``, the exports of ``read.exports``). A bad filter is a
+    ValidationError."""
     scope, params = appeal_scope_sql(store, act, "a")
     clauses = [scope]
     if f.states:
@@ -118,6 +124,12 @@ def _where(store: Store, act: Actor, f: AppealFilter, at: str) -> tuple[str, lis
     if f.overdue:
         clauses.append(f"a.state IN {OPEN_STATES_SQL} AND a.due_sort < ?")
         params.append(at)
+    if f.submitted_from:
+        clauses.append("a.submitted_at >= ?")
+        params.append(timeutil.iso(f.submitted_from))
+    if f.submitted_until:
+        clauses.append("a.submitted_at <= ?")
+        params.append(timeutil.iso(f.submitted_until))
     if f.text:
         expr = search.match_expression(f.text)
         if expr:
@@ -130,7 +142,7 @@ def _where(store: Store, act: Actor, f: AppealFilter, at: str) -> tuple[str, lis
 
 def count_appeals(store: Store, act: Actor, f: AppealFilter = AppealFilter(),
                   at: str | None = None) -> int:
-    where, params = _where(store, act, f, timeutil.iso(at))
+    where, params = appeal_where(store, act, f, timeutil.iso(at))
     return store.scalar(f"SELECT COUNT(*) FROM appeals a WHERE {where}", params)
 
 
@@ -138,7 +150,7 @@ def list_appeals(store: Store, act: Actor, f: AppealFilter = AppealFilter(), *,
                  limit: int = 50, offset: int = 0, at: str | None = None) -> list[AppealRow]:
     """One page of appeals, as the viewer may see them."""
     at = timeutil.iso(at)
-    where, params = _where(store, act, f, at)
+    where, params = appeal_where(store, act, f, at)
     order = _SORTS.get(f.sort)
     if order is None:
         raise ValidationError.of("sort_choice", choices=tuple(_SORTS))

@@ -5,7 +5,8 @@ one read transaction (the file as of one moment, however long the export takes).
 
 * **appeals** — ``appeals.list_appeals`` itself, page by page: the viewer's scope and the
   filters of ``taian appeal list`` (state, card, unit, category, search words), in its
-  order (deadline first); ``--month``: submitted in that month.
+  order (deadline first); ``--month``: submitted in that month (the list's own filter,
+  ``AppealFilter.submitted_from``/``submitted_until``: in the query, not after it).
 * **orders** (督办单) — every supervision order of the appeals those filters select, by
   opening time; ``--month``: opened in that month.
 * **red cards** — the appeals that took a red card (``card_events``), those not yet taken
@@ -21,7 +22,7 @@ Codes are shown as their Chinese labels (``domain.labels``): 状态 已签收, n
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterator, Sequence
 
 from taian_tui.domain import labels, timeutil
@@ -88,15 +89,17 @@ def describe_filter(store: Store, f: AppealFilter, month: stats.Period | None, m
         parts.append("已超期")
     if f.text:
         parts.append(f"关键词 “{f.text}”")
+    if f.submitted_from and f.submitted_until:
+        parts.append(f"提交于 {f.submitted_from[:10]} 至 {f.submitted_until[:10]}")
+    elif f.submitted_from:
+        parts.append(f"提交于 {f.submitted_from[:10]} 起")
+    elif f.submitted_until:
+        parts.append(f"提交于 {f.submitted_until[:10]} 及以前")
     if f.sort != "deadline":
         parts.append("按" + labels.label("sort", f.sort) + "排序")
     if month is not None:
         parts.append(f"{month.month} {month_what}")
     return "；".join(parts) or "全部"
-
-
-def _in(month: stats.Period | None, when: str | None) -> bool:
-    return month is None or (when is not None and month.start <= when < month.end and when <= month.at)
 
 
 def _filtered(kind: str, sheet: str, what: str, month_what: str, columns: tuple[tuple[str, str], ...],
@@ -112,7 +115,7 @@ def _filtered(kind: str, sheet: str, what: str, month_what: str, columns: tuple[
              f" · 数据截至 {shown_time(at)}")
 
     def snapshot() -> Iterator[Sequence[Any]]:
-        with stats._snapshot(store):
+        with stats.snapshot(store):
             yield from rows(at)
 
     return Table(kind, sheet, title, columns, snapshot())
@@ -135,14 +138,25 @@ def _card(card: str | None) -> str:
     return labels.label("card", card) if card else ""
 
 
+def submitted_month(f: AppealFilter, month: stats.Period | None) -> AppealFilter:
+    """``f`` narrowed to the appeals submitted in ``month`` (up to its as-of time), or ``f``."""
+    if month is None:
+        return f
+    last = timeutil.end_of_day(month.last_day)
+    return replace(f, submitted_from=month.start, submitted_until=min(last, month.at))
+
+
 def appeals_table(store: Store, act: Actor, f: AppealFilter = AppealFilter(), *,
                   month: stats.Period | None = None, at: str | None = None) -> Table:
     """The appeals ``taian appeal list`` lists with these filters (``appeals.list_appeals``,
-    page by page; with ``month``, those submitted in it), with what a meeting asks of each."""
+    page by page; with ``month``, those submitted in it: ``submitted_month``), with what a
+    meeting asks of each."""
+    listed = submitted_month(f, month)
+
     def rows(at: str) -> Iterator[tuple]:
         offset = 0
         while True:
-            page = appeals.list_appeals(store, act, f, limit=PAGE, offset=offset, at=at)
+            page = appeals.list_appeals(store, act, listed, limit=PAGE, offset=offset, at=at)
             if not page:
                 return
             offset += len(page)
@@ -151,8 +165,6 @@ def appeals_table(store: Store, act: Actor, f: AppealFilter = AppealFilter(), *,
                 f"WHERE id IN ({','.join('?' * len(page))})", [r.id for r in page])}
             for r in page:
                 x = more[r.id]
-                if not _in(month, x["submitted_at"]):
-                    continue
                 yield (r.ref, labels.label("state", r.state), _card(r.card), labels.label("category", r.category),
                        x["county"], r.enterprise, x["enterprise_uscc"], r.title, r.unit, x["submitted_at"],
                        r.arrived_at, r.deadline, r.days_left if r.state in OPEN_STATES else None,
@@ -172,8 +184,8 @@ def _joined(store: Store, act: Actor, f: AppealFilter, at: str, select: str, tab
     """Rows of ``table`` (aliased x, with any joins of its own) joined to their appeal (a),
     its enterprise (e) and unit (u),
     for the appeals that ``appeal list``'s filter and the viewer's scope select
-    (``appeals._where``: the one definition)."""
-    scope, params = appeals._where(store, act, f, at)
+    (``appeals.appeal_where``: the one definition)."""
+    scope, params = appeals.appeal_where(store, act, f, at)
     sql = f"SELECT {select} FROM {table} {_APPEAL_JOINS.format(x='x')} WHERE {where} AND {scope}"
     if month is not None:
         sql += f" AND x.{month_column} >= ? AND x.{month_column} < ? AND x.{month_column} <= ?"
@@ -253,7 +265,7 @@ def rates_table(store: Store, period: stats.Period) -> Table:
     dashboard and ``taian stats``, with each rate's numerator and denominator."""
     title = (f"{period.month} 各单位“三率”排名（最差在前） · 数据截至 {shown_time(period.at)}"
              + ("" if period.complete else "（本月至今）"))
-    with stats._snapshot(store):
+    with stats.snapshot(store):
         ranked = stats.unit_rates(store, period)
 
     def rows() -> Iterator[tuple]:
@@ -304,7 +316,7 @@ def projects_table(store: Store, act: Actor, f: ProjectFilter = ProjectFilter(),
              f" · 数据截至 {shown_time(at)}")
 
     def rows() -> Iterator[tuple]:
-        with stats._snapshot(store):
+        with stats.snapshot(store):
             offset = 0
             while True:
                 page = projects.list_projects(store, act, f, limit=PAGE, offset=offset)

@@ -408,8 +408,9 @@ class Dashboard:
 
 
 @contextlib.contextmanager
-def _snapshot(store: Store) -> Iterator[None]:
-    """One read transaction, so that every figure sees the same state of the file (WAL)."""
+def snapshot(store: Store) -> Iterator[None]:
+    """One read transaction, so that every figure sees the same state of the file (WAL); inside
+    one already open, nothing more (the dashboard, the exports of ``read.exports``)."""
     if store.conn.in_transaction:
         yield
         return
@@ -424,7 +425,7 @@ def _snapshot(store: Store) -> Iterator[None]:
 def dashboard(store: Store, month: str | None = None, at: str | None = None) -> Dashboard:
     """Every figure for ``month`` (default: the current month) as of ``at`` (default: now)."""
     p = period(month, at)
-    with _snapshot(store):
+    with snapshot(store):
         return Dashboard(
             period=p,
             projects_by_county=projects_by_county(store),

@@ -300,3 +300,79 @@ def test_enterprises_workbook_reimports_unchanged(export, scenario, db_path, sto
                      "岱岳区天平街道"]]
     r = registry.import_enterprises(store, "system:import", out)
     assert (r.rows, r.inserted, r.updated, r.unchanged, r.rejected, r.encoding) == (1, 0, 0, 1, 0, "xlsx")
+
+
+# -- the format: --format, or the -o name; never one against the other ------------------------------------------------
+@pytest.mark.parametrize("kind, args, message", [
+    ("appeals", ("-o", "{tmp}/out.json"), "-o {tmp}/out.json: this export writes xlsx or csv, not json: end the name "
+                                         "in .xlsx or .csv; nothing written"),
+    ("appeals", ("-o", "{tmp}/out.dat"), "-o {tmp}/out.dat: this export writes xlsx or csv, and .dat does not say "
+                                        "which: end the name in .xlsx or .csv, or give --format; nothing written"),
+    ("rates", ("--format", "csv", "-o", "{tmp}/out.xlsx"), "--format csv but -o {tmp}/out.xlsx ends in .xlsx: name "
+                                                          "the file out.csv, or give --format xlsx; nothing written"),
+    ("orders", ("--format", "xlsx", "-o", "{tmp}/out.CSV"), "--format xlsx but -o {tmp}/out.CSV ends in .csv: name "
+                                                           "the file out.xlsx, or give --format csv; nothing written"),
+    ("red-cards", ("--format", "xlsx", "-o", "{tmp}/out.json"), "--format xlsx but -o {tmp}/out.json ends in .json: "
+                                                               "name the file out.xlsx; nothing written"),
+    ("enterprises", ("--format", "xlsx", "-o", "{tmp}/out.json"), "--format xlsx but -o {tmp}/out.json ends in .json: "
+                                                                 "name the file out.xlsx, or give --format json; "
+                                                                 "nothing written"),
+    ("enterprises", ("-o", "{tmp}/out.xls"), "-o {tmp}/out.xls: this export writes csv, json or xlsx, not xls: end the "
+                                            "name in .csv, .json or .xlsx; nothing written"),
+])
+def test_a_format_the_name_contradicts_is_refused(export, scenario, db_path, tmp_path, kind, args, message):
+    args = tuple(a.format(tmp=tmp_path) for a in args)
+    code, out, err = export(db_path, kind, *args)
+    assert (code, out, err) == (2, "", "error: " + message.format(tmp=tmp_path) + "\n")
+    assert [p.name for p in tmp_path.iterdir() if not p.name.startswith("t.db")] == []   # nothing, not even hidden
+
+
+def test_the_format_follows_the_name_when_not_given(export, scenario, db_path, tmp_path):
+    """.xlsx and .csv (any case) say the format; a name without a suffix is a workbook (the
+    default); --format with a name that says no format is the person's choice."""
+    for name, args, fmt in (("UPPER.CSV", (), "csv"), ("list.xlsx", (), "xlsx"), ("noext", (), "xlsx"),
+                            ("list.dat", ("--format", "csv"), "csv"), ("list.txt", ("--format", "CSV"), "csv")):
+        out = tmp_path / name
+        code, stdout, stderr = export(db_path, "appeals", "-o", out, *args)
+        assert (code, stdout) == (0, f"exported 4 appeals to {out} ({fmt})\n"), stderr
+        head = out.read_bytes()[:4]
+        assert head == (b"PK\x03\x04" if fmt == "xlsx" else "\ufeff编".encode()[:4]), name
+
+
+# -- --month is the query's ------------------------------------------------------------------------------------------
+def test_appeals_of_a_month_are_selected_by_the_query(export, scenario, submit, db_path, tmp_path, monkeypatch):
+    """--month of `export appeals` is a filter of the appeal list's query (``submitted_from`` and
+    ``submitted_until`` of ``AppealFilter``, in ``appeals.appeal_where``): the pages hold only
+    that month's appeals. A-2026-0005 was submitted on the last second of October, -0006 on
+    the first of November, -0007 after the export's time (12:00:00 of 11-05): November as of
+    then holds -0006 only; September the scenario's four."""
+    from taian_tui.read import appeals
+
+    submit("A-2026-0005", at="2026-10-31T23:59:59+08:00")
+    submit("A-2026-0006", at="2026-11-01T00:00:00+08:00")
+    submit("A-2026-0007", at="2026-11-05T12:00:01+08:00")
+    pages: list[int] = []
+    real = appeals.list_appeals
+
+    def spy(*args, **kw):
+        page = real(*args, **kw)
+        pages.append(len(page))
+        return page
+
+    monkeypatch.setattr(appeals, "list_appeals", spy)
+    got = {}
+    for month in ("2026-09", "2026-10", "2026-11"):
+        out = tmp_path / f"{month}.xlsx"
+        pages.clear()
+        code, _, stderr = export(db_path, "appeals", "-o", out, "--month", month)
+        assert code == 0, stderr
+        got[month] = ([r[0] for r in values(out)[2:]], sum(pages))
+    assert got == {"2026-09": (["A-2026-0001", "A-2026-0002", "A-2026-0003", "A-2026-0004"], 4),
+                   "2026-10": (["A-2026-0005"], 1),
+                   "2026-11": (["A-2026-0006"], 1)}
+    # the list's own filter, as `taian appeal list` and the console use it
+    f = appeals.AppealFilter(submitted_from="2026-10-01T00:00:00+08:00", submitted_until="2026-11-01T00:00:00+08:00")
+    from taian_tui.domain import actors
+    act = actors.actor(scenario, actors.OPERATOR)
+    assert [r.ref for r in real(scenario, act, f, at=AT)] == ["A-2026-0005", "A-2026-0006"]
+    assert appeals.count_appeals(scenario, act, f, AT) == 2

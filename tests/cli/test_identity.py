@@ -197,18 +197,22 @@ def test_a_session_lists_only_its_users_appeals(run_cli, db_path, appeals_of_two
     assert code == 0 and json.loads(out)["ref"] == z.ref
 
 
+#: The refusal of any command a key's session does not run (the commands it runs named).
+ONLY = ("error: refused: this key runs the console, `appeal list`, `appeal show REF`, `exports list` or "
+        "`exports get NAME` only, not ")
+
+
 @pytest.mark.parametrize("asked, message", [
     ("appeal list --as admin", "error: refused: --as is fixed by the key (it signs in as zrzy1)"),
     ("appeal list --as=admin", "error: refused: --as is fixed by the key (it signs in as zrzy1)"),
     ("appeal list --db /tmp/other.db", "error: refused: --db is fixed by the key (it signs in as zrzy1)"),
-    ("escalate", "error: refused: this key runs the console, `appeal list` or `appeal show REF` only, not "
-                 "'escalate'"),
-    ("appeal reply A-2026-0001 --text x", "error: refused: this key runs the console, `appeal list` or "
-                                          "`appeal show REF` only, not 'appeal reply A-2026-0001'"),
-    ("keys list", "error: refused: this key runs the console, `appeal list` or `appeal show REF` only, not "
-                  "'keys list'"),
-    ("sh -c 'cat /etc/passwd'", "error: refused: this key runs the console, `appeal list` or `appeal show REF` "
-                                "only, not 'sh -c cat /etc/passwd'"),
+    ("escalate", ONLY + "'escalate'"),
+    ("appeal reply A-2026-0001 --text x", ONLY + "'appeal reply A-2026-0001'"),
+    ("keys list", ONLY + "'keys list'"),
+    ("sh -c 'cat /etc/passwd'", ONLY + "'sh -c cat /etc/passwd'"),
+    ("export appeals -o /tmp/x.xlsx", ONLY + "'export appeals -o'"),
+    ("exports remove x.xlsx", ONLY + "'exports remove x.xlsx'"),
+    ("exports get x.xlsx --db /tmp/other.db", "error: refused: --db is fixed by the key (it signs in as zrzy1)"),
     ("appeal list 'unclosed", "error: refused: the command asked for over SSH cannot be read"),
 ])
 def test_a_session_refuses_everything_else(run_cli, db_path, appeals_of_two_units, dump, asked, message):
@@ -238,7 +242,123 @@ def test_a_session_without_a_terminal_or_a_command_says_how_to_connect(run_cli, 
     code, out, err = session(run_cli, db_path, "zrzy1")
     assert (code, out) == (2, "")
     assert err == ("error: this key opens the console: connect with a terminal (ssh -t), or ask for "
-                   "`appeal list` or `appeal show REF`\n")
+                   "`appeal list`, `appeal show REF`, `exports list` or `exports get NAME`\n")
+
+
+# -- a session fetches the console's exports ------------------------------------------------------------------
+EXPORT_AT = 1795741200           # 2026-11-27 09:00:00 (+08:00), as seconds since the epoch
+XLSX_BYTES = b"PK\x03\x04" + bytes(range(256)) * 4 + b"\r\n\x00\xff"   # 1,032 bytes, any byte value
+
+
+@pytest.fixture
+def exports(db_path):
+    """The export folders as the console leaves them (``exports/USER/`` beside the database,
+    0700, files 0600): zrzy1's workbook (09:00) and CSV (09:15, newer), a file being written
+    (hidden), a link and a second name (hard link) of the database, a folder; sthj1's workbook."""
+    from taian_tui.dataio import export
+
+    def put(user: str, name: str, data: bytes, minutes: int) -> Path:
+        folder = export.personal_folder(db_path, user)
+        export.private_folder(folder.parent)
+        export.private_folder(folder)
+        path = folder / name
+        path.write_bytes(data)
+        path.chmod(0o600)
+        os.utime(path, (EXPORT_AT + 60 * minutes, EXPORT_AT + 60 * minutes))
+        return path
+
+    mine = put("zrzy1", "诉求-zrzy1-20261127-090000.xlsx", XLSX_BYTES, 0)
+    put("zrzy1", "红牌-zrzy1-20261127-091500.csv", "\ufeff编号\r\n".encode(), 15)
+    put("zrzy1", ".诉求-zrzy1-20261127-093000.xlsx.tmp", b"half", 30)
+    (mine.parent / "db.xlsx").symlink_to(db_path)
+    os.link(db_path, mine.parent / "hard.xlsx")
+    (mine.parent / "folder.xlsx").mkdir()
+    put("sthj1", "督办看板-sthj1-20261127-090000.xlsx", b"sthj's", 0)
+    return mine.parent
+
+
+def session_bytes(db_path, user: str, asked: str) -> tuple[int, bytes, bytes]:
+    """``taian session USER`` as sshd runs it (a process of its own, ``$SSH_ORIGINAL_COMMAND``),
+    its stdout as bytes (a pipe, as over SSH)."""
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAIAN_")}
+    env["SSH_ORIGINAL_COMMAND"] = asked
+    done = subprocess.run([sys.executable, str(Path(__file__).resolve().parents[2] / "cli.py"), "session", user,
+                           "--db", str(db_path)], env=env, capture_output=True, timeout=120)
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_a_session_lists_its_users_exports_only(run_cli, db_path, exports, dump):
+    before = dump()
+    code, out, err = session(run_cli, db_path, "zrzy1", "exports list")
+    assert (code, err) == (0, "")
+    # newest first; name, bytes, Beijing time; not the file being written, the links, the folder
+    assert out == ("红牌-zrzy1-20261127-091500.csv\t11\t2026-11-27 09:15:00\n"
+                   "诉求-zrzy1-20261127-090000.xlsx\t1032\t2026-11-27 09:00:00\n")
+    code, out, err = session(run_cli, db_path, "sthj1", "taian exports list")
+    assert (code, out, err) == (0, "督办看板-sthj1-20261127-090000.xlsx\t6\t2026-11-27 09:00:00\n", "")
+    code, out, err = session(run_cli, db_path, "daiyue1", "exports list")
+    assert (code, out, err) == (0, "", "no exports yet: the console's export key writes them here\n")
+    code, out, err = session(run_cli, db_path, "zrzy1", "exports list --all")
+    assert (code, out, err) == (2, "", "error: refused: `exports list` takes nothing more, not '--all'\n")
+    assert dump() == before
+
+
+def test_a_session_gets_its_users_export_as_bytes(db_path, exports):
+    assert session_bytes(db_path, "zrzy1", "exports get 诉求-zrzy1-20261127-090000.xlsx") == (0, XLSX_BYTES, b"")
+    assert session_bytes(db_path, "zrzy1", "taian exports get '红牌-zrzy1-20261127-091500.csv'") == \
+        (0, "\ufeff编号\r\n".encode(), b"")
+
+
+@pytest.mark.parametrize("user, asked, message", [
+    ("zrzy1", "exports get 督办看板-sthj1-20261127-090000.xlsx",       # another person's file: not in one's folder
+     "error: no export named '督办看板-sthj1-20261127-090000.xlsx' in your folder: `exports list` shows yours"),
+    ("zrzy1", "exports get ../sthj1/督办看板-sthj1-20261127-090000.xlsx",
+     "error: '../sthj1/督办看板-sthj1-20261127-090000.xlsx' is not the name of an export: give a file name as "
+     "`exports list` shows it (no folder, no path)"),
+    ("zrzy1", "exports get ..", "error: '..' is not the name of an export: give a file name as `exports list` "
+                                "shows it (no folder, no path)"),
+    ("zrzy1", "exports get .诉求-zrzy1-20261127-093000.xlsx.tmp",
+     "error: '.诉求-zrzy1-20261127-093000.xlsx.tmp' is not the name of an export: give a file name as "
+     "`exports list` shows it (no folder, no path)"),
+    ("zrzy1", "exports get db.xlsx", "error: 'db.xlsx' is a link, not one of your exports"),
+    ("zrzy1", "exports get hard.xlsx", "error: 'hard.xlsx' is not one of your exports (not a plain file)"),
+    ("zrzy1", "exports get folder.xlsx", "error: 'folder.xlsx' is not one of your exports (not a plain file)"),
+    ("zrzy1", "exports get nothing.xlsx",
+     "error: no export named 'nothing.xlsx' in your folder: `exports list` shows yours"),
+    ("daiyue1", "exports get 诉求-zrzy1-20261127-090000.xlsx",
+     "error: no export named '诉求-zrzy1-20261127-090000.xlsx': you have exported nothing yet (the console's "
+     "export key writes them)"),
+    ("zrzy1", "exports get", "error: refused: give one file name, as `exports list` shows it: `exports get NAME`"),
+    ("zrzy1", "exports get a.xlsx b.xlsx",
+     "error: refused: give one file name, as `exports list` shows it: `exports get NAME`"),
+])
+def test_a_session_gets_nothing_but_its_users_exports(run_cli, db_path, exports, dump, user, asked, message):
+    before = dump()
+    code, out, err = session(run_cli, db_path, user, asked)
+    assert (code, out, err) == (2, "", message + "\n")
+    assert dump() == before
+
+
+def test_exports_get_refuses_an_output_without_bytes(run_cli, db_path, exports):
+    """In-process (stdout a text stream, no bytes under it): refused, not written as text."""
+    code, out, err = session(run_cli, db_path, "zrzy1", "exports get 诉求-zrzy1-20261127-090000.xlsx")
+    assert (code, out, err) == (2, "", "error: `exports get` writes the file's bytes: its output must be a file "
+                                       "or a pipe\n")
+
+
+def test_a_session_refuses_exports_through_a_linked_folder(run_cli, db_path, exports, tmp_path):
+    """The user's folder replaced by a link to another's: not followed (list and get)."""
+    import shutil
+
+    shutil.rmtree(exports)
+    exports.symlink_to(exports.parent / "sthj1")
+    for asked in ("exports list", "exports get 督办看板-sthj1-20261127-090000.xlsx"):
+        code, out, err = session(run_cli, db_path, "zrzy1", asked)
+        assert (code, out) == (2, "")
+        assert err == (f"error: {exports} is a link, not the folder of exports the console makes: ask the "
+                       "operator\n")
 
 
 # -- no sign-in list on a real database ----------------------------------------------------------------------

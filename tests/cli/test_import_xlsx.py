@@ -245,7 +245,7 @@ def test_calendar_problems_name_the_cell_and_an_old_xls_is_read(run_cli, db_path
     code_, _, err = run_cli("calendar", "import", path, "--db", db_path)
     assert code_ == 2
     assert err.splitlines() == [
-        f"{path}:日历!A4: 日期: '明天' is not a date (YYYY-MM-DD, YYYY/M/D or YYYY年M月D日)",
+        f"{path}:日历!A4: 日期: '明天' is not a date (YYYY-MM-DD, YYYY/M/D, YYYY年M月D日 or an Excel date)",
         f"{path}:日历!B4: 类型: '调休' must be holiday or workday (节假日/假日/放假/休/休息/休息日 or "
         "工作日/补班/上班/班/调休上班/调休上班日)",
         f"error: {path}: 2 problems; nothing imported"]
@@ -423,3 +423,201 @@ def test_an_18_digit_code_stored_as_a_number_is_rejected_not_guessed(run_cli, db
         ["名录!2:2", "", "", f"the cell 名录!B2: the number 9.13709001234500E+17 {cut}"],
         ["名录!4:4", "", "", f"the cell 名录!H4: the number -9.00719925474099E+15 {cut}"]]
     assert enterprises(store) == {GOOD[1]: ("乙公司", "新泰市", "", "", "538123456789012")}
+
+
+# -- a header of two rows -------------------------------------------------------------------------------------------
+def test_a_two_row_header_and_rows_named_as_excel_shows_them(run_cli, db_path, store, tmp_path):
+    """企业名称, 统一社会信用代码 and 所属县市区 merged down over rows 2-3, 「联系方式」 merged over
+    D2:E2 with 联系人 | 联系电话 under it, 行业 on row 3 only; 14 enterprises in rows 4-17, the
+    code of row 17 wrong: rejected as 企业名录!B17, the contacts and phones imported."""
+    path = tmp_path / "two.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    ws = book.add_worksheet("企业名录")
+    ws.merge_range("A1:F1", TITLE)
+    for col, name in zip("ABC", ("企业名称", "统一社会信用代码", "所属县市区")):
+        ws.merge_range(f"{col}2:{col}3", name)
+    ws.merge_range("D2:E2", "联系方式")
+    ws.write_row("D3", ["联系人", "联系电话"])
+    ws.write("F3", "行业")
+    codes = [code(100 + n) for n in range(4, 18)]
+    bad = codes[-1][:17] + ("1" if codes[-1][17] != "1" else "2")
+    for r, uscc in enumerate(codes[:-1] + [bad], start=3):
+        ws.write_row(r, 0, [f"企业{r + 1}", uscc, "泰山区", f"联系人{r + 1}"])
+        ws.write_number(r, 4, 13800000000 + r + 1)
+        ws.write_string(r, 5, "食品")
+    book.close()
+    code_, out, err = run_cli("import", "enterprises", path, "--db", db_path)
+    assert code_ == 1
+    assert out == "enterprises two.xlsx: 14 rows read; inserted 13, updated 0, unchanged 0, rejected 1\n"
+    assert err == (f"two.xlsx:企业名录!B17: 统一社会信用代码: check digit is wrong (GB 32100-2015): the last character "
+                   f"should be {stdnum_uscc.calc_check_digit(bad[:17])} (value {bad!r})\n")
+    assert tuple(store.one("SELECT name, county, industry, contact, phone FROM enterprises WHERE uscc = ?",
+                           (codes[0],))) == ("企业4", "泰山区", "食品", "联系人4", "13800000004")
+    assert store.scalar("SELECT COUNT(*) FROM enterprises WHERE contact LIKE '联系人%' AND phone LIKE '138%'") == 13
+
+
+def test_accounts_with_a_two_row_header(run_cli, db_path, store, tmp_path):
+    """The table imports (users here) read the same header: 「联系方式」 over 手机号 | 备注."""
+    path = tmp_path / "accounts.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    ws = book.add_worksheet("联络员")
+    ws.merge_range("A1:F1", "2026年联络员名单")
+    for col, name in zip("ABCD", ("用户名", "姓名", "角色", "单位")):
+        ws.merge_range(f"{col}2:{col}3", name)
+    ws.merge_range("E2:F2", "联系方式")
+    ws.write_row("E3", ["手机号", "备注"])
+    ws.write_row("A4", ["taishan1", "泰山区联络员", "联络员", "泰山区"])
+    ws.write_number("E4", 13905380001)
+    ws.write_row("A5", ["xintai1", "新泰市联络员", "联络员", "新泰市", "", "暂无手机"])
+    book.close()
+    code_, out, err = run_cli("import", "users", path, "--db", db_path)
+    assert code_ == 1
+    assert err == "accounts.xlsx:联络员!E5: 手机号: a liaison needs a mobile number (reminder SMS go to it)\n"
+    assert out == "users accounts.xlsx: 2 rows read; inserted 1, updated 0, unchanged 0, rejected 1; ignored columns: 备注\n"
+    assert tuple(store.one("SELECT mobile, unit_code FROM users WHERE username = 'taishan1'")) == ("13905380001", "taishan")
+
+
+# -- formulas -----------------------------------------------------------------------------------------------------
+NO_VALUE = ("the file was written by a program and never opened in Excel, which calculates the values; open it in "
+            "Excel (or WPS) and save it, or type the values in place of the formulas; nothing imported")
+
+
+def test_a_formula_without_a_value_is_refused_naming_its_cell(run_cli, db_path, dump, tmp_path):
+    """openpyxl writes formulas without their results (calamine reads such a cell as empty):
+    the file is refused, the first such cell named (企业名录!G3), exit 2, nothing written;
+    for the calendar too."""
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "企业名录"
+    ws.append(HEADER)
+    ws.append(["甲公司", GOOD[0], "岱岳区", "", "", "", "13805381234", ""])
+    ws.append(["乙公司", GOOD[1], "新泰市", "", "", "", "=G2+1", ""])
+    ws.append(["丙公司", GOOD[2], "=C3", "", "", "", "=G3+1", ""])
+    wb.save(tmp_path / "registry.xlsx")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "日历"
+    ws.append(["日期", "类型"])
+    ws.append(["=DATE(2027,1,1)", "放假"])
+    wb.save(tmp_path / "2027.xlsx")
+    before = dump()
+    for command, path, cell, formula, more in (
+            (("import", "enterprises"), tmp_path / "registry.xlsx", "企业名录!G3", "G2+1", " (and 2 more cells like it)"),
+            (("import", "enterprises", "--dry-run"), tmp_path / "registry.xlsx", "企业名录!G3", "G2+1",
+             " (and 2 more cells like it)"),
+            (("calendar", "import"), tmp_path / "2027.xlsx", "日历!A2", "DATE(2027,1,1)", "")):
+        code_, out, err = run_cli(*command, path, "--db", db_path)
+        assert (code_, out) == (2, "")
+        assert err == f"error: {path}: the cell {cell} holds a formula (={formula}) with no value{more}: {NO_VALUE}\n"
+    assert dump() == before
+
+
+def test_a_formula_with_its_value_imports_the_value(run_cli, db_path, store, tmp_path):
+    """xlsxwriter writes the results with the formulas, as Excel saves them: the values are read."""
+    path = tmp_path / "cached.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    ws = book.add_worksheet("名录")
+    ws.write_row(0, 0, HEADER)
+    ws.write_row(1, 0, ["甲公司", GOOD[0]])
+    ws.write_formula(1, 2, '="岱岳"&"区"', None, "岱岳区")
+    ws.write_formula(1, 6, "=13805381233+1", None, 13805381234)
+    book.close()
+    code_, out, err = run_cli("import", "enterprises", path, "--db", db_path)
+    assert (code_, err) == (0, "") and out.startswith("enterprises cached.xlsx: 1 rows read; inserted 1,")
+    assert tuple(store.one("SELECT county, phone FROM enterprises WHERE uscc = ?", (GOOD[0],))) == \
+        ("岱岳区", "13805381234")
+
+
+# -- dates as numbers ----------------------------------------------------------------------------------------------
+def test_calendar_dates_that_are_excel_numbers(run_cli, db_path, store, tmp_path):
+    """A date column in General format holds Excel's day numbers: 46388 is 2027-01-01 (days
+    from 1899-12-30: 2 to 1900-01-01, then 127 years of 365 days and 31 leap days, 46,386),
+    46425 is 2027-02-07 (37 days on); in a CSV saved from it too. 12 and 20270101 are no day
+    of 1990-2100: refused, naming the cell."""
+    path = tmp_path / "2027.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    ws = titled(book, "日历", "2027年节假日安排", ["日期", "类型"])
+    ws.write_number("A3", 46388)
+    ws.write_string("B3", "放假")
+    ws.write_number("A4", 46425)
+    ws.write_string("B4", "补班")
+    book.close()
+    code_, out, err = run_cli("calendar", "import", path, "--db", db_path)
+    assert (code_, err) == (0, "")
+    assert out.startswith("imported 2 calendar days for 2027;")
+    text = tmp_path / "2027.csv"
+    text.write_text("日期,类型\n46426,休\n", encoding="utf-8")
+    code_, out, err = run_cli("calendar", "import", text, "--db", db_path)
+    assert (code_, err) == (0, "") and out.startswith("imported 1 calendar days for 2027;")
+    assert [tuple(r) for r in store.all("SELECT date, kind FROM calendar WHERE date LIKE '2027-%' ORDER BY date")] == \
+        [("2027-01-01", "holiday"), ("2027-02-07", "workday"), ("2027-02-08", "holiday")]
+
+    bad = tmp_path / "bad.xlsx"
+    book = xlsxwriter.Workbook(str(bad))
+    ws = book.add_worksheet("日历")
+    ws.write_row("A1", ["日期", "类型"])
+    for r, n in ((1, 12), (2, 20270101)):
+        ws.write_number(r, 0, n)
+        ws.write_string(r, 1, "放假")
+    book.close()
+    code_, out, err = run_cli("calendar", "import", bad, "--db", db_path)
+    number = "is a number, not a day of 1990-2100 as Excel numbers days (a date written as a number: 46388 is 2027-01-01)"
+    assert (code_, out) == (2, "")
+    assert err.splitlines() == [f"{bad}:日历!A2: 日期: '12' {number}", f"{bad}:日历!A3: 日期: '20270101' {number}",
+                                f"error: {bad}: 2 problems; nothing imported"]
+
+
+# -- a file that fails before its data ------------------------------------------------------------------------------
+IMPORTS = (("import", "enterprises"), ("import", "users"), ("calendar", "import"))
+
+
+@pytest.mark.parametrize("command", IMPORTS, ids=" ".join)
+def test_a_second_line_that_does_not_decode(run_cli, db_path, dump, tmp_path, command):
+    """A UTF-8 header (17 Chinese characters, 2 commas, LF: 54 bytes), then a line of bytes no
+    encoding reads: the file is UTF-8, the bad byte line 2's first, at byte 54 (it was
+    called line 1 of a GB18030 file). Exit 2, nothing written."""
+    path = tmp_path / "bad.csv"
+    path.write_bytes("企业名称,统一社会信用代码,所属县市区\n".encode() + b"\xff\xfe\x80garbage\n")
+    before = dump()
+    code_, out, err = run_cli(*command, path, "--db", db_path)
+    hint = "; try --encoding gb18030" if command[1] == "enterprises" else ""
+    assert (code_, out) == (2, "")
+    assert err == (f"error: {path}: line 2: the file is not valid utf-8 (cannot decode the byte ff at byte 54 of the "
+                   f"file: invalid start byte){hint}; nothing imported\n")
+    assert dump() == before
+
+
+@pytest.mark.parametrize("command", IMPORTS, ids=" ".join)
+def test_a_row_above_the_header_that_cannot_be_read(run_cli, db_path, dump, tmp_path, command):
+    """Row 2 of the sheet, above the header (row 3), holds a number Excel cut: the file is
+    refused naming the row and the cell, exit 2, nothing written (every import alike)."""
+    path = tmp_path / "note.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    ws = book.add_worksheet("名录")
+    ws.write("A1", TITLE)
+    ws.write_number("B2", 1e20)
+    ws.write_row("A3", HEADER)
+    book.close()
+    before = dump()
+    code_, out, err = run_cli(*command, path, "--db", db_path)
+    assert (code_, out) == (2, "")
+    assert err == (f"error: {path}:2: the header cannot be read: the cell 名录!B2: the number 1.00000000000000E+20 "
+                   "has more than 15 digits: Excel kept only 15 (format the column as text and type the code "
+                   "again); nothing imported\n")
+    assert dump() == before
+
+
+def test_a_calendar_with_nothing_under_its_header(run_cli, db_path, dump, tmp_path):
+    path = tmp_path / "empty.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    titled(book, "日历", "2027年节假日安排", ["日期", "类型"])
+    book.close()
+    text = tmp_path / "empty.csv"
+    text.write_text("date,kind\n\n", encoding="utf-8")
+    before = dump()
+    for file, where, names in ((path, "日历!2:2", "日期, 类型"), (text, "1", "date, kind")):
+        code_, out, err = run_cli("calendar", "import", file, "--db", db_path)
+        assert (code_, out) == (2, "")
+        assert err == f"error: {file}:{where}: no rows under the header ({names}): no days to import; nothing imported\n"
+    assert dump() == before

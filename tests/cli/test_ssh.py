@@ -7,8 +7,9 @@ process. The tests then connect with the real ``ssh`` client and show that the k
 nothing the person types, fixes who they are: each key lands in ``taian session`` as its own
 user (``appeal list`` in that user's scope; the console over a pty shows that user, and what
 is done there is recorded as that user's with the key's fingerprint and the client's address),
-``--as``, ``--db`` and any command but ``appeal list|show`` are refused without writing
-anything, port forwarding is refused, and a removed key no longer gets in.
+``--as``, ``--db`` and any command but ``appeal list|show`` and ``exports list|get`` are
+refused without writing anything, a key fetches its own user's console exports and no one
+else's, port forwarding is refused, and a removed key no longer gets in.
 
 The module skips itself only when OpenSSH (sshd, ssh, ssh-keygen) is not installed; ``.ci/run``
 installs it in CI. Its tests share one server and one authorized_keys file, so they run in
@@ -290,6 +291,11 @@ def test_another_units_appeal_is_refused(server):
 
 
 # -- c. nothing the person types changes who they are or what runs -------------------------------
+#: The refusal of any command a key's session does not run (the commands it runs named).
+ONLY = ("error: refused: this key runs the console, `appeal list`, `appeal show REF`, `exports list` or "
+        "`exports get NAME` only, not ")
+
+
 @pytest.mark.parametrize("command, line", [
     (["appeal", "list", "--as", "admin"],
      "error: refused: --as is fixed by the key (it signs in as zrzy1)"),
@@ -297,19 +303,12 @@ def test_another_units_appeal_is_refused(server):
      "error: refused: --as is fixed by the key (it signs in as zrzy1)"),
     (["appeal", "show", STHJ_REFS[0], "--db", "/tmp/other.db"],
      "error: refused: --db is fixed by the key (it signs in as zrzy1)"),
-    (["escalate"],
-     "error: refused: this key runs the console, `appeal list` or `appeal show REF` only, not 'escalate'"),
-    (["tui", "--as", "admin"],
-     "error: refused: this key runs the console, `appeal list` or `appeal show REF` only, not 'tui --as admin'"),
-    (["keys", "list"],
-     "error: refused: this key runs the console, `appeal list` or `appeal show REF` only, not 'keys list'"),
-    (["import", "users", "x"],
-     "error: refused: this key runs the console, `appeal list` or `appeal show REF` only, not 'import users x'"),
-    (["appeal", "accept", ZRZY_REFS[0]],
-     "error: refused: this key runs the console, `appeal list` or `appeal show REF` only, "
-     f"not 'appeal accept {ZRZY_REFS[0]}'"),
-    (["sh", "-c", "'id'"],
-     "error: refused: this key runs the console, `appeal list` or `appeal show REF` only, not 'sh -c id'"),
+    (["escalate"], ONLY + "'escalate'"),
+    (["tui", "--as", "admin"], ONLY + "'tui --as admin'"),
+    (["keys", "list"], ONLY + "'keys list'"),
+    (["import", "users", "x"], ONLY + "'import users x'"),
+    (["appeal", "accept", ZRZY_REFS[0]], ONLY + f"'appeal accept {ZRZY_REFS[0]}'"),
+    (["sh", "-c", "'id'"], ONLY + "'sh -c id'"),
 ])
 def test_other_commands_and_identities_are_refused(server, command, line):
     before = server.dump()
@@ -325,7 +324,7 @@ def test_the_console_without_a_terminal_is_refused(server):
     done = _run(server.ssh_args(server.key1, "-T"), env=server.client_env, stdin=subprocess.DEVNULL)
     assert (done.returncode, done.stdout, done.stderr) == (
         2, "", "error: this key opens the console: connect with a terminal (ssh -t), or ask for "
-               "`appeal list` or `appeal show REF`\n"), server.log()
+               "`appeal list`, `appeal show REF`, `exports list` or `exports get NAME`\n"), server.log()
     assert server.dump() == before
 
 
@@ -461,6 +460,43 @@ def test_keys_list(server):
         f"sthj1\t{server.fp2}\tssh-ed25519\tsthj1@laptop\t{server.db}",
         f"2 keys in {server.authorized_keys}",
     ]
+
+
+# -- h. the console's exports are fetched with the key, by their owner only ---------------------
+def test_exports_are_fetched_over_ssh_by_their_owner_only(server):
+    """zrzy1's console export (``exports/zrzy1/`` beside the database, as the console leaves
+    it): listed and fetched byte for byte with zrzy1's key (``ssh … exports get NAME > NAME``);
+    sthj1's key finds nothing of it, by its name or by a path to it. Nothing is written."""
+    from taian_tui.dataio import export
+
+    folder = export.personal_folder(server.db, "zrzy1")
+    export.private_folder(folder.parent)
+    export.private_folder(folder)
+    name = "诉求-zrzy1-20261127-090000.xlsx"
+    data = b"PK\x03\x04" + bytes(range(256)) * 64                # 16,388 bytes, every byte value
+    (folder / name).write_bytes(data)
+    (folder / name).chmod(0o600)
+    os.utime(folder / name, (1795741200, 1795741200))             # 2026-11-27 09:00:00 (+08:00)
+    before = server.dump()
+
+    listed = server.ssh(server.key1, "exports", "list")
+    assert (listed.returncode, listed.stdout, listed.stderr) == (0, f"{name}\t16388\t2026-11-27 09:00:00\n", ""), \
+        server.log()
+    got = subprocess.run([*server.ssh_args(server.key1), "exports", "get", name], env=server.client_env,
+                         capture_output=True, timeout=TIMEOUT)
+    assert (got.returncode, got.stdout, got.stderr) == (0, data, b""), server.log()
+
+    theirs = server.ssh(server.key2, "exports", "list")
+    assert (theirs.returncode, theirs.stdout, theirs.stderr) == (
+        0, "", "no exports yet: the console's export key writes them here\n"), server.log()
+    for asked, line in (
+            (name, f"error: no export named '{name}': you have exported nothing yet (the console's export key "
+                   "writes them)"),
+            (f"../zrzy1/{name}", f"error: '../zrzy1/{name}' is not the name of an export: give a file name as "
+                                 "`exports list` shows it (no folder, no path)")):
+        done = server.ssh(server.key2, "exports", "get", asked)
+        assert (done.returncode, done.stdout, done.stderr) == (2, "", line + "\n"), server.log()
+    assert server.dump() == before
 
 
 # -- f. a removed key no longer gets in (last: it changes the module's server) ------------------

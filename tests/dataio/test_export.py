@@ -7,6 +7,7 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 import cli
@@ -76,3 +77,35 @@ def test_empty_export(tmp_path):
     Store(path).close()
     result = CliRunner().invoke(cli.app, ["export", "enterprises", "--db", str(path), "--format", "json"])
     assert json.loads(result.stdout_bytes) == []
+
+
+def test_a_persons_exports_are_only_their_plain_files(tmp_path):
+    """What `exports list|get` of a key's session gives (``export.personal_files`` and
+    ``open_personal_export``): the regular files of ``exports/USER/`` beside the database;
+    not a FIFO (refused at once, never waited on), nor a name with a folder in it."""
+    import os
+
+    db = tmp_path / "taian.db"
+    db.write_bytes(b"")
+    target = export.personal_export(db, "zrzy1", "诉求", "2026-11-27T09:00:00+08:00")
+    assert target == tmp_path / "exports" / "zrzy1" / "诉求-zrzy1-20261127-090000.xlsx"
+    target.write_bytes(b"PK\x03\x04data")
+    os.utime(target, (1795741200, 1795741200))
+    os.mkfifo(target.parent / "pipe.xlsx")
+    assert export.personal_files(db, "zrzy1") == [
+        export.ExportFile("诉求-zrzy1-20261127-090000.xlsx", 8, "2026-11-27T09:00:00+08:00")]
+    assert export.personal_files(db, "sthj1") == []
+    fh, info = export.open_personal_export(db, "zrzy1", target.name)
+    with fh:
+        assert (fh.read(), info.size) == (b"PK\x03\x04data", 8)
+    for name, error, message in (
+            ("pipe.xlsx", export.ExportRefused, "'pipe.xlsx' is not one of your exports (not a plain file)"),
+            ("zrzy1/x.xlsx", export.ExportRefused, "'zrzy1/x.xlsx' is not the name of an export: give a file name "
+                                                   "as `exports list` shows it (no folder, no path)"),
+            ("x\n.xlsx", export.ExportRefused, "'x\\n.xlsx' is not the name of an export: give a file name as "
+                                               "`exports list` shows it (no folder, no path)"),
+            ("gone.xlsx", export.NoSuchExport, "no export named 'gone.xlsx' in your folder: `exports list` shows "
+                                               "yours")):
+        with pytest.raises(error) as exc:
+            export.open_personal_export(db, "zrzy1", name)
+        assert str(exc.value) == message

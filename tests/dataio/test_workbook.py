@@ -1,7 +1,9 @@
 """Reading Excel workbooks for the imports (``dataio.workbook``): cells as the text a person
 reads, rows numbered as Excel shows them, the first visible sheet, merged cells, bounds, and
-the registry's two-process check on a workbook's rows (the same result as one process).
-The workbooks are written here with xlsxwriter."""
+the registry's two-process check on a workbook's rows (the same result as one process), a
+header of two rows under a merged group, formulas without a value, Excel's day numbers, and
+where a file that does not decode goes wrong. The workbooks are written here with
+xlsxwriter (openpyxl for formulas without a value)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -208,3 +210,145 @@ def test_rows_read_in_chunks_from_any_row_are_the_rows_of_one_chunk(tmp_path, mo
                             (4, ["企业12", code(12), "岱岳区", "13800000011"]),
                             (5, ["企业13", code(13), "岱岳区", "13800000012"]),
                             (6, ["企业14", code(14), "新泰市", "13800000013"])]
+
+
+# -- a header of two rows ------------------------------------------------------------------------------------
+def two_row_header(path: Path, county_merged_down: bool, rows: int = 3) -> Path:
+    """Sheet 企业名录 as offices send it: the title merged over A1:F1; 「联系方式」 merged over
+    D2:E2 with 联系人 | 联系电话 under it in row 3; 企业名称 and 统一社会信用代码 merged down
+    over rows 2-3; 所属县市区 merged down over C2:C3 or (``county_merged_down`` False) written
+    on row 3 only; 行业 on row 3 only. Enterprises from row 4, phones as numbers; the code of
+    the last row has a wrong check digit."""
+    def build(book):
+        ws = book.add_worksheet("企业名录")
+        ws.merge_range("A1:F1", "泰安市重点企业名录（2026年）")
+        ws.merge_range("A2:A3", "企业名称")
+        ws.merge_range("B2:B3", "统一社会信用代码")
+        if county_merged_down:
+            ws.merge_range("C2:C3", "所属县市区")
+        else:
+            ws.write("C3", "所属县市区")
+        ws.merge_range("D2:E2", "联系方式")
+        ws.write_row("D3", ["联系人", "联系电话"])
+        ws.write("F3", "行业")
+        for r in range(3, 3 + rows):
+            n = r + 1
+            uscc = code(n) if r < 2 + rows else code(n)[:17] + ("1" if code(n)[17] != "1" else "2")
+            ws.write_row(r, 0, [f"企业{n}", uscc, "岱岳区", f"联系人{n}"])
+            ws.write_number(r, 4, 13800000000 + n)
+            ws.write_string(r, 5, "化工")
+    return write(path, build)
+
+
+@pytest.mark.parametrize("county_merged_down", [True, False], ids=["names merged down", "names on row 3"])
+def test_a_two_row_header_under_a_merged_group(store, tmp_path, county_merged_down):
+    """The header is rows 2-3 read as one (联系人 and 联系电话 from row 3 under 「联系方式」);
+    the data starts at row 4, and a rejected value is named as Excel shows it (B6)."""
+    path = two_row_header(tmp_path / "two.xlsx", county_merged_down)
+    r = registry.import_enterprises(store, "system:import", path)
+    assert (r.rows, r.inserted, r.rejected, r.ignored_columns) == (3, 2, 1, [])
+    assert [(x.cell, x.column) for x in r.rejections] == [("企业名录!B6", "统一社会信用代码")]
+    assert [tuple(x) for x in store.all("SELECT name, county, contact, phone, industry FROM enterprises "
+                                        "WHERE name LIKE '企业%' ORDER BY name")] == [
+        ("企业4", "岱岳区", "联系人4", "13800000004", "化工"), ("企业5", "岱岳区", "联系人5", "13800000005", "化工")]
+    book = workbook.WorkbookSource(path, "xlsx")
+    recs = reading.records(book)
+    header, line, index, _, _ = reading.find_header(reading.header_rows(recs, "two.xlsx"), registry.ENTERPRISE_COLUMNS,
+                                                    registry.ENTERPRISE_ALIASES, "two.xlsx")
+    assert (header, line) == (["企业名称", "统一社会信用代码", "所属县市区", "联系人", "联系电话", "行业"], 3)
+    assert next(recs).line == 4                                  # the caller goes on with the first data row
+
+
+def test_a_merge_across_a_one_row_header_keeps_the_first_data_row(store, tmp_path):
+    """「联系方式」 merged over two columns of a header of one row, data right under it: the
+    data row is not taken for the header's second row (its cells are values under names)."""
+    def build(book):
+        ws = book.add_worksheet("名录")
+        ws.write_row("A1", ["企业名称", "统一社会信用代码", "所属县市区"])
+        ws.merge_range("D1:E1", "联系方式")
+        ws.write_row("A2", ["甲公司", code(1), "岱岳区", "张三"])
+        ws.write_number("E2", 13805381234)
+    r = registry.import_enterprises(store, "system:import", write(tmp_path / "one.xlsx", build))
+    assert (r.rows, r.inserted, r.rejected, r.ignored_columns) == (1, 1, 0, ["联系方式"])
+    assert tuple(store.one("SELECT name, county, contact, phone FROM enterprises WHERE uscc = ?", (code(1),))) == \
+        ("甲公司", "岱岳区", "", "")
+
+
+def test_a_two_row_header_in_a_csv_file(store, tmp_path):
+    """The same header saved as CSV (no merges left): the upper row lacks 所属县市区, the
+    lower names it and the contact columns; the two are the header, data from line 3."""
+    path = tmp_path / "two.csv"
+    path.write_text("企业名称,统一社会信用代码,联系方式,,\n,,联系人,联系电话,所属县市区\n"
+                    f"甲公司,{code(1)},张三,13805381234,岱岳区\n乙公司,{code(2)[:17]}0,李四,,新泰市\n",
+                    encoding="utf-8")
+    r = registry.import_enterprises(store, "system:import", path)
+    assert (r.rows, r.inserted, r.rejected) == (2, 1, 1)
+    assert [(x.line, x.column) for x in r.rejections] == [(4, "统一社会信用代码")]
+    assert tuple(store.one("SELECT name, county, contact, phone FROM enterprises WHERE uscc = ?", (code(1),))) == \
+        ("甲公司", "岱岳区", "张三", "13805381234")
+
+
+# -- formulas without a value ------------------------------------------------------------------------------------
+def test_formulas_without_a_value_are_found_by_cell(tmp_path):
+    """openpyxl writes a formula with no result (``<v></v>``): found, the first by its cell;
+    xlsxwriter writes results (a number, a text): none found; a formula whose result is the
+    empty text (``t="str"``, as Excel writes it) holds a value."""
+    import re
+    import zipfile
+
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "名录"
+    ws.append(HEADER)
+    ws.append(["甲公司", code(1), "岱岳区", 13805381234])
+    ws.append(["乙公司", code(2), "=C2", "=D2+1"])
+    ws["A5"] = '=CONCATENATE("丙","公司")'
+    wb.save(tmp_path / "openpyxl.xlsx")
+    assert workbook.uncalculated_formulas(tmp_path / "openpyxl.xlsx", "名录") == ("C3", "C2", 3)
+
+    def build(book):
+        ws = book.add_worksheet("名录")
+        ws.write_formula("A1", "=1+1", None, 2)
+        ws.write_formula("B1", '="138"&"05381234"', None, "13805381234")
+        ws.write_formula("C1", '=""', None, "")
+    path = write(tmp_path / "cached.xlsx", build)
+    assert workbook.uncalculated_formulas(path, "名录") == ("C1", '""', 1)     # (xlsxwriter: no t="str")
+    with zipfile.ZipFile(path) as z:
+        parts = {i.filename: z.read(i) for i in z.infolist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    parts["xl/worksheets/sheet1.xml"] = re.sub(r'<c r="C1">', '<c r="C1" t="str">', sheet).encode()
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    assert workbook.uncalculated_formulas(path, "名录") is None
+    assert workbook.WorkbookSource(path, "xlsx").records().__next__().cells == ["2", "13805381234", ""]
+
+
+# -- dates as Excel numbers them ----------------------------------------------------------------------------------
+def test_excel_serial_numbers_of_days():
+    """Day 0 is 1899-12-30; 1990-01-01 is 32874, 2100-12-31 is 73415 (the bounds)."""
+    assert [workbook.whole_number(t) for t in ("46388", "46388.0", "46388.5", "4.6E4", "", "-1", "x")] == \
+        [46388, 46388, None, None, None, None, None]
+    assert [workbook.serial_date(n) for n in (46388, 46425, 32874, 73415, 32873, 73416, 12, 20270101)] == \
+        [dt.date(2027, 1, 1), dt.date(2027, 2, 7), dt.date(1990, 1, 1), dt.date(2100, 12, 31), None, None, None, None]
+
+
+# -- the line and byte of a file that does not decode ------------------------------------------------------------
+@pytest.mark.parametrize("block", [1 << 20, 7], ids=["one block", "blocks of 7 bytes"])
+def test_a_line_that_does_not_decode_is_named_by_its_line_and_byte(tmp_path, monkeypatch, block):
+    """A UTF-8 header and row, then a line 3 of bytes that are not UTF-8: the file is UTF-8
+    (its Chinese decoded before the bad byte: never retried as GBK), the bad byte is on line
+    3, at byte 109 (before it: line 1, 21 Chinese characters of 3 bytes, 3 commas and CRLF:
+    68; line 2, 甲公司 and 岱岳区 9 bytes each, the code 18, 3 commas and CRLF: 41); counted
+    the same whatever the blocks the file is read in."""
+    monkeypatch.setattr(reading, "BLOCK_BYTES", block)
+    head = ",".join(HEADER).encode() + b"\r\n" + f"甲公司,{code(1)},岱岳区,\r\n".encode()
+    path = tmp_path / "bad.csv"
+    path.write_bytes(head + b"\xff\xfe\x80garbage\r\n")
+    assert len(head) == 109
+    source, retry = reading.open_source(path, "auto")
+    assert (source.encoding, retry) == ("utf-8", False)
+    with pytest.raises(reading.WrongEncoding) as exc:
+        list(source)
+    assert (exc.value.line, exc.value.detail) == (3, "cannot decode the byte ff at byte 109 of the file: invalid start byte")
