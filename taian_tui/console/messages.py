@@ -170,6 +170,13 @@ class ExportProgressed(Message):
 
 
 @dataclass
+class DraftFound(Message):
+    """A form's draft was looked for: ``(fields, saved_at)``, or ``None``."""
+
+    found: Any
+
+
+@dataclass
 class OrderRangeRead(Message):
     """The latest due time a supervision order may have today (``operations.order_due_latest``)."""
 

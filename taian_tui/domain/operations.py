@@ -1121,26 +1121,41 @@ def import_calendar_rows(store: Store, who: str, rows: list[tuple[str, str]], *,
 
 
 # -- the editor's autosave (a user's own scratch, not content: no audit row) -----------------------
-def autosave_content_form(store: Store, who: str, item: str | int, fields: dict[str, Any], *,
-                          at: str | None = None) -> None:
-    """Keep what ``who`` has typed into the content form for ``item`` (an id or ``new``)."""
+def keep_form_draft(store: Store, who: str, key: str, fields: dict[str, Any], *, at: str | None = None) -> None:
+    """Keep what ``who`` has typed into a form (``key`` names the form and what it is about:
+    a content item's id or ``new`` for the policy editor, ``form:ReplyForm:A-2026-0001`` for
+    an action form) until it is saved or thrown away: a crash, a closed terminal or a refused
+    save loses nothing. One draft per user and key."""
     at = _at(at)
     act = actor(store, who)
-    rules.require_role("draft_content", act)
+    if act.user is None:
+        raise PermissionDenied.of("unknown_user", user=who)
     with store.transaction():
         store.conn.execute(
             "INSERT INTO editor_autosave(username, item, fields, saved_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(username, item) DO UPDATE SET fields = excluded.fields, saved_at = excluded.saved_at",
-            (act.username, str(item), json.dumps(fields, ensure_ascii=False), at))
+            (act.username, str(key), json.dumps(fields, ensure_ascii=False), at))
 
 
-def autosaved_content_form(store: Store, who: str, item: str | int) -> tuple[dict[str, Any], str] | None:
-    """(fields, saved_at) of ``who``'s autosave for ``item``, if any."""
+def form_draft(store: Store, who: str, key: str | int) -> tuple[dict[str, Any], str] | None:
+    """(fields, saved_at) of ``who``'s draft of the form ``key``, if any."""
     row = store.one("SELECT fields, saved_at FROM editor_autosave WHERE username = ? AND item = ?",
-                    (who, str(item)))
+                    (who, str(key)))
     return (json.loads(row["fields"]), row["saved_at"]) if row else None
 
 
-def discard_content_autosave(store: Store, who: str, item: str | int) -> None:
+def discard_form_draft(store: Store, who: str, key: str | int) -> None:
     with store.transaction():
-        store.conn.execute("DELETE FROM editor_autosave WHERE username = ? AND item = ?", (who, str(item)))
+        store.conn.execute("DELETE FROM editor_autosave WHERE username = ? AND item = ?", (who, str(key)))
+
+
+def autosave_content_form(store: Store, who: str, item: str | int, fields: dict[str, Any], *,
+                          at: str | None = None) -> None:
+    """The policy editor's draft of ``item`` (an id or ``new``): editors and admins only."""
+    rules.require_role("draft_content", actor(store, who))
+    keep_form_draft(store, who, str(item), fields, at=at)
+
+
+#: The policy editor reads and drops its drafts as every form does.
+autosaved_content_form = form_draft
+discard_content_autosave = discard_form_draft

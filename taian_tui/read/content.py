@@ -173,12 +173,13 @@ def published_content(store: Store, kind: str) -> list[dict]:
 
 
 def autosaves(store: Store, username: str) -> list[tuple[str, str, str]]:
-    """(item, title typed, saved_at) of ``username``'s unsaved editor forms."""
+    """(item, title typed, saved_at) of ``username``'s unsaved editor forms (not the drafts
+    of the action forms, ``form:…``)."""
     import json
 
     out = []
     for r in store.all("SELECT item, fields, saved_at FROM editor_autosave WHERE username = ? "
-                       "ORDER BY saved_at DESC", (username,)):
+                       "AND item NOT LIKE 'form:%' ORDER BY saved_at DESC", (username,)):
         try:
             title = str(json.loads(r["fields"]).get("title", ""))
         except ValueError:

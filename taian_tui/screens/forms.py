@@ -2,10 +2,17 @@
 the save runs in a worker thread on its own ``Store`` and calls one ``operations`` function as
 the signed-in user. A refusal (``DomainError``) is shown inside the form, whose fields keep
 what the user typed; nothing is lost on failure. A form is never refreshed by the live poll.
+
+Nothing typed is lost: a form with text fields keeps a draft (``operations.keep_form_draft``,
+the editor's table; key ``form:FORM:REF``) a second after each change; reopening the form on
+the same appeal or project restores it (and says so); a save drops it. Esc with unsaved text
+asks (keep the draft, throw it away, or 取消: stay, the default); Ctrl+Q asks too and keeps
+the drafts of the forms left open.
 """
 from __future__ import annotations
 
 import re
+import threading
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -18,9 +25,9 @@ from textual.widgets import Button, Input, Select, Static, TextArea
 
 from taian_tui.domain import operations, rules, timeutil
 from taian_tui.console.app import InConsole
-from taian_tui.console.messages import ActionSaved, OrderRangeRead, WorkFailed
+from taian_tui.console.messages import ActionSaved, DraftFound, OrderRangeRead, WorkFailed
 from taian_tui.console.strings import code_label, t
-from taian_tui.console.workers import Job
+from taian_tui.console.workers import Job, write_before_exit
 from taian_tui.store import Store
 from taian_tui.console.widgets import localise_bindings, plain, visible
 
@@ -78,6 +85,12 @@ class ActionForm(InConsole, ModalScreen[bool]):
         self.state = state
         self.saving = False
         self.last_error: str | None = None
+        self.initial: dict | None = None     # what the fields held when the form opened
+        self.drafted: dict | None = None     # what the draft on disk holds
+        self._draft_timer: Any = None
+        self._draft_lock = threading.Lock()
+        self._draft_seq = 0
+        self._draft_written = 0
 
     # -- to override --------------------------------------------------------------------------
     def title_text(self) -> str:
@@ -137,6 +150,109 @@ class ActionForm(InConsole, ModalScreen[bool]):
             break
         else:
             self.query_one("#save", Button).focus()
+        if self.keeps_drafts:
+            self.initial = self.collect()
+            key = self.draft_key
+            self.run_in_store("form-draft-read", lambda job: DraftFound(
+                operations.form_draft(job.store, job.username, key)))
+
+    # -- drafts -----------------------------------------------------------------------------------
+    @property
+    def keeps_drafts(self) -> bool:
+        """A form with something to type keeps a draft of it."""
+        return bool(self.query("#form Input, #form TextArea"))
+
+    @property
+    def draft_key(self) -> str:
+        return f"form:{type(self).__name__}:{self.ref}"
+
+    def has_unsaved_changes(self) -> bool:
+        if self.initial is None or self.saving or not self.is_mounted:
+            return False
+        try:
+            return self.collect() != self.initial
+        except Exception:
+            return False
+
+    def restore(self, values: dict) -> None:
+        """Put a draft's values back into the fields of the same ids."""
+        for name, value in values.items():
+            try:
+                widget = self.query_one(f"#{name}")
+            except Exception:
+                continue
+            if isinstance(widget, TextArea):
+                widget.load_text(str(value or ""))
+            elif isinstance(widget, Input):
+                widget.value = str(value or "")
+            elif isinstance(widget, Select) and value is not None:
+                try:
+                    widget.value = value
+                except Exception:
+                    pass
+
+    def on_draft_found(self, message: DraftFound) -> None:
+        message.stop()
+        if not message.found:
+            return
+        values, saved_at = message.found
+        if values == self.initial:
+            return
+        self.restore(values)
+        self.drafted = dict(values)
+        self._set_status(t("form.draft_restored", at=saved_at[5:16].replace("T", " ")))
+
+    @on(Input.Changed)
+    @on(TextArea.Changed)
+    @on(Select.Changed)
+    def _typed(self, event: Any) -> None:
+        if self.initial is None:
+            return
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(1.0, self.keep_draft)
+
+    def keep_draft(self) -> None:
+        """Write what is typed now as the form's draft (in a worker; writes never reorder);
+        nothing typed (or all of it taken back): no draft."""
+        self._draft_timer = None
+        if self.initial is None or self.saving or not self.is_mounted:
+            return
+        values = self.collect()
+        if values == self.drafted:
+            return
+        self._draft_seq += 1
+        seq, key, empty = self._draft_seq, self.draft_key, values == self.initial
+
+        def write(job: Job) -> None:
+            with self._draft_lock:
+                if seq <= self._draft_written:
+                    return None
+                if empty:
+                    operations.discard_form_draft(job.store, job.username, key)
+                else:
+                    operations.keep_form_draft(job.store, job.username, key, values)
+                self._draft_written = seq
+            self.drafted = None if empty else values
+            return None
+        self.run_in_store("form-draft", write, exclusive=False)
+
+    def flush_autosave(self) -> None:
+        """Keep the draft now, on the calling thread (the console is quitting)."""
+        if not self.has_unsaved_changes():
+            return
+        values, key = self.collect(), self.draft_key
+        with self._draft_lock:
+            if write_before_exit(self.console, lambda store, user: operations.keep_form_draft(
+                    store, user, key, values)):
+                self._draft_seq += 1
+                self._draft_written = self._draft_seq
+
+    def _drop_draft(self, store: Store, username: str) -> None:
+        with self._draft_lock:
+            self._draft_seq += 1
+            self._draft_written = self._draft_seq
+            operations.discard_form_draft(store, username, self.draft_key)
 
     @on(Button.Pressed, "#save")
     def _pressed_save(self) -> None:
@@ -147,7 +263,28 @@ class ActionForm(InConsole, ModalScreen[bool]):
         self.action_cancel()
 
     def action_cancel(self) -> None:
-        self.dismiss(False)
+        if self.saving:
+            return
+        if not self.has_unsaved_changes():
+            self.dismiss(False)
+            return
+
+        def answered(answer: str | None) -> None:
+            if answer == "keep":
+                self.flush_autosave()
+                self.dismiss(False)
+            elif answer == "discard":
+                self.run_in_store("form-draft", lambda job: self._drop_draft(job.store, job.username),
+                                  exclusive=False)
+                self.dismiss(False)
+
+        from taian_tui.screens.common import ChoiceScreen
+
+        self.app.push_screen(ChoiceScreen(t("form.leave.title"), t("form.leave.text"),
+                                          [("keep", t("form.leave.keep"), "primary"),
+                                           ("discard", t("form.leave.discard"), "error"),
+                                           ("stay", t("k.cancel"), "default")], default="stay"),
+                             answered)
 
     def action_button_step(self, step: int) -> None:
         buttons = list(self.query(Button))
@@ -186,6 +323,8 @@ class ActionForm(InConsole, ModalScreen[bool]):
     def _save(self, values: dict) -> None:
         def save(job: Job) -> ActionSaved:
             self.perform(job.store, job.username, values)
+            if self.initial is not None:
+                self._drop_draft(job.store, job.username)     # stored: its draft is not needed
             return ActionSaved()
         self.run_in_store("form-save", save)
 
@@ -358,7 +497,7 @@ class OrderForm(ActionForm):
         self.latest: str | None = None          # the latest due time the store takes (read on mount)
 
     def on_mount(self) -> None:
-        super().on_mount()
+        # (ActionForm's on_mount runs too: Textual calls the handler of every class)
         self.run_in_store("order-range", lambda job: OrderRangeRead(operations.order_due_latest(job.store)))
 
     def on_order_range_read(self, message: OrderRangeRead) -> None:

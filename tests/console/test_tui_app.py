@@ -3,6 +3,7 @@
 safe display of hostile titles, paging, live refresh."""
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -181,9 +182,14 @@ async def test_refused_reply_keeps_the_text_in_the_form(screen_text, select_ref,
         assert form.query_one("#reply", TextArea).text == typed
         assert "不能答复" in screen_text(app)
         assert store.appeal("A-2026-0001").reply == "管理员已答复"
-        await pilot.press("escape")
+        await pilot.press("escape")                      # typed text: asks, and keeps the draft
+        await settle(pilot)
+        await pilot.click("#choice-keep")
         await settle(pilot)
         assert isinstance(app.screen, InboxScreen)
+        assert store.one("SELECT fields FROM editor_autosave WHERE username = 'zrzy1' "
+                         "AND item = 'form:ReplyForm:A-2026-0001'")[0] == json.dumps({"reply": typed},
+                                                                                   ensure_ascii=False)
 
 
 async def test_return_is_offered_only_within_the_window(select_ref, settle, tui_db, store):

@@ -1,0 +1,106 @@
+"""Typed work is never lost (issue 13, point 1): every action form keeps a draft a second
+after each change, restores it when reopened on the same appeal, asks before it is thrown
+away (取消 focused), and the console asks before quitting with a form open; a save drops the
+draft. The small city of tests/console/conftest.py; zrzy1 is the liaison of A-2026-0001
+(accepted, unanswered) and A-2026-0006 (accepted)."""
+from __future__ import annotations
+
+import json
+
+from textual.widgets import Button, DataTable, TextArea
+
+from taian_tui.console.app import TaianApp
+from taian_tui.screens.common import ChoiceScreen
+from taian_tui.screens.forms import ReplyForm
+from taian_tui.screens.inbox import InboxScreen
+
+SIZE = (120, 36)
+TYPED = "经与市自然资源局会商，指标将于下月下达。\n第二段 [/b] 原样"
+KEY = "form:ReplyForm:A-2026-0001"
+
+
+def draft(store, key=KEY):
+    row = store.one("SELECT fields FROM editor_autosave WHERE username = 'zrzy1' AND item = ?", (key,))
+    return json.loads(row[0]) if row else None
+
+
+async def open_reply(pilot, settle, ref="A-2026-0001") -> ReplyForm:
+    screen = pilot.app.screen
+    keys = [screen.row_key(r) for r in screen.rows]
+    screen.query_one("#table", DataTable).move_cursor(row=keys.index(ref))
+    await settle(pilot)
+    await pilot.press("r")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, ReplyForm)
+    return pilot.app.screen
+
+
+async def test_a_reply_typed_is_kept_asked_about_and_restored(settle, tui_db, store):
+    app = TaianApp(tui_db, username="zrzy1", poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        form = await open_reply(pilot, settle)
+        form.query_one("#reply", TextArea).insert(TYPED)
+        await pilot.pause(1.3)                                  # the draft is written a second later
+        await settle(pilot)
+        assert draft(store) == {"reply": TYPED}
+        await pilot.press("escape")
+        await settle(pilot)
+        choice = app.screen
+        assert isinstance(choice, ChoiceScreen)
+        assert app.focused is choice.query_one("#choice-stay", Button)
+        assert [str(b.label) for b in choice.query(Button)] == ["保留草稿", "丢弃", "取消"]
+        await pilot.press("enter")                              # 取消: stays in the form
+        await settle(pilot)
+        assert app.screen is form and form.query_one("#reply", TextArea).text == TYPED
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.click("#choice-keep")
+        await settle(pilot)
+        assert isinstance(app.screen, InboxScreen)
+        form = await open_reply(pilot, settle)                  # reopened: the text is back
+        await settle(pilot)
+        assert form.query_one("#reply", TextArea).text == TYPED
+        assert str(form.query_one("#form-status").render()).startswith("已恢复 ")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, InboxScreen)
+        assert store.appeal("A-2026-0001").reply == TYPED
+        assert draft(store) is None
+
+
+async def test_discarding_drops_the_draft(settle, tui_db, store):
+    app = TaianApp(tui_db, username="zrzy1", poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        form = await open_reply(pilot, settle)
+        form.query_one("#reply", TextArea).insert(TYPED)
+        await pilot.pause(1.3)
+        await settle(pilot)
+        assert draft(store) == {"reply": TYPED}
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.click("#choice-discard")
+        await settle(pilot)
+        assert isinstance(app.screen, InboxScreen)
+        assert draft(store) is None
+        form = await open_reply(pilot, settle)
+        assert form.query_one("#reply", TextArea).text == ""
+        await pilot.press("escape")                             # nothing typed: closes at once
+        await settle(pilot)
+        assert isinstance(app.screen, InboxScreen)
+
+
+async def test_quitting_with_a_form_open_asks_and_keeps_its_draft(settle, tui_db, store):
+    app = TaianApp(tui_db, username="zrzy1", poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        form = await open_reply(pilot, settle)
+        form.query_one("#reply", TextArea).insert("刚打的字")
+        await pilot.press("ctrl+q")                             # at once: before the timer
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceScreen) and app.is_running
+        await pilot.click("#choice-quit")
+        await settle(pilot)
+        assert not app.is_running
+    assert draft(store) == {"reply": "刚打的字"}
