@@ -88,6 +88,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "k.save": ("保存", "Save"),
     "k.cancel": ("取消", "Cancel"),
     "why.prefix": ("不可用：", "Not now: "),
+    "form.draft_restored": ("已恢复 {at} 未提交的草稿", "Restored the draft kept at {at}"),
+    "form.leave.title": ("有未提交的内容", "Unsaved text"),
+    "form.leave.text": ("离开前如何处理已输入的内容？保留草稿，下次打开该表单时恢复。",
+        "What of the text typed? A kept draft comes back the next time this form is opened."),
+    "form.leave.keep": ("保留草稿", "Keep draft"),
+    "form.leave.discard": ("丢弃", "Discard"),
     # the confirm buttons of the forms: what they do
     "confirm.accept": ("签收", "Accept"),
     "confirm.reply": ("答复", "Reply"),
