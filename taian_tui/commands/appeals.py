@@ -48,6 +48,7 @@ def appeal_show(ref: str, db: DbOpt = None, as_user: AsOpt = None, as_json: Json
     from taian_tui.read import appeals
 
     store = open_store(db, read_only=True)
+    ref = appeals.resolve_ref(store, ref)
     if as_user or os.environ.get("TAIAN_USER"):
         act = actors.actor(store, who(as_user))
         actors.require_see_appeal(store, act, store.appeal(ref))
@@ -67,6 +68,14 @@ def _done(message: str) -> None:
     typer.echo(message)
 
 
+def _store_and_ref(db: str | None, ref: str):
+    """The database, and ``ref`` as stored: a ref is typed in any case (``a-2026-0001``)."""
+    from taian_tui.read import appeals
+
+    store = open_store(db)
+    return store, appeals.resolve_ref(store, ref)
+
+
 # Actions happen at the server's clock: none of them takes a time.
 
 @appeal_app.command("accept")
@@ -74,7 +83,8 @@ def appeal_accept(ref: str, as_user: AsOpt = None, db: DbOpt = None) -> None:
     """Accept (签收) an appeal."""
     from taian_tui.domain import operations
 
-    a = operations.accept_appeal(open_store(db), who(as_user), ref)
+    store, ref = _store_and_ref(db, ref)
+    a = operations.accept_appeal(store, who(as_user), ref)
     _done(f"{a.ref} accepted; due {a.deadline}")
 
 
@@ -85,7 +95,8 @@ def appeal_reply(ref: str, as_user: AsOpt = None, db: DbOpt = None,
     from taian_tui.domain import operations
 
     body = sys.stdin.read() if text in (None, "-") else text
-    a = operations.reply_appeal(open_store(db), who(as_user), ref, body)
+    store, ref = _store_and_ref(db, ref)
+    a = operations.reply_appeal(store, who(as_user), ref, body)
     _done(f"{a.ref} answered at {a.answered_at}")
 
 
@@ -95,7 +106,8 @@ def appeal_return(ref: str, reason: Annotated[str, typer.Option(help="Why it is 
     """Return (退回) an appeal to the dispatch queue, within 2 working days of arrival."""
     from taian_tui.domain import operations
 
-    a = operations.return_appeal(open_store(db), who(as_user), ref, reason)
+    store, ref = _store_and_ref(db, ref)
+    a = operations.return_appeal(store, who(as_user), ref, reason)
     _done(f"{a.ref} returned to the dispatch queue")
 
 
@@ -106,7 +118,8 @@ def appeal_assign(ref: str, unit: Annotated[str, typer.Option(help="Unit code or
     """(Re)assign an appeal to a unit (admin); the unit's clock starts anew."""
     from taian_tui.domain import operations
 
-    a = operations.assign_appeal(open_store(db), who(as_user), ref, unit, note=note)
+    store, ref = _store_and_ref(db, ref)
+    a = operations.assign_appeal(store, who(as_user), ref, unit, note=note)
     _done(f"{a.ref} assigned to {a.unit_code}; due {a.deadline}")
 
 
@@ -117,7 +130,8 @@ def appeal_extend(ref: str, days: Annotated[int, typer.Option(help="Working days
     """Request an extension (延期) for an appeal; the supervision office decides."""
     from taian_tui.domain import operations
 
-    x = operations.request_extension(open_store(db), who(as_user), ref, days, reason)
+    store, ref = _store_and_ref(db, ref)
+    x = operations.request_extension(store, who(as_user), ref, days, reason)
     _done(f"extension request {x.id} for {ref}: {x.days} working days, pending")
 
 

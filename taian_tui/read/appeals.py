@@ -131,13 +131,34 @@ def appeal_where(store: Store, act: Actor, f: AppealFilter, at: str) -> tuple[st
         clauses.append("a.submitted_at <= ?")
         params.append(timeutil.iso(f.submitted_until))
     if f.text:
-        expr = search.match_expression(f.text)
-        if expr:
-            # "+a.id": the matches are a filter on the walk in deadline order, not the driver
-            # (driving from 200k matches of a common word and sorting them costs ~6x more)
-            clauses.append("+a.id IN (SELECT rowid FROM appeal_search WHERE appeal_search MATCH ?)")
+        refs, only_ref = search.ref_candidates(f.text, int(at[:4]))
+        expr = None if only_ref else search.match_expression(f.text)
+        # "+a.id": the matches are a filter on the walk in deadline order, not the driver
+        # (driving from 200k matches of a common word and sorting them costs ~6x more)
+        words = "+a.id IN (SELECT rowid FROM appeal_search WHERE appeal_search MATCH ?)"
+        found = "+a.id IN (SELECT id FROM appeals WHERE ref IN ({}))".format(",".join("?" * len(refs)))
+        if refs and expr:
+            clauses.append(f"({found} OR {words})")
+            params += [*refs, expr]
+        elif refs:
+            clauses.append(found)
+            params += refs
+        elif expr:
+            clauses.append(words)
             params.append(expr)
     return " AND ".join(clauses), params
+
+
+def resolve_ref(store: Store, typed: str) -> str:
+    """The stored ref an appeal ref typed in any case names (``a-2026-0001``,
+    `` A-2026-0001 ``); ``typed`` itself when none does (the caller's lookup then says so)."""
+    text = (typed or "").strip()
+    if store.scalar("SELECT 1 FROM appeals WHERE ref = ?", (text,)):
+        return text
+    if store.scalar("SELECT 1 FROM appeals WHERE ref = ?", (text.upper(),)):
+        return text.upper()
+    rows = store.all("SELECT ref FROM appeals WHERE ref = ? COLLATE NOCASE LIMIT 2", (text,))
+    return rows[0][0] if len(rows) == 1 else text
 
 
 def count_appeals(store: Store, act: Actor, f: AppealFilter = AppealFilter(),
