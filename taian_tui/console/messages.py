@@ -170,6 +170,13 @@ class ExportProgressed(Message):
 
 
 @dataclass
+class FormFactsRead(Message):
+    """What a form shows for the decision, read when it opened (``ActionForm.facts``)."""
+
+    text: Any
+
+
+@dataclass
 class DraftFound(Message):
     """A form's draft was looked for: ``(fields, saved_at)``, or ``None``."""
 

@@ -25,7 +25,7 @@ from textual.widgets import Button, Input, Select, Static, TextArea
 
 from taian_tui.domain import operations, rules, timeutil
 from taian_tui.console.app import InConsole
-from taian_tui.console.messages import ActionSaved, DraftFound, OrderRangeRead, WorkFailed
+from taian_tui.console.messages import ActionSaved, DraftFound, FormFactsRead, OrderRangeRead, WorkFailed
 from taian_tui.console.strings import code_label, t
 from taian_tui.console.workers import Job, write_before_exit
 from taian_tui.store import Store
@@ -56,6 +56,8 @@ class ActionForm(InConsole, ModalScreen[bool]):
     ActionForm #form-error.-shown { display: block; }
     ActionForm #form-status { color: $text-muted; height: 1; margin-top: 1; }
     ActionForm .form-hint { color: $text-muted; }
+    ActionForm #form-facts { margin-top: 1; }
+    ActionForm #form-facts.-empty { display: none; }
     ActionForm .buttons { height: auto; align-horizontal: right; margin-top: 1; }
     ActionForm .buttons Button { margin-left: 2; }
     ActionForm.-small TextArea { height: 4; }
@@ -119,6 +121,11 @@ class ActionForm(InConsole, ModalScreen[bool]):
         """The confirm button's words: what it does (a form that only saves says 保存)."""
         return t(self.CONFIRM_KEY or "k.save")
 
+    def facts(self, store: Store, username: str) -> Text | None:
+        """What the decision needs that the caller did not hand over, read in a worker when
+        the form opens (the reply under review, the deadline an extension would give …)."""
+        return None
+
     # -- the form ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="form"):
@@ -135,6 +142,7 @@ class ActionForm(InConsole, ModalScreen[bool]):
             intro = self.intro()
             if intro is not None:
                 yield Static(intro, classes="form-intro")
+            yield Static("", id="form-facts", classes="-empty")
             yield from self.fields()
             yield Static("", id="form-error", markup=False)
             yield Static(t("form.hint"), id="form-status", markup=False)
@@ -150,6 +158,8 @@ class ActionForm(InConsole, ModalScreen[bool]):
             break
         else:
             self.query_one("#save", Button).focus()
+        if type(self).facts is not ActionForm.facts:
+            self.run_in_store("form-facts", lambda job: FormFactsRead(self.facts(job.store, job.username)))
         if self.keeps_drafts:
             self.initial = self.collect()
             key = self.draft_key
@@ -190,6 +200,13 @@ class ActionForm(InConsole, ModalScreen[bool]):
                     widget.value = value
                 except Exception:
                     pass
+
+    def on_form_facts_read(self, message: FormFactsRead) -> None:
+        message.stop()
+        if message.text is not None:
+            facts = self.query_one("#form-facts", Static)
+            facts.update(message.text)
+            facts.remove_class("-empty")
 
     def on_draft_found(self, message: DraftFound) -> None:
         message.stop()
@@ -461,6 +478,15 @@ class ReassignForm(ActionForm):
             return t("err.choose", field=t("field.unit")), "unit"
         return None
 
+    def facts(self, store: Store, username: str) -> Text | None:
+        appeal = store.appeal(self.ref)
+        if not appeal.return_reason:
+            return None
+        text = Text(t("facts.return_reason", at=(appeal.returned_at or "")[:16].replace("T", " ")) + " ",
+                    style="bold", end="")
+        text.append_text(plain(appeal.return_reason, multiline=True))
+        return text
+
     def perform(self, store: Store, username: str, values: dict) -> None:
         operations.assign_appeal(store, username, self.ref, values["unit"], note=values["note"])
 
@@ -571,6 +597,13 @@ class DecideExtensionForm(ActionForm):
         text.append_text(plain(self.reason, multiline=True))
         return text
 
+    def facts(self, store: Store, username: str) -> Text | None:
+        appeal = store.appeal(self.ref)
+        if not appeal.deadline:
+            return None
+        new, _warnings = store.calendar().extend(appeal.deadline, self.days)
+        return Text(t("facts.extension", old=appeal.deadline[:10], days=self.days, new=new[:10]), end="")
+
     def done_text(self) -> str:
         approved = self._last_values.get("decision") == "approve" if hasattr(self, "_last_values") else True
         return t("done.approve" if approved else "done.reject", ref=visible(self.ref))
@@ -615,10 +648,17 @@ class ReviewDisputeForm(ActionForm):
     def intro(self) -> Text | None:
         from taian_tui.console.strings import code_label
 
-        text = Text(t("form.review.text", rating=code_label("rating", self.rating or "")), end="")
-        if self.comment:
-            text.append("  ")
-            text.append_text(plain(self.comment, multiline=True))
+        # the reply and the comment follow, read when the form opens (``facts``)
+        return Text(t("form.review.text", rating=code_label("rating", self.rating or "")), end="")
+
+    def facts(self, store: Store, username: str) -> Text | None:
+        appeal = store.appeal(self.ref)
+        text = Text(t("facts.reply", at=(appeal.answered_at or "")[:16].replace("T", " ")) + "\n",
+                    style="bold", end="")
+        text.append_text(plain(appeal.reply or "—", multiline=True))
+        text.append("\n")
+        text.append(t("facts.evaluation", rating=code_label("rating", appeal.rating or "")) + " ", style="bold")
+        text.append_text(plain(appeal.rating_comment or "—", multiline=True))
         return text
 
     def fields(self) -> ComposeResult:

@@ -1,0 +1,45 @@
+"""Offered with what the decision needs (issue 13, point 3): the 不满意 review shows the
+unit's reply and the enterprise's comment, the extension decision the deadline it would give,
+the reassignment the return reason; read by the form when it opens. The small city of
+tests/console/conftest.py: A-2026-0002 disputed (replied "已协调解决" 09-30 10:00, rated 不满意
+"没解决"); A-2026-0004 accepted, due 2026-10-20 (arrived 10-13), 5 working days asked."""
+from __future__ import annotations
+
+from taian_tui.console.app import TaianApp
+from taian_tui.screens.forms import DecideExtensionForm, ReassignForm, ReviewDisputeForm
+
+SIZE = (120, 36)
+
+
+async def facts_of(app, pilot, settle, form) -> str:
+    await settle(pilot)
+    app.push_screen(form)
+    await settle(pilot)
+    return str(form.query_one("#form-facts").render())
+
+
+async def test_the_review_shows_the_reply_and_the_comment(settle, tui_db):
+    app = TaianApp(tui_db, username="ducha1", poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        form = ReviewDisputeForm("A-2026-0002", subject="不动产权证办理", state="disputed", rating="不满意",
+                                 comment="没解决")
+        assert await facts_of(app, pilot, settle, form) == (
+            "单位答复（2026-09-30 10:00）：\n已协调解决\n企业评价：不满意；意见： 没解决")
+
+
+async def test_the_extension_decision_shows_the_deadline_it_gives(settle, tui_db, store):
+    ext = store.one("SELECT id, days FROM extensions WHERE state = 'pending'")
+    app = TaianApp(tui_db, username="ducha1", poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        form = DecideExtensionForm("A-2026-0004", subject="环评批复办理进度", extension_id=ext["id"],
+                                   days=ext["days"], reason="需补充专家论证")
+        # 5 working days after Tue 10-20: 10-21, 22, 23, 26, 27
+        assert await facts_of(app, pilot, settle, form) == "现答复期限 2026-10-20；批准延期 5 个工作日后为 2026-10-27"
+
+
+async def test_the_reassignment_shows_the_return_reason(settle, tui_db, make_appeal):
+    a = make_appeal("returned", ref="A-2026-0100", title="排水许可")       # returned 09-30 09:00
+    app = TaianApp(tui_db, username="admin", poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        form = ReassignForm(a.ref, units=[("sthj", "市生态环境局")], current_unit=None)
+        assert await facts_of(app, pilot, settle, form) == "退回理由（2026-09-30 09:00）： 不属于本单位职责"
