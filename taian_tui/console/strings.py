@@ -77,6 +77,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "k.next_page": ("下页", "Next pg"),
     "k.prev_page": ("上页", "Prev pg"),
     "k.first_row": ("首行", "First row"),
+    "k.zoom": ("全屏详情", "Zoom"),
     "k.last_row": ("末行", "Last row"),
     "k.sort": ("排序", "Sort"),
     "k.refresh": ("刷新", "Refresh"),

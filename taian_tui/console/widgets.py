@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
@@ -465,6 +466,19 @@ def render_detail(detail: Any) -> Text:
 
 class DetailPane(VerticalScroll):
     """The selected appeal: the whole record, enterprise, project and timeline."""
+
+    BINDINGS = [Binding("escape", "leave_zoom", "k.back", id="detail.back", show=False)]
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        localise_bindings(self)
+
+    def action_leave_zoom(self) -> None:
+        """Esc in the detail shown over the whole screen (``z``): back to the list."""
+        if self.screen.has_class("-zoomed"):
+            self.screen.action_zoom_detail()
+        else:
+            self.screen.query_one("#table").focus()
 
     DEFAULT_CSS = """
     DetailPane { border-top: solid $primary; padding: 0 1; }

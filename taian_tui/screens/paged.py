@@ -96,6 +96,16 @@ class ListTable(DataTable):
 class PagedListScreen(LiveScreen):
     """Base of a paged list with a detail pane (see the module's docstring)."""
 
+    BINDINGS = [
+        # the detail over the whole screen (and back); PageUp/PageDown scroll it there
+        Binding("z", "zoom_detail", "k.zoom", id="list.zoom", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    PagedListScreen.-zoomed #table, PagedListScreen.-zoomed #filters, PagedListScreen.-zoomed #tabs { display: none; }
+    PagedListScreen.-zoomed #detail { height: 1fr; }
+    """
+
     EMPTY_KEY: ClassVar[str] = "list.empty"
     DETAIL_EMPTY_KEY: ClassVar[str] = "list.detail_empty"
 
@@ -382,9 +392,26 @@ class PagedListScreen(LiveScreen):
 
     # -- detail ---------------------------------------------------------------------------------
     def action_toggle_detail(self) -> None:
+        if self.has_class("-zoomed"):
+            self.action_zoom_detail()
+            return
         self.detail_visible = not self.detail_visible
         if self.detail_visible and self.detail_key:
             self._read_detail(self.detail_key)
+
+    def action_zoom_detail(self) -> None:
+        """The detail over the whole screen, focused (PageUp/PageDown, arrows scroll it), or
+        back to the list."""
+        zoomed = not self.has_class("-zoomed")
+        if zoomed and not self.detail_visible:
+            self.detail_visible = True
+            if self.detail_key:
+                self._read_detail(self.detail_key)
+        self.set_class(zoomed, "-zoomed")
+        if zoomed:
+            self.query_one("#detail").focus()
+        else:
+            self.table.focus()
 
     def _load_detail(self, key: str, *, force: bool = False) -> None:
         if key == self.detail_key and not force:

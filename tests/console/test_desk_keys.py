@@ -100,3 +100,24 @@ async def test_a_greyed_key_says_why(settle, tui_db):
         table.move_cursor(row=keys.index("A-2026-0007"))                       # arrived Fri 10-16: all offered
         await settle(pilot)
         assert why.has_class("-empty")
+
+
+async def test_z_shows_the_detail_over_the_whole_screen_and_pages_through_it(settle, tui_db):
+    app = TaianApp(tui_db, username="admin", poll=False)
+    async with app.run_test(size=(80, 24)) as pilot:          # small: the detail starts hidden
+        await settle(pilot)
+        screen = app.screen
+        detail = screen.query_one("#detail")
+        table = screen.query_one("#table", DataTable)
+        assert screen.detail_visible is False
+        await pilot.press("z")
+        await settle(pilot)
+        assert screen.has_class("-zoomed") and app.focused is detail
+        assert (table.display, detail.region.height) == (False, 24 - 1 - 1 - 1)   # header, status, footer
+        assert detail.max_scroll_y > 0                         # the record is longer than a screen
+        await pilot.press("pagedown")
+        await settle(pilot)
+        assert detail.scroll_y > 0
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not screen.has_class("-zoomed") and app.focused is table
