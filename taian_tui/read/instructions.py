@@ -126,6 +126,7 @@ class Recipient:
     role: str
     unit: str
     relevant: bool      # a user of the unit that holds the project or appeal
+    mobile: str = ""    # where the instruction's SMS goes
 
 
 def instruction_recipients(store: Store, act: Actor, *, project_ref: str | None = None,
@@ -146,10 +147,11 @@ def instruction_recipients(store: Store, act: Actor, *, project_ref: str | None 
                  "OR u.name LIKE ? ESCAPE '\\')")
         params = [needle, needle, needle]
     rows = store.all(
-        "SELECT s.username, s.name, s.role, COALESCE(u.name, '') AS unit, "
+        "SELECT s.username, s.name, s.role, COALESCE(u.name, '') AS unit, s.mobile, "
         "(s.unit_code IS NOT NULL AND s.unit_code = ?) AS relevant FROM users s "
         "LEFT JOIN units u ON u.code = s.unit_code WHERE s.active = 1 AND s.username != ? "
         f"AND s.role IN ('liaison', 'admin', 'supervisor', 'leader') {where} "
         "ORDER BY relevant DESC, s.role != 'liaison', u.rowid, s.username LIMIT ?",
         [unit, act.username, *params, limit])
-    return [Recipient(r["username"], r["name"], r["role"], r["unit"], bool(r["relevant"])) for r in rows]
+    return [Recipient(r["username"], r["name"], r["role"], r["unit"], bool(r["relevant"]), r["mobile"])
+            for r in rows]

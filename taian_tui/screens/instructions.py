@@ -143,6 +143,9 @@ class InstructionForm(ActionForm):
         if r.unit:
             prompt.append(" · ")
             prompt.append_text(plain(r.unit))
+        prompt.append(" · ")
+        prompt.append(t("ins.sms_to", mobile=visible(r.mobile)) if r.mobile else t("ins.no_mobile"),
+                      style="" if r.mobile else "bold yellow")
         return prompt
 
     @on(OptionList.OptionSelected, "#target-list")
