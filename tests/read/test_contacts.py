@@ -1,0 +1,25 @@
+"""Whom a supervisor would call (issue 13, point 4): the appeal detail's contacts are the
+unit's head and its active liaisons with their mobiles (units.csv: zrzy's head 褚文斌
+13905381013; the fixture's liaison zrzy1 自然资源联络员 13800000002); the instruction picker
+says where the SMS goes."""
+from __future__ import annotations
+
+from taian_tui.domain import actors
+from taian_tui.domain import operations as wf
+from taian_tui.read import detail, instructions
+
+
+def test_the_detail_names_the_units_head_and_liaisons(store, make_appeal):
+    a = make_appeal("accepted")
+    d = detail.appeal_detail(store, actors.actor(store, "ducha1"), a.ref)
+    assert d.contacts == [("head", "褚文斌", "13905381013"), ("liaison", "自然资源联络员", "13800000002")]
+    wf.set_user_active(store, "admin", "zrzy1", False, at="2026-10-01T09:00:00+08:00")
+    assert detail.unit_contacts(store, "zrzy") == [("head", "褚文斌", "13905381013")]
+    assert detail.unit_contacts(store, None) == []
+
+
+def test_the_recipient_picker_carries_the_mobile(store, make_appeal):
+    a = make_appeal("accepted")
+    found = instructions.instruction_recipients(store, actors.actor(store, "shizhang"), appeal_ref=a.ref,
+                                                text="自然资源")
+    assert [(r.username, r.mobile, r.relevant) for r in found] == [("zrzy1", "13800000002", True)]
