@@ -61,6 +61,39 @@ if mode == "empty":
         pilot.app.exit()
 
     Empty().run(headless=True, size=(120, 36), auto_pilot=pilot_fn)
+elif mode == "screens":
+    from taian_tui.console.app import TaianApp
+    from taian_tui.console.modes import MODES
+
+    async def shown(pilot):
+        # the screen's reads done (no worker running) and that state painted
+        app = pilot.app
+        while any(w.is_running for w in list(app.workers)):
+            await pilot.pause(0.001)
+        done = []
+        app.screen.call_after_refresh(lambda: done.append(time.time()))
+        while not done:
+            await pilot.pause(0.001)
+        return done[0]
+
+    async def pilot_fn(pilot):
+        app = pilot.app
+        while app.user is None:
+            await pilot.pause(0.005)
+        await shown(pilot)
+        out["start_ms"] = (time.time() - T0) * 1000
+        await pilot.pause(0.3)
+        order = [m for m in MODES if m.name in app.modes_available]
+        # away from the start screen first, so that its revisit is measured like the others
+        for rnd in ("first", "revisit"):
+            for m in order[1:] + order[:1]:
+                t = time.time()
+                await pilot.press(m.key)
+                out[f"{m.name}.{rnd}_ms"] = (await shown(pilot) - t) * 1000
+                await pilot.pause(0.2)
+        app.exit()
+
+    TaianApp(db, username=user, poll=False).run(headless=True, size=(120, 36), auto_pilot=pilot_fn)
 else:
     from taian_tui.console.app import TaianApp
     from taian_tui.screens.inbox import InboxScreen
@@ -337,6 +370,28 @@ def terminal_main(args) -> None:
               f"the baseline; {med - base:5.0f} ms above it (target: within 100 ms)   runs {runs}")
 
 
+def screens_main(args: argparse.Namespace) -> None:
+    """Each screen's first visit and revisit: the mode's key to its reads done and painted,
+    headless 120x36; the baseline is the empty app's first paint of the same run. Target
+    (issue 13): every visit within 300 ms on the demo database, 500 ms on a million appeals."""
+    results: dict[str, list[float]] = {}
+    for i in range(args.runs):
+        for mode in ("empty", "screens"):
+            for k, v in run_child(mode, args.db, args.user).items():
+                results.setdefault(f"{mode}.{k}", []).append(v)
+        print(f"run {i + 1}/{args.runs} done", flush=True)
+    base = statistics.median(results["empty.first_paint_ms"])
+    print(f"\nscreen visits: {args.db} as {args.user}, 120x36 headless, {args.runs} runs, medians (ms)")
+    print(f"baseline (same run): import textual + an empty app's first paint = {base:.0f} ms")
+    print(f"start to the first screen's data: {statistics.median(results['screens.start_ms']):.0f} ms")
+    names = sorted({k.split(".")[1] for k in results if k.startswith("screens.") and k.count(".") == 2})
+    for name in names:
+        first = statistics.median(results[f"screens.{name}.first_ms"])
+        again = statistics.median(results[f"screens.{name}.revisit_ms"])
+        print(f"  {name:13s} first visit {first:6.0f} ms = {first / base:4.2f} x   "
+              f"revisit {again:6.0f} ms = {again / base:4.2f} x")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("db", nargs="?", default=DEFAULT_DB)
@@ -345,6 +400,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--terminal", action="store_true",
                     help="time the keys in a real terminal (tmux), polling the screen")
+    ap.add_argument("--screens", action="store_true",
+                    help="time each screen's first visit and revisit (its key to its data painted)")
     args = ap.parse_args()
     if not Path(args.db).exists():
         sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -354,6 +411,9 @@ def main() -> None:
         gen_appeals.build(args.db, appeals=args.appeals, at=DEFAULT_AT, with_search=True)
     if args.terminal:
         terminal_main(args)
+        return
+    if args.screens:
+        screens_main(args)
         return
     results: dict[str, list[float]] = {}
     extra: dict[str, object] = {}
