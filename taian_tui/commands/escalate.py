@@ -16,7 +16,8 @@ def escalate(db: DbOpt = None, at: AtOpt = None,
              as_json: JsonOpt = False) -> None:
     """Apply the red/yellow/blue card rules as of now: the daily cron sweep. --at an earlier
     time sweeps as of then; a later one only forecasts (with --dry-run): a sweep never runs
-    ahead of the server's clock. --json also carries the audit trail's head, so that the cron
+    ahead of the server's clock (per unit, for the next working day and the next five, the
+    same forecast is in `taian stats` and on the console's escalation board). --json also carries the audit trail's head, so that the cron
     log keeps it off the machine, and lists each raised appeal, one a line (streamed: a
     catch-up of a million costs the memory of one)."""
     from taian_tui.domain import integrity, timeutil

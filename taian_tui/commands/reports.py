@@ -1,7 +1,9 @@
 """Figures for scripts and leaders (``taian stats``, ``taian report``), registered on the ``taian`` app.
 
 ``taian stats [--month YYYY-MM] [--at ISO] [--json]`` prints the dashboard's figures (plain
-text, or one JSON object equal to ``stats.dashboard(...).as_dict()``);
+text, or one JSON object equal to ``stats.dashboard(...).as_dict()``), with the cards ahead
+(``forecast``: per unit, what the sweep at the start of the next working day and of the 5th
+would raise, ``escalation.forecast``);
 ``taian report [--month YYYY-MM] [--at ISO] [--force] OUT.html`` writes them as one
 self-contained HTML page. A bad ``--month`` or a month not yet begun exits 2; so does an
 existing OUT without ``--force``, and an OUT that is the database or its -wal/-shm
@@ -24,7 +26,7 @@ AsOfOpt = Annotated[Optional[str], typer.Option(
     show_default=False)]
 
 
-def _dashboard(db: str | None, month: str | None, at: str | None):
+def _dashboard(db: str | None, month: str | None, at: str | None, *, forecast: bool = True):
     from taian_tui.read import stats
     from taian_tui.domain.refusals import ValidationError
 
@@ -35,7 +37,7 @@ def _dashboard(db: str | None, month: str | None, at: str | None):
         raise Fail(f"--month: {exc}", 2) from None
     store = open_store(db, read_only=True)
     try:
-        return stats.dashboard(store, p.month, p.at)
+        return stats.dashboard(store, p.month, p.at, forecast=forecast)
     finally:
         store.close()
 
@@ -47,7 +49,10 @@ def register(app: typer.Typer) -> None:
     def stats_cmd(db: DbOpt = None, month: MonthOpt = None, at: AsOfOpt = None,
                   as_json: JsonOpt = False) -> None:
         """The dashboard's figures: projects by county/stage/library, appeals by category and per
-        week (26 weeks), cards, and the units' 三率 (响应率, 解决率, 满意率) ranked worst first."""
+        week (26 weeks), cards, the units' 三率 (响应率, 解决率, 满意率) ranked worst first, and the
+        cards ahead: per unit, how many appeals the sweep at the start of the next working day
+        (and of the 5th) would turn blue, yellow and red if they are not answered (--json:
+        "forecast")."""
         from taian_tui.read import stats
 
         d = _dashboard(db, month, at)
@@ -66,7 +71,7 @@ def register(app: typer.Typer) -> None:
         from taian_tui.read import report
 
         check_output(out, force, "report.html", db=db)
-        d = _dashboard(db, month, at)
+        d = _dashboard(db, month, at, forecast=False)     # (the page does not show it)
         try:
             size = report.write_report(out, d)
         except OSError as exc:

@@ -346,8 +346,8 @@ def render_detail(detail: Any) -> Text:
     unit = r.get("unit_name") or t("detail.no_unit")
     _line(out, t("detail.unit"), unit)
     if detail.contacts:
-        who = "；".join(f"{name}（{t('detail.head') if role == 'head' else code_label('role', role)}）"
-                       f"{mobile or t('detail.no_mobile')}" for role, name, mobile in detail.contacts)
+        who = "；".join(f"{c.name}（{t('detail.head') if c.role == 'head' else code_label('role', c.role)}）"
+                       f"{c.mobile or t('detail.no_mobile')}" for c in detail.contacts)
         _line(out, t("detail.contacts"), who)
     _line(out, t("detail.submitted"), full_time(r["submitted_at"]))
     if r.get("arrived_at"):

@@ -12,11 +12,14 @@ then finds nothing left to do; a killed sweep leaves the file as it was.
 """
 from __future__ import annotations
 
+import datetime as _dt
 import functools
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from taian_tui.domain import timeutil
+from taian_tui.domain.clock import SUPERVISION_DAYS
 from taian_tui.store import Store
 
 SYSTEM_ACTOR = "system:escalate"
@@ -64,6 +67,73 @@ _STEPS = {
     "yellow": (2, "CASE WHEN blue THEN 'blue' ELSE previous END", "deadline"),
     "red": (3, "CASE WHEN yellow THEN 'yellow' WHEN blue THEN 'blue' ELSE previous END", "red_at"),
 }
+
+
+def register_rule_functions(store: Store, warnings: list[str] | None = None) -> None:
+    """Give ``store``'s connection the rule's SQL function ``taian_order_due(deadline)``: the
+    due time of the supervision order a yellow card opens (the end of the 5th working day
+    after the deadline day, by the store's calendar as it is now), computed once per distinct
+    deadline. A year without calendar data adds its warning to ``warnings``."""
+    cal = store.calendar()
+
+    @functools.lru_cache(maxsize=None)
+    def order_due(deadline: str) -> str:
+        due, warns = cal.supervision_due(deadline)
+        if warnings is not None:
+            for w in warns:
+                if w not in warnings:
+                    warnings.append(w)
+        return due
+    store.conn.create_function("taian_order_due", 1, order_due, deterministic=True)
+
+
+def _rule_sql(source: str, at: str = ":at", sfx: str = "") -> str:
+    """The card rule, as SQL: ``source`` yields an appeal's ``previous`` card, ``blue_at``,
+    ``deadline``, ``order_due`` and ``order_origin`` (its open supervision order's due time and
+    origin, if any), beside whatever else it carries (``_SOURCE_COLUMNS``); this adds what a
+    sweep at ``at`` (an SQL parameter) does to it:
+
+      blue{sfx}     no card yet and Day N has begun (``blue_at <= at``);
+      yellow{sfx}   no card or blue, past the deadline (``deadline < at``), and no open order
+                    that already has the appeal with the supervision office (a yellow card's
+                    or a dispute review's; a supervisor's manual order does not excuse it);
+      new_due{sfx}  the supervision order that yellow card opens (none if one is open): due at
+                    the end of the 5th working day after the deadline day (``taian_order_due``);
+      red{sfx}      the open (or newly opened) order's due time has passed;
+      red_at{sfx}   that due time; final{sfx}: the card the appeal ends with.
+
+    The sweep applies it once (``sfx`` empty); the forecast evaluates it at several times on
+    the same rows (one ``sfx`` each), which is why it is one definition."""
+    due = f"COALESCE(order_due, new_due{sfx})"
+    return (f"SELECT *, {due} < {at} AS red{sfx}, {due} AS red_at{sfx}, "
+            f"CASE WHEN {due} < {at} THEN 'red' WHEN yellow{sfx} THEN 'yellow' "
+            f"WHEN blue{sfx} THEN 'blue' ELSE previous END AS final{sfx} FROM ("
+            f"SELECT *, CASE WHEN yellow{sfx} AND order_due IS NULL THEN taian_order_due(deadline) END "
+            f"AS new_due{sfx} FROM ("
+            f"SELECT *, previous = '' AND blue_at <= {at} AS blue{sfx}, previous IN ('', 'blue') "
+            f"AND deadline < {at} AND (order_origin IS NULL OR order_origin = 'manual') AS yellow{sfx} "
+            f"FROM ({source})))")
+
+
+#: What the rule reads of an appeal on a unit's clock (``_rule_sql``'s source columns).
+_SOURCE_COLUMNS = ("a.id, a.ref, a.unit_code, a.card AS previous, a.blue_at, a.deadline, "
+                   "o.due_at AS order_due, o.origin AS order_origin")
+
+
+def _candidates_sql(only: str = "") -> str:
+    """The sweep's candidates at ``:at``: open appeals whose Day N has begun (blue and yellow),
+    or whose open supervision order is overdue (red), and not yet red."""
+    return ("SELECT " + _SOURCE_COLUMNS + " "
+            "FROM appeals a LEFT JOIN supervision_orders o ON o.appeal_id = a.id AND o.state = 'open' "
+            "WHERE a.state IN ('assigned','accepted') AND a.blue_at <= :at AND a.card != 'red' "
+            "AND (a.card = '' "
+            "     OR (a.card = 'blue' AND a.deadline < :at AND (o.id IS NULL OR o.origin = 'manual')) "
+            "     OR (o.id IS NOT NULL AND o.due_at < :at))" + only + " "
+            "UNION ALL "
+            "SELECT a.id, a.ref, a.unit_code, a.card, a.blue_at, a.deadline, o.due_at, o.origin "
+            "FROM supervision_orders o JOIN appeals a ON a.id = o.appeal_id "
+            "WHERE o.state = 'open' AND o.due_at < :at AND a.blue_at > :at AND a.card != 'red' "
+            "AND a.state IN ('assigned','accepted')" + only)
 
 
 _PREFIX = "【泰安重大项目督导】"
@@ -132,39 +202,10 @@ def sweep(store: Store, at: str | None = None, *, dry_run: bool = False,
             # excuse the unit's own deadline: yellow is still raised, without a second order.
             # A yellow card's order is due at the end of the 5th working day after the deadline
             # day: the store's calendar, as an SQL function, computed once per distinct deadline
-            cal = store.calendar()
-
-            @functools.lru_cache(maxsize=None)
-            def order_due(deadline: str) -> str:
-                due, warns = cal.supervision_due(deadline)
-                for w in warns:
-                    if w not in result.warnings:
-                        result.warnings.append(w)
-                return due
-            c.create_function("taian_order_due", 1, order_due, deterministic=True)
-            c.execute(
-                "INSERT INTO temp.sweep_c(id, ref, unit_code, previous, blue_at, deadline, order_due, "
-                "order_origin, blue, yellow, new_due, red, red_at, final) "
-                "SELECT *, COALESCE(order_due, new_due) < :at, COALESCE(order_due, new_due), "
-                "CASE WHEN COALESCE(order_due, new_due) < :at THEN 'red' WHEN yellow THEN 'yellow' "
-                "WHEN blue THEN 'blue' ELSE previous END FROM ("
-                "SELECT *, CASE WHEN yellow AND order_due IS NULL THEN taian_order_due(deadline) END AS new_due "
-                "FROM ("
-                "SELECT *, previous = '' AND blue_at <= :at AS blue, previous IN ('', 'blue') AND deadline < :at "
-                "AND (order_origin IS NULL OR order_origin = 'manual') AS yellow FROM ("
-                "SELECT a.id, a.ref, a.unit_code, a.card AS previous, a.blue_at, a.deadline, o.due_at AS order_due, "
-                "o.origin AS order_origin "
-                "FROM appeals a LEFT JOIN supervision_orders o ON o.appeal_id = a.id AND o.state = 'open' "
-                "WHERE a.state IN ('assigned','accepted') AND a.blue_at <= :at AND a.card != 'red' "
-                "AND (a.card = '' "
-                "     OR (a.card = 'blue' AND a.deadline < :at AND (o.id IS NULL OR o.origin = 'manual')) "
-                "     OR (o.id IS NOT NULL AND o.due_at < :at))" + only + " "
-                "UNION ALL "
-                "SELECT a.id, a.ref, a.unit_code, a.card, a.blue_at, a.deadline, o.due_at, o.origin "
-                "FROM supervision_orders o JOIN appeals a ON a.id = o.appeal_id "
-                "WHERE o.state = 'open' AND o.due_at < :at AND a.blue_at > :at AND a.card != 'red' "
-                "AND a.state IN ('assigned','accepted')" + only + ")))",
-                params)
+            register_rule_functions(store, result.warnings)
+            c.execute("INSERT INTO temp.sweep_c(id, ref, unit_code, previous, blue_at, deadline, order_due, "
+                      "order_origin, blue, yellow, new_due, red, red_at, final) "
+                      + _rule_sql(_candidates_sql(only)), params)
             c.execute("DELETE FROM temp.sweep_c WHERE final = previous")
             counts = c.execute("SELECT COALESCE(SUM(blue), 0), COALESCE(SUM(yellow), 0), "
                                "COALESCE(SUM(red), 0) FROM temp.sweep_c").fetchone()
@@ -281,3 +322,244 @@ def _queue_sms(store: Store, card: str, applied_at: str) -> None:
             rows.append((r[0], r[1], text, reason, about[None], applied_at, applied_at))
     c.executemany("INSERT OR IGNORE INTO outbox(recipient, phone, text, reason, entity, created_at, "
                   "next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+# -- the forecast: the sweep ahead of the clock ------------------------------------------------------
+#: The forecast's horizons, in working days: the next working day, and the next five.
+FORECAST_DAYS = (1, 5)
+FORECAST_KEYS = {1: "next_working_day", 5: "five_working_days"}
+#: How far back (in working days before today) a deadline can lie whose yellow card, not yet
+#: applied, opens a supervision order still due ahead: 5 (the order's working days), and one
+#: day's slack. Only those appeals can turn red ahead through an order not yet opened.
+_ORDER_LOOKBACK_DAYS = SUPERVISION_DAYS + 1
+_OPEN = "state IN ('assigned','accepted')"   # as the partial indexes of open appeals are written
+_PARAM = re.compile(r":([a-z_][a-z0-9_]*)")
+
+
+@dataclass
+class CardCounts:
+    blue: int = 0
+    yellow: int = 0
+    red: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.blue + self.yellow + self.red
+
+    def get(self, card: str) -> int:
+        return getattr(self, card)
+
+    def as_dict(self) -> dict[str, int]:
+        return {"blue": self.blue, "yellow": self.yellow, "red": self.red}
+
+
+@dataclass
+class Horizon:
+    """Up to the start of the ``working_days``-th working day after today (``day``): what a
+    sweep run then would raise that a sweep run now would not."""
+
+    working_days: int
+    day: str               # YYYY-MM-DD, a working day
+    sweep_at: str          # its first instant: the sweep imagined then
+    total: CardCounts = field(default_factory=CardCounts)
+
+    @property
+    def key(self) -> str:
+        return FORECAST_KEYS.get(self.working_days, f"{self.working_days}_working_days")
+
+
+@dataclass
+class UnitForecast:
+    unit: str
+    name: str
+    counts: list[CardCounts]     # one per horizon, in the forecast's order
+
+    def severity(self, i: int) -> tuple[int, int, int]:
+        c = self.counts[i]
+        return (c.red, c.yellow, c.blue)
+
+
+@dataclass
+class Forecast:
+    """The cards ahead, per horizon and per unit (the units with any card ahead only)."""
+
+    at: str
+    horizons: list[Horizon]
+    units: list[UnitForecast]
+    warnings: list[str] = field(default_factory=list)
+
+    def units_for(self, i: int) -> list[UnitForecast]:
+        """The units with a card ahead within horizon ``i``, worst first (red, then yellow,
+        then blue; then by unit code)."""
+        rows = [u for u in self.units if u.counts[i].total]
+        return sorted(rows, key=lambda u: (tuple(-n for n in u.severity(i)), u.unit))
+
+    def as_dict(self) -> dict:
+        """The ``forecast`` object of ``taian stats --json``."""
+        return {
+            "at": self.at,
+            "horizons": [
+                {"key": h.key, "working_days": h.working_days, "day": h.day, "sweep_at": h.sweep_at,
+                 "total": h.total.as_dict(),
+                 "units": [{"unit": u.unit, "name": u.name, **u.counts[i].as_dict()}
+                           for u in self.units_for(i)]}
+                for i, h in enumerate(self.horizons)],
+            "warnings": list(self.warnings),
+        }
+
+
+def _horizons(store: Store, at: str, days: tuple[int, ...], warnings: list[str]) -> list[Horizon]:
+    cal = store.calendar()
+    today = timeutil.local_date(at)
+    out = []
+    for k in days:
+        day, warns = cal.add_working_days(today, k)
+        for w in warns:
+            if w not in warnings:
+                warnings.append(w)
+        out.append(Horizon(k, day.isoformat(), timeutil.start_of_day(day)))
+    return out
+
+
+def _working_days_back(store: Store, day: _dt.date, k: int) -> _dt.date:
+    """The k-th working day before ``day`` (``day`` itself never counts; at most a year back,
+    whatever a calendar file says)."""
+    cal = store.calendar()
+    count, limit = 0, day - _dt.timedelta(days=366)
+    while count < k and day > limit:
+        day -= _dt.timedelta(days=1)
+        if cal.is_workday(day):
+            count += 1
+    return day
+
+
+_CARDS = ("blue", "yellow", "red")
+
+
+def _ahead_sql(store: Store, at: str, horizons: list[Horizon], *, scope: str = "1",
+               scope_params: tuple | list = (), cards: tuple[str, ...] = _CARDS,
+               grouped: bool = False) -> tuple[str, dict]:
+    """SQL of the open appeals (in ``scope``, an SQL condition on ``appeals a`` with ``?``
+    parameters) that a sweep at some horizon's ``sweep_at`` would give one of ``cards`` and a
+    sweep at ``at`` would not: for horizon i and each card, a column ``{card}_{i}`` (1: that
+    card is raised by then, 0: not), beside ``id, unit_code``; ``grouped``: one row per unit
+    and distinct rule input, ``unit_code, n`` (how many appeals) instead of ``id``. It is
+    the sweep's own rule (``_rule_sql``), evaluated at ``at`` and at each horizon on the same
+    rows (every threshold only ever passes as time goes on: a card raised at a horizon and
+    not now is one whose threshold falls in (at, horizon]).
+
+    The rows read are bounded by that window, each part from an index: the open appeals
+    whose Day N begins in it (blue; ``appeals_open_blue``), those whose deadline falls in it
+    (yellow, and red through the order a yellow card opens; ``appeals_state_deadline``, or a
+    unit's ``appeals_unit_state``), the blue ones whose deadline fell in the last few working
+    days (red: a yellow card not yet applied opens an order that may fall due in the window;
+    ``appeals_carded``), and the open supervision orders due in it (red; ``orders_open_due``).
+    Never the appeals the sweep has carded to the end, however many there are."""
+    until = max(h.sweep_at for h in horizons)
+    params: dict = {"at": at, "until": until}
+    for i, p in enumerate(scope_params):
+        scope = scope.replace("?", f":scope{i}", 1)
+        params[f"scope{i}"] = p
+    # each part: (its own condition on a, or None for the orders' part), disjoint from the ones before
+    parts: list[str | None] = []
+    if "blue" in cards:
+        parts.append("a.blue_at > :at AND a.blue_at <= :until")               # Day N begins ahead
+    if "yellow" in cards or "red" in cards:
+        recent = "at"
+        if "red" in cards:
+            today = timeutil.local_date(at)
+            params["lo"] = timeutil.start_of_day(_working_days_back(store, today, _ORDER_LOOKBACK_DAYS))
+            # appeals without a card whose deadline passed recently (a sweep has not run since)
+            # are read too, only if there are any: two counts in the indexes say so
+            open_n = store.scalar(f"SELECT COUNT(*) FROM appeals WHERE {_OPEN} AND deadline >= ? "
+                                  "AND deadline < ?", (params["lo"], at))
+            carded_n = store.scalar(f"SELECT COUNT(*) FROM appeals WHERE {_OPEN} AND card IN "
+                                    "('blue','yellow','red') AND card != '' AND deadline >= ? AND deadline < ?",
+                                    (params["lo"], at))
+            recent = "lo" if open_n > carded_n else "at"
+        parts.append(f"a.deadline >= :{recent} AND a.deadline < :until")     # the deadline falls ahead
+        if "red" in cards:
+            if recent == "at":                                               # (recent, blue)
+                parts.append("a.card = 'blue' AND a.card != '' AND a.deadline >= :lo AND a.deadline < :at")
+            parts.append(None)                                               # open orders due ahead
+    orders = "LEFT JOIN supervision_orders o ON o.appeal_id = a.id AND o.state = 'open'"
+    columns = _SOURCE_COLUMNS.replace("a.id, a.ref, ", "") if grouped else _SOURCE_COLUMNS
+    selects = []
+    for k, cond in enumerate(parts):
+        before = "".join(f" AND NOT IFNULL({c}, 0)" for c in parts[:k] if c is not None)
+        if cond is None:
+            selects.append(f"SELECT {columns} FROM supervision_orders o JOIN appeals a ON a.id = o.appeal_id "
+                           f"WHERE o.state = 'open' AND o.due_at >= :at AND o.due_at < :until AND a.{_OPEN}"
+                           f"{before} AND a.card != 'red' AND {scope}")
+        else:
+            selects.append(f"SELECT {columns} FROM appeals a {orders} WHERE a.{_OPEN} AND {cond}"
+                           f"{before} AND a.card != 'red' AND {scope}")
+    source = " UNION ALL ".join(selects)
+    key = "id"
+    if grouped:
+        # the rule reads only these: evaluated once per distinct combination, not per appeal
+        inputs = "unit_code, previous, blue_at, deadline, order_due, order_origin"
+        source = f"SELECT {inputs}, COUNT(*) AS n FROM ({source}) GROUP BY {inputs}"
+        key = "n"
+    sql = _rule_sql(source, ":at", "_now")
+    for i, h in enumerate(horizons):
+        params[f"h{i}"] = h.sweep_at
+        sql = _rule_sql(sql, f":h{i}", f"_h{i}")
+    cols = ", ".join(f"IFNULL({card}_h{i}, 0) > IFNULL({card}_now, 0) AS {card}_{i}"
+                     for i in range(len(horizons)) for card in cards)
+    return f"SELECT {key}, unit_code, {cols} FROM ({sql})", params
+
+
+def positional(sql: str, params: dict) -> tuple[str, list]:
+    """``sql`` with its ``:name`` parameters as ``?`` and their values in order (to embed it
+    in a query written with ``?``)."""
+    values: list = []
+
+    def one(m: re.Match) -> str:
+        values.append(params[m.group(1)])
+        return "?"
+    return _PARAM.sub(one, sql), values
+
+
+def forecast(store: Store, at: str | None = None, *, days: tuple[int, ...] = FORECAST_DAYS,
+             scope: str = "1", scope_params: tuple | list = ()) -> Forecast:
+    """The cards ahead: for each horizon (the start of the 1st and the 5th working day after
+    today), how many appeals a sweep run then would turn blue, yellow and red, per unit,
+    beyond what a sweep run at ``at`` (default: now) would: ``sweep(store, horizon,
+    dry_run=True).raised`` minus ``sweep(store, at, dry_run=True).raised``, by the sweep's
+    own rule, read-only (a read-only file too) and without the sweep's write lock. Cards
+    already earned and not yet applied (a sweep has not run since their threshold) are not
+    ahead: ``taian escalate --dry-run`` shows them. Assumes nothing is answered meanwhile,
+    and a pending extension is not approved. ``scope``: an SQL condition on ``appeals a``
+    (``actors.appeal_scope_sql``)."""
+    at = timeutil.iso(at)
+    warnings: list[str] = []
+    horizons = _horizons(store, at, tuple(days), warnings)
+    register_rule_functions(store, warnings)
+    sql, params = _ahead_sql(store, at, horizons, scope=scope, scope_params=scope_params, grouped=True)
+    sums = ", ".join(f"TOTAL(n * {card}_{i})" for i in range(len(horizons)) for card in _CARDS)
+    units: list[UnitForecast] = []
+    for row in store.all(f"SELECT r.unit_code, COALESCE(u.name, r.unit_code, ''), {sums} FROM ({sql}) r "
+                         "LEFT JOIN units u ON u.code = r.unit_code GROUP BY r.unit_code", params):
+        n = [int(x) for x in tuple(row)[2:]]
+        counts = [CardCounts(*n[3 * i:3 * i + 3]) for i in range(len(horizons))]
+        if any(c.total for c in counts):
+            units.append(UnitForecast(row[0] or "", row[1], counts))
+    for i, h in enumerate(horizons):
+        h.total = CardCounts(*(sum(u.counts[i].get(card) for u in units) for card in ("blue", "yellow", "red")))
+    units.sort(key=lambda u: (tuple(-n for i in range(len(horizons)) for n in u.severity(i)), u.unit))
+    return Forecast(at, horizons, units, warnings)
+
+
+def turning_sql(store: Store, card: str, at: str | None = None, *, days: int = 1, scope: str = "1",
+                scope_params: tuple | list = ()) -> tuple[str, list]:
+    """``SELECT id`` of the open appeals (in ``scope``) that the sweep at the start of the
+    ``days``-th working day after today would give ``card`` and a sweep at ``at`` would not
+    (the forecast's appeals, one card), with ``?`` parameters: for ``appeals.id IN (...)``."""
+    if card not in _CARDS:
+        raise ValueError(card)
+    at = timeutil.iso(at)
+    horizons = _horizons(store, at, (days,), [])
+    register_rule_functions(store)
+    sql, params = _ahead_sql(store, at, horizons, scope=scope, scope_params=scope_params, cards=(card,))
+    return positional(f"SELECT id FROM ({sql}) WHERE {card}_0", params)

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from taian_tui.domain import search, timeutil
+from taian_tui.domain import escalation, search, timeutil
 from taian_tui.domain import labels, rules
 from taian_tui.domain.models import CATEGORIES, category_code
 from taian_tui.domain.rules import APPEAL_STATES, OPEN_STATES, OPEN_STATES_SQL
@@ -28,6 +28,8 @@ class AppealFilter:
     sort: str = "deadline"           # deadline | submitted | ref
     submitted_from: str | None = None    # submitted at or after this time (a stored time)
     submitted_until: str | None = None   # submitted at or before this time
+    turns: str | None = None         # blue | yellow | red: the card the sweep at the start of the
+                                     # next working day would give it, and one now would not
 
 
 @dataclass
@@ -78,6 +80,7 @@ def appeal_where(store: Store, act: Actor, f: AppealFilter, at: str) -> tuple[st
     (``list_appeals``, ``count_appeals``, the exports of ``read.exports``). A bad filter is a
     ValidationError."""
     scope, params = appeal_scope_sql(store, act, "a")
+    scope_params = list(params)
     clauses = [scope]
     if f.states:
         bad = [x for x in f.states if x not in APPEAL_STATES]
@@ -124,6 +127,15 @@ def appeal_where(store: Store, act: Actor, f: AppealFilter, at: str) -> tuple[st
     if f.overdue:
         clauses.append(f"a.state IN {OPEN_STATES_SQL} AND a.due_sort < ?")
         params.append(at)
+    if f.turns:
+        if f.turns not in ("blue", "yellow", "red"):
+            raise ValidationError.of("card_choice", value=f.turns)
+        # the forecast's own appeals (escalation.turning_sql: the sweep's rule ahead of the
+        # clock), read in the viewer's scope: a unit's liaison reads their unit's rows only
+        ahead, ahead_params = escalation.turning_sql(store, f.turns, at, scope=scope,
+                                                     scope_params=scope_params)
+        clauses.append(f"a.id IN ({ahead})")
+        params += ahead_params
     if f.submitted_from:
         clauses.append("a.submitted_at >= ?")
         params.append(timeutil.iso(f.submitted_from))

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from taian_tui.domain import timeutil
+from taian_tui.domain import escalation, timeutil
 from taian_tui.domain import rules
 from taian_tui.store import Store
-from taian_tui.domain.actors import Actor, appeal_scope_sql
+from taian_tui.domain.actors import Actor, appeal_scope_sql, unit_name
 from taian_tui.domain.models import CARDS
+from taian_tui.read import directory
+from taian_tui.read.directory import Contact
 from taian_tui.domain.refusals import ValidationError
 
 
@@ -172,3 +174,29 @@ def red_cards(store: Store, act: Actor, *, limit: int, offset: int = 0
                  f"FROM card_events e JOIN appeals a ON a.id = e.appeal_id "
                  f"LEFT JOIN units u ON u.code = a.unit_code WHERE e.card = 'red' AND {scope}",
                  "e.taken_up_at IS NOT NULL, e.threshold_at, a.id", params, limit, offset)
+
+
+# -- the forecast strip and view ------------------------------------------------------------------
+def board_forecast(store: Store, act: Actor, at: str | None = None) -> escalation.Forecast:
+    """The cards ahead in the viewer's scope (``escalation.forecast``): per unit, how many
+    appeals the sweep at the start of the next working day, and of the 5th, would turn blue,
+    yellow and red, beyond what it would raise now."""
+    scope, params = appeal_scope_sql(store, act, "a")
+    return escalation.forecast(store, at, scope=scope, scope_params=params)
+
+
+@dataclass
+class UnitContacts:
+    code: str
+    name: str
+    contacts: list[Contact]
+
+
+def unit_contacts(store: Store, act: Actor, code: str) -> UnitContacts:
+    """Whom to call at a unit about the cards ahead: its active liaisons and its head, with
+    their mobile numbers (for the viewers of the board: the supervision office, leaders, the
+    admin; a liaison sees their own unit's)."""
+    name = unit_name(store, code) or code
+    if act.role not in ("admin", "supervisor", "leader") and act.unit_code != code:
+        return UnitContacts(code, name, [])
+    return UnitContacts(code, name, directory.unit_contacts(store, code))

@@ -22,9 +22,8 @@ class AppealDetail:
     users: dict[str, str] = field(default_factory=dict)
     units: dict[str, str] = field(default_factory=dict)
     days_left: int | None = None
-    #: Whom a supervisor would call about it: the unit's head and its active liaisons,
-    #: (role, name, mobile), the head first.
-    contacts: list[tuple[str, str, str]] = field(default_factory=list)
+    #: Whom a supervisor would call about it: the unit's liaisons, then its head.
+    contacts: list[directory.Contact] = field(default_factory=list)
 
 
 def appeal_detail(store: Store, act: Actor, ref: str, at: str | None = None) -> AppealDetail:
@@ -56,18 +55,4 @@ def appeal_detail(store: Store, act: Actor, ref: str, at: str | None = None) -> 
         days_left = appeals.working_days_left(store, appeal.deadline, at)
     return AppealDetail(record=record, enterprise=dict(ent) if ent else None, project=proj,
                         orders=orders, extensions=exts, cards=cards, users=users, units=units,
-                        days_left=days_left, contacts=unit_contacts(store, appeal.unit_code))
-
-
-def unit_contacts(store: Store, unit_code: str | None, limit: int = 4) -> list[tuple[str, str, str]]:
-    """(role, name, mobile) of the unit's head (role ``head``) and of its active liaisons."""
-    if not unit_code:
-        return []
-    out = []
-    head = store.one("SELECT head_name, head_mobile FROM units WHERE code = ?", (unit_code,))
-    if head and head["head_name"]:
-        out.append(("head", head["head_name"], head["head_mobile"]))
-    out += [("liaison", r["name"], r["mobile"]) for r in store.all(
-        "SELECT name, mobile FROM users WHERE unit_code = ? AND role = 'liaison' AND active = 1 "
-        "ORDER BY username LIMIT ?", (unit_code, limit))]
-    return out
+                        days_left=days_left, contacts=directory.unit_contacts(store, appeal.unit_code, limit=4))

@@ -3,6 +3,7 @@ zones, departments; those a viewer may filter the inbox by) and people's names.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 
 from taian_tui.domain.models import User
 from taian_tui.store import Store
@@ -21,6 +22,27 @@ def visible_units(store: Store, act: Actor) -> list[tuple[str, str]]:
     if act.role == "leader" and act.user and act.user.scope != "city":
         return []
     return handling_units(store)
+
+
+@dataclass
+class Contact:
+    role: str          # liaison | head
+    name: str
+    mobile: str
+
+
+def unit_contacts(store: Store, code: str | None, limit: int | None = None) -> list[Contact]:
+    """Whom a supervisor would call at a unit: its active liaisons (at most ``limit``), then
+    its head, with their mobile numbers."""
+    if not code:
+        return []
+    out = [Contact("liaison", r["name"], r["mobile"]) for r in store.all(
+        "SELECT name, mobile FROM users WHERE unit_code = ? AND role = 'liaison' AND active = 1 "
+        "ORDER BY username LIMIT ?", (code, -1 if limit is None else limit))]
+    head = store.one("SELECT head_name, head_mobile FROM units WHERE code = ?", (code,))
+    if head is not None and (head["head_name"] or head["head_mobile"]):
+        out.append(Contact("head", head["head_name"] or "", head["head_mobile"] or ""))
+    return out
 
 
 def user_names(store: Store, usernames: set[str] | list[str]) -> dict[str, str]:

@@ -87,6 +87,8 @@ def describe_filter(store: Store, f: AppealFilter, month: stats.Period | None, m
         parts.append("今日到期")
     if f.overdue:
         parts.append("已超期")
+    if f.turns:
+        parts.append("下一工作日转" + labels.label("card", f.turns))
     if f.text:
         parts.append(f"关键词 “{f.text}”")
     if f.submitted_from and f.submitted_until:

@@ -20,6 +20,10 @@ Definitions (the README copies them):
   ``accepted``), ``none`` for no card. ``raised``: card events whose threshold passed in
   the month (``card_events.threshold_at``, the moment the card was earned, not when a late
   sweep applied it); a card raised on an appeal that was answered later still counts.
+* **Cards ahead** (``forecast``, ``escalation.forecast``): for the next working day and the
+  next five, the appeals the sweep at the start of that working day would turn blue, yellow
+  or red and a sweep at the as-of time would not, per unit (the sweep's own rule, read-only;
+  if nothing is answered meanwhile). City-wide, like every figure here.
 * **Appeals per week.** Appeals by the day they were submitted (``submitted_at``, local
   date), in ISO weeks (Monday to Sunday), the 26 weeks ending with the week of the period's
   last day (the as-of day in the current month, else the month's last day); a week with
@@ -56,7 +60,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterator
 
-from taian_tui.domain import timeutil
+from taian_tui.domain import escalation, timeutil
 from taian_tui.domain import labels
 from taian_tui.domain.models import CARDS, LIBRARY_LEVELS, PROJECT_STAGES
 from taian_tui.domain.rules import OPEN_STATES
@@ -383,6 +387,7 @@ class Dashboard:
     cards: CardFigures
     appeals_per_week: list[WeekFigure]
     unit_rates: list[UnitRates]
+    forecast: escalation.Forecast | None = None   # the cards ahead of ``period.at``
 
     @property
     def city_rates(self) -> dict[str, Rate]:
@@ -404,6 +409,7 @@ class Dashboard:
             "appeals_per_week": [asdict(x) for x in self.appeals_per_week],
             "unit_rates": [u.as_dict() for u in self.unit_rates],
             "city_rates": {k: r.as_dict() for k, r in self.city_rates.items()},
+            "forecast": self.forecast.as_dict() if self.forecast is not None else None,
         }
 
 
@@ -422,11 +428,14 @@ def snapshot(store: Store) -> Iterator[None]:
             store.conn.execute("COMMIT")
 
 
-def dashboard(store: Store, month: str | None = None, at: str | None = None) -> Dashboard:
-    """Every figure for ``month`` (default: the current month) as of ``at`` (default: now)."""
+def dashboard(store: Store, month: str | None = None, at: str | None = None, *,
+              forecast: bool = True) -> Dashboard:
+    """Every figure for ``month`` (default: the current month) as of ``at`` (default: now),
+    and (``forecast``) the cards ahead of ``at``, city-wide (``escalation.forecast``)."""
     p = period(month, at)
     with snapshot(store):
         return Dashboard(
+            forecast=escalation.forecast(store, p.at) if forecast else None,
             period=p,
             projects_by_county=projects_by_county(store),
             projects_by_stage=projects_by_stage(store),
@@ -469,6 +478,7 @@ def summary_lines(d: Dashboard) -> list[str]:
         f"{CARD_LABELS[k]} {v}" for k, v in d.cards.open.items()))
     lines.append(f"cards raised in {p.month}: " + ", ".join(
         f"{CARD_LABELS[k]} {v}" for k, v in d.cards.raised.items()))
+    lines += forecast_lines(d.forecast)
     weeks = d.appeals_per_week
     lines.append(f"appeals per week, {weeks[0].week_start} to {weeks[-1].week_end}: "
                  + " ".join(str(w.appeals) for w in weeks))
@@ -483,6 +493,30 @@ def summary_lines(d: Dashboard) -> list[str]:
     nodata = len(d.unit_rates) - len(with_data)
     if nodata:
         lines.append(f"  ({nodata} units with no appeal due, closed or evaluated in {p.month})")
+    return lines
+
+
+def forecast_lines(f: escalation.Forecast | None, units: int = 5) -> list[str]:
+    """``taian stats``'s lines of the cards ahead: one per horizon, with the units to call
+    first (at most ``units``, worst first)."""
+    if f is None:
+        return []
+    lines = []
+    for i, h in enumerate(f.horizons):
+        what = "next working day" if h.working_days == 1 else f"{h.working_days} working days"
+        line = (f"cards ahead by {h.day} 00:00 ({what}; if nothing is answered): "
+                + ", ".join(f"{CARD_LABELS[k]} {n}" for k, n in h.total.as_dict().items()))
+        first = f.units_for(i)
+        if first:
+            line += "; by unit, worst first: " + ", ".join(
+                f"{u.name} (" + ", ".join(f"{CARD_LABELS[k]} {n}" for k, n in u.counts[i].as_dict().items()
+                                          if n) + ")"
+                for u in first[:units])
+            if len(first) > units:
+                line += f" and {len(first) - units} more"
+        lines.append(line)
+    for w in f.warnings:
+        lines.append(f"  warning: {w}")
     return lines
 
 

@@ -387,7 +387,8 @@ class DashboardScreen(ExportsList, LiveScreen):
 
     def _load(self, generation: int, month: str | None) -> None:
         self.run_in_store("dashboard", lambda job: FiguresLoaded(
-            generation, stats.dashboard(job.store, month), stats.dashboard_months(job.store)))
+            generation, stats.dashboard(job.store, month, forecast=False),    # (not shown here)
+            stats.dashboard_months(job.store)))
 
     def on_work_failed(self, message: WorkFailed) -> None:
         if message.task == "dashboard":

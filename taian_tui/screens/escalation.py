@@ -5,9 +5,20 @@ Board: blue, yellow and red columns side by side, with counts; each item shows i
 days overdue and the supervision order's due time. Views 2 and 3 list the pending
 extension requests and the 不满意 (disputed) appeals awaiting review. Every list is read
 a page (LIMIT/OFFSET) at a time in a worker thread with its own Store.
+
+The cards ahead (``board.board_forecast``: the sweep's rule ahead of the clock): a strip under
+the view bar sums, in the viewer's scope, the blue, yellow and red cards the sweep at the
+start of the next working day, and of the 5th, would raise if nothing is answered; it is
+also the tab of view 4 (``4 预警``), which lists them per unit, worst first, the detail pane
+showing whom to call at the highlighted unit. The forecast is read in a worker of its own
+beside the columns' (one read at a time; the refreshes asked for meanwhile make one read,
+after a pause of ``AHEAD_PAUSE`` times the last read's duration), so the columns never wait
+for it.
 """
 from __future__ import annotations
 
+import string
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +27,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.widgets import ContentSwitcher, DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -29,8 +42,9 @@ from taian_tui.domain.models import CARDS
 from taian_tui.console.messages import BoardLoaded, DetailLoaded, RedCardsLoaded, WorkFailed
 from taian_tui.console.workers import Job
 from taian_tui.domain import rules, timeutil
-from taian_tui.console.widgets import (KeysFooter, DetailPane, HeaderBar, cell, fit_columns, localise_bindings, plain,
-                       set_columns, short_date, visible)
+from taian_tui.console.widgets import (CARD_FG, KeysFooter, DetailPane, HeaderBar, cell, fit_columns,
+                       localise_bindings, plain, set_columns, short_date, visible)
+from taian_tui.domain.escalation import CardCounts, Forecast, UnitForecast
 from taian_tui.screens.common import LiveScreen
 from taian_tui.screens.exporting import ExportsList
 from taian_tui.screens.forms import DecideExtensionForm, OrderForm, ReviewDisputeForm, TakeUpForm
@@ -93,6 +107,46 @@ class BoardData:
     disputes_total: int = 0
 
 
+@dataclass
+class AheadLoaded(Message):
+    """The cards ahead were read (``board.board_forecast``)."""
+
+    generation: int
+    forecast: Forecast
+    seconds: float = 0.0     # how long the read took
+
+
+@dataclass
+class ContactsLoaded(Message):
+    """Whom to call at a unit of the cards ahead (``board.unit_contacts``)."""
+
+    code: str
+    contacts: board.UnitContacts
+
+
+def ahead_counts(counts: CardCounts) -> Text:
+    """``蓝0 黄4 红0``: each card's count in its colour (dim when none)."""
+    out = Text(end="", no_wrap=True)
+    for i, card in enumerate(CARDS):
+        if i:
+            out.append(" ")
+        n = counts.get(card)
+        out.append(t(f"ahead.{card}", n=n), style=CARD_FG[card] if n else "dim")
+    return out
+
+
+def styled(key: str, **parts: Text | str) -> Text:
+    """The string ``key`` with each ``{name}`` replaced by ``parts[name]`` (a ``Text`` keeps
+    its styles): the catalogue's words around styled pieces, never parsed as markup."""
+    out = Text(end="", no_wrap=True, overflow="ellipsis")
+    for literal, name, _spec, _conv in string.Formatter().parse(t(key)):
+        out.append(literal)
+        if name is not None:
+            piece = parts.get(name, "")
+            out.append_text(piece if isinstance(piece, Text) else plain(piece))
+    return out
+
+
 class _DetailMixin:
     """Loads the selected appeal into the screen's DetailPane in a worker."""
 
@@ -139,7 +193,7 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
 
     HELP_KEY = "help.board"
     TITLE_KEY = "board.title"
-    VIEWS = ("cards", "extensions", "disputes")
+    VIEWS = ("cards", "extensions", "disputes", "ahead")
     EXPORT_NAME = "board"
     EXPORT_COMMAND = "cmd.export.board"
 
@@ -147,6 +201,7 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
         Binding("1", "view('cards')", "k.tab_cards", id="board.view_cards"),
         Binding("2", "view('extensions')", "k.tab_ext", id="board.view_extensions"),
         Binding("3", "view('disputes')", "k.tab_disputes", id="board.view_disputes"),
+        Binding("4", "view('ahead')", "k.tab_ahead", id="board.view_ahead"),
         Binding("o", "order", "k.order", id="board.order"),
         Binding("y", "decide(True)", "k.approve", id="board.approve"),
         Binding("n", "decide(False)", "k.reject", id="board.reject"),
@@ -161,6 +216,7 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
     DEFAULT_CSS = """
     BoardScreen #viewbar { height: 1; padding: 0 1; background: $panel; }
     BoardScreen #viewbar { text-wrap: nowrap; text-overflow: ellipsis; }  /* an export's path: cut, never wrapped away */
+    BoardScreen #ahead { height: 1; padding: 0 1; background: $boost; text-wrap: nowrap; text-overflow: ellipsis; }
     BoardScreen #views { height: 1fr; }
     BoardScreen #columns { height: 1fr; }
     BoardScreen .column { width: 1fr; height: 1fr; }
@@ -186,10 +242,18 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
         self.offsets = {"blue": 0, "yellow": 0, "red": 0, "extensions": 0, "disputes": 0}
         self.board: BoardData | None = None
         self.generation = 0
+        self.forecast: Forecast | None = None
+        self._ahead_running = False     # a forecast read is in flight
+        self._ahead_again = False       # ... and another was asked for meanwhile
+        self._ahead_timer: Timer | None = None
+        self._ahead_cost = 0.0          # seconds the last read took
+        self._ahead_ended = 0.0         # when it ended (monotonic)
+        self._contacts_code: str | None = None
 
     def compose(self) -> ComposeResult:
         yield HeaderBar()
         yield Static(id="viewbar", markup=False)
+        yield Static(styled("ahead.loading", tab=self._ahead_tab()), id="ahead", markup=False)
         with ContentSwitcher(initial="view-cards", id="views"):
             with Horizontal(id="view-cards"):
                 for card in CARDS:
@@ -199,6 +263,7 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
                         yield CardList(card, id=f"col-{card}")
             yield PagedTable("extensions", id="view-extensions")
             yield PagedTable("disputes", id="view-disputes")
+            yield PagedTable("ahead", id="view-ahead")
         yield DetailPane(id="detail")
         yield KeysFooter(compact=True)
 
@@ -216,12 +281,15 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
                 self._fill_column(card, column, width)
             self._fill_extensions(self.board)
             self._fill_disputes(self.board)
+        if self.forecast is not None:
+            self._show_ahead(self.forecast)
 
     # -- loading ------------------------------------------------------------------------------------
     def reload(self) -> None:
         self.stale = False
         self.generation += 1
         self._load(self.generation, dict(self.offsets), self._col_width())
+        self._load_ahead()
 
     def _col_width(self) -> int:
         return max(20, self.app.size.width // 3 - 3)
@@ -241,12 +309,146 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
             return BoardLoaded(data)
         self.run_in_store("board-load", read)
 
+    #: A refresh of the cards ahead waits until this many times the last read's duration has
+    #: passed since it ended: a forecast that reads many appeals (a city where hundreds of
+    #: thousands turn within the week) takes at most a fifth of a core, however often the
+    #: file changes; ctrl+r reads at once.
+    AHEAD_PAUSE = 4
+
+    def _load_ahead(self, *, now: bool = False) -> None:
+        """Read the cards ahead in a worker, one read at a time (a refresh asked for meanwhile
+        runs once, after it)."""
+        if self._ahead_running:
+            self._ahead_again = True
+            return
+        if self._ahead_timer is not None:
+            if not now:
+                return                      # the read already planned will see this change too
+            self._ahead_timer.stop()
+            self._ahead_timer = None
+        wait = self.AHEAD_PAUSE * self._ahead_cost - (time.monotonic() - self._ahead_ended)
+        if wait > 0.05 and not now:
+            self._ahead_timer = self.set_timer(wait, self._ahead_timer_fired)
+            return
+        self._ahead_running, self._ahead_again = True, False
+        generation = self.generation
+
+        def read(job: Job) -> AheadLoaded:
+            started = time.perf_counter()
+            forecast = board.board_forecast(job.store, job.actor)
+            return AheadLoaded(generation, forecast, time.perf_counter() - started)
+        self.run_in_store("board-ahead", read)
+
+    def _ahead_timer_fired(self) -> None:
+        self._ahead_timer = None
+        self._load_ahead(now=True)          # (the pause is over)
+
+    def _ahead_done(self, cost: float = 0.0) -> None:
+        self._ahead_running = False
+        self._ahead_cost, self._ahead_ended = cost, time.monotonic()
+        if self._ahead_again:
+            self._load_ahead()
+
+    def on_ahead_loaded(self, message: AheadLoaded) -> None:
+        self._ahead_done(message.seconds)
+        self.forecast = message.forecast
+        self._show_ahead(message.forecast)
+
     def on_work_failed(self, message: WorkFailed) -> None:
         if self.detail_failed(message):
             return
         if message.task == "board-load":
             message.stop()
             self.query_one("#viewbar", Static).update(plain(t("err.load", msg=message.text)))
+        elif message.task == "board-ahead":
+            message.stop()
+            self._ahead_done()
+            self.query_one("#ahead", Static).update(plain(t("err.load", msg=message.text)))
+        elif message.task == "board-contacts":
+            message.stop()
+            self.query_one("#detail", DetailPane).show_text(t("err.load", msg=message.text))
+
+    # -- the cards ahead ----------------------------------------------------------------------------
+    def _ahead_tab(self) -> Text:
+        """``4 预警``: the strip is view 4's tab (highlighted when it is shown)."""
+        return Text(f" 4 {t('k.tab_ahead')} ", style="reverse bold" if self.view == "ahead" else "bold", end="")
+
+    def _update_strip(self) -> None:
+        strip = self.query_one("#ahead", Static)
+        if self.forecast is None:
+            strip.update(styled("ahead.loading", tab=self._ahead_tab()))
+        else:
+            strip.update(self._strip_text(self.forecast))
+
+    def _strip_text(self, f: Forecast) -> Text:
+        """The strip: the next working day's and the five days' totals, the long form when it
+        fits the terminal, else the short one."""
+        first, five = f.horizons[0], f.horizons[-1]
+        parts = {"tab": self._ahead_tab(), "d1": short_date(first.sweep_at), "c1": ahead_counts(first.total),
+                 "d5": short_date(five.sweep_at), "c5": ahead_counts(five.total)}
+        text = styled("ahead.strip", **parts)
+        if text.cell_len > self.app.size.width - 2:
+            text = styled("ahead.strip_short", **parts)
+        return text
+
+    def _show_ahead(self, f: Forecast) -> None:
+        self._update_strip()
+        table = self.query_one("#view-ahead", PagedTable)
+        keep = self._table_ref(table)
+        first, five = f.horizons[0], f.horizons[-1]
+        heads = [t("ahead.col.next", day=short_date(first.sweep_at)),
+                 t("ahead.col.five", day=short_date(five.sweep_at))]
+        counts = [[ahead_counts(u.counts[i]) for i in (0, len(f.horizons) - 1)] for u in f.units]
+        widths = [max([plain(h).cell_len] + [c[k].cell_len for c in counts]) for k, h in enumerate(heads)]
+        unit_w = max(10, self.app.size.width - 2 - 2 - sum(widths) - 2 * 3)
+        table.clear(columns=True)
+        table.add_column(cell(t("ahead.col.unit"), unit_w), width=unit_w, key="unit")
+        for key, head, width in zip(("next", "five"), heads, widths):
+            table.add_column(cell(head, width), width=width, key=key)
+        if not f.units:
+            table.add_row(cell(t("ahead.empty"), unit_w, "dim"), Text(""), Text(""), key="")
+        for u, (c1, c5) in zip(f.units, counts):
+            table.add_row(cell(u.name, unit_w), c1, c5, key=u.unit)
+        self._restore_table(table, keep, [u.unit for u in f.units])
+        if self.view == "ahead":
+            self._show_contacts(self.selected_unit(), force=True)
+
+    def selected_unit(self) -> UnitForecast | None:
+        if self.forecast is None:
+            return None
+        key = self._table_ref(self.query_one("#view-ahead", PagedTable))
+        return next((u for u in self.forecast.units if u.unit == key), None)
+
+    def _show_contacts(self, unit: UnitForecast | None, *, force: bool = False) -> None:
+        """Whom to call at the highlighted unit, read in a worker, under its cards ahead."""
+        pane = self.query_one("#detail", DetailPane)
+        if unit is None:
+            self._contacts_code = None
+            pane.show_text(t("ahead.note"))
+            return
+        if unit.unit == self._contacts_code and not force:
+            return
+        self._contacts_code = unit.unit
+        code = unit.unit
+        self.run_in_store("board-contacts",
+                          lambda job: ContactsLoaded(code, board.unit_contacts(job.store, job.actor, code)))
+
+    def on_contacts_loaded(self, message: ContactsLoaded) -> None:
+        unit = self.selected_unit()
+        if self.view != "ahead" or unit is None or unit.unit != message.code:
+            return
+        c = message.contacts
+        text = styled("ahead.detail.unit", unit=unit.name, c1=ahead_counts(unit.counts[0]),
+                      c5=ahead_counts(unit.counts[-1]))
+        text.no_wrap = False
+        for person in c.contacts:
+            key = "ahead.detail.liaison" if person.role == "liaison" else "ahead.detail.head"
+            text.append("\n")
+            text.append_text(styled(key, name=person.name, mobile=person.mobile))
+        if not c.contacts:
+            text.append("\n" + t("ahead.detail.none"), style="dim")
+        text.append("\n" + t("ahead.note"), style="dim")
+        self.query_one("#detail", DetailPane).query_one("#detail-body", Static).update(text)
 
     def on_board_loaded(self, message: BoardLoaded) -> None:
         board = message.data
@@ -271,7 +473,8 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
         self._fill_extensions(board)
         self._fill_disputes(board)
         self._update_viewbar()
-        self.show_detail_of(self.selected_ref(), force=True)
+        if self.view != "ahead":
+            self.show_detail_of(self.selected_ref(), force=True)
         self.refresh_bindings()
 
     def _item_prompt(self, item: board.BoardItem, width: int) -> Text:
@@ -372,7 +575,7 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
             "disputes": t("tab.disputes", n=b.disputes_total if b else "…"),
         }
         text = Text(end="")
-        for i, view in enumerate(self.VIEWS, 1):
+        for i, view in enumerate(labels, 1):     # (view 4's tab is the strip of the cards ahead)
             style = "reverse bold" if view == self.view else ""
             text.append(f" {i} {labels[view]} ", style=style)
             text.append("  ")
@@ -405,6 +608,8 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
             return None
         if self.view == "extensions":
             return next((x for x in self.board.extensions if f"{x.id}" == key), None)
+        if self.view == "ahead":
+            return self.selected_unit()
         return next((d for d in self.board.disputes if d.ref == key), None)
 
     def selected_ref(self) -> str | None:
@@ -427,6 +632,9 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
 
     @on(DataTable.RowHighlighted)
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "view-ahead":
+            self._show_contacts(self.selected_unit())
+            return
         self.show_detail_of(self.selected_ref())
         self.refresh_bindings()
 
@@ -441,7 +649,13 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
         else:
             self.query_one(f"#view-{view}", PagedTable).focus()
         self._update_viewbar()
-        self.show_detail_of(self.selected_ref())
+        self._update_strip()
+        if view == "ahead":
+            self.detail_ref = None
+            self._show_contacts(self.selected_unit(), force=True)
+        else:
+            self._contacts_code = None
+            self.show_detail_of(self.selected_ref(), force=True)
         self.refresh_bindings()
 
     def action_column(self, step: int) -> None:
@@ -462,7 +676,7 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
             self.reload()
 
     def view_page(self, view: str, step: int) -> None:
-        if self.board is None:
+        if self.board is None or view == "ahead":     # (every unit on one page)
             return
         total = self.board.extensions_total if view == "extensions" else self.board.disputes_total
         new = self.offsets[view] + step * PAGE_SIZE
@@ -475,6 +689,7 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
 
     def action_reload(self) -> None:
         self.reload()
+        self._load_ahead(now=True)      # asked for: not held back by the pause between reads
 
     # -- export ---------------------------------------------------------------------------------------
     #: What the board's export holds: its card columns, every page of them (the appeals on a
@@ -556,6 +771,7 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
              lambda: self.action_view("extensions")),
             (t("tab.disputes", n=self.board.disputes_total if self.board else "…"), "",
              lambda: self.action_view("disputes")),
+            (t("tab.ahead"), "", lambda: self.action_view("ahead")),
             (t("k.detail"), "", self.action_toggle_detail),
             (t("k.refresh"), "", self.action_reload),
             self.export_palette_command(),

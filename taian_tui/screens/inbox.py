@@ -1,6 +1,10 @@
 """The appeal inbox: one page (50 rows) of the viewer's appeals at a time, read from SQLite
 with LIMIT/OFFSET in a worker thread (``PagedListScreen``); filters, full-text search, a
 detail pane, and the liaison's and admin's actions (each a key opening a modal form).
+
+The due filter also offers 即将转黄 (``w``): the appeals the sweep at the start of the next
+working day would turn yellow if they are still unanswered (``AppealFilter.turns``, the
+forecast's own appeals): a liaison's list of what must be answered today.
 """
 from __future__ import annotations
 
@@ -94,6 +98,7 @@ class InboxScreen(ExportsList, PagedListScreen):
         Binding("slash", "search", "k.search", id="inbox.search"),
         Binding("t", "due_today", "k.due_today", id="inbox.due_today"),
         Binding("o", "overdue", "k.overdue", id="inbox.overdue", show=False),
+        Binding("w", "turns_yellow", "k.turns_yellow", id="inbox.turns_yellow", show=False),
         Binding("d", "toggle_detail", "k.detail", id="inbox.detail"),
         Binding("f", "filter", "k.filter", id="inbox.filter", show=False),
         Binding("c", "clear_filters", "k.clear", id="inbox.clear", show=False),
@@ -149,7 +154,7 @@ class InboxScreen(ExportsList, PagedListScreen):
                              + [(plain(name), code) for code, name in self._units],
                              value="all", allow_blank=False, compact=True, id="f-unit")
             yield Select([(t("filter.all_due"), "all"), (t("filter.due_today"), "today"),
-                          (t("filter.overdue"), "overdue")],
+                          (t("filter.overdue"), "overdue"), (t("filter.turns_yellow"), "turns_yellow")],
                          value="all", allow_blank=False, compact=True, id="f-due")
             yield Input(placeholder=t("search.placeholder"), id="f-search", compact=True)
         yield AppealTable(id="table")
@@ -184,6 +189,7 @@ class InboxScreen(ExportsList, PagedListScreen):
                             card=None if card in (None, "all") else card,
                             unit=None if unit in (None, "all") else unit,
                             due_today=due == "today", overdue=due == "overdue",
+                            turns="yellow" if due == "turns_yellow" else None,
                             text=text or None, sort=self.sort)
 
     @on(Select.Changed)
@@ -357,6 +363,8 @@ class InboxScreen(ExportsList, PagedListScreen):
                      total=self.total, sort=sort)
         if f is not None and f.text:
             text += " · " + t("status.search", text=f.text)
+        if f is not None and f.turns == "yellow" and self.rows:
+            text += " · " + t("status.turns_yellow")
         return self.with_export_note(text)
 
     # -- export ---------------------------------------------------------------------------------------
@@ -440,6 +448,10 @@ class InboxScreen(ExportsList, PagedListScreen):
     def action_overdue(self) -> None:
         self._set_select("f-due", "all" if self._select("f-due") == "overdue" else "overdue")
 
+    def action_turns_yellow(self) -> None:
+        """即将转黄: what the next working day's sweep would turn yellow (again: all)."""
+        self._set_select("f-due", "all" if self._select("f-due") == "turns_yellow" else "turns_yellow")
+
     def action_clear_filters(self) -> None:
         with self.prevent(Select.Changed, Input.Changed):
             self._set_select("f-state", "todo")
@@ -472,6 +484,7 @@ class InboxScreen(ExportsList, PagedListScreen):
         cmds.append((t("k.search"), "", self.action_search))
         cmds.append((t("k.due_today"), "", self.action_due_today))
         cmds.append((t("k.overdue"), "", self.action_overdue))
+        cmds.append((t("k.turns_yellow"), "", self.action_turns_yellow))
         cmds.append((t("k.clear"), "", self.action_clear_filters))
         cmds.append((t("k.detail"), "", self.action_toggle_detail))
         cmds.append((t("k.refresh"), "", self.action_reload))

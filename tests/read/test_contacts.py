@@ -6,16 +6,18 @@ from __future__ import annotations
 
 from taian_tui.domain import actors
 from taian_tui.domain import operations as wf
-from taian_tui.read import detail, instructions
+from taian_tui.read import detail, directory, instructions
+from taian_tui.read.directory import Contact
 
 
 def test_the_detail_names_the_units_head_and_liaisons(store, make_appeal):
     a = make_appeal("accepted")
     d = detail.appeal_detail(store, actors.actor(store, "ducha1"), a.ref)
-    assert d.contacts == [("head", "褚文斌", "13905381013"), ("liaison", "自然资源联络员", "13800000002")]
+    assert d.contacts == [Contact("liaison", "自然资源联络员", "13800000002"),
+                          Contact("head", "褚文斌", "13905381013")]
     wf.set_user_active(store, "admin", "zrzy1", False, at="2026-10-01T09:00:00+08:00")
-    assert detail.unit_contacts(store, "zrzy") == [("head", "褚文斌", "13905381013")]
-    assert detail.unit_contacts(store, None) == []
+    assert directory.unit_contacts(store, "zrzy") == [Contact("head", "褚文斌", "13905381013")]
+    assert directory.unit_contacts(store, None) == []
 
 
 def test_the_recipient_picker_carries_the_mobile(store, make_appeal):
