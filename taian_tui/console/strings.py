@@ -187,6 +187,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "days.left": ("{n}", "{n}"),
     "days.today": ("今天", "today"),
     "days.overdue": ("超{n}", "-{n}"),
+    "mark.extension": ("延", "ext"),
+    "mark.order": ("督", "order"),
+    "mark.order_overdue": ("督超", "order late"),
     # -- detail --------------------------------------------------------------------------------
     "detail.empty": ("选中一条诉求查看详情。", "Select an appeal to see it here."),
     "detail.loading": ("读取中…", "Loading…"),

@@ -49,6 +49,9 @@ class AppealRow:
     open_order: bool = False
     days_left: int | None = None
     return_until: str | None = None
+    answered_at: str | None = None
+    order_due: str | None = None          # the open supervision order's due time
+    order_overdue: bool = False           # ... and it has passed
 
     def facts(self) -> rules.AppealFacts:
         """What ``rules`` needs to know to offer an action on this row (it is in the
@@ -194,8 +197,8 @@ def list_appeals(store: Store, act: Actor, f: AppealFilter = AppealFilter(), *,
         "a.title, a.unit_code, COALESCE(u.name, '') AS unit, a.arrived_at, a.deadline, a.state, "
         "EXISTS (SELECT 1 FROM extensions x WHERE x.appeal_id = a.id AND x.state = 'pending') "
         "AS pending_extension, "
-        "EXISTS (SELECT 1 FROM supervision_orders o WHERE o.appeal_id = a.id AND o.state = 'open') "
-        "AS open_order "
+        "(SELECT MIN(o.due_at) FROM supervision_orders o WHERE o.appeal_id = a.id AND o.state = 'open') "
+        "AS order_due, a.answered_at "
         f"FROM (SELECT a.id FROM appeals a WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?) p "
         "JOIN appeals a ON a.id = p.id "
         "LEFT JOIN enterprises e ON e.uscc = a.enterprise_uscc "
@@ -205,6 +208,8 @@ def list_appeals(store: Store, act: Actor, f: AppealFilter = AppealFilter(), *,
     out = []
     for r in rows:
         row = AppealRow(**dict(r))
+        row.open_order = row.order_due is not None
+        row.order_overdue = row.open_order and row.order_due < at
         if row.deadline and row.state in OPEN_STATES:
             row.days_left = cal.working_days_between(today, timeutil.local_date(row.deadline))
             row.return_until = rules.return_until(cal, row.arrived_at)

@@ -219,7 +219,13 @@ class InboxScreen(ExportsList, PagedListScreen):
         self._focus_table_after_load = True
         self.reload()
 
+    @on(DataTable.RowHighlighted, "#table")
+    def _why_of_the_row(self, event: DataTable.RowHighlighted) -> None:
+        # (the base class's handler reads the detail; the reasons are shown even without it)
+        self.show_why(self.current_row())
+
     def page_shown(self, request: Request) -> None:
+        self.show_why(self.current_row())
         if self._focus_table_after_load:
             self._focus_table_after_load = False
             self.call_after_refresh(self.table.focus)
@@ -290,6 +296,7 @@ class InboxScreen(ExportsList, PagedListScreen):
             fixed.update(category=11, days=5, state=9, arrived=7, deadline=5)
         if self.rows:
             fixed["ref"] = min(max(11, *(len(r.ref) for r in self.rows)), 16)
+            fixed["state"] = min(max(fixed["state"], *(self._state_cell(r, 40).cell_len for r in self.rows)), 16)
             dates = [short_date(v) for r in self.rows for v in (r.arrived_at, r.deadline)]
             if any(len(d) > 5 for d in dates):
                 fixed["arrived"] = fixed["deadline"] = 10
@@ -333,9 +340,25 @@ class InboxScreen(ExportsList, PagedListScreen):
                 "arrived": lambda w: cell(short_date(r.arrived_at), w),
                 "deadline": lambda w: cell(short_date(r.deadline), w),
                 "days": lambda w: self._days_cell(r, w),
-                "state": lambda w: cell(code_label("state", r.state), w),
+                "state": lambda w: self._state_cell(r, w),
             }
             table.add_row(*(values[key](width) for key, _, width in columns), key=r.ref)
+
+    @staticmethod
+    def _state_cell(row: AppealRow, width: int) -> Text:
+        """The state, and what else decides what to do with the row: a pending extension
+        (延), an open supervision order (督, or 督超 once its due time passed), the reply's date."""
+        text = Text(code_label("state", row.state), end="", no_wrap=True, overflow="ellipsis")
+        if row.pending_extension:
+            text.append(" " + t("mark.extension"), style="bold cyan")
+        if row.order_overdue:
+            text.append(" " + t("mark.order_overdue"), style="bold red")
+        elif row.open_order:
+            text.append(" " + t("mark.order"), style="yellow")
+        if row.answered_at and row.state in ("answered", "disputed", "closed"):
+            text.append(" " + short_date(row.answered_at), style="dim")
+        text.truncate(width, overflow="ellipsis")
+        return text
 
     @staticmethod
     def _days_cell(row: AppealRow, width: int) -> Text:

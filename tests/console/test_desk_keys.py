@@ -121,3 +121,25 @@ async def test_z_shows_the_detail_over_the_whole_screen_and_pages_through_it(set
         await pilot.press("escape")
         await settle(pilot)
         assert not screen.has_class("-zoomed") and app.focused is table
+
+
+async def test_the_row_shows_extension_order_and_reply_and_the_reason_without_the_detail(settle, tui_db,
+                                                                                         make_appeal):
+    make_appeal("answered", ref="A-2026-0090", title="已答复的诉求")        # replied 09-30
+    app = TaianApp(tui_db, username="admin", poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        states = {r.ref: str(screen._state_cell(r, 16)) for r in screen.rows}
+        assert (states["A-2026-0001"], states["A-2026-0004"], states["A-2026-0003"]) == \
+            ("已签收 督超", "已签收 延", "已交办")          # order due 10-19 passed; extension asked
+        screen.query_one("#f-state", Select).value = "all"
+        await settle(pilot)
+        states = {r.ref: str(screen._state_cell(r, 16)) for r in screen.rows}
+        assert states["A-2026-0090"] == "已答复 09-30"
+    app = TaianApp(tui_db, username="zrzy1", poll=False)
+    async with app.run_test(size=(80, 24)) as pilot:          # the detail is hidden at 80x24
+        await settle(pilot)
+        screen = app.screen
+        assert screen.current_key() == "A-2026-0001" and screen.detail_visible is False
+        assert str(screen.query_one("#why").render()).startswith("不可用：退回 规则：诉求只能在交办后 2 个工作日内退回")
