@@ -478,21 +478,23 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
         self.refresh_bindings()
 
     def _item_prompt(self, item: board.BoardItem, width: int) -> Text:
-        """Three lines: ref and unit; title; days overdue and the order's due time."""
+        """Three lines: ref and unit; title; the order's due time and the days overdue."""
         line1 = Text(end="")
         line1.append(visible(item.ref), style="bold")
         line1.append(" ")
         line1.append_text(plain(item.unit or "—"))
         line2 = plain(item.title, "italic")
+        # the key date first (the order's due time), so that a narrow column cuts the rest
         line3 = Text(end="")
+        if item.order_due:
+            line3.append(t("board.order_due", due=_due_text(item.order_due)), style="bold")
+            line3.append(" · ")
         if item.days_overdue:
             line3.append(t("board.overdue", n=item.days_overdue), style="bold")
         else:
             line3.append(t("board.due_today"))
-        line3.append(" · ")
-        if item.order_due:
-            line3.append(t("board.order_due", due=_due_text(item.order_due)))
-        else:
+        if not item.order_due:
+            line3.append(" · ")
             line3.append(t("board.no_order"), style="dim")
         out = Text(end="", no_wrap=True, overflow="ellipsis")
         for i, line in enumerate((line1, line2, line3)):

@@ -143,3 +143,11 @@ async def test_the_row_shows_extension_order_and_reply_and_the_reason_without_th
         screen = app.screen
         assert screen.current_key() == "A-2026-0001" and screen.detail_visible is False
         assert str(screen.query_one("#why").render()).startswith("不可用：退回 规则：诉求只能在交办后 2 个工作日内退回")
+
+
+async def test_the_boards_key_date_is_readable_at_80x24(settle, screen_text, tui_db):
+    app = TaianApp(tui_db, username="ducha1", poll=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        # A-2026-0001 (red): its order was due 10-19, 6 working days past the deadline
+        assert "督办至10-19 · 超期6" in screen_text(app)

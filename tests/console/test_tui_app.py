@@ -517,7 +517,7 @@ async def test_board_columns_show_counts_units_overdue_and_order_due(screen_text
         assert "蓝牌（4）" in text and "黄牌（0）" in text and "红牌（1）" in text
         red = screen.board.columns["red"].items[0]
         assert red.ref == "A-2026-0001" and red.days_overdue == 6 and red.order_due.startswith("2026-10-19")
-        assert "超期6工作日 · 督办至10-19" in text
+        assert "督办至10-19 · 超期6工作日" in text
         assert "市自然资源和规划局" in text
         assert "延期申请（1）" in text and "不满意复核（1）" in text
 
