@@ -919,7 +919,32 @@ class ContentActionForm(ActionForm):
             operations.archive_content(store, username, self.cid, clear_picks=clear)
 
 
-class DailyListenForm(ActionForm):
+class _DayForm(ActionForm):
+    """A form of one day (``#day``), typed as an office types it (``timeutil.parse_day``)."""
+
+    def first_day(self) -> str:
+        return timeutil.iso()[:10]
+
+    def fields(self) -> ComposeResult:
+        yield _label("field.listen_day")
+        yield Input(self.first_day(), id="day", max_length=12)
+
+    def collect(self) -> dict:
+        typed = self.query_one("#day", Input).value
+        try:
+            return {"day": timeutil.parse_day(typed).isoformat()}
+        except ValueError:
+            return {"day": typed.strip()}
+
+    def check(self, values: dict):
+        try:
+            timeutil.parse_day(values["day"])
+        except ValueError:
+            return t("err.day"), "day"
+        return None
+
+
+class DailyListenForm(_DayForm):
     """每日一听: make a published item the pick of a day (today by default)."""
 
     TITLE_KEY = "form.listen.title"
@@ -945,23 +970,6 @@ class DailyListenForm(ActionForm):
     def confirm_label(self) -> str:
         return t("form.listen.confirm")
 
-    def fields(self) -> ComposeResult:
-        yield _label("field.listen_day")
-        yield Input(timeutil.iso()[:10], id="day", max_length=12)
-
-    def collect(self) -> dict:
-        try:
-            return {"day": timeutil.parse_day(self.query_one("#day", Input).value).isoformat()}
-        except ValueError:
-            return {"day": self.query_one("#day", Input).value.strip()}
-
-    def check(self, values: dict):
-        try:
-            timeutil.parse_day(values["day"])
-        except ValueError:
-            return t("err.day"), "day"
-        return None
-
     def perform(self, store: Store, username: str, values: dict) -> None:
         self.day = values["day"]
         operations.pick_daily_listen(store, username, values["day"], self.cid)
@@ -970,7 +978,7 @@ class DailyListenForm(ActionForm):
         return t("done.listen", ref=visible(self.ref), day=self.day)
 
 
-class ListenBuildForm(ActionForm):
+class ListenBuildForm(_DayForm):
     """Build a day's 每日一听 as sound (``dataio.listen.build``, as ``taian listen build``
     does) in a worker, the sentences read so far on the status line; the file goes to
     ``listen/`` beside the database. The day offered is the first pick from today on whose
@@ -990,23 +998,8 @@ class ListenBuildForm(ActionForm):
     def confirm_label(self) -> str:
         return t("form.build.confirm")
 
-    def fields(self) -> ComposeResult:
-        first = next((p.date for p in self.picks if not p.built), timeutil.iso()[:10])
-        yield _label("field.listen_day")
-        yield Input(first, id="day", max_length=12)
-
-    def collect(self) -> dict:
-        try:
-            return {"day": timeutil.parse_day(self.query_one("#day", Input).value).isoformat()}
-        except ValueError:
-            return {"day": self.query_one("#day", Input).value.strip()}
-
-    def check(self, values: dict):
-        try:
-            timeutil.parse_day(values["day"])
-        except ValueError:
-            return t("err.day"), "day"
-        return None
+    def first_day(self) -> str:
+        return next((p.date for p in self.picks if not p.built), timeutil.iso()[:10])
 
     def _save(self, values: dict) -> None:
         day = values["day"]
