@@ -22,8 +22,8 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".taian-installed"
 
 
-def run(*cmd: str | os.PathLike) -> None:
-    result = subprocess.run([str(c) for c in cmd], cwd=ROOT)
+def run(*cmd: str | os.PathLike, env: dict[str, str] | None = None) -> None:
+    result = subprocess.run([str(c) for c in cmd], cwd=ROOT, env=env)
     if result.returncode:
         sys.exit(result.returncode)
 
@@ -55,7 +55,12 @@ def main(argv: list[str]) -> None:
         # in parallel: one worker per CPU and one more (the console tests wait on timers and
         # subprocesses part of the time); the wheel test's module stays on one worker
         workers = str((os.cpu_count() or 1) + 1)
-        run(BIN / "python", "-m", "pytest", "-n", workers, "--dist", "loadgroup", *rest)
+        # with bytecode caching on even where the environment turns it off: otherwise every
+        # worker rewrites and compiles every test module again (pytest's assertion rewriting
+        # caches in __pycache__ too), and every `taian` child process compiles the package
+        # again: several CPU-seconds per worker (__pycache__ is in .gitignore)
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        run(BIN / "python", "-m", "pytest", "-n", workers, "--dist", "loadgroup", *rest, env=env)
 
 
 if __name__ == "__main__":

@@ -12,9 +12,14 @@ that every test gets its own fresh file at ``tmp_path/"t.db"``):
   (nothing for, e.g., energy/泰山区: such an appeal waits in the dispatch queue);
 * one enterprise (``USCC``), inserted with SQL, and one project ``P-0001`` (岱岳区).
 
-The demo city (``taian demo`` as of ``DEMO_TODAY``) is built once for the whole run (one
-build shared by the parallel workers, under a file lock) and copied for each module that
-uses it (``demo_db``).
+The demo city (``taian demo --no-tui --today DEMO_TODAY``, run in-process) is built once
+for the whole run (one build shared by the parallel workers, under a file lock) and copied
+for each module that uses it (``demo_db``); ``demo_build`` is that command's exit code and
+output, for the test of the command itself.
+
+Speed: after collection the objects alive so far (the modules, textual's and the CSS
+parser's tables) are frozen out of the cyclic garbage collector, so that its full passes
+do not walk them again and again (``pytest_collection_finish``).
 
 Helpers are fixtures (``submit``, ``make_appeal``, ``dump``, ``unchanged``, ``city``,
 ``run_cli``, ``taian_process``) so that test modules never import this file or each other.
@@ -26,10 +31,12 @@ import asyncio
 import contextlib
 import csv
 import fcntl
+import gc
 import hashlib
 import inspect
 import io
 import itertools
+import json
 import os
 import shutil
 import sqlite3
@@ -221,6 +228,13 @@ def audit_count(store):
     return lambda: store.scalar("SELECT COUNT(*) FROM audit")
 
 
+# -- speed -------------------------------------------------------------------------------------
+def pytest_collection_finish(session):
+    """Everything imported by now lives for the whole run: out of the collector's way."""
+    gc.collect()
+    gc.freeze()
+
+
 # -- async tests ---------------------------------------------------------------------------------
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem):
@@ -233,7 +247,28 @@ def pytest_pyfunc_call(pyfuncitem):
 
 
 # -- the command line ----------------------------------------------------------------------------
+# Typer turns the ``taian`` app into its click command anew on every call of ``cli.app()`` (it
+# reads the signature and type hints of every command function): 60 ms, nine tenths of what an
+# in-process ``taian --help`` costs, paid hundreds of times a run. A process runs ``taian`` once
+# and builds it once; the in-process runs here build it once too (per Typer app, while
+# ``_run_cli`` runs): the command built is the same every time (it depends only on the
+# functions registered, which are fixed at import), and click keeps no state of a run in it
+# (each run has its own context).
+_CLICK_COMMANDS: dict[int, tuple] = {}
+
+
+def _get_command_once(get_command):
+    def built_once(typer_app):
+        hit = _CLICK_COMMANDS.get(id(typer_app))
+        if hit is None or hit[0] is not typer_app:
+            hit = _CLICK_COMMANDS[id(typer_app)] = (typer_app, get_command(typer_app))
+        return hit[1]
+    return built_once
+
+
 def _run_cli(*args: str, env: dict | None = None, stdin: str | None = None) -> tuple[int, str, str]:
+    import typer.main
+
     import cli
 
     out, err = io.StringIO(), io.StringIO()
@@ -244,6 +279,8 @@ def _run_cli(*args: str, env: dict | None = None, stdin: str | None = None) -> t
     if stdin is not None:
         sys.stdin = io.StringIO(stdin)
     code = 0
+    get_command = typer.main.get_command
+    typer.main.get_command = _get_command_once(get_command)
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
@@ -251,6 +288,7 @@ def _run_cli(*args: str, env: dict | None = None, stdin: str | None = None) -> t
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     finally:
+        typer.main.get_command = get_command
         sys.argv, sys.stdin = old_argv, old_stdin
         os.environ.clear()
         os.environ.update(old_env)
@@ -282,9 +320,11 @@ DEMO_TODAY = "2026-11-27T09:00:00+08:00"        # a Friday, a working day
 
 
 @pytest.fixture(scope="session")
-def demo_template(tmp_path_factory) -> Path:
-    """The demo city as of DEMO_TODAY, built once for all the workers of a run."""
-    from taian_tui.demo.city import build_demo
+def demo_build(tmp_path_factory) -> SimpleNamespace:
+    """The demo city as of DEMO_TODAY, built once for all the workers of a run by the command
+    itself, ``taian demo --no-tui --db PATH --today DEMO_TODAY`` (in-process): ``path`` (the
+    built file, checkpointed) and the command's ``code``, ``out`` and ``err`` (recorded beside
+    the file for the workers that did not build it)."""
     from taian_tui.schema import migrations
 
     shared = tmp_path_factory.getbasetemp().parent    # common to the xdist workers of a run
@@ -292,17 +332,29 @@ def demo_template(tmp_path_factory) -> Path:
     # reused (the command line refuses an older schema: "run `taian migrate`")
     schema = hashlib.sha256(" ".join(m.name for m in migrations._migrations).encode()).hexdigest()[:12]
     path = shared / f"demo-template-{schema}.db"
+    record = shared / f"demo-template-{schema}.cli.json"
     with open(shared / "demo-template.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not path.exists():
+        if not (path.exists() and record.exists()):
             building = shared / f"demo-template-{schema}.building.db"
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{building}{suffix}").unlink(missing_ok=True)
-            build_demo(str(building), today=DEMO_TODAY)
+            code, out, err = _run_cli("demo", "--no-tui", "--db", building, "--today", DEMO_TODAY)
+            if code != 0:
+                pytest.fail(f"`taian demo --no-tui --db {building} --today {DEMO_TODAY}` exited {code}:\n"
+                            f"--- stdout ---\n{out}\n--- stderr ---\n{err}")
             with Store(building) as store:
                 store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            record.write_text(json.dumps({"code": code, "out": out, "err": err}), encoding="utf-8")
             building.rename(path)
-    return path
+    done = json.loads(record.read_text(encoding="utf-8"))
+    return SimpleNamespace(path=path, code=done["code"], out=done["out"], err=done["err"])
+
+
+@pytest.fixture(scope="session")
+def demo_template(demo_build) -> Path:
+    """The demo city as of DEMO_TODAY, built once for all the workers of a run."""
+    return demo_build.path
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,7 @@
 """`taian --help`, `audit verify`, `backup`, `calendar import|show`, `migrate`, `demo`."""
 from __future__ import annotations
 
+import shutil
 import sqlite3
 
 from taian_tui.store import Store
@@ -115,11 +116,14 @@ def test_taian_db_environment_variable_is_used(run_cli, db_path, make_appeal):
     assert code == 0 and "A-2026-0001" in out
 
 
-def test_demo_no_tui_builds_and_refuses_to_overwrite(run_cli, tmp_path):
+def test_demo_no_tui_builds_and_refuses_to_overwrite(run_cli, demo_build, tmp_path):
+    # `taian demo --no-tui --db PATH --today 2026-11-27T09:00:00+08:00`, run in-process: the
+    # run's demo city is built by this very command, once (conftest's demo_build), so this
+    # test reads that run's exit code and output instead of building the city a second time
+    assert demo_build.code == 0, demo_build.err
+    assert "demo city built" in demo_build.out
     path = tmp_path / "demo.db"
-    code, out, err = run_cli("demo", "--no-tui", "--db", path, "--today", "2026-11-27T09:00:00+08:00")
-    assert code == 0, err
-    assert "demo city built" in out
+    shutil.copyfile(demo_build.path, path)
     code, _, err = run_cli("demo", "--no-tui", "--db", path)
     assert code == 1 and "--force" in err
     with Store(path) as s:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import resource
 import shutil
@@ -379,8 +380,54 @@ def _as_other_user() -> dict:
     return {"preexec_fn": drop}
 
 
+# ``taian ARGS`` run as a real process each (what `python cli.py ARGS` does), without importing
+# taian anew for each one: this server imports ``cli`` once, then for each line ``["cli.py",
+# *ARGS]`` on its stdin forks a child that runs ``cli.main()`` with that ``sys.argv`` (stdout
+# and stderr into files, stdin /dev/null), exits as the interpreter would (SystemExit's code;
+# a traceback and 1 for anything else), and answers one JSON line: the exit code, stdout and
+# stderr. Each command is a process of its own, started from the state of a fresh import.
+FORK_SERVER = r"""
+import json, os, sys, tempfile, traceback
+sys.path[0] = sys.argv[1]
+import cli
+
+for request in sys.stdin:
+    out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+            os.dup2(out.fileno(), 1)
+            os.dup2(err.fileno(), 2)
+            sys.argv = json.loads(request)
+            try:
+                cli.main()
+                code = 0
+            except SystemExit as exc:
+                if exc.code is None or isinstance(exc.code, int):
+                    code = exc.code or 0
+                else:
+                    print(exc.code, file=sys.stderr)
+            except BaseException:
+                traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    answer = {"returncode": os.waitstatus_to_exitcode(status)}
+    for name, f in (("stdout", out), ("stderr", err)):
+        f.seek(0)
+        answer[name] = f.read().decode("utf-8", errors="replace")
+        f.close()
+    print(json.dumps(answer), flush=True)
+"""
+
+
 def test_read_only_file_and_folder_for_a_user_who_may_not_write(tmp_path, live_db):
     base = Path(tempfile.mkdtemp(prefix="taian-ro-", dir="/tmp"))
+    server = None
     try:
         os.chmod(base, 0o755)
         data, out = base / "data", base / "out"
@@ -394,11 +441,21 @@ def test_read_only_file_and_folder_for_a_user_who_may_not_write(tmp_path, live_d
             for p in (base, data, out, db, users):
                 os.chown(p, 65534, 65534)
         env = {"PATH": "/usr/bin:/bin", "HOME": str(base), "LANG": "C.UTF-8"}
+        # every command a process of its own, as that user (FORK_SERVER)
+        server_err = tmp_path / "server.err"
+        with open(server_err, "wb") as errors:
+            server = subprocess.Popen([sys.executable, "-c", FORK_SERVER, str(ROOT)], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, stderr=errors, text=True, encoding="utf-8",
+                                      env=env, cwd=base, **_as_other_user())
 
         def taian(*args: str) -> subprocess.CompletedProcess:
-            return subprocess.run([sys.executable, str(ROOT / "cli.py"), *args, "--db", str(db)],
-                                  capture_output=True, text=True, env=env, cwd=base, timeout=120,
-                                  **_as_other_user())
+            argv = [str(ROOT / "cli.py"), *args, "--db", str(db)]
+            server.stdin.write(json.dumps(argv) + "\n")
+            server.stdin.flush()
+            answer = server.stdout.readline()
+            assert answer, (f"the command server ended (exit code {server.wait(timeout=60)}):\n"
+                            f"{server_err.read_text(errors='replace')}")
+            return subprocess.CompletedProcess(argv, **json.loads(answer))
 
         os.chmod(db, 0o400)            # the file read-only; its folder writable (SQLite may add -wal/-shm)
         for folder_mode in (0o755, 0o555):   # then the folder read-only too, without -wal/-shm
@@ -422,6 +479,10 @@ def test_read_only_file_and_folder_for_a_user_who_may_not_write(tmp_path, live_d
         finally:
             conn.close()
     finally:
+        if server is not None:
+            server.stdin.close()
+            server.wait(timeout=60)
+            server.stdout.close()
         for root, dirs, _ in os.walk(base):
             for d in dirs:
                 os.chmod(os.path.join(root, d), 0o755)

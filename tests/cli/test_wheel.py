@@ -4,7 +4,10 @@ environment, and run the installed ``taian`` from outside the repository.
 SLOW (about half a minute, more with a cold pip cache): it builds a wheel, creates a venv
 and lets pip install the dependencies from the configured indexes. It is not skipped by
 default: it is the only test that sees what a wheel leaves out (package data, modules,
-the ``taian`` script) or code that reads files from the source tree.
+the ``taian`` script) or code that reads files from the source tree. The venv is made
+without a pip of its own (``--without-pip``: bootstrapping one costs as much as the rest of
+the set-up) and this pip installs into it with ``--python``: pip then runs under the new
+venv's interpreter and installs there, resolving the dependencies as a user's pip would.
 
 One module-scoped fixture builds and installs once; the tests after it share that venv
 and one demo database (``demo_db``). Every subprocess has a timeout, and every failure
@@ -129,13 +132,21 @@ def installed(tmp_path_factory):
         f"the wheel declares no `taian = cli:main` console script:\n{entry_points}"
 
     # A fresh venv: no system site packages, not editable, pip resolves the dependencies.
-    _run([sys.executable, "-m", "venv", "--clear", venv_dir], cwd=base, env=build_env, timeout=300)
+    # No pip inside it: this pip, run with --python, re-runs itself under the venv's
+    # interpreter and installs into the venv (the scripts' #! lines name that interpreter).
+    _run([sys.executable, "-m", "venv", "--clear", "--without-pip", venv_dir], cwd=base, env=build_env,
+         timeout=300)
     bin_dir = venv_dir / ("Scripts" if os.name == "nt" else "bin")
     env = _clean_env(bin_dir)
     python = bin_dir / "python"
-    _run([python, "-m", "pip", "install", "--no-input", wheel], cwd=work, env=env, timeout=900)
+    _run([sys.executable, "-m", "pip", "--python", python, "install", "--no-input", wheel], cwd=work, env=env,
+         timeout=900)
     taian = bin_dir / "taian"
     assert taian.exists(), f"pip installed no `taian` script into {bin_dir}: {sorted(os.listdir(bin_dir))}"
+    # the script runs the venv's interpreter (not this one, whose taian_tui is the repository's)
+    shebang = taian.read_text(encoding="utf-8").splitlines()[0]
+    assert shebang.startswith("#!") and Path(shebang[2:].strip()).parent == bin_dir, \
+        f"the `taian` script does not run the venv's python {python}: {shebang}"
     print(f"\nwheel built and installed in {time.monotonic() - started:.1f} s")
     return SimpleNamespace(wheel=wheel, venv=venv_dir, bin=bin_dir, python=python, taian=taian,
                            work=work, env=env)

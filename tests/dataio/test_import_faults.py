@@ -92,7 +92,10 @@ if opts.get("stall_after_check"):
 
     def stalled(conn, schema, **kw):
         out = real_sort(conn, schema, **kw)
-        print(f"checked {schema} {os.getpid()}", flush=True)
+        # one write(2) of the whole line: both processes write to the same pipe, and print()
+        # writes the text and its newline separately when stdout is unbuffered
+        # (PYTHONUNBUFFERED), so two lines could interleave ("checked imp 1checked main 2")
+        os.write(1, f"checked {schema} {os.getpid()}\n".encode())
         time.sleep(120)
         return out
 
