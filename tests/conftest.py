@@ -327,7 +327,11 @@ def demo_build(tmp_path_factory) -> SimpleNamespace:
     the file for the workers that did not build it)."""
     from taian_tui.schema import migrations
 
-    shared = tmp_path_factory.getbasetemp().parent    # common to the xdist workers of a run
+    # this run's: common to its xdist workers (pytest-N/ above their popen-gwK/), or this
+    # process's own folder (pytest-N/) without xdist; never a build left by an earlier run
+    # (test_cli_admin reads this build's output as the test of `taian demo` itself)
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     # named by the schema: a template left by an earlier run with fewer migrations is not
     # reused (the command line refuses an older schema: "run `taian migrate`")
     schema = hashlib.sha256(" ".join(m.name for m in migrations._migrations).encode()).hexdigest()[:12]

@@ -38,6 +38,7 @@ from taian_tui.console.messages import (CountsLoaded, DayChanged, FileChanged, S
 from taian_tui.console.modes import MODE_BY_NAME, MODES
 from taian_tui.console.session import Session, load_session
 from taian_tui.console.strings import get_lang, set_lang, t
+from taian_tui.console.styles import SharedStylesheet, css_state, css_unchanged
 from taian_tui.console.widgets import ScreenCommands, localise_bindings
 from taian_tui.console.workers import Job, StorePool, run_in_store
 from taian_tui.domain import timeutil
@@ -55,6 +56,8 @@ LIVE_MAX_WAIT = 30.0
 #: Below this width the footer leaves out the screens' function keys (they still work, and
 #: ``?`` and the command palette list them).
 NAV_KEYS_MIN_WIDTH = 100
+#: Seconds after sign-in at which the other screens' modules are imported (``_warm_up``).
+WARM_UP_AFTER = 0.5
 
 
 class LiveBudget:
@@ -105,6 +108,8 @@ class TaianApp(App[None]):
                  sign_in_list: bool = True) -> None:
         set_lang(lang)
         super().__init__()
+        self.stylesheet = SharedStylesheet(variables=self.get_css_variables())
+        self._css_applied: tuple | None = None
         localise_bindings(self)
         self.db_path = str(db_path)
         self.lang = lang
@@ -222,6 +227,30 @@ class TaianApp(App[None]):
         self.switch_mode(session.modes[0])
         self.refresh_bindings()
         self.refresh_counts()
+        self.set_timer(WARM_UP_AFTER, self._warm_up)
+
+    @work(thread=True, exclusive=True, group="warm-up", exit_on_error=False)
+    def _warm_up(self) -> None:
+        """Import the modules of the session's other screens, once the first one is shown:
+        a screen's first visit imported them on the UI thread (the policy editor's, with
+        Textual's Markdown, a quarter of a second)."""
+        for name in self.modes_available[1:]:
+            if get_current_worker().is_cancelled:
+                return
+            MODE_BY_NAME[name].screen_class()
+
+    def refresh_css(self, animate: bool = True) -> None:
+        """Textual's, unless it would change no node's styles (``styles.css_unchanged``): a
+        mode switch calls it for every screen it shows for the first time, and it re-parses
+        the CSS and re-applies it to every node of every screen."""
+        variables = self.get_css_variables()
+        if css_unchanged(self.stylesheet, self._css_applied, self._css_update_count, variables):
+            self.stylesheet.rules           # (parses the new sources, if any)
+            for screen in (self.screen, *self.screen_stack):
+                screen._css_update_count = self._css_update_count
+        else:
+            super().refresh_css(animate)
+        self._css_applied = css_state(self.stylesheet, self._css_update_count, variables)
 
     # -- live refresh -------------------------------------------------------------------------------
     def register_live(self, screen: Screen) -> None:
@@ -324,8 +353,11 @@ class TaianApp(App[None]):
             mode = parameters[0] if parameters else None
             if mode not in self.modes_available or len(self.modes_available) < 2:
                 return False
+            # the current screen's key greyed, not hidden: the footer then shows the same
+            # keys on every screen and only changes their states, where hiding it rebuilt
+            # the footer of the screen left and of the screen shown at every switch
             try:
-                return mode != self.current_mode
+                return None if mode == self.current_mode else True
             except Exception:
                 return True
         return True

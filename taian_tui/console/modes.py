@@ -28,9 +28,13 @@ class Mode:
     def command_key(self) -> str:  # the palette's "open ..." (console strings)
         return f"cmd.goto_{self.name}"
 
-    def make_screen(self):
+    def screen_class(self) -> type:
+        """The screen's class (its module imported on first use)."""
         module, _, cls = self.screen.partition(":")
-        return getattr(importlib.import_module(f"taian_tui.screens.{module}"), cls)()
+        return getattr(importlib.import_module(f"taian_tui.screens.{module}"), cls)
+
+    def make_screen(self):
+        return self.screen_class()()
 
 
 MODES: tuple[Mode, ...] = (

@@ -211,10 +211,11 @@ class KeysFooter(Footer):
 
     def _key(self, key: str, display: str, description: str, action: str, enabled: bool,
              tooltip: str, classes: str = "") -> FooterKey:
+        # the classes given to the constructor: ``set_class`` on each key restyled the
+        # footer's nodes once per key (a tenth of a second per rebuild)
         widget = FooterKey(key, display, description, action, disabled=not enabled, tooltip=tooltip,
-                           classes=classes)
+                           classes=f"{classes} -compact" if self.compact else classes)
         widget.set_reactive(FooterKey.compact, self.compact)
-        widget.set_class(self.compact, "-compact")
         return widget
 
     def watch_compact(self, compact: bool) -> None:

@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import resource
+import select
 import shutil
 import signal
 import sqlite3
@@ -452,6 +453,10 @@ def test_read_only_file_and_folder_for_a_user_who_may_not_write(tmp_path, live_d
             argv = [str(ROOT / "cli.py"), *args, "--db", str(db)]
             server.stdin.write(json.dumps(argv) + "\n")
             server.stdin.flush()
+            # one answer line per command, read whole: nothing is left in the pipe's buffer
+            if not select.select([server.stdout], [], [], 120)[0]:
+                server.kill()
+                pytest.fail(f"timed out after 120 s: taian {' '.join(args)}")
             answer = server.stdout.readline()
             assert answer, (f"the command server ended (exit code {server.wait(timeout=60)}):\n"
                             f"{server_err.read_text(errors='replace')}")

@@ -1,0 +1,102 @@
+"""The console's stylesheet: Textual's, with its parsed rules shared and its no-op refreshes
+skipped.
+
+Textual parses the whole CSS again whenever a source is added (each widget class's
+``DEFAULT_CSS``, the first time one is mounted) and on every ``refresh_css``, which a mode
+switch calls for each new screen; its parse cache holds 64 entries and belongs to one
+``Stylesheet``, and ``reparse`` makes a new one. A screen's first visit paid some hundred
+milliseconds for parsing the same hundred sources again. Parsing is a pure function of the
+CSS text, where it was read from, its scope and tie-breaker and the CSS variables, and the
+parsed rule sets are only read afterwards (``RuleSet`` is not changed after its
+``_post_parse``), so one cache for the process, keyed by all of these, gives the same rules
+without parsing again (a theme change parses once more: its variables differ).
+
+``css_unchanged`` tells ``TaianApp.refresh_css`` when a refresh would change no node's
+styles (it would re-apply the CSS to every node of every screen: a tenth of a second at a
+first visit), so that the refresh only parses the new sources.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from textual.css.stylesheet import Stylesheet
+
+#: Parsed rule sets by (css, read_from, is_default, tie_breaker, scope, variables). A few
+#: hundred entries per theme used; cleared if it ever grows past this (a theme picker run
+#: through every theme).
+MAX_PARSED = 4096
+_PARSED: dict[tuple, list] = {}
+
+
+class SharedStylesheet(Stylesheet):
+    """A ``Stylesheet`` whose parsed rules are shared by the process (see the module)."""
+
+    _variables_seen: Any = None
+    _variables_key: tuple = ()
+
+    def _variables_signature(self) -> tuple:
+        if self._variables_seen is not self._variables:
+            self._variables_seen = self._variables
+            self._variables_key = tuple(sorted(self._variables.items()))
+        return self._variables_key
+
+    def _parse_rules(self, css: str, read_from: Any, is_default_rules: bool = False,
+                     tie_breaker: int = 0, scope: str = "") -> list:
+        key = (css, read_from, is_default_rules, tie_breaker, scope, self._variables_signature())
+        rules = _PARSED.get(key)
+        if rules is None:
+            rules = super()._parse_rules(css, read_from, is_default_rules, tie_breaker, scope)
+            if len(_PARSED) >= MAX_PARSED:
+                _PARSED.clear()
+            _PARSED[key] = rules
+        return rules
+
+    def reparse(self) -> None:
+        """Textual's ``reparse``, parsing in a new stylesheet of this class (so through the
+        shared cache) and keeping this one unchanged if the CSS is invalid."""
+        fresh = type(self)(variables=self._variables)
+        for read_from, (css, is_defaults, tie_breaker, scope) in self.source.items():
+            fresh.add_source(css, read_from=read_from, is_default_css=is_defaults,
+                             tie_breaker=tie_breaker, scope=scope)
+        try:
+            fresh.parse()
+        except Exception:
+            self._invalid_css.update(fresh._invalid_css)
+            raise
+        self._rules = fresh.rules
+        self._rules_map = None
+        self.source = fresh.source
+        self._require_parse = False
+
+
+def css_state(stylesheet: Stylesheet, update_count: int, variables: dict[str, str]) -> tuple:
+    """What a ``refresh_css`` applied: the app's CSS update count, the variables and the
+    sources (where read from -> text and scope)."""
+    return (update_count, variables,
+            {where: (src.content, src.scope) for where, src in stylesheet.source.items()})
+
+
+def css_unchanged(stylesheet: Stylesheet, last: tuple | None, update_count: int,
+                  variables: dict[str, str]) -> bool:
+    """True when a refresh now would change no node's styles: the update count and the
+    variables are those ``last`` (``css_state``) applied, and the sources are the same but
+    for new scoped ones. A scoped source (a widget class's ``DEFAULT_CSS``, added when its
+    first instance mounts) applies only inside instances of its class, all of which mounted
+    after it was added and so had it applied; an unscoped one, or a changed one, may concern
+    nodes mounted before, and needs the full refresh."""
+    if last is None:
+        return False
+    count, seen, sources = last
+    if count != update_count or seen != variables:
+        return False
+    now = stylesheet.source
+    if any(where not in now for where in sources):
+        return False
+    for where, src in now.items():
+        before = sources.get(where)
+        if before is None:
+            if not src.scope:
+                return False
+        elif before != (src.content, src.scope):
+            return False
+    return True
