@@ -110,6 +110,7 @@ class TaianApp(App[None]):
         super().__init__()
         self.stylesheet = SharedStylesheet(variables=self.get_css_variables())
         self._css_applied: tuple | None = None
+        self._css_generation = 0
         localise_bindings(self)
         self.db_path = str(db_path)
         self.lang = lang
@@ -250,7 +251,14 @@ class TaianApp(App[None]):
                 screen._css_update_count = self._css_update_count
         else:
             super().refresh_css(animate)
+            self._css_generation += 1
         self._css_applied = css_state(self.stylesheet, self._css_update_count, variables)
+
+    def style_state(self) -> tuple:
+        """What a node's styles depend on beyond its own screen: the CSS applied (its full
+        refreshes counted) and the app's classes and pseudo-classes (theme, focus). A screen
+        that comes back to the same state needs no restyling of its nodes."""
+        return (self._css_generation, frozenset(self.classes), self.pseudo_classes)
 
     # -- live refresh -------------------------------------------------------------------------------
     def register_live(self, screen: Screen) -> None:

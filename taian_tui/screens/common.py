@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -28,13 +28,24 @@ class LiveScreen(InConsole, Screen):
     #: The kinds of change that concern this screen (``read.changes``); ``None``: every kind.
     READS: ClassVar[frozenset[str] | None] = None
 
+    #: ``TaianApp.style_state()`` as the screen's nodes were last styled.
+    _styled_as: tuple | None = None
+
     def on_mount(self) -> None:
         self.console.register_live(self)
+        self._styled_as = self.console.style_state()
 
     def on_unmount(self) -> None:
         self.console.unregister_live(self)
 
-    def on_screen_resume(self) -> None:
+    def on_screen_suspend(self) -> None:
+        self._styled_as = self.console.style_state()
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Textual restyles every node of a screen shown again (after this handler: the event
+        # is Screen's too); not needed when nothing its styles depend on changed meanwhile
+        if event.refresh_styles and self._styled_as == self.console.style_state():
+            event.refresh_styles = False
         if self.stale:
             self.refresh_data()
 

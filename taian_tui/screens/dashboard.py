@@ -293,6 +293,7 @@ class Chart(Widget):
         self.title_key = title_key
         self.draw = draw
         self.figures: stats.Dashboard | None = None
+        self._drawn: tuple | None = None        # (figures, width, text)
         self.border_title = t(title_key)
 
     def set_figures(self, figures: stats.Dashboard) -> None:
@@ -300,12 +301,20 @@ class Chart(Widget):
         self.refresh(layout=True)
 
     def _text(self, width: int) -> Text:
+        # drawn once per figures and width: the layout asks for the height and the paint
+        # for the text, for each of the eight charts
+        drawn = self._drawn
+        if drawn is not None and drawn[0] is self.figures and drawn[1] == width:
+            return drawn[2]
         if self.figures is None:
-            return Text(t("status.loading"), style="dim", end="")
-        try:
-            return self.draw(self.figures, max(width, 10))
-        except Exception as exc:  # a drawing bug must not take the console down
-            return plain(t("err.unexpected", msg=f"{type(exc).__name__}: {exc}"))
+            text = Text(t("status.loading"), style="dim", end="")
+        else:
+            try:
+                text = self.draw(self.figures, max(width, 10))
+            except Exception as exc:  # a drawing bug must not take the console down
+                text = plain(t("err.unexpected", msg=f"{type(exc).__name__}: {exc}"))
+        self._drawn = (self.figures, width, text)
+        return text
 
     def get_content_height(self, container: Any, viewport: Any, width: int) -> int:
         return self._text(width).plain.count("\n") + 1

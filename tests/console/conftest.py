@@ -22,7 +22,6 @@ import gc
 from types import SimpleNamespace
 
 import pytest
-from textual.css import stylesheet as _stylesheet
 
 from taian_tui.domain import escalation
 from taian_tui.domain import operations as wf
@@ -51,26 +50,6 @@ def fewer_collections():
     gc.set_threshold(50_000, 20, 100)
     yield
     gc.set_threshold(*thresholds)
-
-
-# Textual parses the CSS again from scratch for every new app and on every mode switch (its
-# parse cache belongs to one ``Stylesheet``, and ``refresh_css`` builds a new one): a tenth of the
-# CPU time of these tests. Parsing is a pure function of the CSS text, where it was read from,
-# its scope and the CSS variables, and the parsed rule sets are only read afterwards, so one
-# cache for the process, keyed by all of these, returns the same rules without parsing again.
-_PARSED: dict[tuple, list] = {}
-_parse_rules = _stylesheet.Stylesheet._parse_rules
-
-
-def _parse_rules_once(self, css, read_from, is_default_rules=False, tie_breaker=0, scope=""):
-    key = (css, read_from, is_default_rules, tie_breaker, scope, tuple(sorted(self._variables.items())))
-    rules = _PARSED.get(key)
-    if rules is None:
-        rules = _PARSED[key] = _parse_rules(self, css, read_from, is_default_rules, tie_breaker, scope)
-    return rules
-
-
-_stylesheet.Stylesheet._parse_rules = _parse_rules_once
 
 
 def build_fixture(store, submit, make_appeal) -> None:
