@@ -56,8 +56,9 @@ LIVE_MAX_WAIT = 30.0
 #: Below this width the footer leaves out the screens' function keys (they still work, and
 #: ``?`` and the command palette list them).
 NAV_KEYS_MIN_WIDTH = 100
-#: Seconds after sign-in at which the other screens' modules are imported (``_warm_up``).
-WARM_UP_AFTER = 0.5
+#: Seconds after sign-in at which the other screens' modules are imported (``_warm_up``):
+#: after the first screen's reads (not to slow them), before a user's first switch.
+WARM_UP_AFTER = 2.0
 
 
 class LiveBudget:
