@@ -171,8 +171,13 @@ class KeysFooter(Footer):
             if not binding.show or binding.action in seen_actions:
                 continue
             seen_actions[binding.action] = len(out)
-            out.append(((binding.key, self.app.get_key_display(binding), binding.description,
-                         binding.action), enabled, tooltip or "", binding.group))
+            # a screen's key greyed (the screen shown) is its key alone: the footer keeps
+            # the same keys on every screen without a word more than before
+            description = binding.description
+            if not enabled and binding.action.startswith("goto("):
+                description = ""
+            out.append(((binding.key, self.app.get_key_display(binding), description,
+                         binding.action), enabled, tooltip or binding.description, binding.group))
         return out
 
     def compose(self) -> ComposeResult:
@@ -206,8 +211,26 @@ class KeysFooter(Footer):
                 enabled, binding.tooltip or binding.description)
 
     def _layout_of(self, keys: list) -> tuple:
+        """Which keys are shown, in which groups (not their words or states: those are
+        updated in place)."""
         palette = self._palette_key()
-        return (tuple((k[0], k[2], id(k[3])) for k in keys), palette[0] if palette else None)
+        return (tuple((k[0][0], k[0][1], k[0][3], id(k[3])) for k in keys),
+                palette[0] if palette else None)
+
+    def _shown(self, keys: list) -> list[tuple[str, bool, str]]:
+        """(description, enabled, tooltip) of each ``FooterKey`` as ``compose`` makes them, in
+        their order (a grouped key's description is its group's label, not its own)."""
+        out = []
+        for group, run in itertools.groupby(keys, key=lambda k: k[3]):
+            items = list(run)
+            grouped = group is not None and len(items) > 1
+            for (_key, _display, desc, _action), enabled, tooltip, _ in items:
+                out.append(("", enabled, tooltip or desc) if grouped else (desc, enabled, tooltip))
+        palette = self._palette_key()
+        if palette is not None:
+            (_key, _display, desc, _action), enabled, tooltip = palette
+            out.append((desc, enabled, tooltip))
+        return out
 
     def _key(self, key: str, display: str, description: str, action: str, enabled: bool,
              tooltip: str, classes: str = "") -> FooterKey:
@@ -236,11 +259,11 @@ class KeysFooter(Footer):
         if self._layout is None or self._layout_of(keys) != self._layout:
             await self.recompose()
             return
-        states = [enabled for _, enabled, _, _ in keys]
-        palette = self._palette_key()
-        if palette is not None:
-            states.append(palette[1])
-        for widget, enabled in zip(self.query(FooterKey), states):
+        for widget, (description, enabled, tooltip) in zip(self.query(FooterKey), self._shown(keys)):
+            if widget.description != description:
+                widget.description = description
+                widget.tooltip = tooltip or None
+                widget.refresh(layout=True)
             if widget._disabled == enabled:          # it shows the other state
                 widget._disabled = not enabled
                 widget.set_class(not enabled, "-disabled")

@@ -1,7 +1,8 @@
 """Switching screens does only what changed (issue 13, point 6; console/styles.py): the CSS
 is parsed once per process and re-applied only when a change could concern a mounted node;
 a screen shown again is restyled only when its styles' inputs changed while it was away;
-the footers keep their keys (the current screen's key greyed, not hidden)."""
+the footers keep their keys (the current screen's key greyed and without its word, not
+hidden)."""
 from __future__ import annotations
 
 from textual.css.stylesheet import CssSource, Stylesheet
@@ -82,6 +83,7 @@ async def test_the_footer_keeps_its_keys_across_switches_and_greys_the_current_s
         assert isinstance(board, BoardScreen)
         board_keys = {k.key: k for k in board.query_one(KeysFooter).query(FooterKey)}
         assert board_keys["f3"].has_class("-disabled") is True and board_keys["f2"].has_class("-disabled") is False
+        assert (board_keys["f2"].description, board_keys["f3"].description) == ("诉求", "")
         await pilot.press("f2")
         await settle(pilot)
         assert app.screen is inbox
@@ -89,6 +91,8 @@ async def test_the_footer_keeps_its_keys_across_switches_and_greys_the_current_s
         # the same widgets (not rebuilt), their states updated in place
         assert set(again) == set(keys) and all(again[k] is keys[k] for k in keys)
         assert again["f2"].has_class("-disabled") is True and again["f3"].has_class("-disabled") is False
+        # the screen shown: its key alone; the others with their words (as on the board)
+        assert (again["f2"].description, again["f3"].description) == ("", "督办看板")
 
 
 async def test_a_theme_changed_while_a_screen_was_away_restyles_it_when_shown(settle, tui_db):
