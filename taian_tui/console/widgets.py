@@ -262,8 +262,9 @@ class KeysFooter(Footer):
         for widget, (description, enabled, tooltip) in zip(self.query(FooterKey), self._shown(keys)):
             if widget.description != description:
                 widget.description = description
-                widget.tooltip = tooltip or None
                 widget.refresh(layout=True)
+            if (widget.tooltip or "") != (tooltip or ""):
+                widget.tooltip = tooltip or None
             if widget._disabled == enabled:          # it shows the other state
                 widget._disabled = not enabled
                 widget.set_class(not enabled, "-disabled")
