@@ -259,7 +259,7 @@ class TaianApp(App[None]):
         """What a node's styles depend on beyond its own screen: the CSS applied (its full
         refreshes counted) and the app's classes and pseudo-classes (theme, focus). A screen
         that comes back to the same state needs no restyling of its nodes."""
-        return (self._css_generation, frozenset(self.classes), self.pseudo_classes)
+        return (self._css_generation, self.classes, self.pseudo_classes)
 
     # -- live refresh -------------------------------------------------------------------------------
     def register_live(self, screen: Screen) -> None:

@@ -23,7 +23,11 @@ from textual.widgets._footer import FooterKey, FooterLabel, KeyGroup
 
 from taian_tui.domain import timeutil
 from taian_tui.domain.text import printable
+from taian_tui.console.modes import MODES
 from taian_tui.console.strings import history_field, code_label, t, weekday
+
+#: The screens' keys (``modes.MODES``): greyed, such a key is the screen shown.
+MODE_BINDING_IDS = frozenset(m.binding_id for m in MODES)
 
 CARD_STYLES = {"blue": "bold white on blue", "yellow": "bold black on yellow",
                "red": "bold white on red"}
@@ -174,7 +178,7 @@ class KeysFooter(Footer):
             # a screen's key greyed (the screen shown) is its key alone: the footer keeps
             # the same keys on every screen without a word more than before
             description = binding.description
-            if not enabled and binding.action.startswith("goto("):
+            if not enabled and binding.id in MODE_BINDING_IDS:
                 description = ""
             out.append(((binding.key, self.app.get_key_display(binding), description,
                          binding.action), enabled, tooltip or binding.description, binding.group))
@@ -184,7 +188,8 @@ class KeysFooter(Footer):
         if not self._bindings_ready:
             return
         keys = self._keys()
-        self._layout = self._layout_of(keys)
+        palette = self._palette_key()
+        self._layout = self._layout_of(keys, palette)
         for group, run in itertools.groupby(keys, key=lambda k: k[3]):
             items = list(run)
             if group is not None and len(items) > 1:
@@ -195,7 +200,6 @@ class KeysFooter(Footer):
             else:
                 for (key, display, desc, action), enabled, tooltip, _ in items:
                     yield self._key(key, display, desc, action, enabled, tooltip)
-        palette = self._palette_key()
         if palette is not None:
             (key, display, desc, action), enabled, tooltip = palette
             yield self._key(key, display, desc, action, enabled, tooltip, "-command-palette")
@@ -210,14 +214,13 @@ class KeysFooter(Footer):
         return ((binding.key, self.app.get_key_display(binding), binding.description, binding.action),
                 enabled, binding.tooltip or binding.description)
 
-    def _layout_of(self, keys: list) -> tuple:
+    def _layout_of(self, keys: list, palette: tuple | None) -> tuple:
         """Which keys are shown, in which groups (not their words or states: those are
         updated in place)."""
-        palette = self._palette_key()
         return (tuple((k[0][0], k[0][1], k[0][3], id(k[3])) for k in keys),
                 palette[0] if palette else None)
 
-    def _shown(self, keys: list) -> list[tuple[str, bool, str]]:
+    def _shown(self, keys: list, palette: tuple | None) -> list[tuple[str, bool, str]]:
         """(description, enabled, tooltip) of each ``FooterKey`` as ``compose`` makes them, in
         their order (a grouped key's description is its group's label, not its own)."""
         out = []
@@ -226,7 +229,6 @@ class KeysFooter(Footer):
             grouped = group is not None and len(items) > 1
             for (_key, _display, desc, _action), enabled, tooltip, _ in items:
                 out.append(("", enabled, tooltip or desc) if grouped else (desc, enabled, tooltip))
-        palette = self._palette_key()
         if palette is not None:
             (_key, _display, desc, _action), enabled, tooltip = palette
             out.append((desc, enabled, tooltip))
@@ -256,10 +258,11 @@ class KeysFooter(Footer):
         if not self.is_attached:
             return
         keys = self._keys()
-        if self._layout is None or self._layout_of(keys) != self._layout:
+        palette = self._palette_key()
+        if self._layout is None or self._layout_of(keys, palette) != self._layout:
             await self.recompose()
             return
-        for widget, (description, enabled, tooltip) in zip(self.query(FooterKey), self._shown(keys)):
+        for widget, (description, enabled, tooltip) in zip(self.query(FooterKey), self._shown(keys, palette)):
             if widget.description != description:
                 widget.description = description
                 widget.refresh(layout=True)
