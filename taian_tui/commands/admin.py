@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from taian_tui import schema
 from taian_tui.commands.common import AsOpt, DbOpt, EncodingOpt, Fail, SheetOpt, open_store, refuse_database, shown
 from taian_tui.store import BackupError, DatabaseFileError, Store, resolve_db_path
 
@@ -22,7 +23,10 @@ user_app = typer.Typer(help="Accounts: deactivate someone who left, or activate 
 app.add_typer(user_app, name="user")
 
 @app.command()
-def migrate(db: DbOpt = None) -> None:
+def migrate(db: DbOpt = None,
+            rebuild_figures: Annotated[bool, typer.Option(
+                "--rebuild-figures", help="Also compute the dashboard's sums per day afresh from the "
+                "appeals (when `taian audit verify` finds them differing).")] = False) -> None:
     """Create the database or upgrade its schema in place (back it up first). The only
     command, with `demo`, that creates or upgrades a schema; it refuses another program's
     SQLite file, a file that is not SQLite, and a database from a newer taian."""
@@ -34,11 +38,16 @@ def migrate(db: DbOpt = None) -> None:
     try:
         applied = store.migrate()
         store.seed_calendar()
+        if rebuild_figures:
+            with store.transaction():
+                rows = schema.rebuild_figures(store.conn)
     except DatabaseFileError as exc:
         raise Fail(str(exc), 1) from None
     finally:
         store.close()
     typer.echo("applied: " + ", ".join(applied) if applied else "schema is up to date")
+    if rebuild_figures:
+        typer.echo(f"dashboard sums rebuilt from the appeals: {rows} rows")
 
 
 @app.command(short_help="Online consistent copy of the database.")

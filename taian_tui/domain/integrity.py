@@ -28,6 +28,7 @@ from pathlib import Path
 
 from taian_tui.domain import timeutil
 from taian_tui.domain.clock import WorkCalendar
+from taian_tui.schema import FIGURE_TABLES, figures_sql
 from taian_tui.store import Store
 
 #: Problems listed per check before "... and N more".
@@ -120,6 +121,7 @@ def _business_rows(store: Store) -> list[str]:
     out += _appeal_fields(store)
     out += _cards(store)
     out += _orders(store)
+    out += _figures(store)
     return out
 
 
@@ -244,3 +246,25 @@ def _orders(store: Store) -> list[str]:
             if len(problems) < SHOWN:
                 problems.append(f"supervision order {id_} of appeal {ref}: {wrong}: changed outside the store")
     return _more(problems, total, "supervision orders changed outside the store")
+
+
+def _figures(store: Store) -> list[str]:
+    """The dashboard's sums (``appeal_day_figures``, ``appeal_category_figures``) equal to the
+    appeals: triggers keep them so, whoever writes; a changed row, or triggers dropped, shows
+    up here."""
+    problems: list[str] = []
+    total = 0
+    for table, (keys, counts) in FIGURE_TABLES.items():
+        nonzero = " OR ".join(f"{c} != 0" for c in counts)
+        stored = f"SELECT {', '.join(keys + counts)} FROM {table} WHERE {nonzero}"
+        fresh = figures_sql(table)
+        rows = store.all(f"SELECT * FROM (SELECT 'stored', * FROM ({stored} EXCEPT {fresh}) UNION ALL "
+                         f"SELECT 'from the appeals', * FROM ({fresh} EXCEPT {stored})) "
+                         f"ORDER BY {', '.join(str(i + 2) for i in range(len(keys)))}, 1 DESC")
+        total += len(rows)
+        for r in rows[:max(0, SHOWN - len(problems))]:
+            key = ", ".join(f"{k} {r[1 + i] or '-'}" for i, k in enumerate(keys))
+            problems.append(f"{table} ({key}), {r[0]}: " + ", ".join(
+                f"{c} {r[1 + len(keys) + i]}" for i, c in enumerate(counts)))
+    return _more(problems, total, "differing dashboard sums (compute them again with `taian migrate "
+                 "--rebuild-figures`)")
