@@ -64,10 +64,13 @@ class DayChanged(Message):
 # -- lists -----------------------------------------------------------------------------------------
 @dataclass
 class PageLoaded(Message):
-    """A page of a list's rows was read."""
+    """A page of a list's rows was read, with the detail of the row the cursor lands on
+    (``detail_key``; None when the detail pane is hidden or the read failed)."""
 
     request: Any
     rows: list
+    detail_key: str | None = None
+    detail: Any = None
 
 
 @dataclass

@@ -10,7 +10,7 @@ from typing import Any
 from taian_tui.domain import escalation, search, timeutil
 from taian_tui.domain import labels, rules
 from taian_tui.domain.models import CATEGORIES, category_code
-from taian_tui.domain.rules import APPEAL_STATES, OPEN_STATES, OPEN_STATES_SQL
+from taian_tui.domain.rules import APPEAL_STATES, OPEN_STATES
 from taian_tui.store import Store
 from taian_tui.domain.refusals import ValidationError
 from taian_tui.domain.actors import Actor, appeal_scope_sql, appeal_scope_units
@@ -89,10 +89,17 @@ def appeal_where(store: Store, act: Actor, f: AppealFilter, at: str) -> tuple[st
         bad = [x for x in f.states if x not in APPEAL_STATES]
         if bad:
             raise ValidationError.of("unknown_state", value=bad[0], choices=APPEAL_STATES)
+    # due today and overdue are of open appeals: one condition on the state, the states asked
+    # for that are open, so that the partial index of open appeals alone counts them (the
+    # inbox's 待办 with due today: 170 ms -> a few on a million appeals)
+    wanted = set(f.states or APPEAL_STATES)
+    if f.due_today or f.overdue:
+        wanted &= set(OPEN_STATES)
+    if f.states or f.due_today or f.overdue:
         # literal (validated) values, so that SQLite can use the partial index of open appeals
         # (in APPEAL_STATES order, as the partial index is written: 'assigned','accepted')
-        states = [x for x in APPEAL_STATES if x in f.states]
-        clauses.append(f"a.state IN ({','.join(repr(x) for x in states)})")
+        states = [x for x in APPEAL_STATES if x in wanted]
+        clauses.append(f"a.state IN ({','.join(repr(x) for x in states)})" if states else "0")
     if f.category:
         try:
             clauses.append("a.category = ?")
@@ -118,7 +125,7 @@ def appeal_where(store: Store, act: Actor, f: AppealFilter, at: str) -> tuple[st
     # due_sort is the deadline (or '9999'): a range on it is a range on the sort index
     if f.due_today:
         bounds = [timeutil.start_of_day(day), timeutil.end_of_day(day)]
-        clauses.append(f"a.state IN {OPEN_STATES_SQL} AND a.due_sort BETWEEN ? AND ?")
+        clauses.append("a.due_sort BETWEEN ? AND ?")
         params += bounds
         if f.unit or appeal_scope_units(act):
             # one unit's: the same range on the deadline lets SQLite count in the unit's index
@@ -128,7 +135,7 @@ def appeal_where(store: Store, act: Actor, f: AppealFilter, at: str) -> tuple[st
             clauses.append("a.deadline BETWEEN ? AND ?")
             params += bounds
     if f.overdue:
-        clauses.append(f"a.state IN {OPEN_STATES_SQL} AND a.due_sort < ?")
+        clauses.append("a.due_sort < ?")
         params.append(at)
     if f.turns:
         if f.turns not in ("blue", "yellow", "red"):

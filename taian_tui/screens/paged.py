@@ -28,6 +28,9 @@ from taian_tui.screens.common import LiveScreen
 from taian_tui.store import Store
 
 PAGE_SIZE = 50
+#: "Loading" is shown when a page takes longer than this (seconds): a page read in a few
+#: milliseconds is painted at once, in one frame with its detail, without a flash of it.
+LOADING_AFTER = 0.15
 #: ListTable's render caches (DataTable's defaults: 10,000 cells, 1,000 rows and lines).
 CELL_CACHE = 1500
 ROW_CACHE = 200
@@ -220,8 +223,12 @@ class PagedListScreen(LiveScreen):
         request = Request(self.generation, flt, self.page, keep_key, keep_index, cursor, count)
         self._last_request = request
         if not keep:
-            self.set_status(t("status.loading"))
+            self.set_timer(LOADING_AFTER, lambda: self._show_loading(request.generation))
         self._load_page(request)
+
+    def _show_loading(self, generation: int) -> None:
+        if generation == self.generation and self.loaded_generation < generation:
+            self.set_status(t("status.loading"))
 
     def filter_changed(self) -> None:
         """A filter changed: back to the first page (unless nothing really changed)."""
@@ -234,7 +241,17 @@ class PagedListScreen(LiveScreen):
     def _load_page(self, request: Request) -> None:
         def read(job: Job) -> TotalCounted | None:
             rows = self.fetch(job.store, job.actor, request.filter, PAGE_SIZE, request.page * PAGE_SIZE)
-            if not job.post(PageLoaded(request, rows)) or not request.count:
+            # the detail of the row the cursor will land on, read here: the page and its detail
+            # are painted in one frame (a read of its own would paint a second)
+            key = detail = None
+            if rows and self.detail_visible:
+                key = self.row_key(rows[self._cursor_index([self.row_key(r) for r in rows], request.keep_key,
+                                                          request.keep_index, request.cursor)])
+                try:
+                    detail = self.fetch_detail(job.store, job.actor, key)
+                except Exception:
+                    key = None              # read again on its own, where a failure is shown
+            if not job.post(PageLoaded(request, rows, key, detail)) or not request.count:
                 return None
             total = self.count(job.store, job.actor, request.filter)
             return TotalCounted(request, total, self.fetch_extra(job.store, job.actor, request.filter))
@@ -263,6 +280,9 @@ class PagedListScreen(LiveScreen):
         if key is None:
             self.detail_key = None
             self.show_detail_text(t(self.DETAIL_EMPTY_KEY))
+        elif key == message.detail_key and self.detail_visible:
+            self.detail_key = key
+            self.on_detail_loaded(DetailLoaded(key, message.detail))
         else:
             self._load_detail(key, force=True)
         self.refresh_bindings()
@@ -299,15 +319,21 @@ class PagedListScreen(LiveScreen):
             self.fill_table(table, rows)
         if not rows:
             return
-        keys = [self.row_key(r) for r in rows]
-        index = 0
-        if keep_key and keep_key in keys:
-            index = keys.index(keep_key)
-        elif cursor == "last":
-            index = len(rows) - 1
-        elif keep_index is not None and cursor is None:
-            index = min(keep_index, len(rows) - 1)
+        index = self._cursor_index([self.row_key(r) for r in rows], keep_key, keep_index, cursor)
         table.move_cursor(row=index, animate=False)
+
+    @staticmethod
+    def _cursor_index(keys: list[str], keep_key: str | None, keep_index: int | None,
+                      cursor: str | None) -> int:
+        """The row the cursor lands on in a page of ``keys``: the kept row, else the last
+        (``cursor="last"``), else the same place, else the first."""
+        if keep_key and keep_key in keys:
+            return keys.index(keep_key)
+        if cursor == "last":
+            return len(keys) - 1
+        if keep_index is not None and cursor is None:
+            return min(keep_index, len(keys) - 1)
+        return 0
 
     def set_status(self, text: str | Text) -> None:
         try:
