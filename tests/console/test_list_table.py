@@ -1,0 +1,79 @@
+"""The list's table draws its one-line text cells by a path of its own (``ListTable._render_cell``,
+a quarter of DataTable's time): it must draw every cell exactly as DataTable's own path does,
+with the cursor on it or not, focused or not, for the hostile texts of the fixture city
+(markup, an escape sequence, a bell, an emoji, right-to-left override), cut Chinese titles
+with their ellipsis, empty cells, the coloured card cells, and texts Rich justifies or cuts
+in other ways."""
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from taian_tui.console.app import TaianApp
+from taian_tui.console.widgets import cell
+from taian_tui.screens.paged import ListTable
+
+SIZE = (120, 36)
+
+
+def _both(table: ListTable, row: int, column: int, width: int, *, cursor: bool, hover: bool = False):
+    base = table.rich_style
+    table._cell_render_cache.clear()
+    datatable_path = DataTable._render_cell
+    calls = []
+    DataTable._render_cell = lambda *a, **k: calls.append(a) or datatable_path(*a, **k)
+    try:
+        ours = ListTable._render_cell(table, row, column, base, width, cursor, hover)
+    finally:
+        DataTable._render_cell = datatable_path
+    assert calls == [], "a one-line text cell went DataTable's way"
+    table._cell_render_cache.clear()
+    theirs = DataTable._render_cell(table, row, column, base, width, cursor, hover)
+    return ours, theirs
+
+
+def _all_cells_agree(table: ListTable) -> int:
+    widths = [c.get_render_width(table) for c in table.ordered_columns]
+    compared = 0
+    for row in range(table.row_count):
+        for column, width in enumerate(widths):
+            for cursor in (False, True):
+                ours, theirs = _both(table, row, column, width, cursor=cursor, hover=row == 1)
+                assert ours == theirs, (row, column, cursor)
+                compared += 1
+    return compared
+
+
+async def test_every_cell_of_the_inbox_is_drawn_as_datatable_draws_it(settle, tui_db):
+    app = TaianApp(tui_db, username="admin", poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#table", ListTable)
+        # the admin's 待办: the fixture city's appeals but the disputed A-2026-0002, in the
+        # inbox's ten columns (card, ref, category, enterprise, title, unit, arrived, deadline,
+        # days, state), cursor on and off
+        assert table.row_count == 6 and len(table.ordered_columns) == 10
+        assert _all_cells_agree(table) == 6 * 10 * 2
+        table.blur()                                  # the cursor's colours without the focus
+        await settle(pilot)
+        assert _all_cells_agree(table) == 6 * 10 * 2
+
+
+async def test_texts_rich_justifies_cuts_or_leaves_empty_are_drawn_alike(settle, tui_db):
+    app = TaianApp(tui_db, username="admin", poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#table", ListTable)
+        texts = [
+            Text("", end=""), cell(""), cell("右对齐", 10),
+            Text("1,234.5 万元", justify="right", end=""), Text("居中", justify="center", end=""),
+            Text("剪掉不加省略号的很长很长很长的标题文字", overflow="crop", end=""),
+            Text("折行的很长很长很长很长很长的标题", overflow="fold", no_wrap=False, end=""),
+            Text("tab\tstop", end=""), Text("半角 and 全角 mixed ５０％", style="bold red", end=""),
+            cell("[/b] 标记 [red]x[/red] \x1b[2J\x07 🚧", 12, "italic"),
+        ]
+        table.clear()
+        table.add_row(*texts, key="r1")
+        table.add_row(*texts[::-1], key="r2")
+        await settle(pilot)
+        assert _all_cells_agree(table) == 2 * 10 * 2
