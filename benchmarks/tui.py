@@ -314,14 +314,16 @@ def terminal_run(db: str, user: str) -> dict[str, float]:
         _, text = tui.wait(lambda s: _status(s) is not None)
         time.sleep(1.0)
 
-        def timed(name: str, *keys: str, literal: bool = False, page: int | None = None) -> None:
-            before = _status(tui.screen())
+        def timed(name: str, *keys: str, literal: bool = False, page: int | None = None,
+                  before: tuple | None = None) -> tuple | None:
+            before = before or _status(tui.screen())
             t0 = time.perf_counter()
             tui.keys(*keys, literal=literal)
             _, text = tui.wait(lambda s: (st := _status(s)) is not None and st != before
                                and (page is None or st[0] == page))
             out[name] = (time.perf_counter() - t0) * 1000
             time.sleep(0.5)
+            return _status(text)
 
         def settle_on(check) -> None:
             tui.wait(lambda s: (st := _status(s)) is not None and check(st))
@@ -336,21 +338,24 @@ def terminal_run(db: str, user: str) -> dict[str, float]:
         time.sleep(0.3)                              # planning, land
         tui.keys("Down", "Down", "Down")
         time.sleep(0.5)
-        timed("filter_category", "Enter", page=1)
+        filtered = timed("filter_category", "Enter", page=1)
         tui.keys("Escape")
         time.sleep(0.3)
-        tui.keys("c")                                # clear the filters
-        settle_on(lambda st: st[0] == 1)
+        tui.keys("c")                                # clear the filters: the whole list again
+        settle_on(lambda st: st[0] == 1 and st != filtered)
+        listed = _status(tui.screen())               # (the search box hides the status line)
         tui.keys("/")
         time.sleep(0.3)
+        # typed and sent at once, as a user types a word and Enter: within the search box's
+        # 0.3 s pause, so that Enter (not the pause) starts the search that is timed
         tui.keys("环评", literal=True)
-        time.sleep(0.5)
-        timed("search_2char", "Enter", page=1)
+        time.sleep(0.05)
+        timed("search_2char", "Enter", page=1, before=listed)
         tui.keys("Escape")                           # back to the list, the search kept
         time.sleep(0.5)
-        timed("search_pagedown", "PageDown", page=2)
+        searched = timed("search_pagedown", "PageDown", page=2)
         tui.keys("c")
-        settle_on(lambda st: st[0] == 1)
+        settle_on(lambda st: st[0] == 1 and st[2] != searched[2])
         timed("due_today", "t", page=1)
     finally:
         tui.close()

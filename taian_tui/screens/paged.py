@@ -102,11 +102,22 @@ class ListTable(DataTable):
         console = self.app.console
         pad = self.cell_padding
         inner = max(0, width - 2 * pad)
-        options = self.app.console_options.update_dimensions(inner, 1).update(no_wrap=True)
-        line = next(iter(Segment.split_and_crop_lines(text.__rich_console__(console, options), inner,
-                                                      pad=True, include_new_lines=False)), None)
-        if line is None:                # nothing drawn (an empty text): a blank line, as Rich pads
-            line = [Segment(" " * inner, _NULL)]
+        plain_text = text.plain
+        size = text.cell_len
+        if plain_text and size <= inner and text.justify in (None, "default") and "\t" not in plain_text:
+            # what fits as it is (``cell`` cuts to the column's width): its segments, padded
+            if text.spans:
+                line = list(text.render(console))
+            else:                       # Rich draws a text's own style as a span of a joined text
+                line = [Segment(plain_text, console.get_style(text.style) if text.style else None)]
+            if size < inner:
+                line.append(Segment(" " * (inner - size)))
+        else:
+            options = self.app.console_options.update_dimensions(inner, 1).update(no_wrap=True)
+            line = next(iter(Segment.split_and_crop_lines(text.__rich_console__(console, options), inner,
+                                                          pad=True, include_new_lines=False)), None)
+            if line is None:            # nothing drawn (an empty text): a blank line, as Rich pads
+                line = [Segment(" " * inner, _NULL)]
         spaces = [Segment(" " * pad, _NULL)] if pad else []
         style = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
         lines = [list(Segment.apply_style([*spaces, *line, *spaces], style=style, post_style=post_style))]
