@@ -54,8 +54,22 @@ def parse(value: str | _dt.datetime | _dt.date) -> pendulum.DateTime:
 
 def iso(value: str | _dt.datetime | _dt.date | None = None) -> str:
     """Format as ``2026-10-12T23:59:59+08:00``; ``None`` means now."""
+    if isinstance(value, str) and _shanghai_canonical(value):
+        return value            # already in the form (most calls: a stored or passed-on time)
     dt = now() if value is None else parse(value)
     return _format(dt)
+
+
+def _shanghai_canonical(text: str) -> bool:
+    """``text`` is a valid time in the stored form, at +08:00 (Shanghai has had no other
+    offset since 1991, pendulum's parse of such a string would give it back unchanged)."""
+    if len(text) != 25 or not text.endswith("+08:00") or text[:4] < "1992" or not _CANONICAL.fullmatch(text):
+        return False
+    try:
+        _dt.datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _format(dt: _dt.datetime) -> str:
@@ -85,5 +99,7 @@ def parse_day(text: str) -> _dt.date:
 
 
 def local_date(value: str | _dt.datetime) -> _dt.date:
+    if isinstance(value, str) and _shanghai_canonical(value):
+        return _dt.date(int(value[:4]), int(value[5:7]), int(value[8:10]))
     dt = parse(value)
     return _dt.date(dt.year, dt.month, dt.day)

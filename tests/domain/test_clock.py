@@ -264,3 +264,19 @@ def test_taian_now_overrides_the_clock(monkeypatch):
 def test_default_response_days_constant():
     assert clock.DEFAULT_RESPONSE_DAYS == 5
     assert clock.SUPERVISION_DAYS == 5
+
+
+def test_iso_and_local_date_of_stored_times_and_of_others():
+    # a stored time comes back as it is, without pendulum (the fast path)
+    assert timeutil.iso("2026-10-12T23:59:59+08:00") == "2026-10-12T23:59:59+08:00"
+    assert timeutil.local_date("2026-10-12T23:59:59+08:00") == dt.date(2026, 10, 12)
+    # another offset is converted: 16:00 UTC is midnight in Shanghai, the next day
+    assert timeutil.iso("2026-10-12T16:00:00+00:00") == "2026-10-13T00:00:00+08:00"
+    assert timeutil.local_date("2026-10-12T16:00:00+00:00") == dt.date(2026, 10, 13)
+    # China kept summer time until 1991: on 1988-06-01 Shanghai was at +09:00
+    assert timeutil.iso("1988-06-01T10:00:00+08:00") == "1988-06-01T11:00:00+09:00"
+    # a day that does not exist is refused, in the stored form too
+    with pytest.raises(ValueError, match="not an ISO 8601 time"):
+        timeutil.iso("2026-02-30T10:00:00+08:00")
+    with pytest.raises(ValueError, match="not an ISO 8601 time"):
+        timeutil.local_date("2026-02-30T10:00:00+08:00")
