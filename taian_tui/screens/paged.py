@@ -184,7 +184,7 @@ class PagedListScreen(LiveScreen):
         self._count_stale = False       # the data changed since the count on screen
         self.detail_key: str | None = None
         self._last_request: Request | None = None
-        self._focus_with_page: int | None = None   # a filter chosen: the table is focused with its page
+        self._focus_with_page = False   # a filter chosen: the table takes the focus with the next page
 
     # -- to override ----------------------------------------------------------------------------
     def current_filter(self) -> Any:
@@ -330,7 +330,7 @@ class PagedListScreen(LiveScreen):
             self._fill(message.rows, keep_key=request.keep_key, keep_index=request.keep_index,
                        cursor=request.cursor)
             self.set_status(self.status_text())
-        self._focus_table_for(request.generation)
+        self._focus_table_if_asked()
         key = self.current_key()
         if key is None:
             self.detail_key = None
@@ -443,14 +443,14 @@ class PagedListScreen(LiveScreen):
         if self.generation == generation:
             self.table.focus()
             return
-        # with the new page, in the same frame: the table redrawn once, not for the focus and
-        # again for its rows (unless the page is slow to come)
-        self._focus_with_page = self.generation
-        self.set_timer(LOADING_AFTER, lambda: self._focus_table_for(self.generation))
+        # with the next page painted, in the same frame: the table redrawn once, not for the
+        # focus and again for its rows (or after LOADING_AFTER, if no page comes before)
+        self._focus_with_page = True
+        self.set_timer(LOADING_AFTER, self._focus_table_if_asked)
 
-    def _focus_table_for(self, generation: int) -> None:
-        if self._focus_with_page == generation:
-            self._focus_with_page = None
+    def _focus_table_if_asked(self) -> None:
+        if self._focus_with_page:
+            self._focus_with_page = False
             self.table.focus()
 
     # -- selection ------------------------------------------------------------------------------

@@ -151,3 +151,34 @@ async def test_the_boards_key_date_is_readable_at_80x24(settle, screen_text, tui
         await settle(pilot)
         # A-2026-0001 (red): its order was due 10-19, 6 working days past the deadline
         assert "督办至10-19 · 超期6" in screen_text(app)
+
+
+async def test_the_focus_goes_back_to_the_list_even_when_a_refresh_overtakes_the_filters_page(settle, tui_db):
+    # the table takes the focus with the filter's page; a live refresh that starts before that
+    # page is read (its page replaces the filter's) must not leave the focus on the select
+    import threading
+
+    app = TaianApp(tui_db, username="admin", poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        select = screen.query(Select).first()
+        select.focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        gate = threading.Event()
+        fetch = screen.fetch
+
+        def held_fetch(*args, **kw):               # the page reads wait until the refresh is asked
+            gate.wait(10)
+            return fetch(*args, **kw)
+        screen.fetch = held_fetch
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        generation = screen.generation
+        screen.refresh_data()                       # overtakes the filter's request
+        assert screen.generation == generation + 1
+        gate.set()
+        await settle(pilot)
+        await pilot.pause(0.3)
+        assert app.focused is screen.query_one("#table", DataTable)
