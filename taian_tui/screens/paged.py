@@ -3,9 +3,9 @@ detail pane under it: the base of the appeal inbox, the project board, the instr
 lists and the content list. The subclass says how to read a page (``fetch``), count
 (``count``), fill the table (``fill_table``) and read one row's detail (``fetch_detail``);
 this class runs the reads in worker threads, each on its own ``Store``, and keeps the
-cursor, the page and the status line. The page is painted as soon as its rows are read;
-the count (on a million appeals the slower query) and the figures of ``fetch_extra``
-follow in a second message. Reloads on the app's ``data_changed`` (live poll or a saved
+cursor, the page and the status line. The page (with its cursor row's detail) is painted as
+soon as it is read; the count (on a million appeals the slower query) and the figures of
+``fetch_extra`` are read beside it, in a worker of their own, and shown after the page. Reloads on the app's ``data_changed`` (live poll or a saved
 form); an open form on top is never refreshed.
 """
 from __future__ import annotations
@@ -185,6 +185,7 @@ class PagedListScreen(LiveScreen):
         self.detail_key: str | None = None
         self._last_request: Request | None = None
         self._focus_with_page = False   # a filter chosen: the table takes the focus with the next page
+        self._early_total: TotalCounted | None = None   # a count that came before its page
 
     # -- to override ----------------------------------------------------------------------------
     def current_filter(self) -> Any:
@@ -293,7 +294,7 @@ class PagedListScreen(LiveScreen):
         self.refresh_bindings()
 
     def _load_page(self, request: Request) -> None:
-        def read(job: Job) -> TotalCounted | None:
+        def read(job: Job) -> PageLoaded:
             rows = self.fetch(job.store, job.actor, request.filter, PAGE_SIZE, request.page * PAGE_SIZE)
             # the detail of the row the cursor will land on, read here: the page and its detail
             # are painted in one frame (a read of its own would paint a second)
@@ -305,11 +306,17 @@ class PagedListScreen(LiveScreen):
                     detail = self.fetch_detail(job.store, job.actor, key)
                 except Exception:
                     key = None              # read again on its own, where a failure is shown
-            if not job.post(PageLoaded(request, rows, key, detail)) or not request.count:
-                return None
+            return PageLoaded(request, rows, key, detail)
+
+        def count(job: Job) -> TotalCounted:
             total = self.count(job.store, job.actor, request.filter)
             return TotalCounted(request, total, self.fetch_extra(job.store, job.actor, request.filter))
         self.run_in_store("paged-list", read)
+        if request.count:
+            # beside the page, on a connection of its own: on a million appeals the count is the
+            # slower read, and it no longer waits for the page (its message waits, if it comes
+            # first: see on_total_counted)
+            self.run_in_store("paged-count", count)
 
     def on_page_loaded(self, message: PageLoaded) -> None:
         request = message.request
@@ -345,10 +352,16 @@ class PagedListScreen(LiveScreen):
         if not request.count:
             self.counted_generation = request.generation
             self.total_shown(request)
+        early, self._early_total = self._early_total, None
+        if early is not None and early.request.generation == request.generation:
+            self.on_total_counted(early)
 
     def on_total_counted(self, message: TotalCounted) -> None:
         request = message.request
         if request.generation != self.generation:
+            return
+        if self.loaded_generation < request.generation:
+            self._early_total = message     # shown right after its page, as if it came after it
             return
         self.extra = message.extra
         self._counted_filter = request.filter
@@ -360,7 +373,7 @@ class PagedListScreen(LiveScreen):
         self.total_shown(request)
 
     def on_work_failed(self, message: WorkFailed) -> None:
-        if message.task == "paged-list":
+        if message.task in ("paged-list", "paged-count"):
             message.stop()
             self.set_status(t("err.load", msg=message.text))
         elif message.task == "paged-detail":
