@@ -492,22 +492,6 @@ def _figure_rows(r: str, sign: str, source: str = "") -> str:
     return "\nUNION ALL\n".join(_anchor_row(a, r, sign, source) for a in _ANCHORS)
 
 
-def _add_figures(rows: str) -> str:
-    sums = ", ".join(f"SUM({c})" for c in FIGURE_COLUMNS)
-    updates = ", ".join(f"{c} = {c} + excluded.{c}" for c in FIGURE_COLUMNS)
-    return (f"INSERT INTO appeal_day_figures(day, unit_code, category, {', '.join(FIGURE_COLUMNS)}) "
-            f"SELECT day, unit_code, category, {sums} FROM ({rows}) GROUP BY day, unit_code, category "
-            f"ON CONFLICT(day, unit_code, category) DO UPDATE SET {updates}")
-
-
-def _add_row(row: str) -> str:
-    """One row (``_anchor_row``; a SELECT with a WHERE, as an upsert from a SELECT needs)
-    added to the sums."""
-    updates = ", ".join(f"{c} = {c} + excluded.{c}" for c in FIGURE_COLUMNS)
-    return (f"INSERT INTO appeal_day_figures(day, unit_code, category, {', '.join(FIGURE_COLUMNS)}) {row} "
-            f"ON CONFLICT(day, unit_code, category) DO UPDATE SET {updates}")
-
-
 def _order_qualifies(order: str, others_than: str) -> str:
     """The key of the closed appeal whose 解决 the order ``order`` spoils, when no other of its
     orders (than the one with id ``others_than``) already does; no row otherwise."""
@@ -525,18 +509,20 @@ def _category_rows(r: str, sign: str, source: str = "") -> str:
             f"{source} WHERE 1")
 
 
-def _add_categories(rows: str) -> str:
-    return ("INSERT INTO appeal_category_figures(category, appeals, closed) "
-            f"SELECT category, SUM(appeals), SUM(closed) FROM ({rows}) GROUP BY category "
-            "ON CONFLICT(category) DO UPDATE SET appeals = appeals + excluded.appeals, "
-            "closed = closed + excluded.closed")
-
-
 #: The tables of sums the triggers keep: name -> (key columns, count columns).
 FIGURE_TABLES = {
     "appeal_day_figures": (("day", "unit_code", "category"), FIGURE_COLUMNS),
     "appeal_category_figures": (("category",), ("appeals", "closed")),
 }
+
+
+def _add(table: str, row: str) -> str:
+    """The statement adding one row of counts (a SELECT with a WHERE, as an upsert from a
+    SELECT needs: ``_anchor_row``, ``_category_rows``) to ``table``'s sums."""
+    keys, counts = FIGURE_TABLES[table]
+    updates = ", ".join(f"{c} = {c} + excluded.{c}" for c in counts)
+    return (f"INSERT INTO {table}({', '.join(keys + counts)}) {row} "
+            f"ON CONFLICT({', '.join(keys)}) DO UPDATE SET {updates}")
 
 
 def figures_sql(table: str) -> str:
@@ -582,25 +568,25 @@ def _appeal_day_figures(db: Database) -> None:
                f"category TEXT NOT NULL, {cols}, PRIMARY KEY (day, unit_code, category)) WITHOUT ROWID")
     db.execute("CREATE TABLE appeal_category_figures (category TEXT PRIMARY KEY, appeals INTEGER NOT NULL "
                "DEFAULT 0, closed INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID")
-    db.execute(_add_figures(_figure_rows("a", "1", "FROM appeals a")))
-    db.execute(_add_categories(_category_rows("a", "1", "FROM appeals a")))
+    rebuild_figures(db.conn)
     # an appeal added or removed: each of its moments; changed: only the moments whose columns
     # (or its unit or category) changed, each taken off with the old values and added with the
     # new, so that an acceptance or a card costs nothing and an answer one moment
     for event, r, sign in (("INSERT", "NEW", "1"), ("DELETE", "OLD", "-1")):
-        body = "; ".join([*(_add_row(_anchor_row(a, r, sign)) for a in _ANCHORS),
-                          _add_categories(_category_rows(r, sign))])
+        body = "; ".join([*(_add("appeal_day_figures", _anchor_row(a, r, sign)) for a in _ANCHORS),
+                          _add("appeal_category_figures", _category_rows(r, sign))])
         db.execute(f"CREATE TRIGGER appeal_figures_{event.lower()} AFTER {event} ON appeals BEGIN {body}; END")
     for anchor, (_, where, _, columns) in _ANCHORS.items():
         columns = (*columns, "unit_code", "category")
         changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in columns)
         has = "(" + " OR ".join(where.replace("{r}", r) for r in ("OLD", "NEW")) + ")"
         db.execute(f"CREATE TRIGGER appeal_figures_{anchor} AFTER UPDATE OF {', '.join(columns)} ON appeals "
-                   f"WHEN ({changed}) AND {has} BEGIN {_add_row(_anchor_row(anchor, 'OLD', '-1'))}; "
-                   f"{_add_row(_anchor_row(anchor, 'NEW', '1'))}; END")
+                   f"WHEN ({changed}) AND {has} BEGIN {_add('appeal_day_figures', _anchor_row(anchor, 'OLD', '-1'))}; "
+                   f"{_add('appeal_day_figures', _anchor_row(anchor, 'NEW', '1'))}; END")
     db.execute("CREATE TRIGGER appeal_figures_category AFTER UPDATE OF category, state ON appeals "
                "WHEN OLD.category IS NOT NEW.category OR (OLD.state = 'closed') != (NEW.state = 'closed') BEGIN "
-               f"{_add_categories(_category_rows('OLD', '-1'))}; {_add_categories(_category_rows('NEW', '1'))}; END")
+               f"{_add('appeal_category_figures', _category_rows('OLD', '-1'))}; "
+               f"{_add('appeal_category_figures', _category_rows('NEW', '1'))}; END")
     spoil = ("UPDATE appeal_day_figures SET closed_clean = closed_clean {op} 1 "
              "WHERE (day, unit_code, category) = ({key})")
     db.execute("CREATE TRIGGER order_figures_insert AFTER INSERT ON supervision_orders BEGIN "

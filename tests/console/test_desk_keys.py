@@ -4,6 +4,8 @@ focus is back on the list; the arrows move between a dialog's buttons; the butto
 they do."""
 from __future__ import annotations
 
+import threading
+
 from textual.widgets import Button, DataTable, Select
 
 from taian_tui.console.app import TaianApp
@@ -153,11 +155,21 @@ async def test_the_boards_key_date_is_readable_at_80x24(settle, screen_text, tui
         assert "督办至10-19 · 超期6" in screen_text(app)
 
 
+def hold_page_reads(screen) -> threading.Event:
+    """The screen's page reads wait (in their worker threads) until the returned event is set."""
+    gate = threading.Event()
+    fetch = screen.fetch
+
+    def held_fetch(*args, **kw):
+        gate.wait(10)
+        return fetch(*args, **kw)
+    screen.fetch = held_fetch
+    return gate
+
+
 async def test_the_focus_goes_back_to_the_list_even_when_a_refresh_overtakes_the_filters_page(settle, tui_db):
     # the table takes the focus with the filter's page; a live refresh that starts before that
     # page is read (its page replaces the filter's) must not leave the focus on the select
-    import threading
-
     app = TaianApp(tui_db, username="admin", poll=False)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -166,13 +178,7 @@ async def test_the_focus_goes_back_to_the_list_even_when_a_refresh_overtakes_the
         select.focus()
         await pilot.press("enter")
         await settle(pilot)
-        gate = threading.Event()
-        fetch = screen.fetch
-
-        def held_fetch(*args, **kw):               # the page reads wait until the refresh is asked
-            gate.wait(10)
-            return fetch(*args, **kw)
-        screen.fetch = held_fetch
+        gate = hold_page_reads(screen)              # until the refresh is asked
         await pilot.press("down", "enter")
         await pilot.pause()
         generation = screen.generation
@@ -187,24 +193,16 @@ async def test_the_focus_goes_back_to_the_list_even_when_a_refresh_overtakes_the
 async def test_a_count_read_before_its_page_is_shown_after_it(settle, tui_db):
     # the count runs beside the page: when it comes first it waits, and the page, then its
     # count, are shown as when they come in order
-    import threading
-
     app = TaianApp(tui_db, username="admin", poll=False)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
         assert screen.total == 6                    # the admin's 待办 of the fixture city
-        gate = threading.Event()
-        fetch = screen.fetch
-
-        def held_fetch(*args, **kw):
-            gate.wait(10)
-            return fetch(*args, **kw)
         shown = []
         page_shown, total_shown = screen.page_shown, screen.total_shown
         screen.page_shown = lambda request: (shown.append(("page", screen.total)), page_shown(request))
         screen.total_shown = lambda request: (shown.append(("total", screen.total)), total_shown(request))
-        screen.fetch = held_fetch
+        gate = hold_page_reads(screen)
         # due today (Tue 10-20): A-0003, A-0005 and A-0006 (the fixture's docstring), and
         # A-0004, which arrived on 10-13 as they did (Day 5: 10-20; its extension is pending)
         await pilot.press("t")
