@@ -602,3 +602,18 @@ CREATE INDEX appeals_submitted ON appeals(submitted_at, category);
 CREATE INDEX appeals_closed ON appeals(closed_at) WHERE state = 'closed';
 CREATE INDEX appeals_evaluated ON appeals(evaluated_at) WHERE rating IS NOT NULL
 """)
+
+
+@migrations(name="0014_open_appeal_clock_indexes")
+def _open_appeal_clock_indexes(db: Database) -> None:
+    """The cards ahead (the board's forecast strip, ``taian stats --json``) read from two
+    indexes of the open appeals that hold everything the sweep's rule reads of an appeal
+    (its Day N, deadline, unit and card), by Day N and by deadline, instead of looking up
+    every appeal whose threshold falls in the next five working days (on a million appeals,
+    260,000 rows: about 1 s -> 0.2 s). ``appeals_open_blue`` (Day N alone, same rows) is
+    widened into the first."""
+    _run(db, """
+DROP INDEX IF EXISTS appeals_open_blue;
+CREATE INDEX appeals_open_blue ON appeals(blue_at, deadline, unit_code, card) WHERE state IN ('assigned','accepted');
+CREATE INDEX appeals_open_deadline ON appeals(deadline, blue_at, unit_code, card) WHERE state IN ('assigned','accepted')
+""")

@@ -122,6 +122,32 @@ def test_forecast_reads_a_read_only_file(week, store, db_path):
         ro.close()
 
 
+def test_city_wide_forecast_reads_the_open_appeals_indexes_alone(week, store):
+    """The appeals whose Day N or deadline falls ahead are counted from the two indexes of
+    the open appeals, which hold what the rule reads (SQLite defers the seek of the row until
+    a column outside the index is read, and none is), in the index's order (no sort); each
+    probes the orders' index, and an appeal with an open order is joined to it. The city-wide
+    forecast never reads the state-and-deadline index (a row read per appeal)."""
+    at = NOW
+    horizons = escalation._horizons(store, at, escalation.FORECAST_DAYS, [])
+    escalation.register_rule_functions(store)
+    sql, params = escalation._ahead_sql(store, at, horizons, grouped=True)
+    plan = [r[3] for r in store.all("EXPLAIN QUERY PLAN " + sql, params)]
+    for index, column in (("appeals_open_blue", "blue_at"), ("appeals_open_deadline", "deadline")):
+        searches = [i for i, line in enumerate(plan) if f"INDEX {index} ({column}>" in line]
+        assert len(searches) == 2, plan          # without an open order, and with one
+        alone, joined = searches
+        assert plan[alone + 1].startswith("CORRELATED SCALAR SUBQUERY"), plan
+        assert plan[alone + 2] == "SEARCH o USING INDEX orders_appeal (appeal_id=?)", plan
+        assert plan[alone + 3] == "UNION ALL", plan      # counted in the index's order: no sort
+        assert plan[joined + 1] == "SEARCH o USING INDEX orders_appeal (appeal_id=?)", plan
+    # the open orders due in the window, each with its appeal
+    orders = plan.index("SEARCH o USING INDEX orders_open_due (due_at>? AND due_at<?)")
+    assert plan[orders + 1] == "SEARCH a USING INTEGER PRIMARY KEY (rowid=?)", plan
+    assert not any("appeals_state_deadline" in line for line in plan), plan
+    _check_week(escalation.forecast(store, at))
+
+
 def test_forecast_in_the_viewers_scope(week, store):
     zrzy = board.board_forecast(store, actor(store, "zrzy1"), NOW)
     assert [u.unit for u in zrzy.units] == ["zrzy"]
