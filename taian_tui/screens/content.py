@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from rich.markdown import Markdown as RichMarkdown
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -556,11 +557,13 @@ def render_content(item: dict) -> Text:
 
 
 class ContentDetail(DetailPane):
-    """The selected item: its header, then its body rendered as Markdown."""
+    """The selected item: its header, then its body rendered as Markdown: Rich's renderable
+    in one widget (Textual's ``Markdown`` widget mounted a widget per block, after the page,
+    and laid the screen out again for each batch: a third of the editor's first visit)."""
 
     def compose(self) -> ComposeResult:
         yield Static(t("content.detail_empty"), id="detail-body", markup=False)
-        yield Markdown("", id="detail-md", open_links=False)
+        yield Static("", id="detail-md", markup=False)
 
     _shown_body: str | None = None
 
@@ -576,7 +579,7 @@ class ContentDetail(DetailPane):
         # the same body again (a live refresh, a re-read after an action): not re-rendered
         if body != self._shown_body:
             self._shown_body = body
-            self.query_one("#detail-md", Markdown).update(body)
+            self.query_one("#detail-md", Static).update(RichMarkdown(body, hyperlinks=False) if body else "")
 
 
 def _seconds(value: float | None) -> str:

@@ -52,6 +52,16 @@ def fewer_collections():
     gc.set_threshold(*thresholds)
 
 
+# The console freezes what is alive once it has settled (``TaianApp._settle_heap``), for
+# good: in a test process that runs console after console, every closed one would stay. Off
+# here; tests/console/test_screen_switch.py tests it.
+@pytest.fixture(autouse=True)
+def no_frozen_heap(monkeypatch):
+    from taian_tui.console.app import TaianApp
+
+    monkeypatch.setattr(TaianApp, "SETTLE_HEAP", False)
+
+
 def build_fixture(store, submit, make_appeal) -> None:
     make_appeal("accepted", ref="A-2026-0001", title="用地指标落实", body="请协调用地指标")
     make_appeal("disputed", ref="A-2026-0002", title="不动产权证办理",

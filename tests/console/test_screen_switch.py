@@ -123,3 +123,39 @@ async def test_a_theme_changed_while_a_screen_was_away_restyles_it_when_shown(se
         async with fresh.run_test(size=SIZE) as pilot2:
             await settle(pilot2)
             assert fresh.screen.query_one(KeysFooter).styles.background == light
+
+
+# -- the collector ----------------------------------------------------------------------------------
+async def test_the_settled_console_keeps_its_objects_out_of_the_full_collections(monkeypatch, settle,
+                                                                                  tui_db):
+    """Once the other screens' modules are imported, a collection, then what is alive is
+    frozen: the collector's full passes no longer walk it (the console's process, for good)."""
+    import gc
+
+    from taian_tui.console import app as app_module
+
+    monkeypatch.setattr(app_module, "WARM_UP_AFTER", 0.05)
+    monkeypatch.setattr(TaianApp, "SETTLE_HEAP", True)
+    before = gc.get_freeze_count()
+    app = TaianApp(tui_db, username="admin", poll=False)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            for _ in range(100):
+                if app._heap_settled:
+                    break
+                await pilot.pause(0.02)
+            assert app._heap_settled
+            assert gc.get_freeze_count() > before
+            # the console's own objects among them (the app, its first screen): out of every
+            # generation's list; a screen made after it is in one
+            screen = app.screen
+            assert not any(o is screen or o is app for o in gc.get_objects())
+            await pilot.press("f3")
+            await settle(pilot)
+            assert any(o is app.screen for o in gc.get_objects())
+    finally:
+        # this test process's own frozen set again (tests/conftest.py freezes after collection)
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
