@@ -105,6 +105,8 @@ class BoardData:
     extensions_total: int = 0
     disputes: list[board.DisputedAppeal] = field(default_factory=list)
     disputes_total: int = 0
+    #: the detail of the appeal the cursor will land on (ref, detail), read with the columns
+    detail: tuple[str, Any] | None = None
 
 
 @dataclass
@@ -295,6 +297,17 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
         return max(20, self.app.size.width // 3 - 3)
 
     def _load(self, generation: int, offsets: dict[str, int], width: int) -> None:
+        # the column whose cursor the detail follows, and the appeal under it: the columns keep
+        # it when it is still there, else take their first (``_fill_column``); its detail is
+        # read in the same job, so the columns and the detail come in one frame
+        follow: tuple[str, str | None] | None = None
+        if self.view == "cards":
+            lst = getattr(self, "_last_list", None) or self.query_one("#col-blue", CardList)
+            keep = None
+            if lst.highlighted is not None and lst.option_count:
+                keep = lst.get_option_at_index(lst.highlighted).id
+            follow = (lst.card, keep)
+
         def read(job: Job) -> BoardLoaded | None:
             data = BoardData(generation)
             for card in CARDS:
@@ -306,6 +319,14 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
                 job.store, job.actor, limit=PAGE_SIZE, offset=offsets["extensions"])
             data.disputes, data.disputes_total = board.disputed_appeals(
                 job.store, job.actor, limit=PAGE_SIZE, offset=offsets["disputes"])
+            if follow is not None:
+                ids = [item.ref for item in data.columns[follow[0]].items]
+                ref = follow[1] if follow[1] in ids else (ids[0] if ids else None)
+                if ref is not None:
+                    try:
+                        data.detail = (ref, appeal_detail(job.store, job.actor, ref))
+                    except Exception:       # (read again on its own, which shows what failed)
+                        data.detail = None
             return BoardLoaded(data)
         self.run_in_store("board-load", read)
 
@@ -474,7 +495,12 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
         self._fill_disputes(board)
         self._update_viewbar()
         if self.view != "ahead":
-            self.show_detail_of(self.selected_ref(), force=True)
+            ref = self.selected_ref()
+            if board.detail is not None and board.detail[0] == ref:
+                self.detail_ref = ref
+                self.query_one("#detail", DetailPane).show_detail(board.detail[1])
+            else:
+                self.show_detail_of(ref, force=True)
         self.refresh_bindings()
 
     def _item_prompt(self, item: board.BoardItem, width: int) -> Text:

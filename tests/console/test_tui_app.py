@@ -522,6 +522,41 @@ async def test_board_columns_show_counts_units_overdue_and_order_due(screen_text
         assert "延期申请（1）" in text and "不满意复核（1）" in text
 
 
+async def test_the_board_and_the_detail_under_its_cursor_come_in_one_read(monkeypatch, screen_text, settle,
+                                                                         tui_db):
+    """The columns and the detail of the appeal the cursor lands on are read in one job (one
+    frame): no detail read of its own when the board is shown or refreshed, unless the cursor
+    lands elsewhere than the job guessed."""
+    from taian_tui.console import app as app_module
+
+    tasks = []
+    run = app_module.InConsole.run_in_store
+
+    def recording(self, task, fn, **kw):
+        tasks.append(task)
+        return run(self, task, fn, **kw)
+    monkeypatch.setattr(app_module.InConsole, "run_in_store", recording)
+    app = app_for(tui_db, "ducha1")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        # the blue column's first card (the cursor's start), its detail shown
+        first = screen.board.columns["blue"].items[0].ref
+        assert (screen.selected_ref(), screen.detail_ref) == (first, first)
+        assert first in screen_text(app).split("─" * 20)[-1]
+        assert tasks.count("board-load") == 1 and "board-detail" not in tasks
+        # a refresh: the cursor stays on its card, again with no read of its own
+        screen.reload()
+        await settle(pilot)
+        assert tasks.count("board-load") == 2 and "board-detail" not in tasks
+        assert screen.detail_ref == first
+        # the cursor moved by the user: the detail of the card it is on, read on its own
+        await pilot.press("down")
+        await settle(pilot)
+        second = screen.board.columns["blue"].items[1].ref
+        assert (screen.selected_ref(), screen.detail_ref, tasks.count("board-detail")) == (second, second, 1)
+
+
 async def test_supervisor_turns_a_dispute_into_a_supervision_order(screen_text, settle, tui_db, store):
     app = app_for(tui_db, "ducha1")
     async with app.run_test(size=SIZE) as pilot:
