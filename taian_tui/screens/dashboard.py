@@ -293,19 +293,21 @@ class Chart(Widget):
         self.title_key = title_key
         self.draw = draw
         self.figures: stats.Dashboard | None = None
-        self._drawn: tuple | None = None        # (figures, width, text)
+        self._drawn: dict[int, Text] = {}       # the figures' text per width
         self.border_title = t(title_key)
 
     def set_figures(self, figures: stats.Dashboard) -> None:
         self.figures = figures
+        self._drawn = {}
         self.refresh(layout=True)
 
     def _text(self, width: int) -> Text:
         # drawn once per figures and width: the layout asks for the height and the paint
-        # for the text, for each of the eight charts
-        drawn = self._drawn
-        if drawn is not None and drawn[0] is self.figures and drawn[1] == width:
-            return drawn[2]
+        # for the text, for each chart; a chart across both columns of the grid is measured
+        # at a column's width and at its own, in turn, at every layout
+        text = self._drawn.get(width)
+        if text is not None:
+            return text
         if self.figures is None:
             text = Text(t("status.loading"), style="dim", end="")
         else:
@@ -313,7 +315,9 @@ class Chart(Widget):
                 text = self.draw(self.figures, max(width, 10))
             except Exception as exc:  # a drawing bug must not take the console down
                 text = plain(t("err.unexpected", msg=f"{type(exc).__name__}: {exc}"))
-        self._drawn = (self.figures, width, text)
+        if len(self._drawn) >= 4:          # (a resize: the widths of before go)
+            self._drawn.clear()
+        self._drawn[width] = text
         return text
 
     def get_content_height(self, container: Any, viewport: Any, width: int) -> int:
@@ -343,7 +347,9 @@ class DashboardScreen(ExportsList, LiveScreen):
     DashboardScreen #dash-bar { height: 1; background: $panel; }
     DashboardScreen #dash-bar Select { width: 14; }
     DashboardScreen #dash-caption { width: 1fr; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
-    DashboardScreen #charts { height: 1fr; layout: vertical; }
+    DashboardScreen #charts { height: 1fr; layout: vertical; scrollbar-gutter: stable; }
+    /* (room kept for the scroll bar: when the figures come and the charts outgrow the
+       screen, the bar does not narrow them into a second layout, drawing and paint) */
     DashboardScreen #charts.-wide { layout: grid; grid-size: 2; grid-rows: auto; grid-gutter: 0 1; }
     DashboardScreen #charts.-wide #chart-rank { column-span: 2; }
     DashboardScreen #charts.-wide #chart-weeks { column-span: 2; }

@@ -159,3 +159,37 @@ async def test_the_settled_console_keeps_its_objects_out_of_the_full_collections
         gc.unfreeze()
         gc.collect()
         gc.freeze()
+
+
+async def test_the_dashboard_draws_each_chart_for_one_width(monkeypatch, settle, tui_db):
+    """The charts' column keeps room for its scroll bar (``scrollbar-gutter: stable``): when
+    the figures come and the charts outgrow the screen, the bar does not narrow them, so the
+    screen is laid out and painted once for them (it was twice: every chart drawn again a
+    column narrower). A chart is drawn once per width it is measured at (the two across the
+    grid's both columns are measured at a column's width as well)."""
+    from taian_tui.screens.dashboard import DashboardScreen
+
+    draws: dict[str, list[int]] = {}
+
+    def counting(id_, draw):
+        def wrapped(figures, width):
+            draws.setdefault(id_, []).append(width)
+            return draw(figures, width)
+        return wrapped
+    monkeypatch.setattr(DashboardScreen, "CHARTS", tuple(
+        (id_, key, counting(id_, draw)) for id_, key, draw in DashboardScreen.CHARTS))
+    app = TaianApp(tui_db, username="admin", poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f8")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DashboardScreen)
+        assert screen.query_one("#charts").max_scroll_y > 0     # they outgrow the screen
+        final = {id_: screen.query_one(f"#{id_}").content_size.width for id_, _k, _d in screen.CHARTS}
+        for id_, widths in draws.items():
+            assert len(widths) == len(set(widths)), (id_, widths)   # never drawn twice for a width
+        for id_ in ("chart-county", "chart-stage", "chart-category", "chart-cards"):
+            assert draws[id_] == [final[id_]], (id_, draws[id_])      # one width: its own
+        for id_ in ("chart-weeks", "chart-rank"):                      # across both columns
+            assert final[id_] > 100 and [w for w in draws[id_] if w > 60] == [final[id_]], (id_, draws[id_])
