@@ -460,7 +460,8 @@ def _ahead_sql(store: Store, at: str, horizons: list[Horizon], *, scope: str = "
     for i, p in enumerate(scope_params):
         scope = scope.replace("?", f":scope{i}", 1)
         params[f"scope{i}"] = p
-    # each part: (its own condition on a, or None for the orders' part), disjoint from the ones before
+    # each part: (its own condition on a, the index it reads), or None for the orders' part;
+    # disjoint from the ones before
     # city-wide: the open appeals' own indexes, which hold what the rule reads (without
     # statistics the planner takes the state-and-deadline index and looks up every row); a
     # scope of one unit reads that unit's index
@@ -489,7 +490,8 @@ def _ahead_sql(store: Store, at: str, horizons: list[Horizon], *, scope: str = "
         parts.append((f"a.deadline >= :{recent} AND a.deadline < :until", "deadline"))  # the deadline falls ahead
         if "red" in cards:
             if recent == "at":                                               # (recent, blue)
-                parts.append(("a.card = 'blue' AND a.card != '' AND a.deadline >= :lo AND a.deadline < :at", "carded"))
+                parts.append(("a.card = 'blue' AND a.card != '' AND a.deadline >= :lo AND a.deadline < :at",
+                              "carded"))
             parts.append(None)                                               # open orders due ahead
     columns = _SOURCE_COLUMNS.replace("a.id, a.ref, ", "") if grouped else _SOURCE_COLUMNS
     # an appeal part in two: those without an open order (nearly all) counted from the open
@@ -511,8 +513,8 @@ def _ahead_sql(store: Store, at: str, horizons: list[Horizon], *, scope: str = "
         if part is None:
             # (CROSS JOIN: from the orders due in the window, whatever the planner guesses)
             selects.append(f"SELECT {columns}{count} FROM supervision_orders o CROSS JOIN appeals a "
-                           f"WHERE a.id = o.appeal_id AND o.state = 'open' AND o.due_at >= :at AND o.due_at < :until AND a.{_OPEN}"
-                           f"{before} AND a.card != 'red' AND {scope}"
+                           f"WHERE a.id = o.appeal_id AND o.state = 'open' AND o.due_at >= :at "
+                           f"AND o.due_at < :until AND a.{_OPEN}{before} AND a.card != 'red' AND {scope}"
                            + (f" GROUP BY {inputs}, o.due_at, o.origin" if grouped else ""))
         else:
             cond, kind = part
