@@ -167,11 +167,13 @@ class KeysFooter(Footer):
         super().__init__(*args, **kw)
         self._layout: tuple | None = None      # what the shown keys are (not their states)
 
-    def _keys(self) -> list[tuple[tuple, bool, str, Any]]:
-        """(identity, enabled, tooltip, group) of each key to show, in the order shown."""
+    def _keys(self, active: dict) -> list[tuple[tuple, bool, str, Any]]:
+        """(identity, enabled, tooltip, group) of each key to show, in the order shown
+        (``active``: the screen's ``active_bindings``, which Textual computes anew on every
+        read: the focus chain and every key's ``check_action``)."""
         out = []
         seen_actions: dict[str, int] = {}
-        for _node, binding, enabled, tooltip in self.screen.active_bindings.values():
+        for _node, binding, enabled, tooltip in active.values():
             if not binding.show or binding.action in seen_actions:
                 continue
             seen_actions[binding.action] = len(out)
@@ -187,8 +189,9 @@ class KeysFooter(Footer):
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
             return
-        keys = self._keys()
-        palette = self._palette_key()
+        active = self.screen.active_bindings
+        keys = self._keys(active)
+        palette = self._palette_key(active)
         self._layout = self._layout_of(keys, palette)
         for group, run in itertools.groupby(keys, key=lambda k: k[3]):
             items = list(run)
@@ -204,11 +207,11 @@ class KeysFooter(Footer):
             (key, display, desc, action), enabled, tooltip = palette
             yield self._key(key, display, desc, action, enabled, tooltip, "-command-palette")
 
-    def _palette_key(self) -> tuple | None:
+    def _palette_key(self, active: dict) -> tuple | None:
         if not (self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE):
             return None
         try:
-            _node, binding, enabled, tooltip = self.screen.active_bindings[self.app.COMMAND_PALETTE_BINDING]
+            _node, binding, enabled, tooltip = active[self.app.COMMAND_PALETTE_BINDING]
         except KeyError:
             return None
         return ((binding.key, self.app.get_key_display(binding), binding.description, binding.action),
@@ -257,8 +260,9 @@ class KeysFooter(Footer):
     async def _update_keys(self) -> None:
         if not self.is_attached:
             return
-        keys = self._keys()
-        palette = self._palette_key()
+        active = self.screen.active_bindings
+        keys = self._keys(active)
+        palette = self._palette_key(active)
         if self._layout is None or self._layout_of(keys, palette) != self._layout:
             await self.recompose()
             return
