@@ -70,6 +70,18 @@ class CardList(OptionList):
         localise_bindings(self)
         self.card = card
 
+    def highlighted_id(self) -> str | None:
+        """The ref of the card under the cursor (``None``: none, or a note line)."""
+        if self.highlighted is None or not self.option_count:
+            return None
+        return self.get_option_at_index(self.highlighted).id
+
+    @staticmethod
+    def landing(refs: list[str], keep: str | None) -> int:
+        """Where the cursor lands in a column refilled with ``refs``: on the card it was on,
+        if still there, else on the first."""
+        return refs.index(keep) if keep in refs else 0
+
     def action_next_page(self) -> None:
         self.screen.column_page(self.card, +1)
 
@@ -302,11 +314,8 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
         # read in the same job, so the columns and the detail come in one frame
         follow: tuple[str, str | None] | None = None
         if self.view == "cards":
-            lst = getattr(self, "_last_list", None) or self.query_one("#col-blue", CardList)
-            keep = None
-            if lst.highlighted is not None and lst.option_count:
-                keep = lst.get_option_at_index(lst.highlighted).id
-            follow = (lst.card, keep)
+            lst = self._cursor_list()
+            follow = (lst.card, lst.highlighted_id())
 
         def read(job: Job) -> BoardLoaded | None:
             data = BoardData(generation)
@@ -321,7 +330,7 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
                 job.store, job.actor, limit=PAGE_SIZE, offset=offsets["disputes"])
             if follow is not None:
                 ids = [item.ref for item in data.columns[follow[0]].items]
-                ref = follow[1] if follow[1] in ids else (ids[0] if ids else None)
+                ref = ids[CardList.landing(ids, follow[1])] if ids else None
                 if ref is not None:
                     try:
                         data.detail = (ref, appeal_detail(job.store, job.actor, ref))
@@ -532,9 +541,7 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
 
     def _fill_column(self, card: str, column: board.BoardColumn, width: int) -> None:
         lst = self.query_one(f"#col-{card}", CardList)
-        keep = None
-        if lst.highlighted is not None and lst.option_count:
-            keep = lst.get_option_at_index(lst.highlighted).id
+        keep = lst.highlighted_id()
         with self.prevent(OptionList.OptionHighlighted):
             lst.clear_options()
             if not column.items:
@@ -545,8 +552,7 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
                 rest = column.total - column.offset - len(column.items)
                 if rest > 0:
                     lst.add_option(Option(Text(t("board.more", n=rest), style="dim"), disabled=True))
-                ids = [item.ref for item in column.items]
-                lst.highlighted = ids.index(keep) if keep in ids else 0
+                lst.highlighted = CardList.landing([item.ref for item in column.items], keep)
 
     def _fill_extensions(self, board: BoardData) -> None:
         table = self.query_one("#view-extensions", PagedTable)
@@ -612,24 +618,21 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
         self.query_one("#viewbar", Static).update(text)
 
     # -- selection ----------------------------------------------------------------------------------
+    def _cursor_list(self) -> CardList:
+        """The column the cursor (and the detail) follow: the last one focused, else blue."""
+        return getattr(self, "_last_list", None) or self.query_one("#col-blue", CardList)
+
     def selected_item(self) -> Any:
         """The board item, extension or disputed appeal under the cursor of the active view."""
         if self.board is None:
             return None
         if self.view == "cards":
             focused = self.focused
-            lst = focused if isinstance(focused, CardList) else None
-            if lst is None:
-                lst = getattr(self, "_last_list", None) or self.query_one("#col-blue", CardList)
-            if lst.highlighted is None or not lst.option_count:
+            lst = focused if isinstance(focused, CardList) else self._cursor_list()
+            ref = lst.highlighted_id()
+            if ref is None:
                 return None
-            option = lst.get_option_at_index(lst.highlighted)
-            if option.id is None:
-                return None
-            for item in self.board.columns[lst.card].items:
-                if item.ref == option.id:
-                    return item
-            return None
+            return next((item for item in self.board.columns[lst.card].items if item.ref == ref), None)
         table = self.query_one(f"#view-{self.view}", PagedTable)
         key = self._table_ref(table)
         if key is None:
@@ -673,7 +676,7 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
     def watch_view(self, view: str) -> None:
         self.query_one("#views", ContentSwitcher).current = f"view-{view}"
         if view == "cards":
-            (getattr(self, "_last_list", None) or self.query_one("#col-blue", CardList)).focus()
+            self._cursor_list().focus()
         else:
             self.query_one(f"#view-{view}", PagedTable).focus()
         self._update_viewbar()
