@@ -183,3 +183,51 @@ async def test_watchers_stay_flat_over_many_footer_refreshes(settle, tui_db, sto
             await round_()
         assert screen.query_one(KeysFooter) is footer
         assert _watchers(footer, screen, app) == before
+
+
+def test_a_gone_widgets_drawing_cache_is_freed():
+    """Textual's ``StylesCache.get_inner_outer`` kept, in its ``lru_cache``, the drawing
+    cache of every widget it was called for (textual#6665); once ``release_styles_caches``
+    has run (at the console's import), the cache goes with its widget and equal colours
+    still give the one cached pair."""
+    import gc
+    import weakref
+
+    from textual._styles_cache import StylesCache
+    from textual.color import Color
+
+    from taian_tui.console.styles import release_styles_caches
+
+    release_styles_caches()
+    release_styles_caches()                         # idempotent: still cached by colours
+    drawing = StylesCache()
+    gone = weakref.ref(drawing)
+    pair = drawing.get_inner_outer(Color(1, 2, 3), Color(4, 5, 6, 0.5))
+    del drawing
+    gc.collect()
+    assert gone() is None
+    assert StylesCache().get_inner_outer(Color(1, 2, 3), Color(4, 5, 6, 0.5)) is pair
+
+
+async def test_the_rebuilt_footer_keys_drawing_caches_are_freed(settle, tui_db):
+    """The footer's keys are rebuilt when the focus moves to the search box and back: the
+    keys it replaced, and the drawing caches of those keys, are freed."""
+    import gc
+    import weakref
+
+    from taian_tui.console.widgets import KeysFooter
+
+    app = app_for(tui_db, "zrzy1")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        footer = app.screen.query_one(KeysFooter)
+        first = [weakref.ref(key._styles_cache) for key in footer.children]
+        assert len(first) > 5
+        for _ in range(3):
+            await pilot.press("slash")
+            await settle(pilot)
+            await pilot.press("escape")
+            await settle(pilot)
+        gc.collect()
+        alive = {id(key._styles_cache) for key in footer.children}
+        assert [ref for ref in first if ref() is not None and id(ref()) not in alive] == []
