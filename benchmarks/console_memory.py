@@ -12,7 +12,8 @@ a user's key is (the page, or the detail, on screen before the next key):
     result painted, then cleared),
 and the RSS after each block is printed as a ratio of the baseline (and of the RSS once the
 console's start is done: its warm-up 2 s after sign-in imports the other screens' modules
-and settles the heap, once). Target: within 1.15 of the baseline after all three. In the same run, an empty Textual app's RSS is printed for scale.
+and settles the heap, once). Target: within 1.15 of the baseline after all three. In the
+same run, an empty Textual app's RSS is printed for scale.
 """
 from __future__ import annotations
 

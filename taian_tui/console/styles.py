@@ -22,9 +22,8 @@ colours it is given.
 """
 from __future__ import annotations
 
-from typing import Any
-
 from functools import lru_cache
+from typing import Any
 
 from textual._styles_cache import StylesCache
 from textual.css.stylesheet import Stylesheet
