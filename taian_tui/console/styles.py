@@ -115,9 +115,10 @@ def release_styles_caches() -> None:
     up to 1,024 widgets no longer on screen (a footer rebuilt, a form closed, a list's rows
     redrawn), with every line they drew, stayed alive; on a million appeals 50 searches left
     about 5 MB there. The result depends on the colours only (the method reads nothing of
-    its instance). Once per process; idempotent."""
-    method = StylesCache.__dict__["get_inner_outer"]
-    if isinstance(method, staticmethod):
+    its instance). Once per process; idempotent. Nothing is replaced unless the method is
+    still the ``lru_cache`` on the instance (done already, or a Textual that mends it)."""
+    method = StylesCache.__dict__.get("get_inner_outer")
+    if not hasattr(method, "cache_clear") or not hasattr(method, "__wrapped__"):
         return
     compute = method.__wrapped__
     StylesCache.get_inner_outer = staticmethod(lru_cache(1024)(
