@@ -166,6 +166,7 @@ class KeysFooter(Footer):
     def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self._layout: tuple | None = None      # what the shown keys are (not their states)
+        self._update_pending = False           # an update of the keys is scheduled
 
     def _keys(self, active: dict) -> list[tuple[tuple, bool, str, Any]]:
         """(identity, enabled, tooltip, group) of each key to show, in the order shown
@@ -187,8 +188,10 @@ class KeysFooter(Footer):
         return out
 
     def compose(self) -> ComposeResult:
-        if not self._bindings_ready:
-            return
+        # the keys at once, as the screen has them now (the stock footer waits for the
+        # screen's first bindings signal, then composes them all again: a second mount,
+        # styling and layout of every key in each screen's first visit); the signal then
+        # only updates them in place, unless the focus has brought other keys
         active = self.screen.active_bindings
         keys = self._keys(active)
         palette = self._palette_key(active)
@@ -254,10 +257,14 @@ class KeysFooter(Footer):
         self._bindings_ready = True
         if not screen.app.app_focus:
             return
-        if self.is_attached and screen is self.screen:
+        if self.is_attached and screen is self.screen and not self._update_pending:
+            # one update for all the signals before the next refresh (a page, its count
+            # and the cursor each signal; the keys are read once, when it runs)
+            self._update_pending = True
             self.call_after_refresh(self._update_keys)
 
     async def _update_keys(self) -> None:
+        self._update_pending = False
         if not self.is_attached:
             return
         active = self.screen.active_bindings

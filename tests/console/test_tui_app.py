@@ -860,3 +860,39 @@ async def test_footer_keys_are_not_rebuilt_when_only_their_states_change(monkeyp
         await settle(pilot)
         assert len(created) == made
         assert list(footer.query(FooterKey)) == keys
+
+
+async def test_a_screens_footer_shows_its_keys_from_its_first_paint(monkeypatch, settle, tui_db):
+    """Each screen's footer is composed with the screen's keys and never composed again on its
+    first visit: the screen's first bindings signal only updates them in place (the stock
+    footer composed nothing, then everything again on that signal: a second mount, styling
+    and layout of every key in every first visit)."""
+    from textual.widgets._footer import FooterKey
+
+    from taian_tui.console.modes import MODES
+    from taian_tui.console.widgets import KeysFooter
+
+    recomposed = []
+    original = KeysFooter.recompose
+
+    async def counting(self):
+        recomposed.append(type(self.screen).__name__)
+        await original(self)
+    monkeypatch.setattr(KeysFooter, "recompose", counting)
+    app = app_for(tui_db, "admin")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        visited = []
+        for mode in MODES:
+            if mode.name not in app.modes_available or mode.name == app.current_mode:
+                continue
+            await pilot.press(mode.key)
+            await settle(pilot)
+            visited.append(mode.name)
+            footer = app.screen.query_one(KeysFooter)
+            # the screen's own key is greyed and unnamed; the others carry their words
+            keys = {k.key: k for k in footer.query(FooterKey)}
+            assert keys[mode.key]._disabled is True and keys[mode.key].description == ""
+            assert all(k.description for k in keys.values() if k.key.startswith("f") and k.key != mode.key)
+        assert visited == ["board", "redcards", "projects", "instructions", "editor", "dashboard"]
+        assert recomposed == []
