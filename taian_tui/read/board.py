@@ -47,9 +47,11 @@ class BoardColumn:
 
 
 def _page(store: Store, cls: type, select: str, base: str, order: str, params: list,
-          limit: int, offset: int) -> tuple[list, int]:
-    """A page of ``cls`` (``SELECT {select} {base} ORDER BY {order}``) and the count of all."""
-    total = store.scalar(f"SELECT COUNT(*) {base}", params)
+          limit: int, offset: int, count_sql: str | None = None) -> tuple[list, int]:
+    """A page of ``cls`` (``SELECT {select} {base} ORDER BY {order}``) and the count of all
+    (``SELECT COUNT(*) {base}``, or ``count_sql``, without parameters, where a cheaper query
+    counts the same rows)."""
+    total = store.scalar(count_sql) if count_sql else store.scalar(f"SELECT COUNT(*) {base}", params)
     rows = store.all(f"SELECT {select} {base} ORDER BY {order} LIMIT ? OFFSET ?", [*params, limit, offset])
     return [cls(**dict(r)) for r in rows], total
 
@@ -166,6 +168,8 @@ def red_cards(store: Store, act: Actor, *, limit: int, offset: int = 0
     """Every appeal that was given a red card (also those answered since), those not yet
     taken up first."""
     scope, params = appeal_scope_sql(store, act, "a")
+    # the page walks the red events' index (``card_events_red``) in its order; city-wide, the
+    # count is that index's (every event's appeal exists: a foreign key), not a join per card
     return _page(store, RedCard,
                  "a.id, a.ref, a.title, a.state, COALESCE(u.name, '') AS unit, e.threshold_at, "
                  "e.applied_at, e.taken_up_by, e.taken_up_at, "
@@ -173,7 +177,8 @@ def red_cards(store: Store, act: Actor, *, limit: int, offset: int = 0
                  " ORDER BY o.id DESC LIMIT 1) AS order_due",
                  f"FROM card_events e JOIN appeals a ON a.id = e.appeal_id "
                  f"LEFT JOIN units u ON u.code = a.unit_code WHERE e.card = 'red' AND {scope}",
-                 "e.taken_up_at IS NOT NULL, e.threshold_at, a.id", params, limit, offset)
+                 "e.taken_up_at IS NOT NULL, e.threshold_at, e.appeal_id", params, limit, offset,
+                 count_sql="SELECT COUNT(*) FROM card_events WHERE card = 'red'" if scope == "1" else None)
 
 
 # -- the forecast strip and view ------------------------------------------------------------------

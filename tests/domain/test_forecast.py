@@ -141,8 +141,8 @@ def test_city_wide_forecast_reads_the_open_appeals_indexes_alone(week, store):
         assert plan[alone + 2] == "SEARCH o USING INDEX orders_appeal (appeal_id=?)", plan
         assert plan[alone + 3] == "UNION ALL", plan      # counted in the index's order: no sort
         assert plan[joined + 1] == "SEARCH o USING INDEX orders_appeal (appeal_id=?)", plan
-    # the open orders due in the window, each with its appeal
-    orders = plan.index("SEARCH o USING INDEX orders_open_due (due_at>? AND due_at<?)")
+    # the open orders due in the window (from their index alone), each with its appeal
+    orders = plan.index("SEARCH o USING COVERING INDEX orders_open_due (due_at>? AND due_at<?)")
     assert plan[orders + 1] == "SEARCH a USING INTEGER PRIMARY KEY (rowid=?)", plan
     assert not any("appeals_state_deadline" in line for line in plan), plan
     _check_week(escalation.forecast(store, at))
