@@ -122,30 +122,44 @@ def test_forecast_reads_a_read_only_file(week, store, db_path):
         ro.close()
 
 
-def test_city_wide_forecast_reads_the_open_appeals_indexes_alone(week, store):
-    """The appeals whose Day N or deadline falls ahead are counted from the two indexes of
-    the open appeals, which hold what the rule reads (SQLite defers the seek of the row until
-    a column outside the index is read, and none is), in the index's order (no sort); each
-    probes the orders' index, and an appeal with an open order is joined to it. The city-wide
-    forecast never reads the state-and-deadline index (a row read per appeal)."""
-    at = NOW
+def _plan(store, at=NOW):
     horizons = escalation._horizons(store, at, escalation.FORECAST_DAYS, [])
     escalation.register_rule_functions(store)
     sql, params = escalation._ahead_sql(store, at, horizons, grouped=True)
-    plan = [r[3] for r in store.all("EXPLAIN QUERY PLAN " + sql, params)]
+    return [r[3] for r in store.all("EXPLAIN QUERY PLAN " + sql, params)]
+
+
+@pytest.mark.parametrize("few", [True, False], ids=["few-open-orders", "many-open-orders"])
+def test_city_wide_forecast_reads_the_open_appeals_indexes_alone(week, store, monkeypatch, few):
+    """The appeals whose Day N or deadline falls ahead are counted from the two indexes of
+    the open appeals, which hold what the rule reads (SQLite defers the seek of the row until
+    a column outside the index is read, and none is), in the index's order (no sort); each
+    probes the orders' index. Those with an open order are read from the open orders when
+    these are few (the week's one order, under ``FEW_OPEN_ORDERS``: each order's appeal looked
+    up), else by a second walk of each index joined to the orders. The city-wide forecast
+    never reads the state-and-deadline index (a row read per appeal)."""
+    if not few:
+        monkeypatch.setattr(escalation, "FEW_OPEN_ORDERS", 1)     # the week has one open order
+    assert store.scalar("SELECT COUNT(*) FROM supervision_orders WHERE state = 'open'") == 1
+    plan = _plan(store)
     for index, column in (("appeals_open_blue", "blue_at"), ("appeals_open_deadline", "deadline")):
         searches = [i for i, line in enumerate(plan) if f"INDEX {index} ({column}>" in line]
-        assert len(searches) == 2, plan          # without an open order, and with one
-        alone, joined = searches
+        assert len(searches) == (1 if few else 2), plan
+        alone = searches[0]
         assert plan[alone + 1].startswith("CORRELATED SCALAR SUBQUERY"), plan
         assert plan[alone + 2] == "SEARCH o USING INDEX orders_appeal (appeal_id=?)", plan
         assert plan[alone + 3] == "UNION ALL", plan      # counted in the index's order: no sort
-        assert plan[joined + 1] == "SEARCH o USING INDEX orders_appeal (appeal_id=?)", plan
+        if few:
+            # then the same window's appeals with an open order, from the orders
+            assert plan[alone + 4] == "SCAN o USING COVERING INDEX orders_open_due", plan
+            assert plan[alone + 5] == "SEARCH a USING INTEGER PRIMARY KEY (rowid=?)", plan
+        else:
+            assert plan[searches[1] + 1] == "SEARCH o USING INDEX orders_appeal (appeal_id=?)", plan
     # the open orders due in the window (from their index alone), each with its appeal
     orders = plan.index("SEARCH o USING COVERING INDEX orders_open_due (due_at>? AND due_at<?)")
     assert plan[orders + 1] == "SEARCH a USING INTEGER PRIMARY KEY (rowid=?)", plan
     assert not any("appeals_state_deadline" in line for line in plan), plan
-    _check_week(escalation.forecast(store, at))
+    _check_week(escalation.forecast(store, NOW))
 
 
 def test_forecast_in_the_viewers_scope(week, store):
