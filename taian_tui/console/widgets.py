@@ -128,10 +128,17 @@ def fit_columns(total: int, specs: list[tuple[str, str, int]],
 
 
 def set_columns(table: Any, columns: list[tuple[str, str, int]]) -> None:
-    """Replace ``table``'s columns (and rows) by ``columns`` (key, label key, width)."""
+    """Empty ``table`` for new rows under ``columns`` (key, label key, width). Columns equal to
+    those it shows are kept (another page, count or filter of the same list): adding them
+    again empties DataTable's caches of the header and measures every column once more."""
+    wanted = [(key, t(label), width) for key, label, width in columns]
+    if getattr(table, "_taian_columns", None) == wanted and len(table.columns) == len(wanted):
+        table.clear()
+        return
     table.clear(columns=True)
-    for key, label, width in columns:
-        table.add_column(cell(t(label), width), width=width, key=key)
+    for key, label, width in wanted:
+        table.add_column(cell(label, width), width=width, key=key)
+    table._taian_columns = wanted
 
 
 def words(key: str) -> str:

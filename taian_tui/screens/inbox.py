@@ -28,7 +28,8 @@ from taian_tui.domain.rules import APPEAL_STATES
 from taian_tui.read.appeals import AppealFilter, AppealRow
 from taian_tui.read import changes
 from taian_tui.store import Store
-from taian_tui.console.widgets import KeysFooter, DetailPane, HeaderBar, card_cell, cell, plain, short_date
+from taian_tui.console.widgets import (KeysFooter, DetailPane, HeaderBar, card_cell, cell, plain,
+                                      set_columns, short_date)
 from taian_tui.screens.exporting import ExportsList
 from taian_tui.screens.forms import AcceptForm, ExtendForm, ReassignForm, ReplyForm, ReturnForm
 from taian_tui.screens.paged import PAGE_SIZE, ListTable, PagedListScreen, Request
@@ -326,9 +327,7 @@ class InboxScreen(ExportsList, PagedListScreen):
 
     def fill_table(self, table: DataTable, rows: list[AppealRow]) -> None:
         columns = self._columns()
-        table.clear(columns=True)
-        for key, label, width in columns:
-            table.add_column(cell(t(label), width), width=width, key=key)
+        set_columns(table, columns)
         for r in rows:
             values = {
                 "card": lambda w: card_cell(r.card),

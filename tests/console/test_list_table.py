@@ -77,3 +77,30 @@ async def test_texts_rich_justifies_cuts_or_leaves_empty_are_drawn_alike(settle,
         table.add_row(*texts[::-1], key="r2")
         await settle(pilot)
         assert _all_cells_agree(table) == 2 * 10 * 2
+
+
+async def test_a_new_page_keeps_the_columns_and_measures_no_cell(monkeypatch, settle, tui_db):
+    """Another page of the same list keeps its columns (the same ``Column`` objects: adding them
+    again emptied DataTable's header caches) and sizes the table without measuring its cells
+    (every column's width is set, every row one line); the size is DataTable's own."""
+    import textual.widgets._data_table as data_table
+
+    measured = []
+    real_measure = data_table.measure
+    monkeypatch.setattr(data_table, "measure", lambda *a, **k: measured.append(1) or real_measure(*a, **k))
+    app = TaianApp(tui_db, username="admin", poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        table = screen.query_one("#table", ListTable)
+        columns = list(table.ordered_columns)
+        # the first page measured its ten column headers (as adding a column does), no cell
+        assert len(columns) == 10 and len(measured) == 10
+        screen.reload(keep=True)                       # the same page read again
+        await settle(pilot)
+        assert table.row_count == 6 and list(table.ordered_columns) == columns
+        assert len(measured) == 10
+        ours = table.virtual_size
+        DataTable._update_dimensions(table, list(table.rows))      # DataTable's own way
+        assert table.virtual_size == ours
+        assert len(measured) == 10 + 6 * 10            # (which measures each cell)
