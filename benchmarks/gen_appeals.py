@@ -144,7 +144,7 @@ def build(path: str, appeals: int = 1_000_000, at: str = DEFAULT_AT, seed: int =
                          rnd.choice(ucodes), arrived, arrived, blue_at, deadline, est,
                          arrived if state == "accepted" else None, None, "", None, None))
         if with_search:
-            fts.append((i, search.grams(f"{title}\n{body}\n{ent[1]}")))
+            fts.append((i, search.indexed(title, body, ent[1], open_=kind != "closed")))
         if len(rows) >= batch:
             flush()
             if not quiet:

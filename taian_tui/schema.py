@@ -634,3 +634,25 @@ CREATE INDEX card_events_red ON card_events(taken_up_at IS NOT NULL, threshold_a
 DROP INDEX IF EXISTS orders_open_due;
 CREATE INDEX orders_open_due ON supervision_orders(due_at, appeal_id, origin, state) WHERE state = 'open'
 """)
+
+
+@migrations(name="0016_search_marks_open_appeals")
+def _search_marks_open_appeals(db: Database) -> None:
+    """The search index marks each open appeal (assigned or accepted) with a word of its own
+    (``search.OPEN_WORD``), kept by a trigger as an appeal's state enters or leaves the open
+    states: a search of the open appeals (the inbox's 待办) intersects two word lists inside
+    the index instead of looking up every open appeal among the matches (on a million
+    appeals, the count of 环评 in 待办: 136 -> 12 ms). On a million appeals this migration
+    rewrites 300,000 index rows (some 10 s)."""
+    mark = "' ' || char(57344)"
+    db.execute(f"UPDATE appeal_search SET grams = grams || {mark} "
+               "WHERE rowid IN (SELECT id FROM appeals WHERE state IN ('assigned','accepted'))")
+    # (one statement: _run would split the trigger's body at its semicolon)
+    db.execute(f"""
+CREATE TRIGGER appeal_search_open AFTER UPDATE OF state ON appeals
+WHEN (OLD.state IN ('assigned','accepted')) != (NEW.state IN ('assigned','accepted'))
+BEGIN
+  UPDATE appeal_search SET grams = CASE WHEN NEW.state IN ('assigned','accepted') THEN grams || {mark}
+                                        ELSE replace(grams, {mark}, '') END
+  WHERE rowid = NEW.id;
+END""")
