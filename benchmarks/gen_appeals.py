@@ -144,7 +144,7 @@ def build(path: str, appeals: int = 1_000_000, at: str = DEFAULT_AT, seed: int =
                          rnd.choice(ucodes), arrived, arrived, blue_at, deadline, est,
                          arrived if state == "accepted" else None, None, "", None, None))
         if with_search:
-            fts.append((i, search.indexed(title, body, ent[1], open_=kind != "closed")))
+            fts.append((i, search.indexed(title, body, ent[1], rows[-1][7])))
         if len(rows) >= batch:
             flush()
             if not quiet:

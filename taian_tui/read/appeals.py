@@ -156,10 +156,10 @@ def appeal_where(store: Store, act: Actor, f: AppealFilter, at: str) -> tuple[st
     if f.text:
         refs, only_ref = search.ref_candidates(f.text, int(at[:4]))
         expr = None if only_ref else search.match_expression(f.text)
-        if expr and (f.states or f.due_today or f.overdue) and wanted and wanted <= set(OPEN_STATES):
-            # only open appeals are wanted: the index's own mark of them narrows the matches
-            # (the state condition above still decides which of them)
-            expr = search.open_only(expr)
+        if expr and (f.states or f.due_today or f.overdue) and wanted:
+            # some states only: the index's words of the states narrow the matches there
+            # (the state condition above still decides)
+            expr = search.in_states(expr, [x for x in APPEAL_STATES if x in wanted])
         # "+a.id": the matches are a filter on the walk in deadline order, not the driver
         # (driving from 200k matches of a common word and sorting them costs ~6x more)
         words = "+a.id IN (SELECT rowid FROM appeal_search WHERE appeal_search MATCH ?)"
@@ -199,22 +199,22 @@ def count_appeals(store: Store, act: Actor, f: AppealFilter = AppealFilter(),
 
 
 def _search_count(store: Store, act: Actor, f: AppealFilter, at: str) -> int | None:
-    """The count of a city-wide search of words among all appeals or the open ones (the
-    inbox's 待办), and nothing else, from the search index alone: every appeal has its row
-    there, an open one marked (``search.OPEN_WORD``). ``None`` for any other filter (the
-    count then walks the appeals)."""
+    """The count of a city-wide search of words, among all appeals or those in some states
+    (the inbox's 待办), and nothing else, from the search index alone: every appeal has its
+    row there, with the word of its state (``search.STATE_WORDS``). ``None`` for any other
+    filter (the count then walks the appeals)."""
     if not f.text or appeal_scope_sql(store, act, "a") != ("1", []):
         return None
     if dataclasses.replace(f, text=None, states=(), sort=AppealFilter.sort) != AppealFilter():
         return None
-    if f.states and set(f.states) != set(OPEN_STATES):
-        return None
+    if any(x not in APPEAL_STATES for x in f.states):
+        return None                                 # (appeal_where says what is wrong)
     refs, _ = search.ref_candidates(f.text, int(at[:4]))
     expr = search.match_expression(f.text)
     if refs or not expr:
         return None
     if f.states:
-        expr = search.open_only(expr)
+        expr = search.in_states(expr, [x for x in APPEAL_STATES if x in f.states])
     return store.scalar("SELECT COUNT(*) FROM appeal_search WHERE appeal_search MATCH ?", (expr,))
 
 
