@@ -34,6 +34,11 @@ PAGE_SIZE = 50
 #: "Loading" is shown when a page takes longer than this (seconds): a page read in a few
 #: milliseconds is painted at once, in one frame with its detail, without a flash of it.
 LOADING_AFTER = 0.15
+#: How long a page waits for its count (read beside it) before it is shown without it: the
+#: two then come in one frame, instead of a frame of the page and another of its count, each a
+#: full redraw of the list (on a million appeals a count from the indexes takes a few ms, but
+#: its thread waits for the interpreter while the page is drawn: the count came 30-50 ms after)
+COUNT_WAIT = 0.05
 #: ListTable's render caches (DataTable's defaults: 10,000 cells, 1,000 rows and lines).
 CELL_CACHE = 1500
 ROW_CACHE = 200
@@ -203,6 +208,7 @@ class PagedListScreen(LiveScreen):
         self._last_request: Request | None = None
         self._focus_with_page = False   # a filter chosen: the table takes the focus with the next page
         self._early_total: TotalCounted | None = None   # a count that came before its page
+        self._waiting_page: PageLoaded | None = None    # a page waiting for its count (COUNT_WAIT)
 
     # -- to override ----------------------------------------------------------------------------
     def current_filter(self) -> Any:
@@ -344,6 +350,14 @@ class PagedListScreen(LiveScreen):
             self.page = max(0, request.page - 1)
             self.reload(cursor="last")
             return
+        early = self._early_total
+        if (request.count and self._waiting_page is not message
+                and (early is None or early.request.generation != request.generation)):
+            # its count is still being read: shown with it, or after COUNT_WAIT without it
+            self._waiting_page = message
+            self.set_timer(COUNT_WAIT, lambda: self._show_waiting_page(message))
+            return
+        self._waiting_page = None
         unchanged = (request.keep_key is not None and message.rows == self.rows
                      and request.page == self.page and self.loaded_generation)
         self.rows = message.rows
@@ -373,12 +387,19 @@ class PagedListScreen(LiveScreen):
         if early is not None and early.request.generation == request.generation:
             self.on_total_counted(early)
 
+    def _show_waiting_page(self, message: PageLoaded) -> None:
+        if self._waiting_page is message:
+            self.on_page_loaded(message)
+
     def on_total_counted(self, message: TotalCounted) -> None:
         request = message.request
         if request.generation != self.generation:
             return
         if self.loaded_generation < request.generation:
             self._early_total = message     # shown right after its page, as if it came after it
+            waiting = self._waiting_page
+            if waiting is not None and waiting.request.generation == request.generation:
+                self.on_page_loaded(waiting)        # the page waited for it: both in one frame
             return
         self.extra = message.extra
         self._counted_filter = request.filter
