@@ -3,8 +3,8 @@ with the viewer's scope applied, one appeal's full record and timeline, header c
 """
 from __future__ import annotations
 
-import json
 import dataclasses
+import json
 from dataclasses import dataclass
 from typing import Any
 
