@@ -261,7 +261,6 @@ class KeysFooter(Footer):
             widget.compact = compact
 
     def bindings_changed(self, screen: Any) -> None:
-        self._bindings_ready = True
         if not screen.app.app_focus:
             return
         if self.is_attached and screen is self.screen and not self._update_pending:

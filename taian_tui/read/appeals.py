@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable
 
 from taian_tui.domain import escalation, search, timeutil
 from taian_tui.domain import labels, rules
@@ -154,12 +154,8 @@ def appeal_where(store: Store, act: Actor, f: AppealFilter, at: str) -> tuple[st
         clauses.append("a.submitted_at <= ?")
         params.append(timeutil.iso(f.submitted_until))
     if f.text:
-        refs, only_ref = search.ref_candidates(f.text, int(at[:4]))
-        expr = None if only_ref else search.match_expression(f.text)
-        if expr and (f.states or f.due_today or f.overdue) and wanted:
-            # some states only: the index's words of the states narrow the matches there
-            # (the state condition above still decides)
-            expr = search.in_states(expr, [x for x in APPEAL_STATES if x in wanted])
+        # (the state condition above still decides: the index's words only narrow the matches)
+        refs, expr = _text_match(f, at, wanted)
         # "+a.id": the matches are a filter on the walk in deadline order, not the driver
         # (driving from 200k matches of a common word and sorting them costs ~6x more)
         words = "+a.id IN (SELECT rowid FROM appeal_search WHERE appeal_search MATCH ?)"
@@ -174,6 +170,18 @@ def appeal_where(store: Store, act: Actor, f: AppealFilter, at: str) -> tuple[st
             clauses.append(words)
             params.append(expr)
     return " AND ".join(clauses), params
+
+
+def _text_match(f: AppealFilter, at: str, states: Iterable[str]) -> tuple[list[str], str | None]:
+    """The refs a search's text may mean (``search.ref_candidates``) and the search index's
+    expression of its words (``None``: nothing but a ref, or no word), narrowed by the index's
+    words of ``states`` when they are some of the states only."""
+    refs, only_ref = search.ref_candidates(f.text, int(at[:4]))
+    expr = None if only_ref else search.match_expression(f.text)
+    states = set(states)
+    if expr and states and states != set(APPEAL_STATES):
+        expr = search.in_states(expr, [x for x in APPEAL_STATES if x in states])
+    return refs, expr
 
 
 def resolve_ref(store: Store, typed: str) -> str:
@@ -209,12 +217,9 @@ def _search_count(store: Store, act: Actor, f: AppealFilter, at: str) -> int | N
         return None
     if any(x not in APPEAL_STATES for x in f.states):
         return None                                 # (appeal_where says what is wrong)
-    refs, _ = search.ref_candidates(f.text, int(at[:4]))
-    expr = search.match_expression(f.text)
+    refs, expr = _text_match(f, at, f.states)
     if refs or not expr:
         return None
-    if f.states:
-        expr = search.in_states(expr, [x for x in APPEAL_STATES if x in f.states])
     return store.scalar("SELECT COUNT(*) FROM appeal_search WHERE appeal_search MATCH ?", (expr,))
 
 
