@@ -7,7 +7,7 @@ In a fresh process, the console (headless, 120x36, live refresh off) signs in on
 inbox; its RSS (from /proc) after the first page is the baseline. Then, each awaited as
 a user's key is (the page, or the detail, on screen before the next key):
   * --moves cursor moves (down, then up again; each loads the row's detail),
-  * --pages page loads (PageDown, then PageUp again),
+  * --pages page loads (PageDown, then PageUp again; turning at the end of a shorter list),
   * --searches searches of two-character words (土地, 环评, 能耗, ...: typed, Enter, the
     result painted, then cleared),
 and the RSS after each block is printed as a ratio of the baseline (and of the RSS once the
@@ -93,10 +93,19 @@ else:
             await pilot.press("down" if i < moves // 2 else "up")
             await idle(pilot)
         out["after_moves"] = rss()
+        # down the list and back up, turning at its end (a liaison's list may be shorter
+        # than half the loads) or its top
+        down = True
         for i in range(pages):
+            if down and not screen.has_next_page():
+                down = False
+            elif not down and screen.page == 0:
+                down = True
             before = screen.generation
-            await pilot.press("pagedown" if i < pages // 2 else "pageup")
+            await pilot.press("pagedown" if down else "pageup")
             await until_painted(pilot, screen, before)
+            if i == pages // 2 - 1:
+                down = False
         await idle(pilot)
         out["after_pages"] = rss()
         search = screen.query_one("#f-search")

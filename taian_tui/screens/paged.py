@@ -39,9 +39,10 @@ LOADING_AFTER = 0.15
 #: full redraw of the list (on a million appeals a count from the indexes takes a few ms, but
 #: its thread waits for the interpreter while the page is drawn: the count came 30-50 ms after)
 COUNT_WAIT = 0.05
-#: ListTable's render caches (DataTable's defaults: 10,000 cells, 1,000 rows and lines).
-CELL_CACHE = 1500
-ROW_CACHE = 200
+#: ListTable's render caches at least (DataTable's: 10,000 cells, 1,000 rows and lines), grown
+#: to twice what the table shows (``ListTable.size_caches``)
+CELL_CACHE = 400
+ROW_CACHE = 40
 _NULL = Style.null()
 
 
@@ -73,8 +74,10 @@ class ListTable(DataTable):
         localise_bindings(self)
         # DataTable's render caches are sized for tables of thousands of rows (10,000 cells,
         # a megabyte or more once full); a page here is 50 rows, and every cursor move adds
-        # entries (the highlight is part of a cell's key): sized for a few screens of a page,
-        # so that a console's memory stays flat over a day of keys (benchmarks/console_memory.py)
+        # entries (the highlight is part of a row's and a line's key): sized for what the
+        # table shows (``size_caches``), so that a console's memory stays flat over a day of
+        # keys (benchmarks/console_memory.py: 1,000 cursor moves held 3 MB more with room
+        # for 1,500 cells and 200 rows)
         self._cell_render_cache = LRUCache(CELL_CACHE)
         self._row_render_cache = LRUCache(ROW_CACHE)
         self._row_renderable_cache = LRUCache(ROW_CACHE)
@@ -136,6 +139,7 @@ class ListTable(DataTable):
         is its content's; these lists have neither (every column's width is set, every row is
         one line, no row labels): measuring a page's 500 cells was a third of a page's work
         outside drawing it. Any other table: DataTable's own way."""
+        self.size_caches()              # (the columns may be new)
         columns = list(self.columns.values())
         rows = [self.rows.get(key) for key in new_rows]
         if (not columns or any(c.auto_width for c in columns)
@@ -145,6 +149,18 @@ class ListTable(DataTable):
         header_height = self.header_height if self.show_header else 0
         self.virtual_size = Size(sum(c.get_render_width(self) for c in columns) + self._row_label_column_width,
                                  self._total_row_height + header_height)
+
+    def size_caches(self) -> None:
+        """Room in the render caches for twice the rows and cells the table shows (a redraw
+        of an unchanged screen, and of the screen after a cursor move, finds its cells
+        there); they only grow (``LRUCache.grow``)."""
+        shown = max(1, self.size.height)
+        self._cell_render_cache.grow(2 * shown * max(1, len(self.columns)))
+        for cache in (self._row_render_cache, self._row_renderable_cache, self._line_cache):
+            cache.grow(2 * shown)
+
+    def on_resize(self) -> None:
+        self.size_caches()
 
     def action_next_page(self) -> None:
         self.screen.next_page()

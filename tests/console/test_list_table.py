@@ -6,6 +6,7 @@ with their ellipsis, empty cells, the coloured card cells, and texts Rich justif
 in other ways."""
 from __future__ import annotations
 
+import pytest
 from rich.text import Text
 from textual.widgets import DataTable
 
@@ -104,3 +105,37 @@ async def test_a_new_page_keeps_the_columns_and_measures_no_cell(monkeypatch, se
         DataTable._update_dimensions(table, list(table.rows))      # DataTable's own way
         assert table.virtual_size == ours
         assert len(measured) == 10 + 6 * 10            # (which measures each cell)
+
+
+@pytest.mark.parametrize("size", [SIZE, (160, 100)])
+async def test_the_render_caches_hold_twice_the_screen_and_no_more(settle, demo_db, size):
+    # a day of cursor moves must not fill DataTable's caches of 10,000 cells and 1,000 rows
+    # (a cursor move re-keys every row and line shown): room for twice what the table shows
+    # (400 cells and 40 rows at least), which a redraw of the unchanged screen finds whole
+    app = TaianApp(demo_db, username="admin", poll=False)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#table", ListTable)
+        shown = table.size.height
+        assert len(table.ordered_columns) == 10
+        cells, rows = max(400, 2 * shown * 10), max(40, 2 * shown)
+        if size == SIZE:
+            assert (shown, cells, rows) == (17, 400, 40)
+        else:
+            assert shown > 40 and (cells, rows) == (20 * shown, 2 * shown)
+        caches = (table._row_render_cache, table._row_renderable_cache, table._line_cache)
+        assert table._cell_render_cache.maxsize == cells
+        assert [c.maxsize for c in caches] == [rows] * 3
+        if size != SIZE:
+            return
+        table.focus()
+        for _ in range(30):                          # each re-keys the 17 rows and lines shown
+            await pilot.press("down")
+        await settle(pilot)
+        assert (app.screen.page, table.cursor_row) == (0, 30)
+        assert len(table._cell_render_cache) <= cells
+        assert all(len(c) <= rows for c in caches)
+        misses = table._cell_render_cache.misses
+        table.refresh()
+        await settle(pilot)
+        assert table._cell_render_cache.misses == misses
