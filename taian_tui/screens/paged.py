@@ -76,7 +76,7 @@ class ListTable(DataTable):
         # a megabyte or more once full); a page here is 50 rows, and every cursor move adds
         # entries (the highlight is part of a row's and a line's key): sized for what the
         # table shows (``size_caches``), so that a console's memory stays flat over a day of
-        # keys (benchmarks/console_memory.py: 1,000 cursor moves held 3 MB more with room
+        # keys (benchmarks/console_memory.py: 1,000 cursor moves held 3-4 MB more with room
         # for 1,500 cells and 200 rows)
         self._cell_render_cache = LRUCache(CELL_CACHE)
         self._row_render_cache = LRUCache(ROW_CACHE)
