@@ -148,7 +148,8 @@ def submit_appeal(store: Store, who: str, *, ref: str, enterprise_uscc: str, cat
         store.conn.execute(f"INSERT INTO appeals({cols}) VALUES ({', '.join('?' * len(row))})",
                            list(row.values()))
         appeal = store.appeal(ref)
-        search.index_appeal(store.conn, appeal.id, title, body, store.enterprise(enterprise_uscc).name)
+        search.index_appeal(store.conn, appeal.id, title, body, store.enterprise(enterprise_uscc).name,
+                            appeal.state)
         store.audit(act.username, "submit", "appeal", ref, None,
                     {"state": appeal.state, "unit_code": unit, "category": cat, "county": county,
                      "title": title, "deadline": appeal.deadline,

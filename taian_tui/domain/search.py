@@ -86,8 +86,7 @@ def in_states(expression: str, states: Iterable[str]) -> str:
 
 
 def index_appeal(conn: sqlite3.Connection, appeal_id: int, title: str, body: str,
-                 enterprise_name: str) -> None:
-    state = conn.execute("SELECT state FROM appeals WHERE id = ?", (appeal_id,)).fetchone()[0]
+                 enterprise_name: str, state: str) -> None:
     conn.execute("DELETE FROM appeal_search WHERE rowid = ?", (appeal_id,))
     conn.execute("INSERT INTO appeal_search(rowid, grams) VALUES (?, ?)",
                  (appeal_id, indexed(title, body, enterprise_name, state)))
@@ -96,8 +95,8 @@ def index_appeal(conn: sqlite3.Connection, appeal_id: int, title: str, body: str
 def reindex_enterprise(conn: sqlite3.Connection, uscc: str) -> int:
     """After an enterprise's name changes, re-index its appeals. Returns how many."""
     rows = conn.execute(
-        "SELECT a.id, a.title, a.body, e.name FROM appeals a JOIN enterprises e "
+        "SELECT a.id, a.title, a.body, e.name, a.state FROM appeals a JOIN enterprises e "
         "ON e.uscc = a.enterprise_uscc WHERE a.enterprise_uscc = ?", (uscc,)).fetchall()
     for r in rows:
-        index_appeal(conn, r[0], r[1], r[2], r[3])
+        index_appeal(conn, r[0], r[1], r[2], r[3], r[4])
     return len(rows)
