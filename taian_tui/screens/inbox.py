@@ -129,7 +129,6 @@ class InboxScreen(ExportsList, PagedListScreen):
         super().__init__(**kw)
         self.sort = "deadline"
         self._search_timer: Timer | None = None
-        self._focus_table_after_load = False
         self._units: list[tuple[str, str]] = []
 
     # -- layout ------------------------------------------------------------------------------------
@@ -215,10 +214,8 @@ class InboxScreen(ExportsList, PagedListScreen):
             self._search_timer.stop()
             self._search_timer = None
         self.page = 0
-        # the results first, then the focus: moving focus repaints the footer and the table
-        # (about 130 ms on a busy screen), which should not delay the new page
-        self._focus_table_after_load = True
         self.reload()
+        self.focus_table_after_page()
 
     @on(DataTable.RowHighlighted, "#table")
     def _why_of_the_row(self, event: DataTable.RowHighlighted) -> None:
@@ -227,9 +224,6 @@ class InboxScreen(ExportsList, PagedListScreen):
 
     def page_shown(self, request: Request) -> None:
         self.show_why(self.current_row())
-        if self._focus_table_after_load:
-            self._focus_table_after_load = False
-            self.call_after_refresh(self.table.focus)
 
     # -- reading ------------------------------------------------------------------------------------
     def fetch(self, store: Store, act: Any, flt: AppealFilter, limit: int, offset: int) -> list:

@@ -222,7 +222,7 @@ class PagedListScreen(LiveScreen):
         self._count_stale = False       # the data changed since the count on screen
         self.detail_key: str | None = None
         self._last_request: Request | None = None
-        self._focus_with_page = False   # a filter chosen: the table takes the focus with the next page
+        self._focus_after_page = False  # the table takes the focus once the next page is on screen
         self._early_total: TotalCounted | None = None   # a count that came before its page
         self._waiting_page: PageLoaded | None = None    # a page waiting for its count (COUNT_WAIT)
 
@@ -384,7 +384,6 @@ class PagedListScreen(LiveScreen):
             self._fill(message.rows, keep_key=request.keep_key, keep_index=request.keep_index,
                        cursor=request.cursor)
             self.set_status(self.status_text())
-        self._focus_table_if_asked()
         key = self.current_key()
         if key is None:
             self.detail_key = None
@@ -396,6 +395,8 @@ class PagedListScreen(LiveScreen):
             self._load_detail(key, force=True)
         self.refresh_bindings()
         self.page_shown(request)
+        if self._focus_after_page:
+            self.call_after_refresh(self._focus_table_if_asked)
         if not request.count:
             self.counted_generation = request.generation
             self.total_shown(request)
@@ -510,14 +511,20 @@ class PagedListScreen(LiveScreen):
         if self.generation == generation:
             self.table.focus()
             return
-        # with the next page painted, in the same frame: the table redrawn once, not for the
-        # focus and again for its rows (or after LOADING_AFTER, if no page comes before)
-        self._focus_with_page = True
+        self.focus_table_after_page()
+
+    def focus_table_after_page(self) -> None:
+        """The table takes the focus once the page just asked for is on screen (a filter
+        chosen, a search sent), or after LOADING_AFTER if no page has come by then. The
+        results first, then the focus: moving it restyles the table and rebuilds the footer's
+        keys (a frame of its own, tens of milliseconds on a busy screen), which should not
+        hold the new page back."""
+        self._focus_after_page = True
         self.set_timer(LOADING_AFTER, self._focus_table_if_asked)
 
     def _focus_table_if_asked(self) -> None:
-        if self._focus_with_page:
-            self._focus_with_page = False
+        if self._focus_after_page:
+            self._focus_after_page = False
             self.table.focus()
 
     # -- selection ------------------------------------------------------------------------------
