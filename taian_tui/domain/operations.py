@@ -22,7 +22,7 @@ from taian_tui.domain.models import (CATEGORIES, CONTENT_FIELDS, CONTENT_KINDS, 
                                      User, category_code, from_row)
 from taian_tui.domain.refusals import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from taian_tui.domain.rules import MAX_EXTENSION_DAYS, OPEN_STATES
-from taian_tui.domain.text import clean, clean_line, normalise_phone
+from taian_tui.domain.text import clause, clean, clean_line, normalise_phone
 from taian_tui.store import Store
 
 # -- helpers -----------------------------------------------------------------------------
@@ -474,7 +474,7 @@ def issue_instruction(store: Store, who: str, target_user: str, text: str, *,
             "VALUES (?, ?, ?, ?, ?, ?)", (act.username, target.username, project_ref, appeal_ref, body, at))
         iid = cur.lastrowid
         store.queue_sms(target.username, target.mobile,
-                        f"【泰安重大项目督导】{act.user.name}对{subject}作出批示：{body[:60]}，请登录平台查看办理。",
+                        f"【泰安重大项目督导】{act.user.name}对{subject}作出批示：{clause(body, 60)}，请登录平台查看办理。",
                         "instruction", f"instruction:{iid}", at=at)
         store.audit(act.username, "instruction.issue", "instruction", iid, None,
                     {"target": target.username, "project_ref": project_ref, "appeal_ref": appeal_ref,

@@ -56,6 +56,19 @@ def normalise_phone(value: object) -> str:
     return re.sub(r"\s+", "", text)
 
 
+_CLAUSE_END = "，。！？；：、,.!?;: \u3000"
+
+
+def clause(value: object, limit: int) -> str:
+    """``value`` on one line, as a clause that a message goes on after (``…：{clause}，请登录``):
+    at most ``limit`` characters (cut with an ellipsis), without the punctuation it ended
+    with, so that the message's own comma never follows a full stop (``。，``)."""
+    text = clean_line(value)
+    if len(text) > limit:
+        text = text[:limit - 1].rstrip(_CLAUSE_END) + "…"
+    return text.rstrip(_CLAUSE_END)
+
+
 # C0/C1 control characters (tab and newline handled apart), DEL, and the bidi overrides and
 # isolates that could reorder what a terminal shows.
 _SHOW = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c"

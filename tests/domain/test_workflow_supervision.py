@@ -371,6 +371,19 @@ def test_issue_instruction_on_an_appeal_queues_sms(store, make_appeal):
     assert after["target"] == "zrzy1" and after["appeal_ref"] == a.ref
 
 
+def test_the_instruction_sms_never_puts_its_comma_after_a_full_stop(store, city, make_appeal):
+    # the SMS goes on after the instruction's words (…：{words}，请登录…): the full stop it
+    # was typed with goes, and words longer than 60 characters are cut to 59 and an ellipsis
+    a = make_appeal("accepted")
+    wf.issue_instruction(store, "shizhang", "zrzy1", "请尽快协调解决，办理结果及时报我。", appeal_ref=a.ref, at=T_INS)
+    long_text = "甲" * 58 + "。乙丙"                                     # 61 characters
+    wf.issue_instruction(store, "shizhang", "zrzy1", long_text, appeal_ref=a.ref, at=T_INS)
+    assert [r["text"] for r in outbox(store)] == [
+        "【泰安重大项目督导】市长对诉求A-2026-0001《用地指标落实》作出批示：请尽快协调解决，办理结果及时报我，"
+        "请登录平台查看办理。",
+        "【泰安重大项目督导】市长对诉求A-2026-0001《用地指标落实》作出批示：" + "甲" * 58 + "…，请登录平台查看办理。"]
+
+
 def test_county_leader_may_instruct_within_scope(store, city):
     ins = wf.issue_instruction(store, "daiyue-lead", "daiyue1", "加快推进", project_ref=city.project_ref,
                                at=T_INS)
