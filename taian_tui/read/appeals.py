@@ -4,6 +4,7 @@ with the viewer's scope applied, one appeal's full record and timeline, header c
 from __future__ import annotations
 
 import dataclasses
+import datetime as _dt
 import json
 from dataclasses import dataclass
 from typing import Any, Iterable
@@ -252,7 +253,7 @@ def list_appeals(store: Store, act: Actor, f: AppealFilter = AppealFilter(), *,
         row.open_order = row.order_due is not None
         row.order_overdue = row.open_order and row.order_due < at
         if row.deadline and row.state in OPEN_STATES:
-            row.days_left = cal.working_days_between(today, timeutil.local_date(row.deadline))
+            row.days_left = days_left(cal, today, row.deadline, at)
             row.return_until = rules.return_until(cal, row.arrived_at)
         out.append(row)
     return out
@@ -322,8 +323,16 @@ def appeal_record(store: Store, ref: str) -> dict:
     }
 
 
+def days_left(cal: Any, today: _dt.date, deadline: str, at: str) -> int:
+    """Working days from ``today`` to the deadline's day (0: due today); once the deadline
+    has passed, at most -1 (overdue), also on a weekend after a Friday's deadline, when no
+    working day has passed since."""
+    n = cal.working_days_between(today, timeutil.local_date(deadline))
+    return min(n, -1) if deadline < at else n
+
+
 def working_days_left(store: Store, deadline: str | None, at: str | None = None) -> int | None:
     if not deadline:
         return None
-    today = timeutil.local_date(timeutil.iso(at))
-    return store.calendar().working_days_between(today, timeutil.local_date(deadline))
+    at = timeutil.iso(at)
+    return days_left(store.calendar(), timeutil.local_date(at), deadline, at)

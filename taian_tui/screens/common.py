@@ -185,14 +185,24 @@ def binding_summary(screen: Any) -> list[tuple[str, str]]:
     return out
 
 
+def step_button_focus(screen: Screen, step: int) -> None:
+    """Left and right arrows in a dialog: the focus to the previous or next button (round),
+    when a button has it (in a text field the arrows move the cursor)."""
+    from textual.widgets import Button
+
+    buttons = list(screen.query(Button))
+    if screen.focused in buttons:
+        buttons[(buttons.index(screen.focused) + step) % len(buttons)].focus()
+
+
 class ChoiceScreen(ModalScreen[str | None]):
     """A question with a few answers (buttons); Esc answers ``None`` (carry on as before).
     Used before leaving unsaved work and to offer restoring an autosave."""
 
     BINDINGS = [
         Binding("escape", "cancel", "k.cancel", id="choice.cancel"),
-        Binding("left", "focus_previous", show=False, id="choice.left"),
-        Binding("right", "focus_next", show=False, id="choice.right"),
+        Binding("left", "button_step(-1)", show=False, id="choice.left"),
+        Binding("right", "button_step(1)", show=False, id="choice.right"),
     ]
 
     DEFAULT_CSS = """
@@ -236,6 +246,9 @@ class ChoiceScreen(ModalScreen[str | None]):
     def on_button_pressed(self, event: Any) -> None:
         event.stop()
         self.dismiss(event.button.id.removeprefix("choice-"))
+
+    def action_button_step(self, step: int) -> None:
+        step_button_focus(self, step)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

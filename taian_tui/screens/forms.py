@@ -193,6 +193,7 @@ class ActionForm(InConsole, ModalScreen[bool]):
                 continue
             if isinstance(widget, TextArea):
                 widget.load_text(str(value or ""))
+                widget.move_cursor(widget.document.end)     # typing goes on after the draft
             elif isinstance(widget, Input):
                 widget.value = str(value or "")
             elif isinstance(widget, Select) and value is not None:
@@ -304,9 +305,9 @@ class ActionForm(InConsole, ModalScreen[bool]):
                              answered)
 
     def action_button_step(self, step: int) -> None:
-        buttons = list(self.query(Button))
-        if self.focused in buttons:
-            buttons[(buttons.index(self.focused) + step) % len(buttons)].focus()
+        from taian_tui.screens.common import step_button_focus
+
+        step_button_focus(self, step)
 
     def show_error(self, message: str) -> None:
         self.last_error = message
@@ -430,7 +431,9 @@ class ExtendForm(ActionForm):
 
     def fields(self) -> ComposeResult:
         yield _label("field.days")
-        yield Input(id="days", placeholder="5", restrict=r"\d*", max_length=3)
+        # the range as the placeholder (a number there read as a value already given); a minus
+        # sign is kept, to be refused, not dropped (-3 became a request for 3 days)
+        yield Input(id="days", placeholder=f"1–{MAX_DAYS}", restrict=r"-?\d*", max_length=3)
         yield _label("field.reason")
         yield TextArea(id="reason", soft_wrap=True)
 
@@ -666,7 +669,7 @@ class ReviewDisputeForm(ActionForm):
         yield Select([(t("opt.at_fault"), "at_fault"), (t("opt.not_at_fault"), "not_at_fault")],
                      id="fault", prompt=t("opt.choose"))
         yield _label("field.order_days")
-        yield Input("5", id="days", restrict=r"\d*", max_length=2)
+        yield Input("5", id="days", restrict=r"-?\d*", max_length=3)
         yield _label("field.opinion")
         yield TextArea(id="note", soft_wrap=True)
 

@@ -604,11 +604,10 @@ class ProgressForm(ActionForm):
     def fields(self) -> ComposeResult:
         with Horizontal(classes="row"):
             yield _label("field.percent")
-            yield Input(id="percent", placeholder=f"{self.percent:g}", restrict=r"[0-9.]*",
-                        max_length=5, compact=True)
+            # the current figures as values, not placeholders: what is shown is what is saved
+            yield Input(f"{self.percent:g}", id="percent", restrict=r"[0-9.]*", max_length=5, compact=True)
             yield _label("field.invested")
-            yield Input(id="invested", placeholder=f"{self.invested:g}", restrict=r"[0-9.]*",
-                        max_length=12, compact=True)
+            yield Input(f"{self.invested:g}", id="invested", restrict=r"[0-9.]*", max_length=12, compact=True)
         with Horizontal(classes="row"):
             yield _label("field.stage")
             yield Select([(code_label("stage", s), s) for s in PROJECT_STAGES], id="stage",
@@ -645,11 +644,9 @@ class ProgressForm(ActionForm):
             return t("err.day"), "date"
         if day > timeutil.local_date(timeutil.iso()):
             return t("err.future_day"), "date"
-        if not values["note"].strip():
-            if self.total and float(values["invested"]) > self.total:
-                return t("err.over_total", total=money(self.total)), "note"
-            if float(values["percent"]) < self.percent or float(values["invested"]) < self.invested:
-                return t("err.backwards"), "note"
+        # a figure above the total, or below the latest report's, without a reason: the store
+        # decides (``operations.report_progress``: a report dated before the latest one fills
+        # in history and is not "going back"), and its refusal is shown here, the text kept
         return None
 
     def perform(self, store: Store, username: str, values: dict) -> None:

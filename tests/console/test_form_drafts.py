@@ -104,3 +104,47 @@ async def test_quitting_with_a_form_open_asks_and_keeps_its_draft(settle, tui_db
         await settle(pilot)
         assert not app.is_running
     assert draft(store) == {"reply": "刚打的字"}
+
+
+async def test_the_arrows_move_between_the_leave_dialogs_buttons(settle, tui_db, store):
+    app = TaianApp(tui_db, username="zrzy1", poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        form = await open_reply(pilot, settle)
+        form.query_one("#reply", TextArea).insert(TYPED)
+        await pilot.press("escape")
+        await settle(pilot)
+        choice = app.screen
+        assert isinstance(choice, ChoiceScreen)
+        keep, discard, stay = (choice.query_one(f"#choice-{a}", Button) for a in ("keep", "discard", "stay"))
+        assert app.focused is stay
+        await pilot.press("left")
+        assert app.focused is discard
+        await pilot.press("left")
+        assert app.focused is keep
+        await pilot.press("left")                                # round to the last
+        assert app.focused is stay
+        await pilot.press("right")                               # and round to the first
+        assert app.focused is keep
+        await pilot.press("enter")                               # 保留草稿
+        await settle(pilot)
+        assert isinstance(app.screen, InboxScreen)
+        assert draft(store) == {"reply": TYPED}
+
+
+async def test_typing_in_a_restored_draft_goes_on_after_it(settle, tui_db, store):
+    app = TaianApp(tui_db, username="zrzy1", poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        form = await open_reply(pilot, settle)
+        form.query_one("#reply", TextArea).insert(TYPED)
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.click("#choice-keep")
+        await settle(pilot)
+        form = await open_reply(pilot, settle)
+        await settle(pilot)
+        area = form.query_one("#reply", TextArea)
+        assert area.text == TYPED and app.focused is area
+        await pilot.press(*"追加")
+        assert area.text == TYPED + "追加"
