@@ -64,6 +64,31 @@ WARM_UP_AFTER = 2.0
 release_styles_caches()         # Textual's drawing kept every gone widget's lines (textual#6665)
 
 
+class Palette(CommandPalette):
+    """Textual's command palette, its "no matches" in the console's language (Textual writes
+    it in English, in the body of its countdown: this is that countdown, word for word but
+    the words)."""
+
+    def _start_no_matches_countdown(self, search_value: str) -> None:
+        from rich.align import Align
+        from rich.text import Text
+        from textual.command import CommandList
+        from textual.widgets.option_list import Option
+
+        self._stop_no_matches_countdown()
+
+        def show_no_matches() -> None:
+            if search_value:
+                self.query_one(CommandList).add_option(
+                    Option(Align.center(Text(t("palette.no_matches"), style="not bold")), disabled=True,
+                           id=self._NO_MATCHES))
+                self._list_visible = True
+            else:
+                self._list_visible = False
+
+        self._no_matches_timer = self.set_timer(self._NO_MATCHES_COUNTDOWN, show_no_matches)
+
+
 class LiveBudget:
     """When a console may refresh for other processes' commits: once the CPU it used since
     its last refresh is at most ``share`` of the time since (a token bucket on CPU). A
@@ -416,8 +441,7 @@ class TaianApp(App[None]):
 
     def action_command_palette(self) -> None:
         if self.use_command_palette and not CommandPalette.is_open(self):
-            self.push_screen(CommandPalette(placeholder=t("palette.placeholder"),
-                                            id="--command-palette"))
+            self.push_screen(Palette(placeholder=t("palette.placeholder"), id="--command-palette"))
 
     # -- leaving with unsaved work ----------------------------------------------------------------------
     def unsaved_screens(self) -> list[Screen]:

@@ -131,6 +131,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "k.choose": ("选择", "Choose"),
     # -- command palette -----------------------------------------------------------------------
     "palette.placeholder": ("搜索命令…", "Search for commands…"),
+    "palette.no_matches": ("没有匹配的命令", "No matches found"),
+    # Textual's own widgets' keys, by their English description (a Select's open list)
+    "textual.Dismiss menu": ("关闭列表", "Close the list"),
     "cmd.help": ("显示本页按键说明", "Show the keys of this screen"),
     "cmd.quit": ("退出控制台", "Quit the console"),
     "cmd.theme": ("主题", "Theme"),
@@ -306,6 +309,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "board.page": ("第 {page}/{pages} 页", "page {page}/{pages}"),
     "board.due_today": ("今日到期", "due today"),
     "board.overdue": ("超期{n}工作日", "{n}wd late"),
+    "board.days_left": ("剩{n}工作日", "{n}wd left"),
     "board.order_due": ("督办至{due}", "order {due}"),
     "board.no_order": ("未开督办单", "no supervision order"),
     "board.empty": ("（无）", "(none)"),

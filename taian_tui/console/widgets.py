@@ -24,7 +24,7 @@ from textual.widgets._footer import FooterKey, FooterLabel, KeyGroup
 from taian_tui.domain import timeutil
 from taian_tui.domain.text import printable
 from taian_tui.console.modes import MODES
-from taian_tui.console.strings import history_field, code_label, t, weekday
+from taian_tui.console.strings import STRINGS, history_field, code_label, t, weekday
 
 #: The screens' keys (``modes.MODES``): greyed, such a key is the screen shown.
 MODE_BINDING_IDS = frozenset(m.binding_id for m in MODES)
@@ -190,6 +190,10 @@ class KeysFooter(Footer):
             description = binding.description
             if not enabled and binding.id in MODE_BINDING_IDS:
                 description = ""
+            elif f"textual.{description}" in STRINGS:
+                # a stock widget's key (a Select's open list: its words in English), in the
+                # console's language
+                description = tooltip = t(f"textual.{description}")
             out.append(((binding.key, self.app.get_key_display(binding), description,
                          binding.action), enabled, tooltip or binding.description, binding.group))
         return out
@@ -358,7 +362,7 @@ def _section(out: Text, title: str) -> None:
     out.append("\n")
 
 
-def _history_detail(item: dict) -> str:
+def _history_detail(item: dict, units: dict[str, str]) -> str:
     after = item.get("after") or {}
     parts = []
     for key, value in after.items():
@@ -367,6 +371,8 @@ def _history_detail(item: dict) -> str:
             continue
         if key in ("due_at", "order_due", "deadline", "threshold_at"):
             value = full_time(str(value))
+        elif key == "unit_code":
+            value = visible(units.get(value, value))        # the unit's name, not its code
         parts.append(f"{label} {value}")
     return "；".join(parts) if _cjk() else "; ".join(parts)
 
@@ -502,7 +508,7 @@ def render_detail(detail: Any) -> Text:
         out.append_text(plain(name))
         out.append("  ")
         out.append(code_label("action", item["action"]), style="bold")
-        extra = _history_detail(item)
+        extra = _history_detail(item, detail.units)
         if item["action"] in ("assign", "reassign") and (item.get("after") or {}).get("unit_code"):
             code = item["after"]["unit_code"]
             extra = visible(detail.units.get(code, code))

@@ -13,6 +13,7 @@ from taian_tui.store import Store
 from taian_tui.domain.actors import Actor, appeal_scope_sql, unit_name
 from taian_tui.domain.models import CARDS
 from taian_tui.read import directory
+from taian_tui.read.appeals import working_days_left
 from taian_tui.read.directory import Contact
 from taian_tui.domain.refusals import ValidationError
 
@@ -31,7 +32,7 @@ class BoardItem:
     order_id: int | None
     order_due: str | None
     order_note: str | None = None
-    days_overdue: int | None = None
+    days_left: int | None = None   # working days to the deadline (0: today; negative: overdue)
 
     def facts(self) -> rules.AppealFacts:
         return rules.AppealFacts(ref=self.ref, state=self.state, unit_code=None, deadline=self.deadline,
@@ -54,14 +55,6 @@ def _page(store: Store, cls: type, select: str, base: str, order: str, params: l
     total = store.scalar(count_sql) if count_sql else store.scalar(f"SELECT COUNT(*) {base}", params)
     rows = store.all(f"SELECT {select} {base} ORDER BY {order} LIMIT ? OFFSET ?", [*params, limit, offset])
     return [cls(**dict(r)) for r in rows], total
-
-
-def _days_overdue(store: Store, deadline: str | None, at: str) -> int | None:
-    if not deadline:
-        return None
-    today = timeutil.local_date(at)
-    n = store.calendar().working_days_between(timeutil.local_date(deadline), today)
-    return max(n, 0)
 
 
 def board_column(store: Store, act: Actor, card: str, *, limit: int, offset: int = 0,
@@ -87,7 +80,7 @@ def board_column(store: Store, act: Actor, card: str, *, limit: int, offset: int
         "WHERE x.appeal_id = a.id AND x.state = 'open') "
         f"ORDER BY {order}", [*params, limit, offset])]
     for item in items:
-        item.days_overdue = _days_overdue(store, item.deadline, at)
+        item.days_left = working_days_left(store, item.deadline, at)
     return BoardColumn(card, items, total, offset)
 
 

@@ -524,10 +524,13 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
         if item.order_due:
             line3.append(t("board.order_due", due=_due_text(item.order_due)), style="bold")
             line3.append(" · ")
-        if item.days_overdue:
-            line3.append(t("board.overdue", n=item.days_overdue), style="bold")
-        else:
+        n = item.days_left
+        if n is not None and n < 0:
+            line3.append(t("board.overdue", n=-n), style="bold")
+        elif n == 0:
             line3.append(t("board.due_today"))
+        elif n is not None:
+            line3.append(t("board.days_left", n=n))
         if not item.order_due:
             line3.append(" · ")
             line3.append(t("board.no_order"), style="dim")

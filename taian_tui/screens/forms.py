@@ -507,7 +507,12 @@ def parse_due(text: str) -> str | None:
         if m is None:
             return timeutil.end_of_day(timeutil.parse_day(text))
         day = timeutil.parse_day(m.group(1))
-        return timeutil.iso(f"{day.isoformat()}T{int(m.group(2)):02d}:{int(m.group(3)):02d}:00+08:00")
+        hour, minute = int(m.group(2)), int(m.group(3))
+        if (hour, minute) == (23, 59):
+            # the end of the day, as a day alone gives it and as a due time shows (an order's
+            # note edited under its unchanged due time kept 23:59:59, not 23:59:00)
+            return timeutil.end_of_day(day)
+        return timeutil.iso(f"{day.isoformat()}T{hour:02d}:{minute:02d}:00+08:00")
     except ValueError:
         return None
 

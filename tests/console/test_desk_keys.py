@@ -217,3 +217,30 @@ async def test_a_count_read_before_its_page_is_shown_after_it(settle, tui_db):
         assert shown == [("page", None), ("total", 4)]
         assert screen.total == 4 and [r.ref for r in screen.rows] == [
             "A-2026-0003", "A-2026-0004", "A-2026-0005", "A-2026-0006"]
+
+
+async def test_a_select_lists_key_and_the_palettes_no_match_are_in_chinese(settle, tui_db):
+    from textual.command import CommandList
+    from textual.widgets._footer import FooterKey
+
+    app = TaianApp(tui_db, username="zrzy1", poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        select = screen.query_one("#f-category", Select)
+        select.focus()
+        await pilot.press("enter")                             # its list open
+        await settle(pilot)
+        assert select.expanded
+        keys = {k.key: k.description for k in screen.query(FooterKey)}
+        assert keys["escape"] == "关闭列表"
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"qqqq")
+        await pilot.pause(0.8)                                 # Textual waits 0.5 s to say it
+        await settle(pilot)
+        options = app.screen.query_one(CommandList)
+        assert [str(options.get_option_at_index(i).prompt.renderable) for i in range(options.option_count)] \
+            == ["没有匹配的命令"]

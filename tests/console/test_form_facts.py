@@ -43,3 +43,15 @@ async def test_the_reassignment_shows_the_return_reason(settle, tui_db, make_app
     async with app.run_test(size=SIZE) as pilot:
         form = ReassignForm(a.ref, units=[("sthj", "市生态环境局")], current_unit=None)
         assert await facts_of(app, pilot, settle, form) == "退回理由（2026-09-30 09:00）： 不属于本单位职责"
+
+
+def test_a_due_time_typed_as_an_office_types_it():
+    from taian_tui.screens.forms import parse_due
+
+    # a day alone and 23:59 are the end of that day (an order's due time shows as 23:59: kept
+    # as it was when only the note is edited); another time is that minute
+    assert parse_due("2026-12-20 23:59") == "2026-12-20T23:59:59+08:00"
+    assert parse_due("2026/12/20") == "2026-12-20T23:59:59+08:00"
+    assert parse_due("2026年12月20日") == "2026-12-20T23:59:59+08:00"
+    assert parse_due("2026-12-20 17:30") == "2026-12-20T17:30:00+08:00"
+    assert parse_due("2026-12-20 24:00") is None

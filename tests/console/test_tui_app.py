@@ -516,7 +516,7 @@ async def test_board_columns_show_counts_units_overdue_and_order_due(screen_text
         text = screen_text(app)
         assert "蓝牌（4）" in text and "黄牌（0）" in text and "红牌（1）" in text
         red = screen.board.columns["red"].items[0]
-        assert red.ref == "A-2026-0001" and red.days_overdue == 6 and red.order_due.startswith("2026-10-19")
+        assert red.ref == "A-2026-0001" and red.days_left == -6 and red.order_due.startswith("2026-10-19")
         assert "督办至10-19 · 超期6工作日" in text
         assert "市自然资源和规划局" in text
         assert "延期申请（1）" in text and "不满意复核（1）" in text
@@ -896,3 +896,15 @@ async def test_a_screens_footer_shows_its_keys_from_its_first_paint(monkeypatch,
             assert all(k.description for k in keys.values() if k.key.startswith("f") and k.key != mode.key)
         assert visited == ["board", "redcards", "projects", "instructions", "editor", "dashboard"]
         assert recomposed == []
+
+
+async def test_the_timeline_names_the_unit_not_its_code(select_ref, settle, tui_db):
+    # the submit's line: its deadline and the unit it went to (by its name: it read "单位 zrzy")
+    app = app_for(tui_db, "zrzy1")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await select_ref(pilot, "A-2026-0001")
+        lines = str(app.screen.query_one("#detail-body").render()).splitlines()
+        submitted = [line for line in lines if "提交诉求" in line]
+        assert len(submitted) == 1
+        assert submitted[0].endswith("提交诉求  期限 2026-10-12 23:59；单位 市自然资源和规划局")
