@@ -246,23 +246,31 @@ class InboxScreen(ExportsList, PagedListScreen):
         self.query_one("#detail", DetailPane).show_text(text)
         self.show_why(None)
 
-    def why_not(self, row: AppealRow | None) -> list[tuple[str, str]]:
+    def why_not(self, row: AppealRow | None, *, only: str | None = None) -> list[tuple[str, str]]:
         """(key's words, the rule's refusal) of each of this role's keys that the highlighted
-        appeal refuses: the greyed keys, and why (the rule table's own refusal)."""
+        appeal refuses: the greyed keys, and why (the rule table's own refusal). The line
+        under the list leaves out the keys plainly not for the row's state; ``only`` (an
+        action: its greyed key was pressed) gives that key's reason, whatever it is."""
         act = self.console.actor
         if row is None or act is None:
             return []
         names = {row.unit_code: row.unit, act.unit_code: self.console.unit_name}
         out = []
         for action, rule in KEY_RULES.items():
+            if only is not None and action != only:
+                continue
             sources = rules.ACTIONS[rule].sources
-            if rules.role_refusal(rule, act) is not None or (sources and row.state not in sources):
+            if rules.role_refusal(rule, act) is not None or (only is None and sources and row.state not in sources):
                 continue                 # not this role's key, or plainly not for this state
             refused = rules.refusal(rule, act, row.facts(), at=timeutil.iso(), role_checked=True,
                                     unit_name=lambda code: names.get(code) or code)
             if refused is not None:
                 out.append((t(KEY_WORDS[action]), error_text(refused)))
         return out
+
+    def refusal_of(self, action: str) -> str | None:
+        why = self.why_not(self.current_row(), only=action)
+        return f"{why[0][0]}：{why[0][1]}" if why else None
 
     def show_why(self, row: AppealRow | None) -> None:
         why = self.why_not(row)

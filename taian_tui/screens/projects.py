@@ -26,7 +26,7 @@ from taian_tui.read import exports
 from taian_tui.read import projects as project_reads
 from taian_tui.read import changes
 from taian_tui.domain import operations, rules, timeutil
-from taian_tui.console.strings import code_label, t
+from taian_tui.console.strings import code_label, error_text, t
 from taian_tui.domain.models import PROJECT_CATEGORIES, PROJECT_STAGES
 from taian_tui.store import Store
 from taian_tui.console.messages import ActionSaved
@@ -459,6 +459,14 @@ class ProjectBoardScreen(ExportsList, PagedListScreen):
         if action == "progress":
             return True if rules.project_refusal(act, row.ref, row.unit_code) is None else None
         return True
+
+    def refusal_of(self, action: str) -> str | None:
+        row, act = self.current_row(), self.console.actor
+        if action != "progress" or row is None or act is None:
+            return None
+        names = {row.unit_code: row.unit, act.unit_code: self.console.unit_name}
+        refused = rules.project_refusal(act, row.ref, row.unit_code, unit_name=lambda code: names.get(code) or code)
+        return None if refused is None else f"{t('k.progress')}：{error_text(refused)}"
 
     def _need_row(self) -> project_reads.ProjectRow | None:
         row = self.current_row()

@@ -104,6 +104,24 @@ async def test_a_greyed_key_says_why(settle, tui_db):
         assert why.has_class("-empty")
 
 
+async def test_pressing_a_greyed_key_says_why(settle, tui_db):
+    app = TaianApp(tui_db, username="zrzy1", poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        keys = [screen.row_key(r) for r in screen.rows]
+        screen.query_one("#table", DataTable).move_cursor(row=keys.index("A-2026-0006"))   # accepted 10-13
+        await settle(pilot)
+        assert screen.check_action("return_appeal", ()) is None and screen.check_action("accept", ()) is None
+        await pilot.press("b")                                   # 退回, past its window
+        await pilot.press("a")                                   # 签收: accepted already (not on the line)
+        await settle(pilot)
+        assert app.screen is screen                              # no form opened
+        assert [n.message for n in app._notifications] == [
+            "退回：规则：诉求只能在交办后 2 个工作日内退回；A-2026-0006 于 2026-10-13 交办，退回期限已于 2026-10-15 届满",
+            "签收：诉求 A-2026-0006 当前为已签收状态，不能签收；只有处于已交办状态的诉求才能签收"]
+
+
 async def test_z_shows_the_detail_over_the_whole_screen_and_pages_through_it(settle, tui_db):
     app = TaianApp(tui_db, username="admin", poll=False)
     async with app.run_test(size=(80, 24)) as pilot:          # small: the detail starts hidden

@@ -216,6 +216,7 @@ async def test_progress_on_another_units_project_is_refused_and_the_input_kept(o
         await pilot.press("p")
         await settle(pilot)
         assert app.screen is screen
+        assert [n.message for n in app._notifications] == ["填报进度：规则：联络员只能填报本单位项目的进度；项目 P-0003 属于岱岳区，zrzy1（市自然资源和规划局）不能填报"]   # the greyed key says why
         # a form opened before the project moved to another unit: the store refuses on save
         row = screen.current_row()
         app.push_screen(ProgressForm(row.ref, subject=row.name, unit=row.unit, percent=row.percent,
