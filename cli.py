@@ -8,10 +8,12 @@ are in ``taian_tui/commands/``; this module assembles them into one Typer app.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import sys
 
 import typer
+import typer.main
 
 from taian_tui.commands import admin, appeals, console, data, escalate, keys, notify, publish, reports
 from taian_tui.commands.common import Fail, shown
@@ -30,6 +32,49 @@ for _part in (console, admin, keys, escalate, notify, appeals, data, reports, pu
     app.registered_groups.extend(_part.app.registered_groups)
 
 
+#: A non-breaking hyphen (U+2011) stands for each hyphen while help text is wrapped, so that
+#: lines break at spaces only: never inside --dry-run or working-day.
+_GLUED = "\u2011"
+
+
+def _glued(text: str) -> str:
+    return text.replace("-", _GLUED)
+
+
+class HelpFormatter(typer.Context.formatter_class):
+    """Click's help formatter, wrapping at spaces only (its text wrapper also breaks after a
+    hyphen), with a required argument shown in the usage line as its name (``REF``), as the
+    help text says it, not in braces (``{REF}``)."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, _glued(re.sub(r"\{([^{}\s]+)\}", r"\1", args)), prefix)
+
+    def write_text(self, text: str) -> None:
+        super().write_text(_glued(text))
+
+    def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:
+        super().write_dl([(first, _glued(second)) for first, second in rows], col_max, col_spacing)
+
+    def write(self, string: str) -> None:
+        super().write(string.replace(_GLUED, "-"))
+
+
+class Context(typer.Context):
+    formatter_class = HelpFormatter
+
+
+def command():
+    """The ``taian`` app as a click command, every (sub)command's help made by
+    :class:`HelpFormatter`."""
+    root = typer.main.get_command(app)
+    todo = [root]
+    while todo:
+        cmd = todo.pop()
+        cmd.context_class = Context
+        todo.extend(getattr(cmd, "commands", {}).values())
+    return root
+
+
 #: Whatever taian creates (the database and its -wal/-shm, backups, reports, exports, import
 #: reports, the SMS log, authorized_keys) is readable by its owner only, whatever the
 #: caller's umask: the data folder belongs to the service account alone.
@@ -46,7 +91,7 @@ def main() -> None:
 
 def _main() -> None:
     try:
-        code = app(standalone_mode=False)
+        code = command()(prog_name="taian", standalone_mode=False)
         if isinstance(code, int) and code:
             sys.exit(code)
     except typer.Exit as exc:

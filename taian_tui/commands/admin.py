@@ -10,7 +10,8 @@ from typing import Annotated, Optional
 import typer
 
 from taian_tui import schema
-from taian_tui.commands.common import AsOpt, DbOpt, EncodingOpt, Fail, SheetOpt, open_store, refuse_database, shown
+from taian_tui.commands.common import (STDOUT, AsOpt, DbOpt, EncodingOpt, Fail, SheetOpt, is_stdout, open_store, plural,
+                                       refuse_database, shown)
 from taian_tui.store import BackupError, DatabaseFileError, Store, resolve_db_path
 
 app = typer.Typer()
@@ -22,7 +23,9 @@ user_app = typer.Typer(help="Accounts: deactivate someone who left, or activate 
                        no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(user_app, name="user")
 
-@app.command()
+UsernameArg = Annotated[str, typer.Argument(metavar="USERNAME", help="The account's user name.", show_default=False)]
+
+@app.command(short_help="Create the database or upgrade its schema.")
 def migrate(db: DbOpt = None,
             rebuild_figures: Annotated[bool, typer.Option(
                 "--rebuild-figures", help="Also compute the dashboard's sums per day afresh from the "
@@ -47,11 +50,11 @@ def migrate(db: DbOpt = None,
         store.close()
     typer.echo("applied: " + ", ".join(applied) if applied else "schema is up to date")
     if rebuild_figures:
-        typer.echo(f"dashboard sums rebuilt from the appeals: {rows} rows")
+        typer.echo(f"dashboard sums rebuilt from the appeals: {plural(rows, 'row')}")
 
 
 @app.command(short_help="Online consistent copy of the database.")
-def backup(path: Annotated[str, typer.Argument(help="Where to write the copy (must not exist).")],
+def backup(path: Annotated[str, typer.Argument(metavar="PATH", help="Where to write the copy (must not exist).")],
            db: DbOpt = None) -> None:
     """Write a consistent copy of the live database (one snapshot: the console, intake and
     cron go on writing meanwhile). The database must pass a quick check; the copy is written
@@ -59,7 +62,14 @@ def backup(path: Annotated[str, typer.Argument(help="Where to write the copy (mu
     or killed backup (a full disk, a damaged database) leaves nothing at PATH (exit 1). A
     killed run's temporary file (.NAME.XXXX.taian-partial) is removed by the next backup into
     that folder. Works on a read-only database. PATH may not be the database itself or its
-    -wal/-shm/-journal (exit 2)."""
+    -wal/-shm/-journal (exit 2), nor empty, a folder or - (exit 2)."""
+    example = "taian-2026-10-01.db"
+    if not path.strip():
+        raise Fail(f"the backup's path is empty: give the file to write, such as {example}", 2)
+    if is_stdout(path):
+        raise Fail(f"{STDOUT} (standard output): a backup is a database file; give its path, such as {example}", 2)
+    if Path(path).is_dir():
+        raise Fail(f"{path}: is a directory; give a file name such as {Path(path) / example}", 2)
     refuse_database(path, db)
     store = open_store(db, read_only=True)
     try:
@@ -68,7 +78,7 @@ def backup(path: Annotated[str, typer.Argument(help="Where to write the copy (mu
         raise Fail(str(exc), 1) from None
     finally:
         store.close()
-    typer.echo(f"backup of {store.path} written to {path} ({pages} pages)")
+    typer.echo(f"backup of {store.path} written to {path} ({plural(pages, 'page')})")
 
 
 @audit_app.command("verify", short_help="Check the audit trail and the rows it vouches for.")
@@ -82,30 +92,43 @@ def audit_verify(db: DbOpt = None,
     naming what is wrong."""
     from taian_tui.domain import integrity
 
-    result = integrity.verify(open_store(db, read_only=True), anchors)
+    store = open_store(db, read_only=True)
+    try:
+        result = integrity.verify(store, anchors)
+    except UnicodeDecodeError as exc:
+        # a file that is not text (a binary file given by mistake): the chain is still
+        # checked, and the first line that is not UTF-8 is named
+        line = _read_bytes(anchors)[:exc.start].count(b"\n") + 1
+        result = integrity.verify(store, None)
+        result.problems.append(f"{anchors}:{line}: not an anchor line (not UTF-8 text)")
     if not result.ok:
         for problem in result.problems:
             typer.echo(shown(problem), err=True)
-        raise Fail(f"audit check FAILED: {len(result.problems)} problem"
-                   f"{'s' if len(result.problems) > 1 else ''} (see above)", 1)
-    typer.echo(f"audit trail intact: {result.rows} rows" + (f"; every anchor of {anchors} still in the chain"
+        raise Fail(f"audit check FAILED: {plural(len(result.problems), 'problem')} (see above)", 1)
+    typer.echo(f"audit trail intact: {plural(result.rows, 'row')}" + (f"; every anchor of {anchors} still in the chain"
                                                            if anchors else ""))
 
 
 @audit_app.command("anchor", short_help="Record the audit head in a file kept elsewhere.")
-def audit_anchor(file: Annotated[Path, typer.Argument(help="The file to append the head to (created "
+def audit_anchor(file: Annotated[Path, typer.Argument(metavar="FILE", help="The file to append the head to (created "
                                                            "private); copy it off the machine.")],
                  db: DbOpt = None) -> None:
     """Append the audit trail's current head (row id and hash) to FILE, for `audit verify
     --anchors FILE` to check later that the chain was not rebuilt."""
+    from taian_tui.dataio.reading import is_sqlite_file
     from taian_tui.domain import integrity
 
+    refuse_database(file, db)
+    if is_sqlite_file(file):
+        raise Fail(f"{file} is an SQLite database (or the -wal/-shm/-journal beside one): choose another file", 2)
+    if file.is_dir():
+        raise Fail(f"{file}: is a directory; give a file name such as {file / 'anchors.jsonl'}", 2)
     record = integrity.anchor(open_store(db, read_only=True), file)
     typer.echo(f"anchored row {record['id']} {record['hash']} in {file}")
 
 
-@calendar_app.command("import")
-def calendar_import(file: Annotated[Path, typer.Argument(help="CSV or Excel workbook with columns date,kind (日期,类型); "
+@calendar_app.command("import", short_help="Add official holidays and make-up workdays.")
+def calendar_import(file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV or Excel workbook with columns date,kind (日期,类型); "
                                                             "kind holiday (节假日, 放假, 休) or workday (工作日, 补班, 上班).")],
                     db: DbOpt = None, encoding: EncodingOpt = "auto", sheet: SheetOpt = None,
                     as_user: AsOpt = None) -> None:
@@ -125,17 +148,18 @@ def calendar_import(file: Annotated[Path, typer.Argument(help="CSV or Excel work
     if problems:
         for problem in problems:
             typer.echo(shown(problem), err=True)
-        raise Fail(f"{file}: {len(problems)} problem{'s' if len(problems) > 1 else ''}; nothing imported", 2)
+        raise Fail(f"{file}: {plural(len(problems), 'problem')}; nothing imported", 2)
     if not rows:
         raise Fail(f"{file}: no rows", 2)
     res = operations.import_calendar_rows(store, as_user or os.environ.get("TAIAN_USER") or "system:import",
                                         rows, source=file.name)
-    typer.echo(f"imported {res['rows']} calendar days for {', '.join(map(str, res['years']))}; "
-               f"{res['deadlines_moved']} open deadlines recomputed")
+    typer.echo(f"imported {plural(res['rows'], 'calendar day')} for {', '.join(map(str, res['years']))}; "
+               f"{plural(res['deadlines_moved'], 'open deadline')} recomputed")
 
 
 @calendar_app.command("show", short_help="A year's holidays and make-up days.")
-def calendar_show(year: int, db: DbOpt = None) -> None:
+def calendar_show(year: Annotated[int, typer.Argument(metavar="YEAR", help="The year, e.g. 2027.", show_default=False)],
+                  db: DbOpt = None) -> None:
     """List a year's holidays and make-up workdays, and whether the year has data."""
     store = open_store(db, read_only=True)
     cal = store.calendar()
@@ -144,6 +168,13 @@ def calendar_show(year: int, db: DbOpt = None) -> None:
         return
     for day, kind in sorted((d, k) for d, k in cal.days.items() if d.year == year):
         typer.echo(f"{day.isoformat()} {kind}")
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise Fail(f"{path}: cannot read the anchors: {exc.strerror or exc}", 1) from None
 
 
 def _set_active(username: str, active: bool, db: str | None, as_user: str | None) -> None:
@@ -157,13 +188,13 @@ def _set_active(username: str, active: bool, db: str | None, as_user: str | None
 
 
 @user_app.command("deactivate", short_help="Someone left: no sign-in, no key, no instruction.")
-def user_deactivate(username: str, db: DbOpt = None, as_user: AsOpt = None) -> None:
+def user_deactivate(username: UsernameArg, db: DbOpt = None, as_user: AsOpt = None) -> None:
     """Deactivate an account: the person can no longer sign in (their keys stop working),
     act, be given a key or be instructed; their history stays."""
     _set_active(username, False, db, as_user)
 
 
 @user_app.command("activate", short_help="Activate a deactivated account again.")
-def user_activate(username: str, db: DbOpt = None, as_user: AsOpt = None) -> None:
+def user_activate(username: UsernameArg, db: DbOpt = None, as_user: AsOpt = None) -> None:
     """Activate a deactivated account again."""
     _set_active(username, True, db, as_user)

@@ -8,47 +8,73 @@ from typing import Annotated, Optional
 
 import typer
 
-from taian_tui.commands.common import AsOpt, DbOpt, JsonOpt, emit_json, open_store, shown, who
+from taian_tui.commands.common import (AsOpt, CardOpt, CategoryOpt, DbOpt, JsonOpt, LimitOpt, SearchOpt, StateOpt,
+                                       UnitOpt, appeal_filter, appeal_ref, emit_json, limit_of, open_store, shown, who)
+from taian_tui.domain.text import printable
 
 app = typer.Typer()
 appeal_app = typer.Typer(help="List, show and handle appeals from scripts.", no_args_is_help=True,
                          rich_markup_mode=None)
 app.add_typer(appeal_app, name="appeal")
 
+RefArg = Annotated[str, typer.Argument(metavar="REF", help="The appeal: A-2026-0012 (any case), 2026-0012, "
+                                                          "2026-12, or 12 when one year has that number.",
+                                       show_default=False)]
+
 @appeal_app.command("list", short_help="List appeals (--json for scripts).")
-def appeal_list(db: DbOpt = None, as_user: AsOpt = None,
-                state: Annotated[Optional[str], typer.Option(help="Only this state.")] = None,
-                card: Annotated[Optional[str], typer.Option(help="blue, yellow, red, any or none.")] = None,
-                unit: Annotated[Optional[str], typer.Option(help="Only this unit (code or name).")] = None,
-                category: Annotated[Optional[str], typer.Option(help="Category, either spelling (land or 土地).")] = None,
-                search: Annotated[Optional[str], typer.Option(help="Words in title, body or enterprise name.")] = None,
-                limit: Annotated[int, typer.Option(help="At most this many (0: all).")] = 0,
-                as_json: JsonOpt = False) -> None:
-    """List appeals (as USER's scope when --as is given, else everything)."""
+def appeal_list(db: DbOpt = None, as_user: AsOpt = None, state: StateOpt = None, card: CardOpt = None,
+                unit: UnitOpt = None, category: CategoryOpt = None, search: SearchOpt = None,
+                limit: LimitOpt = 0, as_json: JsonOpt = False) -> None:
+    """List appeals (as USER's scope when --as is given, else everything): ref, state, card,
+    unit, deadline ("(estimated)" when counted Monday-Friday for a year without holiday data)
+    and title, tab-separated."""
     from taian_tui.domain import actors
     from taian_tui.read import appeals
 
     store = open_store(db, read_only=True)
     act = actors.actor(store, as_user or os.environ.get("TAIAN_USER") or actors.OPERATOR)
-    f = appeals.AppealFilter(states=(state,) if state else (), card=card, unit=unit,
-                             category=category, text=search)
-    rows = appeals.list_appeals(store, act, f, limit=limit or 10**9)
+    f = appeal_filter(state, card, unit, category, search)
+    rows = appeals.list_appeals(store, act, f, limit=limit_of(limit))
     if as_json:
         emit_json([appeals.appeal_record(store, r.ref) for r in rows])
         return
+    estimated = _estimated(store, [r.ref for r in rows])
     for r in rows:
+        deadline = (r.deadline + (f" {ESTIMATED}" if r.ref in estimated else "")) if r.deadline else "-"
         typer.echo("\t".join(shown(v) for v in (r.ref, r.state, r.card or "-", r.unit_code or "-",
-                                                 r.deadline or "-", r.title)))
+                                                 deadline, r.title)))
 
 
-@appeal_app.command("show")
-def appeal_show(ref: str, db: DbOpt = None, as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
+#: After a deadline counted Monday-Friday (a year without holiday data): in a list, and in
+#: `appeal show` with the console's words for it.
+ESTIMATED = "(estimated)"
+
+
+def _estimated(store, refs: list[str]) -> set[str]:
+    """Which of ``refs`` have an estimated deadline."""
+    found: set[str] = set()
+    for i in range(0, len(refs), 500):
+        part = refs[i:i + 500]
+        found.update(r[0] for r in store.all(
+            f"SELECT ref FROM appeals WHERE deadline_estimated = 1 AND ref IN ({','.join('?' * len(part))})",
+            part))
+    return found
+
+
+#: The fields of `appeal show` that may hold several lines: printed as lines, each one after
+#: the first indented under its name.
+MULTILINE = ("title", "body", "reply")
+
+
+@appeal_app.command("show", short_help="Show one appeal with its history.")
+def appeal_show(ref: RefArg, db: DbOpt = None, as_user: AsOpt = None, as_json: JsonOpt = False) -> None:
     """Show one appeal with its history."""
+    from taian_tui.console.strings import STRINGS
     from taian_tui.domain import actors
     from taian_tui.read import appeals
 
     store = open_store(db, read_only=True)
-    ref = appeals.resolve_ref(store, ref)
+    ref = appeal_ref(store, ref)
     if as_user or os.environ.get("TAIAN_USER"):
         act = actors.actor(store, who(as_user))
         actors.require_see_appeal(store, act, store.appeal(ref))
@@ -58,7 +84,15 @@ def appeal_show(ref: str, db: DbOpt = None, as_user: AsOpt = None, as_json: Json
         return
     for key in ("ref", "state", "card", "unit_name", "deadline", "category_label", "county", "enterprise",
                 "title", "body", "reply"):
-        typer.echo(f"{key}: {shown(rec[key]) if rec[key] is not None else '-'}")
+        if rec[key] is None:
+            value = "-"
+        elif key in MULTILINE:
+            value = printable(rec[key], multiline=True).replace("\n", "\n  ")
+        else:
+            value = shown(rec[key])
+        if key == "deadline" and rec[key] is not None and rec["deadline_estimated"]:
+            value += " " + STRINGS["detail.deadline_estimated"][1]
+        typer.echo(f"{key}: {value}")
     typer.echo("history:")
     for h in rec["history"]:
         typer.echo(f"  {shown(h['at'])}  {shown(h['actor'])}  {shown(h['action'])}")
@@ -69,17 +103,16 @@ def _done(message: str) -> None:
 
 
 def _store_and_ref(db: str | None, ref: str):
-    """The database, and ``ref`` as stored: a ref is typed in any case (``a-2026-0001``)."""
-    from taian_tui.read import appeals
-
+    """The database, and ``ref`` as stored (``common.appeal_ref``: ``a-2026-0001``,
+    ``2026-1``, ``1``, ...)."""
     store = open_store(db)
-    return store, appeals.resolve_ref(store, ref)
+    return store, appeal_ref(store, ref)
 
 
 # Actions happen at the server's clock: none of them takes a time.
 
 @appeal_app.command("accept")
-def appeal_accept(ref: str, as_user: AsOpt = None, db: DbOpt = None) -> None:
+def appeal_accept(ref: RefArg, as_user: AsOpt = None, db: DbOpt = None) -> None:
     """Accept (签收) an appeal."""
     from taian_tui.domain import operations
 
@@ -89,7 +122,7 @@ def appeal_accept(ref: str, as_user: AsOpt = None, db: DbOpt = None) -> None:
 
 
 @appeal_app.command("reply")
-def appeal_reply(ref: str, as_user: AsOpt = None, db: DbOpt = None,
+def appeal_reply(ref: RefArg, as_user: AsOpt = None, db: DbOpt = None,
                  text: Annotated[Optional[str], typer.Option(help="The answer; '-' or omitted reads stdin.")] = None) -> None:
     """Reply to (答复) an accepted appeal."""
     from taian_tui.domain import operations
@@ -101,7 +134,7 @@ def appeal_reply(ref: str, as_user: AsOpt = None, db: DbOpt = None,
 
 
 @appeal_app.command("return", short_help="Return (退回) an appeal to dispatch.")
-def appeal_return(ref: str, reason: Annotated[str, typer.Option(help="Why it is not this unit's.")],
+def appeal_return(ref: RefArg, reason: Annotated[str, typer.Option(help="Why it is not this unit's.")],
                   as_user: AsOpt = None, db: DbOpt = None) -> None:
     """Return (退回) an appeal to the dispatch queue, within 2 working days of arrival."""
     from taian_tui.domain import operations
@@ -112,7 +145,7 @@ def appeal_return(ref: str, reason: Annotated[str, typer.Option(help="Why it is 
 
 
 @appeal_app.command("assign", short_help="(Re)assign an appeal to a unit.")
-def appeal_assign(ref: str, unit: Annotated[str, typer.Option(help="Unit code or name.")],
+def appeal_assign(ref: RefArg, unit: Annotated[str, typer.Option(help="Unit code or name.")],
                   as_user: AsOpt = None, db: DbOpt = None,
                   note: Annotated[str, typer.Option(help="Why.")] = "") -> None:
     """(Re)assign an appeal to a unit (admin); the unit's clock starts anew."""
@@ -124,7 +157,7 @@ def appeal_assign(ref: str, unit: Annotated[str, typer.Option(help="Unit code or
 
 
 @appeal_app.command("extend", short_help="Request an extension (延期).")
-def appeal_extend(ref: str, days: Annotated[int, typer.Option(help="Working days asked for.")],
+def appeal_extend(ref: RefArg, days: Annotated[int, typer.Option(help="Working days asked for.")],
                   reason: Annotated[str, typer.Option(help="Why.")],
                   as_user: AsOpt = None, db: DbOpt = None) -> None:
     """Request an extension (延期) for an appeal; the supervision office decides."""
@@ -136,7 +169,9 @@ def appeal_extend(ref: str, days: Annotated[int, typer.Option(help="Working days
 
 
 @appeal_app.command("decide-extension")
-def appeal_decide_extension(extension_id: int,
+def appeal_decide_extension(extension_id: Annotated[int, typer.Argument(
+                                metavar="ID", help="The extension request's id (as `appeal extend` printed it).",
+                                show_default=False)],
                             approve: Annotated[bool, typer.Option("--approve/--reject", help="Approve or reject.")],
                             as_user: AsOpt = None, db: DbOpt = None,
                             note: Annotated[str, typer.Option(help="Decision note.")] = "") -> None:

@@ -31,6 +31,28 @@ AtOpt = Annotated[Optional[str], typer.Option("--at", help="Act as of this ISO 8
                                               show_default=False)]
 
 
+def _check_limit(value: int) -> int:
+    if value < 0:
+        raise typer.BadParameter(f"{value} is negative: give a number of rows, or 0 for no limit")
+    return value
+
+
+#: The one ``--limit`` of every command: 0 means no limit; a negative number is refused
+#: (exit 2). The command's function gives the default; ``limit_of`` turns it into a bound.
+LimitOpt = Annotated[int, typer.Option("--limit", callback=_check_limit,
+                                       help="At most this many (0: no limit).")]
+
+
+def limit_of(limit: int) -> int:
+    """``--limit`` as a bound to pass on: 0 (no limit) is a bound never reached."""
+    return limit or 2 ** 62
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """``1 row``, ``2 rows`` (``words``: the plural when it is not ``word + "s"``)."""
+    return f"{n} {word if n == 1 else words or word + 's'}"
+
+
 class Fail(Exception):
     """A one-line failure with an exit code."""
 
@@ -74,22 +96,39 @@ def open_store(db: str | None, *, must_exist: bool = True, read_only: bool = Fal
 _ANY_DB = object()       # check_output's ``db`` not given: the database is not known there
 
 
+STDOUT = "-"
+"""The file name that means standard output (``-o -``)."""
+
+
+def is_stdout(out: str | os.PathLike | None) -> bool:
+    """Whether ``out`` is ``-``: standard output."""
+    return out is not None and os.fspath(out) == STDOUT
+
+
 def check_output(out: Path, force: bool, example: str = "out.xlsx", *, db: str | None | object = _ANY_DB) -> None:
     """Refuse, before anything is read, a file to write that is a database (exit 2, whatever
     ``--force`` says), a folder, a file that exists (unless ``force``), or one whose folder
     does not exist. Given ``db`` (the command's ``--db``; None: not given, so ``TAIAN_DB``
     or ``./taian.db``), that database and its -wal/-shm/-journal are refused as such
     (:func:`refuse_database`); given or not, so is any SQLite database or -wal/-shm/-journal
-    beside one (``reading.is_sqlite_file``): no export or report ever replaces one."""
+    beside one (``reading.is_sqlite_file``): no export or report ever replaces one. An
+    existing target that is not a regular file (a device, a FIFO, a socket) or is a symbolic
+    link is refused whatever ``--force`` says: a file is written beside it and renamed over
+    it, so it would be replaced, not written through. ``-`` (standard output) is refused
+    here: a command that can write to standard output handles it before (``is_stdout``)."""
     from taian_tui.dataio.reading import is_sqlite_file
 
+    if is_stdout(out):
+        raise Fail(f"{STDOUT} (standard output): this command writes a file; give its path, such as {example}", 2)
     if db is not _ANY_DB:
         refuse_database(out, db)
     if is_sqlite_file(out):
         raise Fail(f"{out} is an SQLite database (or the -wal/-shm/-journal beside one): choose another file", 2)
     if out.is_dir():
         raise Fail(f"{out}: is a directory; give a file name such as {out / example}", 2)
-    if (out.exists() or out.is_symlink()) and not force:
+    if out.is_symlink() or (out.exists() and not out.is_file()):
+        raise Fail(f"{out} is not a regular file (a device, pipe or link): give the path of a file", 2)
+    if out.exists() and not force:
         raise Fail(f"{out} already exists; use --force to replace it", 2)
     if not out.parent.is_dir():
         raise Fail(f"{out.parent}: no such folder", 2)
@@ -103,6 +142,58 @@ def refuse_database(out: str | os.PathLike, db: str | None) -> None:
 
     if is_database_file(out, resolve_db_path(db)):
         raise Fail(f"{out} is the database (or its -wal/-shm): choose another file", 2)
+
+
+StateOpt = Annotated[Optional[str], typer.Option(
+    "--state", help="Only this state: its code in any case or its label (accepted or 已签收).", show_default=False)]
+CardOpt = Annotated[Optional[str], typer.Option(
+    "--card", help="blue, yellow or red (any case, or 蓝牌 黄牌 红牌), any or none.", show_default=False)]
+UnitOpt = Annotated[Optional[str], typer.Option("--unit", help="Only this unit (code or name).", show_default=False)]
+CategoryOpt = Annotated[Optional[str], typer.Option(
+    "--category", help="Category, either spelling (land or 土地).", show_default=False)]
+SearchOpt = Annotated[Optional[str], typer.Option(
+    "--search", help="Words in title, body or enterprise name.", show_default=False)]
+
+
+def appeal_filter(state: str | None = None, card: str | None = None, unit: str | None = None,
+                  category: str | None = None, search: str | None = None):
+    """The ``AppealFilter`` of the options of `appeal list` and `export`: a state or a card by
+    its code in any case or its label (``labels.code_of``; 无 and 无牌 are ``none``); what names
+    none is passed on as typed, for the filter to refuse with the choices."""
+    from taian_tui.domain.labels import code_of
+    from taian_tui.read.appeals import AppealFilter
+
+    if state:
+        state = code_of("state", state) or state
+    if card:
+        typed = card
+        card = card.strip().lower() if card.strip().lower() == "any" else code_of("card", card)
+        card = typed if card is None else card or "none"
+    return AppealFilter(states=(state,) if state else (), card=card, unit=unit, category=category, text=search)
+
+
+_YEAR_AND_NUMBER = re.compile(r"\s*\d{4}\s*-\s*\d{1,6}\s*")
+
+
+def appeal_ref(store: Store, typed: str) -> str:
+    """The stored ref of the appeal ``typed`` names: ``A-2026-0012`` in any case, ``2026-0012``,
+    ``2026-12``, or a bare number ``12``: the appeal of that number, among the years the
+    console's search looks at (``search.ref_candidates``), if exactly one has it (several:
+    refused, exit 2, listing them). ``typed`` as it is when none matches (the lookup then says
+    "no such appeal")."""
+    from taian_tui.domain import search
+    from taian_tui.read import appeals
+
+    ref = appeals.resolve_ref(store, typed)
+    if store.scalar("SELECT 1 FROM appeals WHERE ref = ?", (ref,)):
+        return ref
+    text = f"A-{typed}" if _YEAR_AND_NUMBER.fullmatch(typed or "") else typed
+    candidates, _ = search.ref_candidates(text, int(timeutil.iso()[:4]))
+    found = [r for r in candidates if store.scalar("SELECT 1 FROM appeals WHERE ref = ?", (r,))]
+    if len(found) > 1:
+        raise Fail(f"appeal number {shown(typed.strip())} is in several years: {', '.join(found)}; "
+                   "give the whole ref", 2)
+    return found[0] if found else ref
 
 
 def who(as_user: str | None) -> str:
@@ -119,6 +210,16 @@ def at_opt(at: str | None) -> str:
         return timeutil.iso(at)
     except ValueError as exc:
         raise Fail(f"--at: {exc}", 2)
+
+
+def past_at(at: str | None, what: str) -> str:
+    """``at_opt(at)``, refused (exit 2) when it is after now: ``what`` (e.g. "figures") are
+    never given as of a time that has not come."""
+    when, now = at_opt(at), timeutil.iso()
+    if when > now:
+        raise Fail(f"--at {when} is after now ({now}): {what} are never given as of a time that has "
+                   "not come", 2)
+    return when
 
 
 def emit_json(value) -> None:

@@ -96,7 +96,7 @@ SESSION_OFFER = "`appeal list`, `appeal show REF`, `exports list` or `exports ge
 
 
 @app.command(short_help="What a person's SSH key runs: the console as USER.")
-def session(user: Annotated[str, typer.Argument(help="The user the key signs in as.")],
+def session(user: Annotated[str, typer.Argument(metavar="USER", help="The user the key signs in as.")],
             db: DbOpt = None, lang: LangOpt = "zh") -> None:
     """The forced command of a key (`taian keys add`): the console as USER. Nothing in the
     session changes who that is: there is no --as, $TAIAN_USER is ignored, no sign-in list

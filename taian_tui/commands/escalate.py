@@ -2,11 +2,15 @@
 """
 from __future__ import annotations
 
+import contextlib
+import tempfile
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from taian_tui.commands.common import AtOpt, DbOpt, Fail, JsonOpt, at_opt, emit_json_stream, open_store
+from taian_tui.store import BackupError
 
 app = typer.Typer()
 
@@ -19,15 +23,55 @@ def escalate(db: DbOpt = None, at: AtOpt = None,
     ahead of the server's clock (per unit, for the next working day and the next five, the
     same forecast is in `taian stats` and on the console's escalation board). --json also carries the audit trail's head, so that the cron
     log keeps it off the machine, and lists each raised appeal, one a line (streamed: a
-    catch-up of a million costs the memory of one)."""
-    from taian_tui.domain import integrity, timeutil
-    from taian_tui.domain.escalation import sweep
+    catch-up of a million costs the memory of one). --dry-run works on a read-only database."""
+    from taian_tui.domain import timeutil
 
     when, now = at_opt(at), timeutil.iso()
     if when > now and not dry_run:
         raise Fail(f"--at {when} is after now ({now}): a sweep never runs ahead of the clock "
                    "(add --dry-run to see what it would raise then)", 2)
-    store = open_store(db)
+    if dry_run:
+        with _dry_run_store(db) as store:
+            _sweep(store, when, dry_run, as_json)
+        return
+    _sweep(open_store(db), when, dry_run, as_json)
+
+
+@contextlib.contextmanager
+def _dry_run_store(db: str | None):
+    """The store a dry run sweeps: the database itself when it can be written (the sweep's
+    writes are rolled back), else, read-only (a read-only file, folder or mount), a private
+    temporary copy of it (``Store.backup``), removed afterwards: a dry run changes nothing,
+    so it needs no more than read access."""
+    try:
+        store = open_store(db)
+    except Fail:
+        store = None
+    if store is not None:
+        try:
+            yield store
+        finally:
+            store.close()
+        return
+    source = open_store(db, read_only=True)
+    with tempfile.TemporaryDirectory(prefix="taian-dry-run-") as folder:
+        copy = Path(folder) / "copy.db"
+        try:
+            source.backup(copy)
+        except BackupError as exc:
+            raise Fail(str(exc), 1) from None
+        finally:
+            source.close()
+        store = open_store(str(copy))
+        try:
+            yield store
+        finally:
+            store.close()
+
+
+def _sweep(store, when: str, dry_run: bool, as_json: bool) -> None:
+    from taian_tui.domain import integrity
+    from taian_tui.domain.escalation import sweep
 
     def stream(result, raised) -> None:
         head = {k: v for k, v in result.as_dict().items() if k != "appeals"}

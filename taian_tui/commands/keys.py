@@ -14,6 +14,7 @@ from taian_tui.commands.common import DbOpt, Fail, JsonOpt, emit_json, open_stor
 
 app = typer.Typer()
 keys_app = typer.Typer(help="People's SSH keys: each opens the console as its user, and nothing else.",
+                       short_help="People's SSH keys to the console.",
                        no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(keys_app, name="keys")
 
@@ -38,8 +39,8 @@ def taian_command() -> str:
 
 
 @keys_app.command("add", short_help="Let USER in with the public key KEYFILE (or - for stdin).")
-def keys_add(user: Annotated[str, typer.Argument(help="The user the key signs in as.")],
-             keyfile: Annotated[str, typer.Argument(help="The person's public key file (.pub), or - to read it "
+def keys_add(user: Annotated[str, typer.Argument(metavar="USER", help="The user the key signs in as.")],
+             keyfile: Annotated[str, typer.Argument(metavar="KEYFILE", help="The person's public key file (.pub), or - to read it "
                                                          "from stdin.")],
              db: DbOpt = None, authorized_keys: AuthorizedKeysOpt = None) -> None:
     """Add a forced-command line for USER's key: connecting with it opens `taian session
@@ -79,7 +80,7 @@ def keys_list(as_json: JsonOpt = False, authorized_keys: AuthorizedKeysOpt = Non
 
 
 @keys_app.command("remove", short_help="Take away a key (by fingerprint) or every key of a user.")
-def keys_remove(what: Annotated[str, typer.Argument(help="A SHA256:... fingerprint, or a user name.")],
+def keys_remove(what: Annotated[str, typer.Argument(metavar="FINGERPRINT|USER", help="A SHA256:... fingerprint, or a user name.")],
                 db: DbOpt = None, authorized_keys: AuthorizedKeysOpt = None) -> None:
     """Remove the line of the key with this fingerprint, or every line of this user."""
     from taian_tui.dataio import sshkeys

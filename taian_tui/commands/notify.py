@@ -25,7 +25,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from taian_tui.commands.common import shown, AsOpt, AtOpt, DbOpt, Fail, JsonOpt, at_opt, emit_json, open_store, who
+from taian_tui.commands.common import shown, AsOpt, AtOpt, DbOpt, Fail, JsonOpt, LimitOpt, at_opt, emit_json, limit_of, open_store, who
 
 app = typer.Typer()
 notify_app = typer.Typer(help="The SMS outbox.", no_args_is_help=True, rich_markup_mode=None)
@@ -136,12 +136,13 @@ def notify_send(db: DbOpt = None,
                 log_file: Annotated[Optional[str], typer.Option(
                     "--log-file", help="File for the log gateway (else $TAIAN_SMS_LOG or ./sms.log).")] = None,
                 at: AtOpt = None,
-                limit: Annotated[int, typer.Option(min=1, help="At most this many messages in this run.")] = 500) -> None:
+                limit: LimitOpt = 500) -> None:
     """Deliver queued SMS through the gateway, one at a time. Failures (the gateway refused,
     answered with an error or a redirect, or could not be reached) are retried with backoff
     on later runs; a message the gateway may have received without answering is marked
     unknown and never retried automatically (see `notify status --list unknown` and
-    `notify release`). Exit 1 when every delivery tried in this run failed or is unknown."""
+    `notify release`). --limit: messages delivered in this run. Exit 1 when every delivery
+    tried in this run failed or is unknown."""
     from taian_tui.domain import notify, timeutil
 
     when = at_opt(at) if at else None
@@ -161,7 +162,7 @@ def notify_send(db: DbOpt = None,
         if token and host:
             typer.echo(f"warning: the SMS token is sent unencrypted (http://) to {shown(host)}", err=True)
     store = open_store(db)
-    result = notify.send_due(store, gw, at=when, limit=limit)
+    result = notify.send_due(store, gw, at=when, limit=limit_of(limit))
     typer.echo(f"sent {result.sent}, failed {result.failed} (will retry {result.failed - result.gave_up}, "
                f"gave up {result.gave_up}), unknown {result.unknown}")
     for e in result.errors[:20]:
@@ -207,7 +208,7 @@ def notify_status(db: DbOpt = None, as_json: JsonOpt = False,
 
 
 @notify_app.command("release", short_help="Admin: a stuck SMS back to the queue, or marked sent.")
-def notify_release(ids: Annotated[list[int], typer.Argument(help="Outbox ids (see `notify status --list "
+def notify_release(ids: Annotated[list[int], typer.Argument(metavar="ID", help="Outbox ids (see `notify status --list "
                                                                  "sending,unknown`).", show_default=False)],
                    mark_sent: Annotated[bool, typer.Option(
                        "--mark-sent", help="Record them as sent (you checked with the provider) instead of "

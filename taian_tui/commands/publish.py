@@ -94,7 +94,7 @@ def listen_build(db: DbOpt = None, as_user: AsOpt = None,
 
 
 @feed_app.command("export", short_help="Write the Atom feeds and the 每日一听 podcast into DIR.")
-def feed_export(folder: Annotated[Path, typer.Argument(help="The folder to write into (made if missing).")],
+def feed_export(folder: Annotated[Path, typer.Argument(metavar="DIR", help="The folder to write into (made if missing).")],
                 base_url: Annotated[str, typer.Option("--base-url", help="Where DIR is served, e.g. "
                                                                        "https://fgw.taian.gov.cn/feeds")],
                 db: DbOpt = None) -> None:

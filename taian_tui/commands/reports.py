@@ -5,7 +5,8 @@ text, or one JSON object equal to ``stats.dashboard(...).as_dict()``), with the 
 (``forecast``: per unit, what the sweep at the start of the next working day and of the 5th
 would raise, ``escalation.forecast``);
 ``taian report [--month YYYY-MM] [--at ISO] [--force] OUT.html`` writes them as one
-self-contained HTML page. A bad ``--month`` or a month not yet begun exits 2; so does an
+self-contained HTML page. A bad ``--month``, a month not yet begun or an ``--at`` after now
+exits 2; so does an
 existing OUT without ``--force``, and an OUT that is the database or its -wal/-shm
 (``common.check_output``).
 """
@@ -16,13 +17,14 @@ from typing import Annotated, Optional
 
 import typer
 
-from taian_tui.commands.common import shown, DbOpt, Fail, JsonOpt, at_opt, check_output, emit_json, open_store
+from taian_tui.commands.common import shown, DbOpt, Fail, JsonOpt, check_output, emit_json, open_store, past_at
 
 MonthOpt = Annotated[Optional[str], typer.Option(
     "--month", help="The month of the 三率 ranking and the month figures, YYYY-MM (default: the current month).",
     show_default=False)]
 AsOfOpt = Annotated[Optional[str], typer.Option(
-    "--at", help="Figures as of this ISO 8601 time (default: now, Asia/Shanghai); the month is cut there.",
+    "--at", help="Figures as of this ISO 8601 time, not after now (default: now, Asia/Shanghai); the month "
+                 "is cut there.",
     show_default=False)]
 
 
@@ -30,7 +32,7 @@ def _dashboard(db: str | None, month: str | None, at: str | None, *, forecast: b
     from taian_tui.read import stats
     from taian_tui.domain.refusals import ValidationError
 
-    when = at_opt(at)
+    when = past_at(at, "figures")
     try:
         p = stats.period(month, when)
     except ValidationError as exc:
@@ -63,7 +65,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(shown(line))
 
     @app.command("report", short_help="The dashboard as one HTML page.")
-    def report_cmd(out: Annotated[Path, typer.Argument(help="The HTML file to write, e.g. report-2026-10.html.",
+    def report_cmd(out: Annotated[Path, typer.Argument(metavar="OUT", help="The HTML file to write, e.g. report-2026-10.html.",
                                                        show_default=False)],
                    db: DbOpt = None, month: MonthOpt = None, at: AsOfOpt = None,
                    force: Annotated[bool, typer.Option("--force", help="Replace OUT if it exists.")] = False) -> None:

@@ -224,7 +224,7 @@ def test_calendar_from_a_named_sheet(run_cli, db_path, store, tmp_path):
     book.close()
     code_, out, err = run_cli("calendar", "import", path, "--sheet", "2027年", "--db", db_path)
     assert (code_, err) == (0, "")
-    assert out.startswith("imported 1 calendar days for 2027;")
+    assert out.startswith("imported 1 calendar day for 2027;")
     assert [tuple(r) for r in store.all("SELECT date, kind FROM calendar WHERE date LIKE '2027-%'")] == \
         [("2027-10-01", "holiday")]
 
@@ -549,7 +549,7 @@ def test_calendar_dates_that_are_excel_numbers(run_cli, db_path, store, tmp_path
     text = tmp_path / "2027.csv"
     text.write_text("日期,类型\n46426,休\n", encoding="utf-8")
     code_, out, err = run_cli("calendar", "import", text, "--db", db_path)
-    assert (code_, err) == (0, "") and out.startswith("imported 1 calendar days for 2027;")
+    assert (code_, err) == (0, "") and out.startswith("imported 1 calendar day for 2027;")
     assert [tuple(r) for r in store.all("SELECT date, kind FROM calendar WHERE date LIKE '2027-%' ORDER BY date")] == \
         [("2027-01-01", "holiday"), ("2027-02-07", "workday"), ("2027-02-08", "holiday")]
 
