@@ -11,9 +11,9 @@ from taian_tui.domain import labels
 from taian_tui.domain.models import ROLES
 from taian_tui.store import Store
 from taian_tui.domain.text import normalise_phone
-from taian_tui.domain.operations import upsert_user
+from taian_tui.domain.operations import upsert_user, username_refusal
 from taian_tui.dataio.reading import ImportResult
-from taian_tui.dataio.tables import Problem, RowCheck, MOBILE, Table, USERNAME, import_table, unit_lookup
+from taian_tui.dataio.tables import Problem, RowCheck, MOBILE, Table, import_table, unit_lookup
 
 
 #: (key, Chinese header, required).
@@ -45,9 +45,8 @@ def _user_check(store: Store) -> RowCheck:
         username = get("username")
         if not username:
             problems.append(("username", "", "the username is required"))
-        elif not USERNAME.fullmatch(username):
-            problems.append(("username", username, "a username has no spaces, commas or semicolons "
-                             "and at most 64 characters"))
+        elif (refused := username_refusal(username)) is not None:
+            problems.append(("username", username, str(refused)))
         name = get("name")
         if not name:
             problems.append(("name", "", "the name is required"))
@@ -97,7 +96,7 @@ def _user_apply(store: Store, actor: str, data: dict, present: set[str], at: str
 
 
 USER_TABLE = Table("users", "manage_users", USER_COLUMNS, USER_ALIASES, ("username",), _user_check,
-                    _user_apply)
+                    _user_apply, {"admin_own_role": "role", "last_admin": "role"})
 
 
 def import_users(store: Store, who: str, path: str | os.PathLike, *, encoding: str = "auto",

@@ -67,6 +67,8 @@ def read_calendar(path: str | os.PathLike, encoding: str = "auto",
                   sheet: str | None = None) -> tuple[list[tuple[str, str]], list[str]]:
     """The (ISO date, holiday|workday) rows of a calendar file and the problems found, one
     ``file:line: column: reason`` each (a workbook's: ``file:日历!A3: column: reason``).
+    A day given twice the same way is one row; given as both kinds, a problem naming both
+    lines.
     Same reading as the other imports: UTF-8 (BOM or not) or GBK/GB18030, or an Excel
     workbook (its first visible sheet, or ``sheet``; date cells are dates), Chinese or
     English headers (date/日期, kind/类型). Raises ImportFileError when the file as a whole
@@ -97,6 +99,8 @@ def _read_calendar(source: LineSource, file: str) -> tuple[list[tuple[str, str]]
 
     rows: list[tuple[str, str]] = []
     problems: list[str] = []
+    noun = getattr(source, "row_word", "line")
+    seen: dict[str, tuple[int, str, str]] = {}      # day -> (line, kind, the kind as written)
     for rec in recs:
         if rec.error:
             problems.append(f"{file}:{where(rec.line)}: {rec.error}")
@@ -115,7 +119,16 @@ def _read_calendar(source: LineSource, file: str) -> tuple[list[tuple[str, str]]
                             f"({'/'.join(CALENDAR_KINDS['holiday'][1:])} or "
                             f"{'/'.join(CALENDAR_KINDS['workday'][1:])})")
         if day is not None and kind is not None:
-            rows.append((day.isoformat(), kind))
+            iso = day.isoformat()
+            first = seen.get(iso)
+            if first is None:
+                seen[iso] = (rec.line, kind, raw_kind)
+                rows.append((iso, kind))
+            elif first[1] != kind:
+                problems.append(f"{file}:{where(rec.line, names['kind'])}: {names['kind']}: {raw_kind!r} on {iso}, "
+                                f"but {noun} {first[0]} gives {iso} as {first[2]!r}: a day is either a "
+                                "holiday or a workday (conflicting rows)")
+            # the same day the same way again: counted once
     if not rows and not problems:
         raise ImportFileError(f"{file}:{where(header_line)}: no rows under the header ({names['date']}, "
                               f"{names['kind']}): no days to import; nothing imported")

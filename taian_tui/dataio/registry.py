@@ -187,6 +187,28 @@ _TAG_ODD = re.compile(r"[，、;；|/\s]|,,|^,|,$")
 _SCI_NUMBER = re.compile(r"\d(?:\.\d+)?[eE]\+?\d+")
 
 
+#: What follows the day in a date-and-time cell (``2026-01-02 10:00:00``: ``workbook.cell_text``).
+_TIME_OF_DAY = re.compile(r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
+#: The 5th character of a day as written (``timeutil.parse_day``): the hot path's cheap test.
+_DAY_SEPARATORS = frozenset("-/.年")
+
+
+def date_in_phone(value: str) -> bool:
+    """``value`` (a phone cell) is a day, or a day and a time: a date cell, or a number
+    Excel turned into a date (``2026-01-02``, ``2026/1/2``, ``2026年1月2日``), of 1900-2100."""
+    head, _, rest = value.partition(" ")
+    if "T" in head:
+        head, _, tail = head.partition("T")
+        rest = "T" + tail
+    elif rest:
+        rest = " " + rest
+    try:
+        day = timeutil.parse_day(head)
+    except ValueError:
+        return False
+    return 1900 <= day.year <= 2100 and bool(_TIME_OF_DAY.fullmatch(rest))
+
+
 def normalise_tags(value: str) -> str:
     """``规上工业企业，双50强`` -> ``规上工业企业,双50强`` (separators unified, empties dropped)."""
     if not _TAG_ODD.search(value):
@@ -384,7 +406,8 @@ def _scan(conn, schema: str, reader, prev: int, lay: _Layout,
                     if (bad or not name or county is None
                             or (len(joined) > min_limit and max(map(len, vals)) > min_limit
                                 and lay.too_long(vals))
-                            or ("E" in phone or "e" in phone) and _SCI_NUMBER.fullmatch(phone)):
+                            or ("E" in phone or "e" in phone) and _SCI_NUMBER.fullmatch(phone)
+                            or vals[i_phone][4:5] in _DAY_SEPARATORS and date_in_phone(vals[i_phone])):
                         problems = _row_problems(lay, vals, code, phone)
                         if problems:
                             rejected += 1
@@ -451,6 +474,10 @@ def _row_problems(lay: _Layout, vals: list[str], code: str, phone: str) -> list[
         out.append((i_phone, "phone", vals[i_phone],
                     "the phone number was turned into a spreadsheet number (leading zeros and "
                     "digits lost): format the column as text and export again"))
+    elif vals[i_phone][4:5] in _DAY_SEPARATORS and date_in_phone(vals[i_phone]):
+        out.append((i_phone, "phone", vals[i_phone],
+                    "the cell holds a date, not a phone number (a date cell, or a number the spreadsheet turned "
+                    "into a date): format the column as text and type the number again"))
     for key, i, lim in lay.limits:
         if len(vals[i]) > lim:
             out.append((i, key, vals[i], f"too long ({len(vals[i])} characters, at most {lim})"))

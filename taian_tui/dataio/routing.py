@@ -7,9 +7,12 @@ import os
 from typing import Callable
 
 
+from taian_tui.domain import labels
 from taian_tui.domain.models import category_code
 from taian_tui.store import Store
 from taian_tui.domain.operations import set_routing_rule
+from taian_tui.domain.refusals import ValidationError
+from taian_tui.domain.rules import HANDLING_UNIT_KINDS
 from taian_tui.dataio.reading import ImportResult
 from taian_tui.dataio.tables import Problem, RowCheck, Table, import_table, unit_lookup
 
@@ -31,6 +34,8 @@ ROUTING_ALIASES: dict[str, tuple[str, ...]] = {
 
 def _routing_check(store: Store) -> RowCheck:
     units = unit_lookup(store)
+    handling = set(unit_lookup(store, HANDLING_UNIT_KINDS).values())
+    names = {u.code: u.name for u in store.units()}
     counties = store.counties()
 
     def check(get: Callable[[str], str], present: set[str]) -> tuple[dict, list[Problem]]:
@@ -45,8 +50,13 @@ def _routing_check(store: Store) -> RowCheck:
             problems.append(("county", county, "unknown county or zone: one of " + "、".join(counties)
                              if counties else "no county or zone is known yet: import the units first"))
         unit = units.get(get("unit"))
-        if unit is None:
+        if unit is None and labels.code_of("unit_kind", get("unit")) not in (None, *HANDLING_UNIT_KINDS):
+            # 督查室, 纪委监委, 平台: a kind of unit that handles no appeals, named as the unit
+            problems.append(("unit", get("unit"), str(ValidationError.of("unit_cannot_handle", unit=get("unit")))))
+        elif unit is None:
             problems.append(("unit", get("unit"), "no such unit (give its code or its name)"))
+        elif unit not in handling:
+            problems.append(("unit", get("unit"), str(ValidationError.of("unit_cannot_handle", unit=names[unit]))))
         return {"category": category, "county": county, "unit": unit}, problems
     return check
 

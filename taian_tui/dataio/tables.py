@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,9 +22,6 @@ from taian_tui.dataio.reading import fit_row, ImportFileError, ImportResult, Lin
 
 # -- small tables: accounts, units, routing rules ------------------------------------------------
 MOBILE = re.compile(r"\+?[0-9][0-9-]{5,19}")
-
-
-USERNAME = re.compile(r"[^\s,;]{1,64}")
 
 
 Problem = tuple[str, str, str]          # (column key, value, reason)
@@ -50,6 +47,9 @@ class Table:
     key: tuple[str, ...]                            # the columns naming a row (a repeat: conflict)
     prepare: Callable[[Store], RowCheck]            # -> check(get cell, present keys) -> (data, problems)
     apply: Callable[[Store, str, dict, set[str], str], str]    # -> inserted | updated | unchanged
+    #: the column a refusal of the operation is about (its ``DomainError.key`` -> column key);
+    #: any other refusal is reported on the row's key column
+    refused_columns: dict[str, str] = field(default_factory=dict)
 
 
 def import_table(store: Store, who: str, path: str | os.PathLike, table: Table, *, encoding: str,
@@ -91,7 +91,8 @@ def import_table(store: Store, who: str, path: str | os.PathLike, table: Table, 
                         conn.execute("ROLLBACK TO import_row")
                         conn.execute("RELEASE import_row")
                         result.rejected += 1
-                        rejections.append((line, 0, col_name[table.key[-1]], str(data[table.key[-1]]), str(exc)))
+                        column = table.refused_columns.get(exc.key or "", table.key[-1])
+                        rejections.append((line, 0, col_name[column], str(data[column]), str(exc)))
                         continue
                     conn.execute("RELEASE import_row")
                     setattr(result, outcome, getattr(result, outcome) + 1)
@@ -184,10 +185,10 @@ def _check_table(source: LineSource, result: ImportResult, table: Table, check: 
     return present, col_name, [r for r in rows if r is not None], locator(source, header)
 
 
-def unit_lookup(store: Store) -> dict[str, str]:
-    """Unit code or name -> code."""
+def unit_lookup(store: Store, kinds: tuple[str, ...] | None = None) -> dict[str, str]:
+    """Unit code or name -> code (of the units of ``kinds``, or of every unit)."""
     units: dict[str, str] = {}
-    for u in store.units():
+    for u in store.units(kinds):
         units[u.code] = u.code
         units.setdefault(u.name, u.code)
     return units

@@ -69,7 +69,8 @@ def _unit_apply(store: Store, actor: str, data: dict, present: set[str], at: str
     return upsert_unit(store, actor, data["code"], data["name"], data["kind"], at=at, **head)
 
 
-UNIT_TABLE = Table("units", "manage_units", UNIT_COLUMNS, UNIT_ALIASES, ("code",), _unit_check, _unit_apply)
+UNIT_TABLE = Table("units", "manage_units", UNIT_COLUMNS, UNIT_ALIASES, ("code",), _unit_check, _unit_apply,
+                   {"unit_kind_in_use": "kind", "unit_exists": "name"})
 
 
 def import_units(store: Store, who: str, path: str | os.PathLike, *, encoding: str = "auto",

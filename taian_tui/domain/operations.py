@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import json
+import re
 from dataclasses import asdict
 from typing import Any
 
@@ -21,7 +22,7 @@ from taian_tui.domain.models import (CATEGORIES, CONTENT_FIELDS, CONTENT_KINDS, 
                                      Content, Extension, Instruction, Project, SupervisionOrder, Unit,
                                      User, category_code, from_row)
 from taian_tui.domain.refusals import InvalidTransition, NotFound, PermissionDenied, ValidationError
-from taian_tui.domain.rules import MAX_EXTENSION_DAYS, OPEN_STATES
+from taian_tui.domain.rules import HANDLING_UNIT_KINDS, MAX_EXTENSION_DAYS, OPEN_STATES
 from taian_tui.domain.text import clause, clean, clean_line, normalise_phone
 from taian_tui.store import Store
 
@@ -980,11 +981,26 @@ def add_unit(store: Store, who: str, code: str, name: str, kind: str, *, head_na
                     {"name": u.name, "kind": u.kind, "head_name": u.head_name}, at=at)
 
 
+def unit_dependents(store: Store, code: str) -> dict[str, int]:
+    """What depends on the unit ``code`` handling appeals: its ``appeals`` (any state;
+    ``open``: those not closed), the routing ``rules`` naming it, and the ``accounts`` of
+    its liaisons and unit-scope leaders."""
+    row = store.one(
+        "SELECT (SELECT COUNT(*) FROM appeals WHERE unit_code = :c) AS appeals, "
+        "(SELECT COUNT(*) FROM appeals WHERE unit_code = :c AND state != 'closed') AS open, "
+        "(SELECT COUNT(*) FROM routing_rules WHERE unit_code = :c) AS rules, "
+        "(SELECT COUNT(*) FROM users WHERE unit_code = :c AND (role = 'liaison' "
+        "OR (role = 'leader' AND scope = 'unit'))) AS accounts", {"c": code})
+    return {k: row[k] for k in ("appeals", "open", "rules", "accounts")}
+
+
 def upsert_unit(store: Store, who: str, code: str, name: str, kind: str, *, head_name: str = "",
                 head_mobile: str = "", at: str | None = None) -> str:
     """Create a unit or change its name, kind or head. Returns ``inserted``, ``updated`` or
     ``unchanged`` (nothing written). A county or zone keeps its name and kind: enterprises,
-    projects, appeals and routing rules refer to it by name."""
+    projects, appeals and routing rules refer to it by name. A unit that has appeals, routing
+    rules, liaisons or unit-scope leaders does not change between a handling kind (county,
+    zone, department) and one that handles no appeals (督查室, 纪委监委, platform)."""
     at = _at(at)
     act = actor(store, who)
     rules.require_role("manage_units", act)
@@ -999,6 +1015,11 @@ def upsert_unit(store: Store, who: str, code: str, name: str, kind: str, *, head
         if (before is not None and {"county", "zone"} & {before.kind, after.kind}
                 and (before.name, before.kind) != (after.name, after.kind)):
             raise ValidationError.of("county_unit_fixed", code=after.code, name=before.name)
+        if before is not None and (before.kind in HANDLING_UNIT_KINDS) != (after.kind in HANDLING_UNIT_KINDS):
+            uses = unit_dependents(store, before.code)
+            if any(uses.values()):
+                raise ValidationError.of("unit_kind_in_use", code=before.code, name=before.name,
+                                         before=before.kind, kind=after.kind, **uses)
         store.conn.execute(
             "INSERT INTO units(code, name, kind, head_name, head_mobile) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(code) DO UPDATE SET name = excluded.name, kind = excluded.kind, "
@@ -1009,16 +1030,49 @@ def upsert_unit(store: Store, who: str, code: str, name: str, kind: str, *, head
         return "updated" if before else "inserted"
 
 
+#: What a username may be: it stands in SSH forced commands (``taian keys``: no quotes,
+#: backslashes or control characters), in the audit trail and in import files (no spaces,
+#: commas or semicolons); at most 64 characters.
+USERNAME = re.compile(r"[^\s,;\"'\\\x00-\x1f\x7f-\x9f]{1,64}")
+#: The prefix of the system actors (``actors.SYSTEM_ACTORS``): never a person's username.
+SYSTEM_PREFIX = "system:"
+
+
+def username_refusal(username: str) -> ValidationError | None:
+    """Why ``username`` cannot be a user's name (``None`` when it can): the one rule of the
+    users import and ``upsert_user``."""
+    if not username:
+        return ValidationError.of("field_required", field="username")
+    if not USERNAME.fullmatch(username):
+        return ValidationError.of("username_chars", value=username)
+    if username.lower().startswith(SYSTEM_PREFIX):
+        return ValidationError.of("username_reserved", value=username, prefix=SYSTEM_PREFIX)
+    return None
+
+
+def _check_admin_kept(store: Store, act: Actor, user: User) -> None:
+    """``user`` (an active admin) is about to stop being one (another role, or deactivated):
+    refused when ``act`` is that admin, or when no other active admin would be left."""
+    if act.username == user.username:
+        raise PermissionDenied.of("admin_own_role", user=user.username)
+    if not store.one("SELECT 1 FROM users WHERE role = 'admin' AND active = 1 AND username != ?",
+                     (user.username,)):
+        raise PermissionDenied.of("last_admin", user=user.username)
+
+
 def upsert_user(store: Store, who: str, username: str, name: str, role: str, *,
                 unit_code: str | None = None, mobile: str = "", scope: str = "city",
                 at: str | None = None) -> str:
-    """Create or update an account. Returns ``inserted``, ``updated`` or ``unchanged``."""
+    """Create or update an account. Returns ``inserted``, ``updated`` or ``unchanged``.
+    Refused: a username ``username_refusal`` refuses; an admin changing their own role; a
+    change that leaves no active admin."""
     at = _at(at)
     act = actor(store, who)
     rules.require_role("manage_users", act)
     username, name = clean_line(username), clean_line(name)
-    if not username:
-        raise ValidationError.of("field_required", field="username")
+    refused = username_refusal(username)
+    if refused is not None:
+        raise refused
     if role not in ROLES:
         raise ValidationError.of("role_choice", choices=ROLES, value=role)
     if role == "liaison" and not unit_code:
@@ -1038,6 +1092,8 @@ def upsert_user(store: Store, who: str, username: str, name: str, role: str, *,
                      scope=scope, active=1)
         if before == after:
             return "unchanged"
+        if before is not None and before.role == "admin" and before.active and role != "admin":
+            _check_admin_kept(store, act, before)
         store.conn.execute(
             "INSERT INTO users(username, name, role, unit_code, mobile, scope, active) VALUES (?, ?, ?, ?, ?, ?, 1) "
             "ON CONFLICT(username) DO UPDATE SET name = excluded.name, role = excluded.role, "
@@ -1059,6 +1115,8 @@ def set_user_active(store: Store, who: str, username: str, active: bool, *, at: 
         user = store.user(username)
         if bool(user.active) == bool(active):
             return "unchanged"
+        if not active and user.role == "admin":
+            _check_admin_kept(store, act, user)
         store.conn.execute("UPDATE users SET active = ? WHERE username = ?", (int(bool(active)), username))
         store.audit(act.username, "user.activate" if active else "user.deactivate", "user", username,
                     {"active": user.active}, {"active": int(bool(active))}, at=at)
@@ -1075,6 +1133,8 @@ def set_routing_rule(store: Store, who: str, category: str, county: str, unit_co
     cat = _category(category)
     with store.transaction():
         unit = store.unit(unit_code)
+        if unit.kind not in HANDLING_UNIT_KINDS:
+            raise ValidationError.of("unit_cannot_handle", unit=unit.name)
         if county not in store.counties():
             raise ValidationError.of("unknown_county", county=county)
         old = route_unit(store, cat, county)
@@ -1090,34 +1150,58 @@ def set_routing_rule(store: Store, who: str, category: str, county: str, unit_co
 
 def import_calendar_rows(store: Store, who: str, rows: list[tuple[str, str]], *, source: str,
                          at: str | None = None) -> dict:
-    """Add holiday/workday rows (already validated), mark their years as covered, and move
-    the deadlines of open appeals that had been counted Monday-Friday."""
+    """Add holiday/workday rows (already validated; a day given twice the same way counts
+    once, a day given as both kinds is refused), mark their years as covered, and recompute
+    the deadlines that depended on a day whose kind changed (or on a year counted
+    Monday-Friday until now).
+
+    Deadlines follow the calendar (DOMAIN.md, "The clock"): an open appeal (assigned or
+    accepted) keeps the number of working days it had between its arrival and its deadline
+    (the response days, plus any approved extension), counted again on the new calendar.
+    An appeal under an open supervision order keeps its due time (the order's, which the
+    supervision office sets and edits). The audit row lists every deadline moved."""
     at = _at(at)
     act = actor(store, who)
     rules.require_role("import_calendar", act)
-    years = sorted({int(d[:4]) for d, _ in rows})
+    kinds: dict[str, str] = {}
+    for day, kind in rows:
+        if kinds.setdefault(day, kind) != kind:
+            raise ValidationError.of("calendar_conflict", day=day)
+    years = sorted({int(d[:4]) for d in kinds})
     with store.transaction():
+        old = store.calendar()
         store.conn.executemany("INSERT INTO calendar(date, kind, source) VALUES (?, ?, ?) "
                                "ON CONFLICT(date) DO UPDATE SET kind = excluded.kind, source = excluded.source",
-                               [(d, k, source) for d, k in rows])
+                               [(d, k, source) for d, k in kinds.items()])
         store.conn.executemany("INSERT OR REPLACE INTO calendar_years(year, source) VALUES (?, ?)",
                                [(y, source) for y in years])
         store.set_setting("calendar_version", f"{at}#{store.scalar('SELECT COUNT(*) FROM calendar')}")
-        moved = 0
         cal = store.calendar()
-        days = store.response_days()
-        for row in store.all("SELECT id, ref, arrived_at, deadline FROM appeals WHERE deadline_estimated = 1 "
-                             "AND state IN ('assigned','accepted') AND NOT EXISTS (SELECT 1 FROM extensions x "
-                             "WHERE x.appeal_id = appeals.id AND x.state = 'approved') AND NOT EXISTS "
-                             "(SELECT 1 FROM supervision_orders o WHERE o.appeal_id = appeals.id)"):
-            d = cal.deadline(row["arrived_at"], days)
+        changed = sorted(d for d in map(_dt.date.fromisoformat, kinds) if old.is_workday(d) != cal.is_workday(d))
+        moved: list[dict] = []
+        for row in store.all("SELECT id, ref, arrived_at, blue_at, deadline, deadline_estimated FROM appeals "
+                             f"WHERE state IN {rules.OPEN_STATES_SQL} AND arrived_at IS NOT NULL "
+                             "AND deadline IS NOT NULL AND NOT EXISTS (SELECT 1 FROM supervision_orders o "
+                             "WHERE o.appeal_id = appeals.id AND o.state = 'open') ORDER BY id"):
+            arrived = timeutil.local_date(row["arrived_at"])
+            due = timeutil.local_date(row["deadline"])
+            if not (row["deadline_estimated"] or any(arrived < d <= due for d in changed)):
+                continue
+            days = old.working_days_between(arrived, due)
+            if days < 1:
+                continue
+            day, warns = cal.add_working_days(arrived, days)
+            deadline, blue_at = timeutil.end_of_day(day), timeutil.start_of_day(day)
+            if (deadline, blue_at, int(bool(warns))) == (row["deadline"], row["blue_at"], row["deadline_estimated"]):
+                continue
             store.conn.execute("UPDATE appeals SET blue_at = ?, deadline = ?, deadline_estimated = ? WHERE id = ?",
-                               (d.blue_at, d.deadline, int(d.estimated), row["id"]))
-            if d.deadline != row["deadline"]:
-                moved += 1
+                               (blue_at, deadline, int(bool(warns)), row["id"]))
+            if deadline != row["deadline"]:
+                moved.append({"ref": row["ref"], "before": row["deadline"], "after": deadline})
         store.audit(act.username, "calendar.import", "calendar", source, None,
-                    {"rows": len(rows), "years": years, "deadlines_moved": moved}, at=at)
-    return {"rows": len(rows), "years": years, "deadlines_moved": moved}
+                    {"rows": len(kinds), "years": years, "days_changed": [d.isoformat() for d in changed],
+                     "deadlines_moved": len(moved), "moved": moved}, at=at)
+    return {"rows": len(kinds), "years": years, "deadlines_moved": len(moved)}
 
 
 

@@ -275,6 +275,33 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "unit {code!r} is the county or zone {name!r}: its name and kind stay as they are "
         "(enterprises, projects, appeals and routing rules refer to it by name)",
         "单位“{code}”是县区/功能区“{name}”，名称和类型不能修改（企业、项目、诉求和分派规则按名称引用它）"),
+    "unit_kind_in_use": (
+        "unit {code!r} ({name}) cannot change from {before:unit_kind} to {kind:unit_kind}: appeals are "
+        "handled by counties, zones and departments, and {appeals} appeals ({open} not closed), "
+        "{rules} routing rules and {accounts} liaison or unit-leader accounts depend on its kind",
+        "单位“{code}”（{name}）不能由{before:unit_kind}改为{kind:unit_kind}：诉求由县（市、区）、功能区和部门办理，"
+        "已有 {appeals} 条诉求（{open} 条未办结）、{rules} 条分派规则和 {accounts} 个联络员或本单位领导账号依赖其类型"),
+    "username_chars": (
+        "username {value!r} is not allowed: at most 64 characters, without spaces, commas, semicolons, "
+        "quotes, backslashes or control characters (it stands in SSH forced commands and the audit trail)",
+        "用户名“{value}”不可用：最多 64 个字符，不能含空格、逗号、分号、引号、反斜杠或控制字符"
+        "（用户名会写入登录密钥的强制命令和审计记录）"),
+    "username_reserved": (
+        "username {value!r} is not allowed: names beginning with {prefix!r} are reserved for the system "
+        "actors of the audit trail",
+        "用户名“{value}”不可用：以“{prefix}”开头的名称保留给审计记录中的系统操作者"),
+    "admin_own_role": (
+        "rule: an admin does not change their own role or deactivate their own account ({user} stays an "
+        "active admin): another admin does it",
+        "规则：管理员不能修改自己的角色或停用自己的账号（{user} 仍为启用的管理员）：须由另一位管理员操作"),
+    "last_admin": (
+        "rule: {user} is the only active admin: the change would leave no one to manage users, units, "
+        "routing rules and imports; make another user admin first",
+        "规则：{user} 是唯一启用的管理员，此项修改将使平台没有管理员（无人能管理用户、单位、分派规则和导入）；"
+        "请先将另一位用户设为管理员"),
+    "calendar_conflict": (
+        "the calendar rows say {day} is both a holiday and a workday",
+        "日历数据中 {day} 既是节假日又是工作日"),
     "field_required": (
         "{field:field} is required",
         "{field:field}不能为空"),

@@ -24,6 +24,9 @@ from taian_tui.domain.refusals import DomainError, InvalidTransition, Permission
 RETURN_WINDOW_DAYS = 2
 MAX_EXTENSION_DAYS = 20
 MAX_ORDER_DAYS = 20          # a supervision order set by hand is due within this many working days
+#: The kinds of unit that handle appeals (are assigned them, are named by routing rules);
+#: 督查室, 纪委监委 and the platform do not.
+HANDLING_UNIT_KINDS = ("county", "zone", "department")
 
 
 # -- the appeal's states -------------------------------------------------------------------------
