@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from taian_tui.domain import timeutil
+from taian_tui.domain.text import clip
 from taian_tui.domain.clock import SUPERVISION_DAYS
 from taian_tui.store import Store
 
@@ -144,7 +145,7 @@ def _sms_text(card: str, n: int, refs: list[str], title: str, due: str | None) -
     """One SMS per recipient per card colour per sweep: a unit with 40 appeals due today
     gets one reminder naming the count and some refs, not 40 messages."""
     if n == 1:
-        subject = f"诉求{refs[0]}《{title[:20]}》"
+        subject = f"诉求{refs[0]}《{clip(title, 20)}》"
     else:
         subject = f"{n}件诉求（{'、'.join(refs[:_REFS_SHOWN])}{'等' if n > len(refs[:_REFS_SHOWN]) else ''}）"
     if card == "blue":
@@ -234,8 +235,10 @@ def sweep(store: Store, at: str | None = None, *, dry_run: bool = False,
                                 "WHERE deadline_estimated = 1 AND state IN ('assigned','accepted') "
                                 "GROUP BY year ORDER BY year")
                 if est:
+                    n = sum(r["n"] for r in est)
                     result.warnings.append(
-                        f"{sum(r['n'] for r in est)} open appeals have deadlines counted Monday-Friday: "
+                        f"{n} open appeal{'s have' if n != 1 else ' has a'} deadline{'s' if n != 1 else ''} "
+                        "counted Monday-Friday: "
                         f"no holiday data for {', '.join(r['year'] for r in est)} "
                         "(add it with `taian calendar import FILE`)")
             if any(counts):

@@ -23,7 +23,7 @@ from taian_tui.domain.models import (CATEGORIES, CONTENT_FIELDS, CONTENT_KINDS, 
                                      User, category_code, from_row)
 from taian_tui.domain.refusals import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from taian_tui.domain.rules import HANDLING_UNIT_KINDS, MAX_EXTENSION_DAYS, OPEN_STATES
-from taian_tui.domain.text import clause, clean, clean_line, normalise_phone
+from taian_tui.domain.text import clause, clean, clip, clean_line, normalise_phone
 from taian_tui.store import Store
 
 # -- helpers -----------------------------------------------------------------------------
@@ -462,14 +462,14 @@ def issue_instruction(store: Store, who: str, target_user: str, text: str, *,
         if appeal_ref:
             appeal = store.appeal(appeal_ref)
             _check(store, "instruct", act, appeal, at)
-            subject = f"诉求{appeal.ref}《{appeal.title[:20]}》"
+            subject = f"诉求{appeal.ref}《{clip(appeal.title, 20)}》"
         else:
             project = store.project(project_ref)
             if act.user.scope != "city" and project.unit_code != act.unit_code \
                     and project.county != unit_name(store, act.unit_code):
                 raise PermissionDenied.of("instruct_scope", who=act.who(),
                                           unit=unit_name(store, act.unit_code))
-            subject = f"项目《{project.name[:20]}》"
+            subject = f"项目《{clip(project.name, 20)}》"
         cur = store.conn.execute(
             "INSERT INTO instructions(leader, target_user, project_ref, appeal_ref, text, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?)", (act.username, target.username, project_ref, appeal_ref, body, at))

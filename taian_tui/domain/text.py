@@ -59,14 +59,28 @@ def normalise_phone(value: object) -> str:
 _CLAUSE_END = "，。！？；：、,.!?;: \u3000"
 
 
-def clause(value: object, limit: int) -> str:
-    """``value`` on one line, as a clause that a message goes on after (``…：{clause}，请登录``):
-    at most ``limit`` characters (cut with an ellipsis), without the punctuation it ended
-    with, so that the message's own comma never follows a full stop (``。，``)."""
+def clip(value: object, limit: int) -> str:
+    """``value`` on one line, at most ``limit`` characters: a longer one is cut at a word
+    boundary (between two Chinese characters, or before a Latin word or number that would be
+    split, unless that leaves less than half) and ends with an ellipsis, as a title in an SMS."""
     text = clean_line(value)
-    if len(text) > limit:
-        text = text[:limit - 1].rstrip(_CLAUSE_END) + "…"
-    return text.rstrip(_CLAUSE_END)
+    if len(text) <= limit:
+        return text
+    cut = limit - 1
+    if text[cut - 1].isascii() and text[cut - 1].isalnum() and text[cut].isascii() and text[cut].isalnum():
+        start = cut
+        while start > 0 and text[start - 1].isascii() and text[start - 1].isalnum():
+            start -= 1
+        if start >= limit // 2:
+            cut = start
+    return text[:cut].rstrip(_CLAUSE_END) + "…"
+
+
+def clause(value: object, limit: int) -> str:
+    """``value`` as a clause that a message goes on after (``…：{clause}，请登录``): clipped
+    (:func:`clip`), without the punctuation it ended with, so that the message's own comma
+    never follows a full stop (``。，``)."""
+    return clip(value, limit).rstrip(_CLAUSE_END)
 
 
 # C0/C1 control characters (tab and newline handled apart), DEL, and the bidi overrides and

@@ -151,13 +151,13 @@ def test_year_end_into_a_year_without_data_warns_and_exits_0(escalate_json, run_
     assert doc["warnings"] == [
         "no holiday data for 2027: working days in 2027 counted Monday-Friday "
         "(add them with `taian calendar import FILE`)",
-        "1 open appeals have deadlines counted Monday-Friday: no holiday data for 2027 "
+        "1 open appeal has a deadline counted Monday-Friday: no holiday data for 2027 "
         "(add it with `taian calendar import FILE`)"]
     code, out, err = run_cli("escalate", "--db", db_path, "--at", "2027-01-13T07:00:00+08:00",
                              env={"TAIAN_NOW": "2027-01-13T07:00:00+08:00"})
     assert code == 0, err
     assert out == ("escalate at 2027-01-13T07:00:00+08:00: raised blue 0, yellow 0, red 1; SMS queued 1\n"
-                   "warning: 1 open appeals have deadlines counted Monday-Friday: no holiday data for 2027 "
+                   "warning: 1 open appeal has a deadline counted Monday-Friday: no holiday data for 2027 "
                    "(add it with `taian calendar import FILE`)\n")
     # the 5 working days after 01-04 in a year without data: 01-05..01-11 (Mon-Fri)
     assert store.one("SELECT due_at FROM supervision_orders")[0] == "2027-01-11T23:59:59+08:00"

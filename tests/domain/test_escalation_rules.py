@@ -446,7 +446,7 @@ def test_sweep_warns_about_estimated_deadlines(store, submit, sweep):
     submit("A-EST", at="2026-12-28T10:00:00+08:00")  # deadline 2027-01-04, counted Mon-Fri
     r = sweep("2026-12-29T09:00:00+08:00")
     assert r.raised == {"blue": 0, "yellow": 0, "red": 0}
-    assert r.warnings == ["1 open appeals have deadlines counted Monday-Friday: no holiday data for 2027 "
+    assert r.warnings == ["1 open appeal has a deadline counted Monday-Friday: no holiday data for 2027 "
                           "(add it with `taian calendar import FILE`)"]
 
 

@@ -476,3 +476,15 @@ def test_instruction_acknowledged_and_replied_once(store, instruction, unchanged
         wf.reply_instruction(store, "daiyue1", instruction.id, "")
     with unchanged(), pytest.raises(NotFound):
         wf.acknowledge_instruction(store, "daiyue1", 999)
+
+
+def test_titles_in_an_sms_are_clipped_with_an_ellipsis():
+    from taian_tui.domain.text import clip
+
+    # 20 at most, the last one the ellipsis; a Latin word or number is not split unless that
+    # would leave less than half
+    assert clip("新泰联兴食品有限公司租赁集体土地手续如何完善", 20) == "新泰联兴食品有限公司租赁集体土地手续如…"
+    assert clip("年产5万吨新材料项目", 20) == "年产5万吨新材料项目"
+    assert clip("关于ABC公司Expansion2026的用地问题", 20) == "关于ABC公司Expansion202…"   # 7 < 10: split
+    assert clip("关于泰安市岱岳区某某大型新能源项目ABCDEFGHIJ的问题", 20) == "关于泰安市岱岳区某某大型新能源项目…"
+    assert clip("一二三四五六七八九十一二三四五六七八九十", 20) == "一二三四五六七八九十一二三四五六七八九十"
