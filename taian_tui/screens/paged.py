@@ -487,14 +487,21 @@ class PagedListScreen(LiveScreen):
         return len(self.rows) == PAGE_SIZE
 
     def next_page(self, cursor: str | None = "first") -> None:
+        """PageDown: the next page; on the last one, its last row (as a list that is one
+        page moves its cursor, not nothing)."""
         if self.has_next_page():
             self.page += 1
             self.reload(cursor=cursor)
+        elif self.table.row_count:
+            self.table.move_cursor(row=self.table.row_count - 1)
 
     def prev_page(self, cursor: str | None = "first") -> None:
+        """PageUp: the page before; on the first one, its first row."""
         if self.page > 0:
             self.page -= 1
             self.reload(cursor=cursor)
+        elif self.table.row_count:
+            self.table.move_cursor(row=0)
 
     def first_row(self) -> None:
         """Home: the first row of the list (its first page)."""

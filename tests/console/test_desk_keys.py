@@ -262,3 +262,19 @@ async def test_a_select_lists_key_and_the_palettes_no_match_are_in_chinese(settl
         options = app.screen.query_one(CommandList)
         assert [str(options.get_option_at_index(i).prompt.renderable) for i in range(options.option_count)] \
             == ["没有匹配的命令"]
+
+
+async def test_pagedown_on_a_list_of_one_page_goes_to_its_last_row(settle, tui_db):
+    app = TaianApp(tui_db, username="zrzy1", poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        table = screen.query_one("#table", DataTable)
+        n = len(screen.rows)
+        assert 1 < n < PAGE and not screen.has_next_page() and table.cursor_row == 0
+        await pilot.press("pagedown")
+        await settle(pilot)
+        assert (screen.page, table.cursor_row) == (0, n - 1)
+        await pilot.press("pageup")
+        await settle(pilot)
+        assert (screen.page, table.cursor_row) == (0, 0)
