@@ -462,7 +462,7 @@ def render_detail(detail: Any) -> Text:
                               "bold"))
         out.append("\n")
         out.append_text(plain(t("detail.project_line", category=p["category"],
-                                investment=f"{p['investment_wan']:g}", stage=p["stage"],
+                                investment=money(p["investment_wan"]), stage=p["stage"],
                                 percent=f"{p['percent']:g}")))
         out.append("\n")
     else:
@@ -621,20 +621,33 @@ def progress_bar(percent: float | None, width: int) -> Text:
     return out
 
 
-def money(wan: float | None) -> str:
-    """An amount in 万元 as people say it: ``12.3亿`` / ``860万`` (English: ¥1.23bn / ¥8.6M)."""
+def money_unit(*amounts: float | None) -> str:
+    """The one unit of a view's amounts (in 万元): ``亿`` when the largest is at least 1亿,
+    else ``万`` (English: ``bn`` / ``M`` / ``k``), so that a column or a line never mixes them
+    (``1.1亿`` above ``8,650万``)."""
     from taian_tui.console.strings import get_lang
 
-    value = float(wan or 0)
+    top = max((float(a or 0) for a in amounts), default=0.0)
     if get_lang() == "en":
-        cny = value * 10_000
-        if cny >= 1e9:
-            return f"¥{cny / 1e9:.2f}bn"
-        if cny >= 1e6:
-            return f"¥{cny / 1e6:.1f}M"
-        return f"¥{cny / 1e3:,.0f}k"
-    if value >= 10_000:
-        return f"{value / 10_000:.1f}亿".replace(".0亿", "亿")
+        cny = top * 10_000
+        return "bn" if cny >= 1e9 else "M" if cny >= 1e6 else "k"
+    return "亿" if top >= 10_000 else "万"
+
+
+def money(wan: float | None, unit: str | None = None) -> str:
+    """An amount in 万元 as people say it, in ``unit`` (``money_unit`` of the view's amounts;
+    by default the amount's own): ``12.3亿``, ``0.87亿``, ``860万`` (English: ¥1.23bn, ¥8.6M)."""
+    value = float(wan or 0)
+    unit = unit or money_unit(value)
+    if unit == "bn":
+        return f"¥{value * 10_000 / 1e9:.2f}bn"
+    if unit == "M":
+        return f"¥{value * 10_000 / 1e6:.1f}M"
+    if unit == "k":
+        return f"¥{value * 10_000 / 1e3:,.0f}k"
+    if unit == "亿":
+        yi = value / 10_000
+        return (f"{yi:.1f}亿".replace(".0亿", "亿") if yi >= 1 or yi == 0 else f"{yi:.2f}亿")
     return f"{value:,.0f}万"
 
 

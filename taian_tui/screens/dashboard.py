@@ -24,7 +24,7 @@ from taian_tui.read import exports, stats
 from taian_tui.domain import timeutil
 from taian_tui.console.messages import FiguresLoaded, WorkFailed
 from taian_tui.console.strings import code_label, get_lang, t
-from taian_tui.console.widgets import (KeysFooter, COLUMN_EIGHTHS, HeaderBar, hbar, localise_bindings, money, pad, plain,
+from taian_tui.console.widgets import (KeysFooter, COLUMN_EIGHTHS, HeaderBar, hbar, localise_bindings, money, money_unit, pad, plain,
                        visible)
 from taian_tui.screens.common import LiveScreen
 from taian_tui.screens.exporting import ExportsList
@@ -68,7 +68,8 @@ def paired_bars(rows: list[tuple[str, int, float]], width: int, *, first: str, s
     labels = [r[0] for r in rows]
     lw = _label_width(labels, width, 12)
     counts = [str(r[1]) for r in rows]
-    amounts = [money(r[2]) for r in rows]
+    unit = money_unit(*(r[2] for r in rows))              # one unit down the column
+    amounts = [money(r[2], unit) for r in rows]
     nw = max(max(len(c) for c in counts), 3)
     aw = max(max(cell_len(a) for a in amounts), 4)
     bars = max(width - lw - nw - aw - 5, 4)

@@ -31,7 +31,7 @@ from taian_tui.domain.models import PROJECT_CATEGORIES, PROJECT_STAGES
 from taian_tui.store import Store
 from taian_tui.console.messages import ActionSaved
 from taian_tui.console.workers import Job
-from taian_tui.console.widgets import (KeysFooter, CARD_STYLES, DetailPane, HeaderBar, cell, fit_columns, hbar, money, plain,
+from taian_tui.console.widgets import (KeysFooter, CARD_STYLES, DetailPane, HeaderBar, cell, fit_columns, hbar, money, money_unit, plain,
                        progress_bar, set_columns, short_date, visible)
 from taian_tui.screens.exporting import ExportsList
 from taian_tui.screens.forms import ActionForm, _label
@@ -74,12 +74,12 @@ def _rows(out: Text, title: str, rows: list, total: int, empty_key: str,
         out.append(t("projects.more", n=total - len(rows)), style="dim")
 
 
-def _report_row(out: Text, r: dict, users: dict) -> None:
+def _report_row(out: Text, r: dict, users: dict, unit: str) -> None:
     out.append(visible(r["date"]), style="bold")
     out.append("  ")
     out.append_text(hbar(r["percent"], 100, 10, "cyan", track="░", track_style="dim"))
     out.append(f"{r['percent']:4.0f}%  ")
-    out.append(t("projects.report_invested", amount=money(r["invested_wan"])))
+    out.append(t("projects.report_invested", amount=money(r["invested_wan"], unit)))
     out.append("  ")
     out.append_text(plain(users.get(r["reported_by"]) or code_label("actor", r["reported_by"]), "dim"))
     if r.get("note"):
@@ -140,9 +140,10 @@ def render_project(d: project_reads.ProjectDetail, width: int = 80) -> Text:
     out.append(" · ")
     _field(out, t("projects.f.unit"), d.unit or "—")
     out.append("\n")
-    _field(out, t("projects.f.investment"), money(p["investment_wan"]))
+    unit = money_unit(p["investment_wan"], p["invested_wan"])       # one unit on the line
+    _field(out, t("projects.f.investment"), money(p["investment_wan"], unit))
     out.append(" · ")
-    _field(out, t("projects.f.invested"), money(p["invested_wan"]))
+    _field(out, t("projects.f.invested"), money(p["invested_wan"], unit))
     if p.get("planned_start") or p.get("planned_finish"):
         out.append(" · ")
         _field(out, t("projects.f.planned"),
@@ -180,7 +181,7 @@ def render_project(d: project_reads.ProjectDetail, width: int = 80) -> Text:
         out.append_text(plain(p["enterprise_uscc"]))
 
     _rows(out, t("projects.s.reports", n=d.reports_total), d.reports, d.reports_total, "projects.no_reports",
-          lambda o, r: _report_row(o, r, d.users))
+          lambda o, r: _report_row(o, r, d.users, unit))
     _rows(out, t("projects.s.appeals", n=d.appeals_total), d.appeals, d.appeals_total, "projects.no_appeals",
           _appeal_row)
     _rows(out, t("projects.s.instructions", n=d.instructions_total), d.instructions, d.instructions_total,
@@ -421,6 +422,7 @@ class ProjectBoardScreen(ExportsList, PagedListScreen):
         cols = self._columns()
         w = {k: width for k, _, width in cols}
         set_columns(table, cols)
+        unit = money_unit(*(r.investment_wan for r in rows))     # one unit down the column
         for r in rows:
             values = {
                 "vis": lambda: Text("◉", style="bold cyan", end="") if r.visualised else Text(""),
@@ -431,7 +433,7 @@ class ProjectBoardScreen(ExportsList, PagedListScreen):
                 "category": lambda: cell(code_label("project_category", r.category), w.get("category")),
                 "stage": lambda: cell(code_label("stage", r.stage), w["stage"]),
                 "library": lambda: cell(code_label("library", r.library), w.get("library")),
-                "investment": lambda: Text(money(r.investment_wan), justify="right", end=""),
+                "investment": lambda: Text(money(r.investment_wan, unit), justify="right", end=""),
                 "progress": lambda: progress_bar(r.percent, w["progress"]),
                 "appeals": lambda: (Text(str(r.open_appeals), style="bold yellow", justify="right",
                                          end="") if r.open_appeals else Text("·", style="dim",
@@ -595,14 +597,15 @@ class ProgressForm(ActionForm):
         self.invested = invested
         self.total = total
         self.current_stage = stage
+        self.unit_of_money = money_unit(total, invested)
 
     def intro(self) -> Text | None:
         text = Text(t("form.progress.text", unit=visible(self.unit or "—"),
-                      percent=f"{self.percent:g}", invested=money(self.invested)), end="")
+                      percent=f"{self.percent:g}", invested=money(self.invested, self.unit_of_money)), end="")
         # the ranges the store holds the figures to, before anything is typed
         text.append("\n")
-        text.append(t("form.progress.range", total=money(self.total), percent=f"{self.percent:g}",
-                      invested=money(self.invested)), style="dim")
+        text.append(t("form.progress.range", total=money(self.total, self.unit_of_money), percent=f"{self.percent:g}",
+                      invested=money(self.invested, self.unit_of_money)), style="dim")
         if not self.own_unit:
             # the store refuses it; say so before anything is typed
             text.append("\n")

@@ -55,3 +55,15 @@ def test_a_due_time_typed_as_an_office_types_it():
     assert parse_due("2026年12月20日") == "2026-12-20T23:59:59+08:00"
     assert parse_due("2026-12-20 17:30") == "2026-12-20T17:30:00+08:00"
     assert parse_due("2026-12-20 24:00") is None
+
+
+def test_money_in_one_unit_per_view():
+    from taian_tui.console.widgets import money, money_unit
+
+    # a column's unit is its largest amount's: 亿 from 10,000 万 on, else 万
+    unit = money_unit(85_000, 900, 0)
+    assert unit == "亿"
+    assert [money(v, unit) for v in (85_000, 42_000, 900, 0)] == ["8.5亿", "4.2亿", "0.09亿", "0亿"]
+    unit = money_unit(900, 8_650)
+    assert unit == "万" and [money(v, unit) for v in (900, 8_650)] == ["900万", "8,650万"]
+    assert money(12_345) == "1.2亿" and money(860) == "860万"          # alone: its own unit
