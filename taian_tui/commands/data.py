@@ -243,11 +243,12 @@ def _export_list(kind: str, output: Path, db, fmt, force, month, as_user=None, s
             n = _writing(output, lambda: export.write_listing(output, table, fmt, force=force))
     finally:
         store.close()
-    what = {"orders": "supervision orders", "red-cards": "red cards", "rates": "units"}.get(kind, kind)
+    what = plural(n, {"appeals": "appeal", "orders": "supervision order", "red-cards": "red card",
+                      "rates": "unit"}[kind])
     if to_stdout:
-        typer.echo(f"exported {n} {what}", err=True)
+        typer.echo(f"exported {what}", err=True)
     else:
-        typer.echo(f"exported {n} {what} to {output} ({fmt})")
+        typer.echo(f"exported {what} to {output} ({fmt})")
     typer.echo(shown(table.title), err=True)
 
 
@@ -339,7 +340,7 @@ def register(app: typer.Typer) -> None:
         try:
             if output is None:
                 n = _to_stdout(lambda out: export.export_enterprises(store, out, fmt), encoding)
-                typer.echo(f"exported {n} enterprises", err=True)
+                typer.echo(f"exported {plural(n, 'enterprise')}", err=True)
                 return
 
             def write() -> int:
@@ -352,7 +353,7 @@ def register(app: typer.Typer) -> None:
                         return export.export_enterprises(store, fh, fmt)
 
             n = _writing(output, write)
-            typer.echo(f"exported {n} enterprises to {output} ({fmt})")
+            typer.echo(f"exported {plural(n, 'enterprise')} to {output} ({fmt})")
         finally:
             store.close()
 

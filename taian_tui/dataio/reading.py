@@ -789,7 +789,8 @@ class ImportResult:
         changes = ""
         if self.field_changes:
             changes = " (" + ", ".join(f"{k} {v}" for k, v in self.field_changes.items() if v) + ")"
-        text = (f"{head} {self.rows} rows read; {verb['inserted']} {self.inserted}, "
+        rows = f"{self.rows} {'row' if self.rows == 1 else 'rows'}"
+        text = (f"{head} {rows} read; {verb['inserted']} {self.inserted}, "
                 f"{verb['updated']} {self.updated}{changes}, unchanged {self.unchanged}, "
                 f"rejected {self.rejected}")
         if self.duplicates:
@@ -909,7 +910,10 @@ def check_report_path(path: str | os.PathLike | None, database: str | os.PathLik
     would replace a database: ``database`` (the one imported into) or its -wal, -shm or
     -journal (:func:`is_database_file`), or any SQLite database or file of one
     (:func:`is_sqlite_file`: the imports call this without naming their database). The
-    imports have no --force: an existing report is replaced."""
+    imports have no --force: an existing report is replaced, but only a regular file: an
+    existing target that is a symbolic link or not a regular file (a device, a FIFO, a
+    socket) is refused, as ``check_output`` refuses it for the exports: the report is
+    written beside it and renamed over it, so it would be replaced, not written through."""
     if not path:
         return
     target = Path(path)
@@ -922,6 +926,9 @@ def check_report_path(path: str | os.PathLike | None, database: str | os.PathLik
                               "one): choose another file; nothing imported")
     if target.is_dir():
         raise ImportFileError(f"--report {target}: is a directory; nothing imported")
+    if target.is_symlink() or (target.exists() and not target.is_file()):
+        raise ImportFileError(f"--report {target} is not a regular file (a device, pipe or link): give the path "
+                              "of a file; nothing imported")
     if not where.is_dir():
         raise ImportFileError(f"--report {target}: the folder {where} does not exist; nothing imported")
     if not os.access(where, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):

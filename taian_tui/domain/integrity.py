@@ -25,6 +25,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from taian_tui.domain import timeutil
 from taian_tui.domain.clock import WorkCalendar
@@ -85,29 +86,56 @@ def anchor(store: Store, path: str | os.PathLike) -> dict:
     return record
 
 
+def _anchor_lines(path: Path) -> Iterator[tuple[int, str | None]]:
+    """(number, text) of each line of the anchors file, decoded one by one (LF or CRLF):
+    text None for a line that is not UTF-8, so that a file partly binary (damaged, or another
+    file appended) is still read in its lines that are text."""
+    with open(path, "rb") as fh:
+        for n, raw in enumerate(fh, 1):
+            try:
+                yield n, raw.rstrip(b"\r\n").decode("utf-8")
+            except UnicodeDecodeError:
+                yield n, None
+
+
 def _anchors(store: Store, path: Path) -> list[str]:
+    """The problems of the anchors file ``path``, in the file's order: each anchored head
+    the chain no longer holds, and each line that is not an anchor line (one that is not
+    UTF-8 text says so; past ``SHOWN`` of those, "... and N more" at the end)."""
+    problems: list[str] = []
+    bad = 0
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        for n, line in _anchor_lines(path):
+            if line is not None and not line.strip():
+                continue
+            record = None if line is None else _anchor_record(line)
+            if record is None:
+                bad += 1
+                if bad <= SHOWN:
+                    problems.append(f"{path}:{n}: not an anchor line" + (" (not UTF-8 text)" if line is None else ""))
+                continue
+            id_, digest, at = record
+            if id_ == 0:
+                continue
+            got = store.scalar("SELECT hash FROM audit WHERE id = ?", (id_,))
+            if got != digest:
+                what = "is missing" if got is None else "has another hash"
+                problems.append(f"the chain no longer holds the head anchored at {at} "
+                                f"(row {id_} {what}): the trail was rebuilt or cut")
     except OSError as exc:
-        return [f"{path}: cannot read the anchors: {exc.strerror or exc}"]
-    problems = []
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            id_, digest = int(record["id"]), str(record["hash"])
-        except (ValueError, KeyError, TypeError):
-            problems.append(f"{path}:{n}: not an anchor line")
-            continue
-        if id_ == 0:
-            continue
-        got = store.scalar("SELECT hash FROM audit WHERE id = ?", (id_,))
-        if got != digest:
-            what = "is missing" if got is None else "has another hash"
-            problems.append(f"the chain no longer holds the head anchored at {record.get('at', '?')} "
-                            f"(row {id_} {what}): the trail was rebuilt or cut")
+        problems.append(f"{path}: cannot read the anchors: {exc.strerror or exc}")
+    if bad > SHOWN:
+        problems.append(f"... and {bad - SHOWN} more lines of {path} that are not anchor lines")
     return problems
+
+
+def _anchor_record(line: str) -> tuple[int, str, str] | None:
+    """(id, hash, at) of an anchor line; None: the line is not one."""
+    try:
+        record = json.loads(line)
+        return int(record["id"]), str(record["hash"]), str(record.get("at", "?"))
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _more(problems: list[str], total: int, what: str) -> list[str]:

@@ -178,10 +178,10 @@ def test_dash_is_standard_output_where_csv_can_go_there(run_cli, db_path, make_a
     assert out.splitlines()[0] == ("\ufeff编号,状态,挂牌,类别,县市区,企业,统一社会信用代码,标题,承办单位,提交时间,到达时间,"
                                    "办理期限,剩余工作日,答复时间,企业评价,督办中,延期待批")
     assert [line.split(",")[0] for line in out.splitlines()[1:]] == [a.ref]
-    assert err.splitlines()[0] == "exported 1 appeals"
+    assert err.splitlines()[0] == "exported 1 appeal"
     code, out, err = run_cli("export", "enterprises", "--db", db_path, "-o", "-")
     assert (code, out.splitlines()[0], err) == (
-        0, "\ufeff企业名称,统一社会信用代码,所属县市区,行业,企业标签,联系人,联系电话,注册地址", "exported 1 enterprises\n")
+        0, "\ufeff企业名称,统一社会信用代码,所属县市区,行业,企业标签,联系人,联系电话,注册地址", "exported 1 enterprise\n")
     workbook = "error: --format xlsx writes a workbook: give the file with -o FILE.xlsx\n"
     assert run_cli("export", "rates", "--db", db_path, "-o", "-", "--format", "xlsx") == (2, "", workbook)
     assert run_cli("export", "enterprises", "--db", db_path, "-o", "-", "--format", "xlsx") == (2, "", workbook)
@@ -213,7 +213,9 @@ def test_verify_names_the_line_of_an_anchors_file_that_is_not_text(run_cli, db_p
     anchors.write_bytes(anchors.read_bytes() + b"\x89PNG\r\n\x1a\n\xff\xfe\n")
     assert run_cli("audit", "verify", "--db", db_path, "--anchors", anchors) == (
         1, "", f"{anchors}:2: not an anchor line (not UTF-8 text)\n"
-               "error: audit check FAILED: 1 problem (see above)\n")
+               f"{anchors}:3: not an anchor line\n"
+               f"{anchors}:4: not an anchor line (not UTF-8 text)\n"
+               "error: audit check FAILED: 3 problems (see above)\n")
 
 
 # -- --at, dry run, backup -------------------------------------------------------------------------------

@@ -292,7 +292,7 @@ def test_bad_options_write_nothing(export, scenario, db_path, tmp_path):
 def test_enterprises_workbook_reimports_unchanged(export, scenario, db_path, store, city, tmp_path):
     out = tmp_path / "企业名录.xlsx"
     code, stdout, _ = export(db_path, "enterprises", "-o", out)
-    assert (code, stdout) == (0, f"exported 1 enterprises to {out} (xlsx)\n")
+    assert (code, stdout) == (0, f"exported 1 enterprise to {out} (xlsx)\n")
     rows = values(out)
     assert rows == [["企业名录 · 数据截至 2026-11-05 12:00:00（北京时间）"] + [""] * 7,
                     ["企业名称", "统一社会信用代码", "所属县市区", "行业", "企业标签", "联系人", "联系电话", "注册地址"],

@@ -126,7 +126,7 @@ def test_second_sheet_by_name_and_a_sheet_that_is_not_there(run_cli, db_path, st
     book = registry_workbook(tmp_path / "registry.xlsx")
     code_, out, err = run_cli("import", "enterprises", book, "--sheet", "补充", "--db", db_path)
     assert (code_, err) == (0, "")
-    assert out.startswith("enterprises registry.xlsx: 1 rows read; inserted 1,")
+    assert out.startswith("enterprises registry.xlsx: 1 row read; inserted 1,")
     assert enterprises(store) == {GOOD[5]: ("庚公司", "宁阳县", "", "", "5387777777")}
     code_, _, err = run_cli("import", "enterprises", book, "--sheet", "名录", "--db", db_path)
     assert code_ == 2
@@ -146,7 +146,7 @@ def test_recognised_by_content_not_by_name(run_cli, db_path, store, tmp_path):
     text = tmp_path / "looks-like-excel.xlsx"
     text.write_text(",".join(HEADER) + f"\n辛公司,{GOOD[5]},宁阳县,,,,05381234567,\n", encoding="utf-8")
     code_, out, err = run_cli("import", "enterprises", text, "--db", db_path)
-    assert (code_, err) == (0, "") and "1 rows read; inserted 1" in out
+    assert (code_, err) == (0, "") and "1 row read; inserted 1" in out
     assert store.one("SELECT phone FROM enterprises WHERE uscc = ?", (GOOD[5],))["phone"] == "05381234567"
 
 
@@ -342,7 +342,7 @@ def test_a_grid_over_the_cell_limit_that_fits_in_memory_is_refused_by_its_span(r
     assert dump() == before
     monkeypatch.setattr(workbook, "MAX_CELLS", 2_600)
     code_, out, err = run_cli("import", "enterprises", book, "--db", db_path)
-    assert (code_, err) == (0, "") and "1 rows read; inserted 1," in out
+    assert (code_, err) == (0, "") and "1 row read; inserted 1," in out
 
 
 def test_an_old_xls_workbook_has_the_same_guard(run_cli, db_path, dump, tmp_path, monkeypatch):
@@ -524,7 +524,7 @@ def test_a_formula_with_its_value_imports_the_value(run_cli, db_path, store, tmp
     ws.write_formula(1, 6, "=13805381233+1", None, 13805381234)
     book.close()
     code_, out, err = run_cli("import", "enterprises", path, "--db", db_path)
-    assert (code_, err) == (0, "") and out.startswith("enterprises cached.xlsx: 1 rows read; inserted 1,")
+    assert (code_, err) == (0, "") and out.startswith("enterprises cached.xlsx: 1 row read; inserted 1,")
     assert tuple(store.one("SELECT county, phone FROM enterprises WHERE uscc = ?", (GOOD[0],))) == \
         ("岱岳区", "13805381234")
 
