@@ -172,9 +172,6 @@ def appeal_filter(state: str | None = None, card: str | None = None, unit: str |
     return AppealFilter(states=(state,) if state else (), card=card, unit=unit, category=category, text=search)
 
 
-_YEAR_AND_NUMBER = re.compile(r"\s*\d{4}\s*-\s*\d{1,6}\s*")
-
-
 def appeal_ref(store: Store, typed: str) -> str:
     """The stored ref of the appeal ``typed`` names: ``A-2026-0012`` in any case, ``2026-0012``,
     ``2026-12``, or a bare number ``12``: the appeal of that number, among the years the
@@ -187,8 +184,7 @@ def appeal_ref(store: Store, typed: str) -> str:
     ref = appeals.resolve_ref(store, typed)
     if store.scalar("SELECT 1 FROM appeals WHERE ref = ?", (ref,)):
         return ref
-    text = f"A-{typed}" if _YEAR_AND_NUMBER.fullmatch(typed or "") else typed
-    candidates, _ = search.ref_candidates(text, int(timeutil.iso()[:4]))
+    candidates, _ = search.ref_candidates(typed, int(timeutil.iso()[:4]))
     found = [r for r in candidates if store.scalar("SELECT 1 FROM appeals WHERE ref = ?", (r,))]
     if len(found) > 1:
         raise Fail(f"appeal number {shown(typed.strip())} is in several years: {', '.join(found)}; "

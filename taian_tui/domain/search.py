@@ -41,17 +41,18 @@ def grams(text: str) -> str:
     return " ".join(out)
 
 
-_REF = re.compile(r"\s*([A-Za-z])\s*-?\s*(\d{4})\s*-\s*(\d{1,6})\s*")
+_REF = re.compile(r"\s*(?:([A-Za-z])\s*-?\s*)?(\d{4})\s*-\s*(\d{1,6})\s*")
 _NUMBER = re.compile(r"\s*(\d{1,6})\s*")
 
 
 def ref_candidates(query: str, year: int) -> tuple[list[str], bool]:
     """The appeal refs a search may mean, and whether it is nothing but a ref: ``A-2026-1875``
-    (any case, spaces around the dashes) is that ref alone; a bare number ``1875`` is
+    (any case, spaces around the dashes; the letter may be left out: ``2026-1875``) is that
+    ref alone; a bare number ``1875`` is
     ``A-YYYY-1875`` of the last seven years and the next (besides the words it matches)."""
     m = _REF.fullmatch(query or "")
     if m:
-        return [f"{m.group(1).upper()}-{m.group(2)}-{int(m.group(3)):04d}"], True
+        return [f"{(m.group(1) or 'A').upper()}-{m.group(2)}-{int(m.group(3)):04d}"], True
     m = _NUMBER.fullmatch(query or "")
     if m:
         return [f"A-{y}-{int(m.group(1)):04d}" for y in range(year - 7, year + 2)], False

@@ -22,6 +22,8 @@ def test_a_ref_finds_its_appeal_in_any_case(store, make_appeal):
     assert refs(store, "A-2026-1875") == ["A-2026-1875"]
     assert refs(store, " a-2026-1875 ") == ["A-2026-1875"]
     assert refs(store, "A-2025-42") == ["A-2025-0042"]
+    assert refs(store, "2026-1875") == ["A-2026-1875"]            # the letter left out
+    assert refs(store, " 2025 - 0042") == ["A-2025-0042"]
     # a bare number: its appeal, and the appeals whose text holds the number
     assert refs(store, "1875") == ["A-2025-0042", "A-2026-1875"]
     assert refs(store, "43") == ["A-2026-0043"]
