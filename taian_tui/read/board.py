@@ -166,8 +166,10 @@ def red_cards(store: Store, act: Actor, *, limit: int, offset: int = 0
     return _page(store, RedCard,
                  "a.id, a.ref, a.title, a.state, COALESCE(u.name, '') AS unit, e.threshold_at, "
                  "e.applied_at, e.taken_up_by, e.taken_up_at, "
+                 # the order whose due time passing raised the red card (its threshold), not
+                 # a later one (a dispute review's, after the card)
                  "(SELECT o.due_at FROM supervision_orders o WHERE o.appeal_id = a.id "
-                 " ORDER BY o.id DESC LIMIT 1) AS order_due",
+                 " AND o.due_at <= e.threshold_at ORDER BY o.id DESC LIMIT 1) AS order_due",
                  f"FROM card_events e JOIN appeals a ON a.id = e.appeal_id "
                  f"LEFT JOIN units u ON u.code = a.unit_code WHERE e.card = 'red' AND {scope}",
                  "e.taken_up_at IS NOT NULL, e.threshold_at, e.appeal_id", params, limit, offset,

@@ -75,3 +75,19 @@ def test_city_wide_the_page_and_count_read_the_red_events_index(store, make_appe
     assert count == ["SCAN card_events USING COVERING INDEX card_events_red"]
     assert page[0] == "SCAN e USING INDEX card_events_red", page
     assert not any("TEMP B-TREE" in line for line in page), page
+
+
+def test_the_due_time_shown_is_the_order_that_raised_the_card(store, make_appeal):
+    # after its red card A-2026-0002 is answered, found 不满意, and the supervisor's review
+    # opens a second order (due five working days after Thu 10-29: Thu 11-05 23:59:59); the
+    # red card still shows the order whose passing raised it (10-21), not the later one
+    _city(store, make_appeal)
+    wf.reply_appeal(store, "zrzy1", "A-2026-0002", "已办理", at="2026-10-27T10:00:00+08:00")
+    wf.evaluate_appeal(store, "system:intake", "A-2026-0002", "不满意", "没解决", at="2026-10-28T10:00:00+08:00")
+    wf.review_dispute(store, "ducha1", "A-2026-0002", True, "答复未解决问题", at="2026-10-29T10:00:00+08:00")
+    assert store.scalar("SELECT MAX(due_at) FROM supervision_orders o JOIN appeals a ON a.id = o.appeal_id "
+                        "WHERE a.ref = 'A-2026-0002'") == "2026-11-05T23:59:59+08:00"
+    rows, _ = board.red_cards(store, actor(store, "admin"), limit=50)
+    assert [(r.ref, r.order_due) for r in rows] == [
+        ("A-2026-0003", "2026-10-19T23:59:59+08:00"), ("A-2026-0002", "2026-10-21T23:59:59+08:00"),
+        ("A-2026-0001", "2026-10-19T23:59:59+08:00")]
