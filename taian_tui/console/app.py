@@ -26,7 +26,7 @@ import time
 import weakref
 from typing import Iterable, cast
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
@@ -194,8 +194,10 @@ class TaianApp(App[None]):
         if self.poll:
             self._watch_file()
 
-    def on_resize(self) -> None:
-        self._show_nav_keys(self.size.width >= NAV_KEYS_MIN_WIDTH)
+    def on_resize(self, event: events.Resize) -> None:
+        # the event's size: the app's own is the old one still while this handler runs (the
+        # footer kept the keys of the width it started at)
+        self._show_nav_keys(event.size.width >= NAV_KEYS_MIN_WIDTH)
 
     def _show_nav_keys(self, show: bool) -> None:
         """Show the function keys of the screens in the footer, or not (narrow terminal)."""

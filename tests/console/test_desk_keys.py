@@ -278,3 +278,21 @@ async def test_pagedown_on_a_list_of_one_page_goes_to_its_last_row(settle, tui_d
         await pilot.press("pageup")
         await settle(pilot)
         assert (screen.page, table.cursor_row) == (0, 0)
+
+
+async def test_the_screens_keys_follow_the_width_after_a_resize(settle, tui_db):
+    from textual.widgets._footer import FooterKey
+
+    def fkeys(app):
+        return [k.key for k in app.screen.query(FooterKey) if k.key.startswith("f") and k.key[1:].isdigit()]
+
+    app = TaianApp(tui_db, username="admin", poll=False)
+    async with app.run_test(size=(80, 24)) as pilot:            # narrow: no function keys shown
+        await settle(pilot)
+        assert fkeys(app) == []
+        await pilot.resize_terminal(120, 40)
+        await settle(pilot)
+        assert fkeys(app) == ["f2", "f3", "f4", "f5", "f6", "f7", "f8"]
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        assert fkeys(app) == []
