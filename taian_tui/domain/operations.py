@@ -897,6 +897,12 @@ def discard_content_revision(store: Store, who: str, cid: int, *, at: str | None
         store.audit(act.username, "content.revise", "content", cid, pending, None, at=at)
 
 
+def daily_listen_latest(at: str | None = None) -> str:
+    """The last day a 每日一听 may be chosen for today (``rules.MAX_LISTEN_DAYS_AHEAD`` ahead)."""
+    today = timeutil.local_date(_at(at))
+    return (today + _dt.timedelta(days=rules.MAX_LISTEN_DAYS_AHEAD)).isoformat()
+
+
 def pick_daily_listen(store: Store, who: str, day: str, cid: int, *, at: str | None = None) -> None:
     """Choose the day's 每日一听: a published item, for today or a later day. A new pick
     drops the sound built for the old one."""
@@ -913,6 +919,9 @@ def pick_daily_listen(store: Store, who: str, day: str, cid: int, *, at: str | N
             raise InvalidTransition.of("daily_listen_unpublished", id=cid, state=item.state)
         if day < at[:10]:
             raise InvalidTransition.of("daily_listen_past", day=day, today=at[:10])
+        latest = daily_listen_latest(at)
+        if day > latest:
+            raise ValidationError.of("daily_listen_far", day=day, days=rules.MAX_LISTEN_DAYS_AHEAD, latest=latest)
         old = store.scalar("SELECT content_id FROM daily_listen WHERE date = ?", (day,))
         if old == cid:
             return

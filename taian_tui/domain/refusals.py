@@ -255,6 +255,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "daily_listen_past": (
         "cannot choose the daily listen of {day}: that day is past (today is {today})",
         "不能为 {day} 选定每日一听：这一天已过（今天是 {today}）"),
+    "daily_listen_far": (
+        "cannot choose the daily listen of {day}: at most {days} days ahead (until {latest})",
+        "不能为 {day} 选定每日一听：最多提前 {days} 天（至 {latest}）"),
     "no_daily_listen": (
         "no daily listen (每日一听) is chosen for {day}",
         "{day} 没有选定每日一听"),

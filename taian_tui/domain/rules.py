@@ -23,6 +23,9 @@ from taian_tui.domain.refusals import DomainError, InvalidTransition, Permission
 
 RETURN_WINDOW_DAYS = 2
 MAX_EXTENSION_DAYS = 20
+#: How far ahead a 每日一听 may be chosen: a month's programme (2099-12-31 was taken, and
+#: shown as this year's 12-31).
+MAX_LISTEN_DAYS_AHEAD = 31
 MAX_ORDER_DAYS = 20          # a supervision order set by hand is due within this many working days
 #: The kinds of unit that handle appeals (are assigned them, are named by routing rules);
 #: 督查室, 纪委监委 and the platform do not.

@@ -961,7 +961,7 @@ class DailyListenForm(_DayForm):
         self.day = ""
 
     def intro(self) -> Text | None:
-        text = Text(t("form.listen.text") + "\n", end="")
+        text = Text(t("form.listen.text", latest=operations.daily_listen_latest()) + "\n", end="")
         text.append(t("content.listen_days") + " ", style="bold")
         if not self.picks:
             text.append(t("content.listen_none_ahead"))

@@ -478,3 +478,15 @@ def test_apply_project_bad_planned_date_is_refused(store, city, unchanged):
 def test_upsert_user_cleans_the_mobile(store):
     wf.upsert_user(store, "admin", "m1", "联络员", "liaison", unit_code="zrzy", mobile="\x1b[2J138 0000 1111")
     assert store.user("m1").mobile == "13800001111"
+
+
+def test_daily_listen_at_most_a_month_ahead(store, unchanged):
+    # T is 2026-10-08: 31 days on is 2026-11-08, the last day that may be chosen
+    c = draft(store)
+    wf.publish_content(store, "bianji", c.id, at=T)
+    wf.pick_daily_listen(store, "bianji", "2026-11-08", c.id, at=T)
+    assert store.scalar("SELECT content_id FROM daily_listen WHERE date = '2026-11-08'") == c.id
+    with unchanged(), pytest.raises(ValidationError) as exc:
+        wf.pick_daily_listen(store, "bianji", "2099-12-31", c.id, at=T)
+    assert str(exc.value) == ("cannot choose the daily listen of 2099-12-31: at most 31 days ahead "
+                              "(until 2026-11-08)")
