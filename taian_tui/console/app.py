@@ -39,7 +39,8 @@ from taian_tui.console.messages import (CountsLoaded, DayChanged, FileChanged, S
 from taian_tui.console.modes import MODE_BY_NAME, MODES
 from taian_tui.console.session import Session, load_session
 from taian_tui.console.strings import get_lang, set_lang, t
-from taian_tui.console.styles import SharedStylesheet, css_state, css_unchanged, release_styles_caches
+from taian_tui.console.styles import (SharedStylesheet, chinese_line_breaks, css_state, css_unchanged,
+                                      release_styles_caches)
 from taian_tui.console.widgets import ScreenCommands, localise_bindings
 from taian_tui.console.workers import Job, StorePool, run_in_store
 from taian_tui.domain import timeutil
@@ -62,6 +63,7 @@ NAV_KEYS_MIN_WIDTH = 100
 WARM_UP_AFTER = 2.0
 
 release_styles_caches()         # Textual's drawing kept every gone widget's lines (textual#6665)
+chinese_line_breaks()           # no wrapped line begins with 。，、 or ends with （《
 
 
 class Palette(CommandPalette):

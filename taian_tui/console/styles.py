@@ -23,7 +23,7 @@ colours it is given.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 from textual._styles_cache import StylesCache
 from textual.css.stylesheet import Stylesheet
@@ -123,3 +123,48 @@ def release_styles_caches() -> None:
     compute = method.__wrapped__
     StylesCache.get_inner_outer = staticmethod(lru_cache(1024)(
         lambda base_background, background: compute(None, base_background, background)))
+
+
+#: What never begins a wrapped line (the closing marks of Chinese typesetting, 行首禁则) and
+#: what never ends one (the opening marks); the ASCII ones as well, in mixed text.
+NO_LINE_START = frozenset("，。、；：？！）」』】》〉〕］｝’”…—％·～,.;:?!)]}%")
+NO_LINE_END = frozenset("（「『【《〈〔［｛‘“([{")
+
+
+def _kinsoku(divide: Callable[..., list[int]]) -> Callable[..., list[int]]:
+    def divide_line(text: str, width: int, fold: bool = True) -> list[int]:
+        breaks = divide(text, width, fold)
+        if not any(0 < b < len(text) and (text[b] in NO_LINE_START or text[b - 1] in NO_LINE_END)
+                   for b in breaks):
+            return breaks
+        # again, line by line from the first break that starts a line with a closing mark (or
+        # ends one with an opening mark): that break moves back a character, taking it along
+        # (a line never holds more than it did), and the lines after are divided anew
+        out: list[int] = []
+        start = 0
+        while True:
+            rest = divide(text[start:], width, fold)
+            if not rest:
+                return out
+            b = start + rest[0]
+            while b - 1 > start and (text[b] in NO_LINE_START or text[b - 1] in NO_LINE_END):
+                b -= 1
+            out.append(b)
+            start = b
+
+    divide_line.__wrapped__ = divide        # type: ignore[attr-defined]
+    return divide_line
+
+
+def chinese_line_breaks() -> None:
+    """Wrapped lines, in Rich's ``Text`` and in Textual's ``Content`` alike (both divide a line
+    with ``rich._wrap.divide_line``), never begin with a closing mark (。，、）」…) nor end with an
+    opening one: the break moves back a character (a long appeal's body, a help text, a
+    dialog). Once per process; idempotent."""
+    import rich.text
+    import textual.content
+
+    for module in (rich.text, textual.content):
+        current = module.divide_line
+        if not hasattr(current, "__wrapped__"):
+            module.divide_line = _kinsoku(current)

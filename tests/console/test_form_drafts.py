@@ -24,6 +24,17 @@ def draft(store, key=KEY):
     return json.loads(row[0]) if row else None
 
 
+async def written(pilot, settle, store, seconds: float = 10.0) -> None:
+    """Until the form's draft is in the store (a second after the last key; on a busy machine
+    its write may take a little longer), at most ``seconds``."""
+    await pilot.pause(1.0)
+    for _ in range(int(seconds / 0.1)):
+        await settle(pilot)
+        if draft(store) is not None:
+            return
+        await pilot.pause(0.1)
+
+
 async def open_reply(pilot, settle, ref="A-2026-0001") -> ReplyForm:
     screen = pilot.app.screen
     keys = [screen.row_key(r) for r in screen.rows]
@@ -41,8 +52,7 @@ async def test_a_reply_typed_is_kept_asked_about_and_restored(settle, tui_db, st
         await settle(pilot)
         form = await open_reply(pilot, settle)
         form.query_one("#reply", TextArea).insert(TYPED)
-        await pilot.pause(1.3)                                  # the draft is written a second later
-        await settle(pilot)
+        await written(pilot, settle, store)                     # the draft is written a second later
         assert draft(store) == {"reply": TYPED}
         await pilot.press("escape")
         await settle(pilot)
@@ -75,8 +85,7 @@ async def test_discarding_drops_the_draft(settle, tui_db, store):
         await settle(pilot)
         form = await open_reply(pilot, settle)
         form.query_one("#reply", TextArea).insert(TYPED)
-        await pilot.pause(1.3)
-        await settle(pilot)
+        await written(pilot, settle, store)
         assert draft(store) == {"reply": TYPED}
         await pilot.press("escape")
         await settle(pilot)

@@ -67,3 +67,23 @@ def test_money_in_one_unit_per_view():
     unit = money_unit(900, 8_650)
     assert unit == "万" and [money(v, unit) for v in (900, 8_650)] == ["900万", "8,650万"]
     assert money(12_345) == "1.2亿" and money(860) == "860万"          # alone: its own unit
+
+
+def test_wrapped_chinese_lines_never_begin_with_a_closing_mark():
+    import textual.content
+    from rich.console import Console
+    from rich.text import Text
+
+    import taian_tui.console.app  # noqa: F401  (the console's wrapping: console.styles.chinese_line_breaks)
+
+    text = "一二三四五。六七八九十，一二三四（五六七八九十"
+
+    def lines(offsets):
+        return [text[i:j] for i, j in zip([0, *offsets], [*offsets, len(text)])]
+
+    # 10 cells hold five characters: "。" would begin the 2nd line, so 五 goes down with it;
+    # "（" would end the 4th at 8 cells, so it goes down too
+    assert lines(textual.content.divide_line(text, 10)) == ["一二三四", "五。六七八", "九十，一二", "三四（五六", "七八九十"]
+    assert lines(textual.content.divide_line(text, 8)) == ["一二三四", "五。六七", "八九十，", "一二三四", "（五六七", "八九十"]
+    console = Console(width=10, file=open("/dev/null", "w"))
+    assert [str(line) for line in Text(text).wrap(console, 10)] == ["一二三四", "五。六七八", "九十，一二", "三四（五六", "七八九十"]
