@@ -296,3 +296,21 @@ async def test_the_screens_keys_follow_the_width_after_a_resize(settle, tui_db):
         await pilot.resize_terminal(80, 24)
         await settle(pilot)
         assert fkeys(app) == []
+
+
+async def test_the_help_explains_the_one_character_columns_and_marks(settle, tui_db):
+    from textual.widgets import Static
+
+    from taian_tui.screens.common import HelpScreen
+
+    app = TaianApp(tui_db, username="zrzy1", poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        text = "\n".join(str(s.render()) for s in app.screen.query(Static))
+        legend = [line for line in text.splitlines() if line.startswith("列与标记：")]
+        assert legend == ["列与标记：牌 = 挂牌（蓝、黄、红）；剩余 = 距答复期限的工作日（今天 = 今日到期，超N = "
+                          "已超期 N 个工作日）；状态后的 延 = 延期申请待审批，督 = 有未结督办单，督超 = 督办单已逾期，"
+                          "日期 = 答复日期。按下灰色的键会显示不可用的原因。"]
