@@ -35,8 +35,8 @@ MAX_DAYS = rules.MAX_EXTENSION_DAYS
 MAX_ORDER_DAYS = rules.MAX_ORDER_DAYS
 
 
-def _label(key: str) -> Static:
-    return Static(t(key), classes="field-label", markup=False)
+def _label(key: str, **kw: Any) -> Static:
+    return Static(t(key, **kw), classes="field-label", markup=False)
 
 
 class ActionForm(InConsole, ModalScreen[bool]):
@@ -121,6 +121,13 @@ class ActionForm(InConsole, ModalScreen[bool]):
         """The confirm button's words: what it does (a form that only saves says 保存)."""
         return t(self.CONFIRM_KEY or "k.save")
 
+    def confirm_changed(self) -> None:
+        """The choice made so far changed what the confirm button does: its words, and the
+        hint's, follow (an extension's decision: 批准延期 or 驳回延期)."""
+        if self.is_mounted and not self.saving:
+            self.query_one("#save", Button).label = self.confirm_label()
+            self._set_status(t("form.hint", confirm=self.confirm_label()))
+
     def facts(self, store: Store, username: str) -> Text | None:
         """What the decision needs that the caller did not hand over, read in a worker when
         the form opens (the reply under review, the deadline an extension would give …)."""
@@ -145,7 +152,7 @@ class ActionForm(InConsole, ModalScreen[bool]):
             yield Static("", id="form-facts", classes="-empty")
             yield from self.fields()
             yield Static("", id="form-error", markup=False)
-            yield Static(t("form.hint"), id="form-status", markup=False)
+            yield Static(t("form.hint", confirm=self.confirm_label()), id="form-status", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button(self.confirm_label(), id="save", variant="primary")
                 yield Button(t("k.cancel"), id="cancel")
@@ -358,7 +365,7 @@ class ActionForm(InConsole, ModalScreen[bool]):
         message.stop()
         self.saving = False
         self.query_one("#save", Button).disabled = False
-        self._set_status(t("form.hint"))
+        self._set_status(t("form.hint", confirm=self.confirm_label()))
         self.show_error(t("form.refused", msg=message.text))
 
 
@@ -616,6 +623,17 @@ class DecideExtensionForm(ActionForm):
         approved = self._last_values.get("decision") == "approve" if hasattr(self, "_last_values") else True
         return t("done.approve" if approved else "done.reject", ref=visible(self.ref))
 
+    def confirm_label(self) -> str:
+        try:
+            value = self.query_one("#decision", Select).value
+        except Exception:
+            value = "approve" if self.approve else "reject" if self.approve is False else None
+        return t({"approve": "confirm.approve", "reject": "confirm.reject"}.get(value, self.CONFIRM_KEY))
+
+    @on(Select.Changed, "#decision")
+    def _decision_chosen(self, event: Select.Changed) -> None:
+        self.confirm_changed()
+
     def fields(self) -> ComposeResult:
         yield _label("field.decision")
         value = Select.NULL if self.approve is None else ("approve" if self.approve else "reject")
@@ -673,7 +691,7 @@ class ReviewDisputeForm(ActionForm):
         yield _label("field.fault")
         yield Select([(t("opt.at_fault"), "at_fault"), (t("opt.not_at_fault"), "not_at_fault")],
                      id="fault", prompt=t("opt.choose"))
-        yield _label("field.order_days")
+        yield _label("field.order_days", hi=MAX_DAYS)
         yield Input("5", id="days", restrict=r"-?\d*", max_length=3)
         yield _label("field.opinion")
         yield TextArea(id="note", soft_wrap=True)

@@ -87,3 +87,26 @@ def test_wrapped_chinese_lines_never_begin_with_a_closing_mark():
     assert lines(textual.content.divide_line(text, 8)) == ["一二三四", "五。六七", "八九十，", "一二三四", "（五六七", "八九十"]
     console = Console(width=10, file=open("/dev/null", "w"))
     assert [str(line) for line in Text(text).wrap(console, 10)] == ["一二三四", "五。六七八", "九十，一二", "三四（五六", "七八九十"]
+
+
+async def test_the_extension_decisions_button_says_what_it_does(settle, tui_db, store):
+    from textual.widgets import Button, Select
+
+    ext = store.one("SELECT id, days FROM extensions WHERE state = 'pending'")
+    app = TaianApp(tui_db, username="ducha1", poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        form = DecideExtensionForm("A-2026-0004", subject="环评批复办理进度", extension_id=ext["id"],
+                                   days=ext["days"], reason="需补充专家论证")
+        app.push_screen(form)
+        await settle(pilot)
+
+        def shown():
+            return str(form.query_one("#save", Button).label), str(form.query_one("#form-status").render())
+
+        assert shown() == ("提交决定", "Ctrl+S 提交决定 · Esc 取消")
+        form.query_one("#decision", Select).value = "approve"
+        await settle(pilot)
+        assert shown() == ("批准延期", "Ctrl+S 批准延期 · Esc 取消")
+        form.query_one("#decision", Select).value = "reject"
+        await settle(pilot)
+        assert shown() == ("驳回延期", "Ctrl+S 驳回延期 · Esc 取消")
