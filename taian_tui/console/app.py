@@ -482,6 +482,25 @@ class TaianApp(App[None]):
                                        ("stay", t("quit.unsaved.stay"), "primary")],
                                       default="stay"), answered)
 
+    def screenshot_to_exports(self) -> None:
+        """The screen as an SVG file in the person's own export folder (``exports/USER/``,
+        private, as a list exported from the console), fetched with ``ssh taian@server
+        exports get NAME``: Textual's own screenshot wrote it into the working directory, the
+        service account's, shared by everyone and out of their reach."""
+        from taian_tui.dataio import export as writing
+        from taian_tui.store import private_output
+
+        try:
+            target = writing.personal_export(self.db_path, self.username or "", "screenshot", timeutil.iso(),
+                                             ext="svg")
+            svg = self.export_screenshot()
+            with private_output(target) as partial:
+                partial.write_text(svg, encoding="utf-8")
+        except (OSError, ValueError) as exc:
+            self.notify(t("screenshot.failed", msg=str(exc)), severity="error", markup=False)
+            return
+        self.notify(t("screenshot.saved", name=target.name), markup=False, timeout=20)
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         for name in self.modes_available:
             if name != self.current_mode:
@@ -491,7 +510,7 @@ class TaianApp(App[None]):
         yield SystemCommand(t("k.help"), t("cmd.help"), self.action_help)
         yield SystemCommand(t("cmd.theme"), t("cmd.theme.help"), self.action_change_theme)
         yield SystemCommand(t("cmd.screenshot"), t("cmd.screenshot.help"),
-                            lambda: self.set_timer(0.1, self.deliver_screenshot))
+                            lambda: self.set_timer(0.1, self.screenshot_to_exports))
         yield SystemCommand(t("k.quit"), t("cmd.quit"), self.action_quit)
 
     @property

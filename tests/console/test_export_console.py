@@ -301,3 +301,28 @@ async def test_a_folder_planted_by_another_account_is_not_written_into(settle, t
         await export(pilot, settle)
         assert app.screen.export_note == f"导出失败：无法写入 {folder}（{why}），未写出文件"
         assert list(elsewhere.iterdir()) == [] and list(folder.iterdir()) == []
+
+
+async def test_a_screenshot_goes_to_the_persons_export_folder(settle, tui_db, tmp_path, monkeypatch):
+    # never into the working directory (the service account's, on the server)
+    import os
+    import stat
+
+    from taian_tui.console.app import TaianApp
+
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    app = TaianApp(tui_db, username="zrzy1", poll=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        app.screenshot_to_exports()
+        await settle(pilot)
+        folder = tui_db.parent / "exports" / "zrzy1"
+        files = sorted(os.listdir(folder))
+        assert len(files) == 1 and files[0].startswith("screenshot-zrzy1-") and files[0].endswith(".svg")
+        assert stat.S_IMODE(os.stat(folder / files[0]).st_mode) == 0o600
+        assert (folder / files[0]).read_text(encoding="utf-8").startswith("<svg")
+        assert os.listdir(cwd) == []
+        assert [n.message for n in app._notifications] == [
+            f"截图已保存：{files[0]}（用 ssh … exports get {files[0]} 取回）"]
