@@ -362,7 +362,9 @@ def _section(out: Text, title: str) -> None:
     out.append("\n")
 
 
-def _history_detail(item: dict, units: dict[str, str]) -> str:
+def _history_detail(item: dict, units: dict[str, str], action: str = "") -> str:
+    """What an audit row's ``after`` adds to its line; a field named as its action (a reply's
+    答复) is given without its name ("答复  答复 已协调" read twice)."""
     after = item.get("after") or {}
     parts = []
     for key, value in after.items():
@@ -373,7 +375,7 @@ def _history_detail(item: dict, units: dict[str, str]) -> str:
             value = full_time(str(value))
         elif key == "unit_code":
             value = visible(units.get(value, value))        # the unit's name, not its code
-        parts.append(f"{label} {value}")
+        parts.append(str(value) if label == action else f"{label} {value}")
     return "；".join(parts) if _cjk() else "; ".join(parts)
 
 
@@ -507,8 +509,9 @@ def render_detail(detail: Any) -> Text:
         name = detail.users.get(actor) or code_label("actor", actor)
         out.append_text(plain(name))
         out.append("  ")
-        out.append(code_label("action", item["action"]), style="bold")
-        extra = _history_detail(item, detail.units)
+        action = code_label("action", item["action"])
+        out.append(action, style="bold")
+        extra = _history_detail(item, detail.units, action)
         if item["action"] in ("assign", "reassign") and (item.get("after") or {}).get("unit_code"):
             code = item["after"]["unit_code"]
             extra = visible(detail.units.get(code, code))

@@ -908,3 +908,19 @@ async def test_the_timeline_names_the_unit_not_its_code(select_ref, settle, tui_
         submitted = [line for line in lines if "提交诉求" in line]
         assert len(submitted) == 1
         assert submitted[0].endswith("提交诉求  期限 2026-10-12 23:59；单位 市自然资源和规划局")
+
+
+async def test_a_reply_in_the_timeline_is_not_named_twice(select_ref, settle, tui_db, make_appeal):
+    make_appeal("answered", ref="A-2026-0091", title="已答复")            # replied 09-30 10:00: 已协调解决
+    app = app_for(tui_db, "zrzy1")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("f")
+        await settle(pilot)
+        screen.query_one("#f-state", Select).value = "all"
+        await settle(pilot)
+        await select_ref(pilot, "A-2026-0091")
+        lines = str(screen.query_one("#detail-body").render()).splitlines()
+        assert [line for line in lines if line.startswith("2026-09-30 10:00")] == [
+            "2026-09-30 10:00  自然资源联络员  答复  已协调解决"]
