@@ -290,8 +290,9 @@ class InboxScreen(ExportsList, PagedListScreen):
                ("state", "col.state"))
 
     def _columns(self) -> list[tuple[str, str, int]]:
-        """(key, label key, width) of the columns that fit the terminal: the unit column only
-        for viewers of several units, the arrival date only from 100 columns on."""
+        """(key, label key, width) of the columns that fit the terminal: the unit column for
+        every viewer but a liaison (whose appeals are their unit's), the arrival date only
+        from 100 columns on."""
         width = max(self.app.size.width, 60) - 2  # the vertical scrollbar
         fixed = {"card": 2, "ref": 11, "category": 4, "arrived": 5, "deadline": 5,
                  "days": 5, "state": 6}
@@ -304,8 +305,8 @@ class InboxScreen(ExportsList, PagedListScreen):
             if any(len(d) > 5 for d in dates):
                 fixed["arrived"] = fixed["deadline"] = 10
         keys = [k for k, _ in self.COLUMNS]
-        if not self._units:
-            keys.remove("unit")
+        if self.role == "liaison":
+            keys.remove("unit")          # one unit's appeals (a county's leader sees several)
         if width < 100:
             keys.remove("arrived")
         weights = {"enterprise": 3, "title": 5, "unit": 2}

@@ -314,3 +314,14 @@ async def test_the_help_explains_the_one_character_columns_and_marks(settle, tui
         assert legend == ["列与标记：牌 = 挂牌（蓝、黄、红）；剩余 = 距答复期限的工作日（今天 = 今日到期，超N = "
                           "已超期 N 个工作日）；状态后的 延 = 延期申请待审批，督 = 有未结督办单，督超 = 督办单已逾期，"
                           "日期 = 答复日期。按下灰色的键会显示不可用的原因。"]
+
+
+async def test_a_countys_leader_sees_which_unit_has_each_appeal(settle, tui_db):
+    # 岱岳区's head sees the appeals of 岱岳区 whatever unit has them (zrzy's and sthj's too):
+    # the unit column is shown, as for the city's viewers; a liaison's list has none
+    for user, shown in (("daiyue-lead", True), ("zrzy1", False)):
+        app = TaianApp(tui_db, username=user, poll=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            table = app.screen.query_one("#table", DataTable)
+            assert ("承办单位" in [str(c.label) for c in table.columns.values()]) is shown, user
