@@ -661,6 +661,8 @@ class ProgressForm(ActionForm):
         return None
 
     def perform(self, store: Store, username: str, values: dict) -> None:
-        operations.report_progress(store, username, self.ref, float(values["percent"]),
-                                 float(values["invested"]), values["note"],
+        # the figures as typed: the store reads them (and a refusal quotes them as typed,
+        # not as 999999999999.0)
+        operations.report_progress(store, username, self.ref, values["percent"].strip(),
+                                 values["invested"].strip(), values["note"],
                                  date=timeutil.parse_day(values["date"]).isoformat(), stage=values["stage"])

@@ -205,6 +205,24 @@ async def test_liaison_reports_progress_on_a_project_of_their_unit(open_projects
         assert "进度填报（2）" in text and "储能舱全部吊装到位" in text
 
 
+async def test_an_absurd_investment_is_refused_as_typed(open_projects, select_key, settle, board_db, store):
+    app = app_for(board_db, "daiyue1")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_projects(pilot, "all")
+        await select_key(pilot, "P-0003")
+        await pilot.press("p")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, ProgressForm)
+        form.query_one("#invested", Input).value = "999999999999"
+        form.query_one("#note", TextArea).insert("核对")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        assert form.last_error == ("未能保存：已完成投资（万元）须为 0 至 100,000,000 之间的有限数值，"
+                                   "不能是“999999999999”")
+
+
 async def test_progress_on_another_units_project_is_refused_and_the_input_kept(open_projects, screen_text, settle, board_db, store):
     app = app_for(board_db, "zrzy1")
     async with app.run_test(size=SIZE) as pilot:
