@@ -50,7 +50,8 @@ class InstructionForm(ActionForm):
     ]
 
     DEFAULT_CSS = """
-    InstructionForm #target-list { height: 7; border: round $primary 40%; }
+    InstructionForm #target-list { height: 7; border: round $primary 40%; text-wrap: nowrap;
+                                   text-overflow: ellipsis; }
     InstructionForm.-small #target-list { height: 5; }
     """
 
@@ -139,13 +140,15 @@ class InstructionForm(ActionForm):
         if mark:
             prompt.append("★ " if r.relevant else "  ", style="bold yellow")
         prompt.append_text(plain(r.name, "bold"))
-        prompt.append(f" {visible(r.username)} · {code_label('role', r.role)}")
+        # the phone the SMS goes to before the role and unit: one line each, cut at its end
+        # on a narrow terminal (80 columns wrapped each person over two lines)
+        prompt.append(f" {visible(r.username)} · ")
+        prompt.append(t("ins.sms_to", mobile=visible(r.mobile)) if r.mobile else t("ins.no_mobile"),
+                      style="" if r.mobile else "bold yellow")
+        prompt.append(f" · {code_label('role', r.role)}")
         if r.unit:
             prompt.append(" · ")
             prompt.append_text(plain(r.unit))
-        prompt.append(" · ")
-        prompt.append(t("ins.sms_to", mobile=visible(r.mobile)) if r.mobile else t("ins.no_mobile"),
-                      style="" if r.mobile else "bold yellow")
         return prompt
 
     @on(OptionList.OptionSelected, "#target-list")

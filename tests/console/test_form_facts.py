@@ -110,3 +110,15 @@ async def test_the_extension_decisions_button_says_what_it_does(settle, tui_db, 
         form.query_one("#decision", Select).value = "reject"
         await settle(pilot)
         assert shown() == ("驳回延期", "Ctrl+S 驳回延期 · Esc 取消")
+
+
+def test_a_recipient_is_one_line_with_the_phone_before_the_unit():
+    from taian_tui.read.instructions import Recipient
+    from taian_tui.screens.instructions import InstructionForm
+
+    r = Recipient("zrzy1", "自然资源联络员", "liaison", "市自然资源和规划局", True, "13800000002")
+    prompt = InstructionForm._prompt(r)
+    assert prompt.plain == "★ 自然资源联络员 zrzy1 · 短信发至 13800000002 · 联络员 · 市自然资源和规划局"
+    assert prompt.no_wrap
+    none = InstructionForm._prompt(Recipient("x1", "某人", "leader", "", False, ""), mark=False)
+    assert none.plain == "某人 x1 · 无手机号，短信无法送达 · 领导"
