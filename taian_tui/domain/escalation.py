@@ -34,7 +34,8 @@ class Raised:
     threshold_at: str
 
     def as_dict(self) -> dict:
-        return {"ref": self.ref, "card": self.card, "previous": self.previous,
+        # no card before: null, as `appeal list --json` gives an appeal without a card
+        return {"ref": self.ref, "card": self.card, "previous": self.previous or None,
                 "threshold_at": self.threshold_at}
 
 

@@ -38,7 +38,7 @@ def test_json_object_follows_domain_format(escalate_json, db_path, make_appeal):
     assert doc["at"] == "2026-10-12T07:00:00+08:00"
     assert doc["dry_run"] is False
     assert doc["raised"] == {"blue": 1, "yellow": 0, "red": 0}
-    assert doc["appeals"] == [{"ref": a.ref, "card": "blue", "previous": None or "",
+    assert doc["appeals"] == [{"ref": a.ref, "card": "blue", "previous": None,
                                "threshold_at": "2026-10-12T00:00:00+08:00"}]
     assert doc["notifications_queued"] == 1  # zrzy1
     assert doc["warnings"] == []
@@ -54,8 +54,8 @@ def test_json_streams_one_raised_appeal_a_line_after_the_counts(run_cli, db_path
     assert lines[0] == "{" and lines[1] == '  "at": "2026-10-13T07:00:00+08:00",'
     start = lines.index('  "appeals": [')
     assert lines[start + 1:] == [
-        f'    {{"ref": "{a.ref}", "card": "blue", "previous": "", "threshold_at": "2026-10-12T00:00:00+08:00"}},',
-        f'    {{"ref": "{b.ref}", "card": "blue", "previous": "", "threshold_at": "2026-10-12T00:00:00+08:00"}},',
+        f'    {{"ref": "{a.ref}", "card": "blue", "previous": null, "threshold_at": "2026-10-12T00:00:00+08:00"}},',
+        f'    {{"ref": "{b.ref}", "card": "blue", "previous": null, "threshold_at": "2026-10-12T00:00:00+08:00"}},',
         f'    {{"ref": "{a.ref}", "card": "yellow", "previous": "blue", "threshold_at": "2026-10-12T23:59:59+08:00"}},',
         f'    {{"ref": "{b.ref}", "card": "yellow", "previous": "blue", "threshold_at": "2026-10-12T23:59:59+08:00"}}',
         "  ]", "}"]
@@ -99,7 +99,7 @@ def test_catch_up_applies_every_threshold_in_order(escalate_json, db_path, make_
     server_now = "2026-10-21T07:00:42+08:00"      # the server's clock when the sweep ran
     doc = escalate_json(db_path, "2026-10-21T07:00:00+08:00", env={"TAIAN_NOW": server_now})
     assert [(x["card"], x["previous"], x["threshold_at"]) for x in doc["appeals"]] == [
-        ("blue", "", "2026-10-12T00:00:00+08:00"),
+        ("blue", None, "2026-10-12T00:00:00+08:00"),
         ("yellow", "blue", "2026-10-12T23:59:59+08:00"),
         ("red", "yellow", "2026-10-19T23:59:59+08:00"),
     ]
