@@ -284,6 +284,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "field.decision": ("决定", "Decision"),
     "field.fault": ("复核结论", "Finding"),
     "field.order_days": ("督办期限（工作日，1–{hi}）", "Order due in (working days, 1–{hi})"),
+    "form.review.due": ("认定单位责任时开督办单，期限至 {due}", "a unit at fault gets a supervision order due {due}"),
     "field.opinion": ("复核意见", "Finding note"),
     "opt.approve": ("批准延期", "Approve the extension"),
     "opt.reject": ("驳回申请", "Reject the request"),

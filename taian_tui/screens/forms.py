@@ -679,6 +679,8 @@ class ReviewDisputeForm(ActionForm):
 
     def facts(self, store: Store, username: str) -> Text | None:
         appeal = store.appeal(self.ref)
+        # the calendar (an object in memory) for the order's due time, shown as the days change
+        self._calendar = store.calendar()
         text = Text(t("facts.reply", at=(appeal.answered_at or "")[:16].replace("T", " ")) + "\n",
                     style="bold", end="")
         text.append_text(plain(appeal.reply or "—", multiline=True))
@@ -693,8 +695,29 @@ class ReviewDisputeForm(ActionForm):
                      id="fault", prompt=t("opt.choose"))
         yield _label("field.order_days", hi=MAX_DAYS)
         yield Input("5", id="days", restrict=r"-?\d*", max_length=3)
+        yield Static("", id="order-due", classes="form-hint", markup=False)
         yield _label("field.opinion")
         yield TextArea(id="note", soft_wrap=True)
+
+    _calendar: Any = None
+
+    def on_form_facts_read(self, message: FormFactsRead) -> None:
+        super().on_form_facts_read(message)
+        self._show_due()
+
+    @on(Input.Changed, "#days")
+    @on(Select.Changed, "#fault")
+    def _show_due(self, event: Any = None) -> None:
+        """The supervision order a "unit at fault" opens: due at the end of the days' last
+        working day from now (as ``operations.review_dispute`` counts them)."""
+        line = self.query_one("#order-due", Static)
+        fault = self.query_one("#fault", Select).value
+        days = _parse_days(self.query_one("#days", Input).value, 1, MAX_DAYS)
+        if self._calendar is None or fault != "at_fault" or days is None:
+            line.update("")
+            return
+        due, _warnings = self._calendar.extend(timeutil.iso(), days)
+        line.update(t("form.review.due", due=due[:10]))
 
     def collect(self) -> dict:
         value = self.query_one("#fault", Select).value

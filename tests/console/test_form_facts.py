@@ -122,3 +122,26 @@ def test_a_recipient_is_one_line_with_the_phone_before_the_unit():
     assert prompt.no_wrap
     none = InstructionForm._prompt(Recipient("x1", "某人", "leader", "", False, ""), mark=False)
     assert none.plain == "某人 x1 · 无手机号，短信无法送达 · 领导"
+
+
+async def test_the_review_shows_the_orders_due_date_as_the_days_change(settle, tui_db, monkeypatch):
+    from textual.widgets import Input, Select
+
+    monkeypatch.setenv("TAIAN_NOW", "2026-10-20T10:00:00+08:00")          # a Tuesday
+    app = TaianApp(tui_db, username="ducha1", poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        form = ReviewDisputeForm("A-2026-0002", subject="不动产权证办理", state="disputed", rating="不满意",
+                                 comment="没解决")
+        await facts_of(app, pilot, settle, form)
+        due = form.query_one("#order-due")
+        assert str(due.render()) == ""                                     # no decision yet
+        form.query_one("#fault", Select).value = "at_fault"
+        await settle(pilot)
+        # 5 working days after Tue 10-20: 21, 22, 23, 26, 27
+        assert str(due.render()) == "认定单位责任时开督办单，期限至 2026-10-27"
+        form.query_one("#days", Input).value = "1"
+        await settle(pilot)
+        assert str(due.render()) == "认定单位责任时开督办单，期限至 2026-10-21"
+        form.query_one("#days", Input).value = "-3"
+        await settle(pilot)
+        assert str(due.render()) == ""
