@@ -259,8 +259,8 @@ class EditorScreen(InConsole, Screen):
         elif self.has_unsaved_changes():
             text.append(" · ")
             text.append(t("editor.unsaved"), style="bold yellow")
-        else:
-            text.append(" · " + t("editor.saved"))
+        elif self.item:
+            text.append(" · " + t("editor.saved"))      # (a new item, nothing typed: nothing saved)
         if self.autosaved_at and self.has_unsaved_changes():
             text.append(" · " + t("editor.autosaved", at=self.autosaved_at[11:19]), style="dim")
         status.update(text)

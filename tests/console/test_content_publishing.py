@@ -155,3 +155,17 @@ async def test_the_detail_renders_the_body_as_markdown(hostile, screen_text, sel
         text = screen_text(app)
         assert "• 用地优先保障" in text and "## 支持政策" not in text
         assert "原样显示 [red]不是标记[/red]" in text
+
+
+async def test_a_new_item_with_nothing_typed_does_not_say_saved(settle, board_db):
+    app = TaianApp(board_db, username="bianji", poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, EditorScreen)
+        assert str(editor.query_one("#editor-status").render()) == "新建内容"
+        editor.query_one("#title", Input).value = "新的标题"
+        await settle(pilot)
+        assert str(editor.query_one("#editor-status").render()) == "新建内容 · ● 未保存"
