@@ -595,6 +595,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "editor.body": ("正文（Markdown）", "Body (Markdown)"),
     "editor.preview": ("预览", "Preview"),
     "editor.new": ("新建内容", "New item"),
+    "content.why_not": ("{action}：该内容当前为“{state}”，只有“{allowed}”的内容可以{action}",
+        "{action}: this item is {state}; {action} is for {allowed} items only"),
     "editor.unsaved": ("● 未保存", "● unsaved"),
     "editor.saved": ("已保存", "saved"),
     "editor.autosaved": ("已自动保存 {at}", "autosaved {at}"),

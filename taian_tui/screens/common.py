@@ -24,6 +24,22 @@ class LiveScreen(InConsole, Screen):
     saved here): at once while it is in the screen stack, else when it is shown again; and
     only when the change concerns what it reads."""
 
+    def refusal_of(self, action: str) -> str | None:
+        """Why ``action`` (its key greyed) is refused for the highlighted row, in words (the
+        screens whose keys a rule greys say it)."""
+        return None
+
+    def on_key(self, event: events.Key) -> None:
+        """A greyed key pressed: its reason, said where the user looks (Textual runs no action
+        for it, and a list's line under it has room for the first reason only)."""
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            if self.check_action(binding.action, ()) is None:
+                reason = self.refusal_of(binding.action)
+                if reason:
+                    event.stop()
+                    self.app.notify(reason, severity="warning", markup=False)
+                return
+
     stale = False
     #: The kinds of change that concern this screen (``read.changes``); ``None``: every kind.
     READS: ClassVar[frozenset[str] | None] = None

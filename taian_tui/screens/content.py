@@ -777,6 +777,15 @@ class ContentScreen(PagedListScreen):
                   "archive": ("draft", "published"), "listen": ("published",),
                   "edit": ("draft", "published")}
 
+    def refusal_of(self, action: str) -> str | None:
+        row = self.current_row()
+        if action not in self.STATES_FOR or row is None or action == "edit":
+            return None
+        allowed = "、".join(code_label("content_state", st) for st in self.STATES_FOR[action]) if get_lang() == "zh" \
+            else ", ".join(code_label("content_state", st) for st in self.STATES_FOR[action])
+        return t("content.why_not", action=t(f"k.{action}"), state=code_label("content_state", row.state),
+                 allowed=allowed)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in self.STATES_FOR:
             row = self.current_row()

@@ -37,7 +37,7 @@ from taian_tui.read import board, exports
 from taian_tui.read.appeals import AppealFilter
 from taian_tui.read.detail import appeal_detail
 from taian_tui.read import changes
-from taian_tui.console.strings import code_label, t
+from taian_tui.console.strings import code_label, error_text, t
 from taian_tui.domain.models import CARDS
 from taian_tui.console.messages import BoardLoaded, DetailLoaded, RedCardsLoaded, WorkFailed
 from taian_tui.console.workers import Job
@@ -953,6 +953,13 @@ class RedCardScreen(ExportsList, _DetailMixin, LiveScreen):
                 return None
             return True if rules.allowed("take_up", act, row.facts(), at=timeutil.iso()) else None
         return True
+
+    def refusal_of(self, action: str) -> str | None:
+        act, row = self.console.actor, self.selected()
+        if action != "take_up" or act is None or row is None:
+            return None
+        refused = rules.refusal("take_up", act, row.facts(), at=timeutil.iso(), role_checked=True)
+        return None if refused is None else f"{t('k.take_up')}：{error_text(refused)}"
 
     # -- export ---------------------------------------------------------------------------------------
     _status_text = ""

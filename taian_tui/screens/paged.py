@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual import events, on
+from textual import on
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.reactive import reactive
@@ -230,9 +230,6 @@ class PagedListScreen(LiveScreen):
     def current_filter(self) -> Any:
         return None
 
-    def refusal_of(self, action: str) -> str | None:
-        """Why ``action`` (its key greyed) is refused for the highlighted row, in words."""
-        return None
 
     def fetch(self, store: Store, act: Any, flt: Any, limit: int, offset: int) -> list:
         raise NotImplementedError
@@ -300,17 +297,6 @@ class PagedListScreen(LiveScreen):
             self.query_one("#detail").set_class(not visible, "-hidden")
         except Exception:
             pass
-
-    def on_key(self, event: events.Key) -> None:
-        """A greyed key pressed: its reason, said where the user looks (Textual runs no action
-        for it, and the line under the list has room for the first reason only)."""
-        for binding in self._bindings.key_to_bindings.get(event.key, ()):
-            if self.check_action(binding.action, ()) is None:
-                reason = self.refusal_of(binding.action)
-                if reason:
-                    event.stop()
-                    self.app.notify(reason, severity="warning", markup=False)
-                return
 
     def on_resize(self) -> None:
         if self.rows:

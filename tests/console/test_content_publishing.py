@@ -169,3 +169,17 @@ async def test_a_new_item_with_nothing_typed_does_not_say_saved(settle, board_db
         editor.query_one("#title", Input).value = "新的标题"
         await settle(pilot)
         assert str(editor.query_one("#editor-status").render()) == "新建内容 · ● 未保存"
+
+
+async def test_a_greyed_publishing_key_says_why(select_key, settle, board_db):
+    app = TaianApp(board_db, username="bianji", poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await select_key(pilot, "1")                              # published, no revision pending
+        assert screen.check_action("publish", ()) is None
+        await pilot.press("p")
+        await settle(pilot)
+        assert app.screen is screen
+        assert [n.message for n in app._notifications] == [
+            "发布：该内容当前为“已发布”，只有“草稿”的内容可以发布"]

@@ -672,6 +672,10 @@ async def test_discipline_sees_only_red_cards_and_records_take_up(screen_text, s
         assert ev["taken_up_by"] == "jiwei1" and ev["taken_up_note"] == "已立案初核"
         assert "已接办" in screen_text(app)
         assert screen.check_action("take_up", ()) is None
+        await pilot.press("u")                                   # greyed: it says why
+        await settle(pilot)
+        assert app.screen is screen
+        assert [n.message for n in app._notifications][-1] == "接办：A-2026-0001 的红牌已由 jiwei1 接办"
 
 
 # -- help, palette, language -------------------------------------------------------------------------
