@@ -24,7 +24,7 @@ class LiveScreen(InConsole, Screen):
     saved here): at once while it is in the screen stack, else when it is shown again; and
     only when the change concerns what it reads."""
 
-    def refusal_of(self, action: str) -> str | None:
+    def refusal_of(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
         """Why ``action`` (its key greyed) is refused for the highlighted row, in words (the
         screens whose keys a rule greys say it)."""
         return None
@@ -32,9 +32,12 @@ class LiveScreen(InConsole, Screen):
     def on_key(self, event: events.Key) -> None:
         """A greyed key pressed: its reason, said where the user looks (Textual runs no action
         for it, and a list's line under it has room for the first reason only)."""
+        from textual.actions import parse
+
         for binding in self._bindings.key_to_bindings.get(event.key, ()):
-            if self.check_action(binding.action, ()) is None:
-                reason = self.refusal_of(binding.action)
+            _, action, parameters = parse(binding.action)
+            if self.check_action(action, parameters) is None:
+                reason = self.refusal_of(action, parameters)
                 if reason:
                     event.stop()
                     self.app.notify(reason, severity="warning", markup=False)

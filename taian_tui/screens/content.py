@@ -36,7 +36,7 @@ from taian_tui.console.app import InConsole
 from taian_tui.console.messages import (ActionSaved, Autosaved, AutosaveFound, ContentLoaded, ContentSaved,
                                         ListenProgressed, WorkFailed)
 from taian_tui.console.strings import code_label, error_text, get_lang, t
-from taian_tui.console.workers import Job, write_before_exit
+from taian_tui.console.workers import Job, run_in_store, write_before_exit
 from taian_tui.domain.models import CONTENT_KINDS, CONTENT_LEVELS, CONTENT_STATES
 from taian_tui.store import Store
 from taian_tui.domain.refusals import DomainError
@@ -299,7 +299,12 @@ class EditorScreen(InConsole, Screen):
                 except Exception as exc:
                     error = f"{type(exc).__name__}: {exc}"
             return None if values is None else Autosaved(seq, values, at, error)
-        self.run_in_store("editor-autosave", write, exclusive=False)
+        if values is None:
+            # a discard as the editor closes: a worker of the app (the editor's own would be
+            # cancelled with it, before its thread had run, and the autosave kept)
+            run_in_store(self.app, "editor-autosave-drop", write, exclusive=False)
+        else:
+            self.run_in_store("editor-autosave", write, exclusive=False)
 
     def on_autosaved(self, message: Autosaved) -> None:
         if message.error:
@@ -777,7 +782,7 @@ class ContentScreen(PagedListScreen):
                   "archive": ("draft", "published"), "listen": ("published",),
                   "edit": ("draft", "published")}
 
-    def refusal_of(self, action: str) -> str | None:
+    def refusal_of(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
         row = self.current_row()
         if action not in self.STATES_FOR or row is None or action == "edit":
             return None

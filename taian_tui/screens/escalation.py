@@ -748,6 +748,14 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
             return "approve_extension" if (parameters[0] if parameters else True) else "reject_extension"
         return "review"
 
+    def refusal_of(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
+        act, item = self.console.actor, self.selected_item()
+        if action not in self.ACTION_VIEWS or act is None or item is None:
+            return None
+        rule = self._rule(action, parameters, item)
+        refused = rules.refusal(rule, act, item.facts(), at=timeutil.iso(), role_checked=True)
+        return None if refused is None else error_text(refused)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in self.ACTION_VIEWS:
             act = self.console.actor
@@ -954,7 +962,7 @@ class RedCardScreen(ExportsList, _DetailMixin, LiveScreen):
             return True if rules.allowed("take_up", act, row.facts(), at=timeutil.iso()) else None
         return True
 
-    def refusal_of(self, action: str) -> str | None:
+    def refusal_of(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
         act, row = self.console.actor, self.selected()
         if action != "take_up" or act is None or row is None:
             return None

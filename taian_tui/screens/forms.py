@@ -27,7 +27,7 @@ from taian_tui.domain import operations, rules, timeutil
 from taian_tui.console.app import InConsole
 from taian_tui.console.messages import ActionSaved, DraftFound, FormFactsRead, OrderRangeRead, WorkFailed
 from taian_tui.console.strings import code_label, t
-from taian_tui.console.workers import Job, write_before_exit
+from taian_tui.console.workers import Job, run_in_store, write_before_exit
 from taian_tui.store import Store
 from taian_tui.console.widgets import localise_bindings, plain, visible
 
@@ -299,8 +299,10 @@ class ActionForm(InConsole, ModalScreen[bool]):
                 self.flush_autosave()
                 self.dismiss(False)
             elif answer == "discard":
-                self.run_in_store("form-draft", lambda job: self._drop_draft(job.store, job.username),
-                                  exclusive=False)
+                # a worker of the app, not of this form: the form's own would be cancelled with
+                # it as it closes, before its thread had run, and the draft kept (seen under load)
+                run_in_store(self.app, "form-draft-drop", lambda job: self._drop_draft(job.store, job.username),
+                             exclusive=False)
                 self.dismiss(False)
 
         from taian_tui.screens.common import ChoiceScreen

@@ -268,7 +268,7 @@ class InboxScreen(ExportsList, PagedListScreen):
                 out.append((t(KEY_WORDS[action]), error_text(refused)))
         return out
 
-    def refusal_of(self, action: str) -> str | None:
+    def refusal_of(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
         why = self.why_not(self.current_row(), only=action)
         return f"{why[0][0]}：{why[0][1]}" if why else None
 

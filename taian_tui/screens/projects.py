@@ -462,7 +462,7 @@ class ProjectBoardScreen(ExportsList, PagedListScreen):
             return True if rules.project_refusal(act, row.ref, row.unit_code) is None else None
         return True
 
-    def refusal_of(self, action: str) -> str | None:
+    def refusal_of(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
         row, act = self.current_row(), self.console.actor
         if action != "progress" or row is None or act is None:
             return None
