@@ -38,9 +38,8 @@ def appeal_list(db: DbOpt = None, as_user: AsOpt = None, state: StateOpt = None,
     if as_json:
         emit_json([appeals.appeal_record(store, r.ref) for r in rows])
         return
-    estimated = _estimated(store, [r.ref for r in rows])
     for r in rows:
-        deadline = (r.deadline + (f" {ESTIMATED}" if r.ref in estimated else "")) if r.deadline else "-"
+        deadline = (r.deadline + (f" {ESTIMATED}" if r.deadline_estimated else "")) if r.deadline else "-"
         typer.echo("\t".join(shown(v) for v in (r.ref, r.state, r.card or "-", r.unit_code or "-",
                                                  deadline, r.title)))
 
@@ -48,17 +47,6 @@ def appeal_list(db: DbOpt = None, as_user: AsOpt = None, state: StateOpt = None,
 #: After a deadline counted Monday-Friday (a year without holiday data): in a list, and in
 #: `appeal show` with the console's words for it.
 ESTIMATED = "(estimated)"
-
-
-def _estimated(store, refs: list[str]) -> set[str]:
-    """Which of ``refs`` have an estimated deadline."""
-    found: set[str] = set()
-    for i in range(0, len(refs), 500):
-        part = refs[i:i + 500]
-        found.update(r[0] for r in store.all(
-            f"SELECT ref FROM appeals WHERE deadline_estimated = 1 AND ref IN ({','.join('?' * len(part))})",
-            part))
-    return found
 
 
 #: The fields of `appeal show` that may hold several lines: printed as lines, each one after

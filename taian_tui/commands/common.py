@@ -178,18 +178,13 @@ def appeal_ref(store: Store, typed: str) -> str:
     console's search looks at (``search.ref_candidates``), if exactly one has it (several:
     refused, exit 2, listing them). ``typed`` as it is when none matches (the lookup then says
     "no such appeal")."""
-    from taian_tui.domain import search
     from taian_tui.read import appeals
 
-    ref = appeals.resolve_ref(store, typed)
-    if store.scalar("SELECT 1 FROM appeals WHERE ref = ?", (ref,)):
-        return ref
-    candidates, _ = search.ref_candidates(typed, int(timeutil.iso()[:4]))
-    found = [r for r in candidates if store.scalar("SELECT 1 FROM appeals WHERE ref = ?", (r,))]
-    if len(found) > 1:
-        raise Fail(f"appeal number {shown(typed.strip())} is in several years: {', '.join(found)}; "
-                   "give the whole ref", 2)
-    return found[0] if found else ref
+    try:
+        return appeals.resolve_ref(store, typed)
+    except appeals.AmbiguousRef as exc:
+        raise Fail(f"appeal number {shown(typed.strip())} is in several years: {', '.join(exc.refs)}; "
+                   "give the whole ref", 2) from None
 
 
 def who(as_user: str | None) -> str:

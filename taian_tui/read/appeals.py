@@ -54,6 +54,7 @@ class AppealRow:
     answered_at: str | None = None
     order_due: str | None = None          # the open supervision order's due time
     order_overdue: bool = False           # ... and it has passed
+    deadline_estimated: bool = False      # counted Monday-Friday (a year without holiday data)
 
     def facts(self) -> rules.AppealFacts:
         """What ``rules`` needs to know to offer an action on this row (it is in the
@@ -185,16 +186,33 @@ def _text_match(f: AppealFilter, at: str, states: Iterable[str]) -> tuple[list[s
     return refs, expr
 
 
+class AmbiguousRef(ValueError):
+    """A bare number that several years' appeals have (``refs``: theirs)."""
+
+    def __init__(self, typed: str, refs: list[str]) -> None:
+        super().__init__(typed)
+        self.refs = refs
+
+
 def resolve_ref(store: Store, typed: str) -> str:
-    """The stored ref an appeal ref typed in any case names (``a-2026-0001``,
-    `` A-2026-0001 ``); ``typed`` itself when none does (the caller's lookup then says so)."""
+    """The stored ref of the appeal ``typed`` names: a ref in any case (``a-2026-0001``,
+    `` A-2026-0001 ``), without its letter (``2026-0001``, ``2026-1``), or a bare number
+    (``1``: the appeal of that number among the years the console's search looks at,
+    ``search.ref_candidates``; :class:`AmbiguousRef` when several years have one); ``typed``
+    itself when none does (the caller's lookup then says so)."""
     text = (typed or "").strip()
     if store.scalar("SELECT 1 FROM appeals WHERE ref = ?", (text,)):
         return text
     if store.scalar("SELECT 1 FROM appeals WHERE ref = ?", (text.upper(),)):
         return text.upper()
     rows = store.all("SELECT ref FROM appeals WHERE ref = ? COLLATE NOCASE LIMIT 2", (text,))
-    return rows[0][0] if len(rows) == 1 else text
+    if len(rows) == 1:
+        return rows[0][0]
+    candidates, _ = search.ref_candidates(text, int(timeutil.iso()[:4]))
+    found = [r for r in candidates if store.scalar("SELECT 1 FROM appeals WHERE ref = ?", (r,))]
+    if len(found) > 1:
+        raise AmbiguousRef(text, found)
+    return found[0] if found else text
 
 
 def count_appeals(store: Store, act: Actor, f: AppealFilter = AppealFilter(),
@@ -240,7 +258,7 @@ def list_appeals(store: Store, act: Actor, f: AppealFilter = AppealFilter(), *,
         "EXISTS (SELECT 1 FROM extensions x WHERE x.appeal_id = a.id AND x.state = 'pending') "
         "AS pending_extension, "
         "(SELECT MIN(o.due_at) FROM supervision_orders o WHERE o.appeal_id = a.id AND o.state = 'open') "
-        "AS order_due, a.answered_at "
+        "AS order_due, a.answered_at, a.deadline_estimated "
         f"FROM (SELECT a.id FROM appeals a WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?) p "
         "JOIN appeals a ON a.id = p.id "
         "LEFT JOIN enterprises e ON e.uscc = a.enterprise_uscc "
