@@ -260,6 +260,37 @@ class KeysFooter(Footer):
         widget.set_reactive(FooterKey.compact, self.compact)
         return widget
 
+    async def _rekey(self, keys: list, palette: tuple | None) -> bool:
+        """Show other keys in the footer's own widgets (the focus moved to a widget with
+        other keys: a filter's list closed, the table focused), mounting or removing only
+        the difference; ``False`` (nothing done) when groups are involved or the palette's
+        key comes or goes: then the footer is composed again. A recompose removes, mounts,
+        styles and lays out every key: about 10 ms and a layout of the screen on a filter
+        chosen, between the key and its page."""
+        if any(group is not None and len(list(run)) > 1
+               for group, run in itertools.groupby(keys, key=lambda k: k[3])):
+            return False
+        children = list(self.children)
+        if not all(isinstance(w, FooterKey) for w in children):
+            return False
+        shown = [w for w in children if not w.has_class("-command-palette")]
+        palette_widget = next((w for w in children if w.has_class("-command-palette")), None)
+        if (palette is None) != (palette_widget is None):
+            return False
+        for widget, ((key, display, desc, action), enabled, tooltip, _) in zip(shown, keys):
+            if (widget.key, widget.key_display, widget.action) != (key, display, action):
+                widget.key, widget.key_display, widget.action = key, display, action
+                widget.refresh(layout=True)
+            # the description, tooltip and state: the in-place update that follows
+        extra = shown[len(keys):]
+        if extra:
+            await self.remove_children(extra)
+        new = [self._key(key, display, desc, action, enabled, tooltip or desc)
+               for (key, display, desc, action), enabled, tooltip, _ in keys[len(shown):]]
+        if new:
+            await self.mount_all(new, before=palette_widget)
+        return True
+
     def watch_compact(self, compact: bool) -> None:
         for widget in self.query(FooterKey):
             widget.compact = compact
@@ -280,9 +311,12 @@ class KeysFooter(Footer):
         active = self.screen.active_bindings
         keys = self._keys(active)
         palette = self._palette_key(active)
-        if self._layout is None or self._layout_of(keys, palette) != self._layout:
-            await self.recompose()
-            return
+        layout = self._layout_of(keys, palette)
+        if self._layout is None or layout != self._layout:
+            if not await self._rekey(keys, palette):
+                await self.recompose()
+                return
+            self._layout = layout
         for widget, (description, enabled, tooltip) in zip(self.query(FooterKey), self._shown(keys, palette)):
             if widget.description != description:
                 widget.description = description

@@ -209,9 +209,10 @@ def test_a_gone_widgets_drawing_cache_is_freed():
     assert StylesCache().get_inner_outer(Color(1, 2, 3), Color(4, 5, 6, 0.5)) is pair
 
 
-async def test_the_rebuilt_footer_keys_drawing_caches_are_freed(settle, tui_db):
-    """The footer's keys are rebuilt when the focus moves to the search box and back: the
-    keys it replaced, and the drawing caches of those keys, are freed."""
+async def test_the_footer_keys_removed_are_freed_with_their_drawing_caches(monkeypatch, settle, tui_db):
+    """The footer shows other keys when the focus moves to the search box and back, in its
+    own widgets: those it no longer needs are removed and freed, with their drawing caches,
+    and after three round trips it holds as many keys as before."""
     import gc
     import weakref
 
@@ -219,20 +220,33 @@ async def test_the_rebuilt_footer_keys_drawing_caches_are_freed(settle, tui_db):
 
     from taian_tui.console.widgets import KeysFooter
 
+    made = []
+    init = FooterKey.__init__
+
+    def recording(self, *args, **kw):
+        init(self, *args, **kw)
+        made.append(weakref.ref(self))
+
     app = app_for(tui_db, "zrzy1")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         footer = app.screen.query_one(KeysFooter)
-        keys = list(footer.children)
-        first = [weakref.ref(key._styles_cache) for key in keys]
-        assert first and all(isinstance(key, FooterKey) for key in keys)
-        del keys
+        before = len(footer.children)
+        monkeypatch.setattr(FooterKey, "__init__", recording)
+        caches = []
         for _ in range(3):
+            caches += [weakref.ref(key._styles_cache) for key in footer.children]
             await pilot.press("slash")
             await settle(pilot)
+            caches += [weakref.ref(key._styles_cache) for key in footer.children]
             await pilot.press("escape")
             await settle(pilot)
         gc.collect()
-        # every key was replaced (the search box's keys, then the list's again) and is gone,
-        # with its drawing cache
-        assert [ref() for ref in first] == [None] * len(first)
+        kept = list(footer.children)
+        assert len(kept) == before and all(isinstance(key, FooterKey) for key in kept)
+        # the search box shows another number of keys than the list: keys were made and removed
+        assert made
+        # every key the footer no longer holds is gone, with its drawing cache
+        assert [key for ref in made if (key := ref()) is not None and key not in kept] == []
+        live = {id(key._styles_cache) for key in kept}
+        assert [c for ref in caches if (c := ref()) is not None and id(c) not in live] == []

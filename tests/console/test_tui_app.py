@@ -928,3 +928,44 @@ async def test_a_reply_in_the_timeline_is_not_named_twice(select_ref, settle, tu
         lines = str(screen.query_one("#detail-body").render()).splitlines()
         assert [line for line in lines if line.startswith("2026-09-30 10:00")] == [
             "2026-09-30 10:00  自然资源联络员  答复  已协调解决"]
+
+
+async def test_footer_shows_other_keys_in_its_own_widgets_when_the_focus_moves(monkeypatch, settle, tui_db):
+    """The focus going to a widget with other keys (the filter bar, a filter's open list, the
+    search box, back to the table) re-keys the footer in place: no footer is composed again
+    (a recompose removed, mounted, styled and laid out every key between a filter chosen and
+    its page), and what it shows is what a footer composed there and then shows."""
+    from textual.widgets._footer import FooterKey
+
+    from taian_tui.console.widgets import KeysFooter
+
+    recomposed = []
+    original = KeysFooter.recompose
+
+    async def counting(self):
+        recomposed.append(1)
+        await original(self)
+
+    def shown(footer):
+        return [(k.key, k.key_display, k.description, k.action, k._disabled, k.has_class("-command-palette"))
+                for k in footer.query(FooterKey)]
+
+    app = app_for(tui_db, "zrzy1")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        footer = app.screen.query_one(KeysFooter)
+        monkeypatch.setattr(KeysFooter, "recompose", counting)
+        table_keys = shown(footer)
+        seen = []
+        for key in ("f", "enter", "down", "enter", "slash", "escape"):
+            await pilot.press(key)
+            await settle(pilot)
+            now = shown(footer)
+            seen.append(now)
+            assert recomposed == []
+            await original(footer)          # the oracle: the same footer composed now
+            await settle(pilot)
+            assert shown(footer) == now, key
+        # the filter's open list has keys of its own; back on the table, its keys again
+        assert seen[1] != table_keys
+        assert type(app.focused).__name__ == "AppealTable" and seen[-1] == table_keys
