@@ -30,6 +30,7 @@ from typing import Any, Iterable
 from taian_tui.dataio.listen import file_name, replace_file
 from taian_tui.domain import labels
 from taian_tui.domain.models import CONTENT_KINDS
+from taian_tui.store import private_output
 
 PUBLISHER = "泰安市新动能重大项目可视化督导服务平台"
 LISTEN_FEED = "daily-listen.rss"
@@ -167,9 +168,8 @@ def export(folder: Path, base_url: str, columns: dict[str, list[dict[str, Any]]]
         target = audio_dir / name
         if not (target.is_file() and target.stat().st_size == ep.audio_bytes
                 and target.read_bytes() == source.read_bytes()):
-            tmp = audio_dir / f".{name}.tmp"
-            shutil.copyfile(source, tmp)
-            tmp.replace(target)
+            with private_output(target, force=True) as partial:
+                shutil.copyfile(source, partial)
             out.append(Written(f"{AUDIO_FOLDER}/{name}", True))
         else:
             out.append(Written(f"{AUDIO_FOLDER}/{name}", False))

@@ -46,7 +46,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence, TextIO
 
 
 from taian_tui.domain import rules
-from taian_tui.store import Store
+from taian_tui.store import Store, private_output
 from taian_tui.domain.refusals import DomainError
 from taian_tui.domain.text import clean_line, strip_escapes
 from taian_tui.domain.actors import actor as _actor
@@ -939,15 +939,15 @@ def write_report(path: str | os.PathLike, rows: Iterable[Sequence[Any]], locate:
     """The rejection report: CSV (UTF-8 with BOM, for Excel) line,column,value,reason; for
     a workbook (``locate``) cell,column,value,reason, the cell as Excel names it
     (``企业名录!B17``)."""
-    target = Path(path)
-    tmp = target.with_name(target.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+    # (in a new private file beside it, then renamed: the rejected rows name enterprises and
+    # their contacts; a fixed NAME.tmp beside it followed a link left there)
+    with private_output(path, force=True) as partial, \
+            open(partial, "w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["cell" if locate else "line", "column", "value", "reason"])
         for line, col, value, reason in rows:
             w.writerow([neutralise(locate(line, col or "")) if locate else line, neutralise(col or ""),
                         neutralise(value or ""), neutralise(reason)])
-    os.replace(tmp, target)
 
 
 def shorten(value: str, limit: int = 200) -> str:

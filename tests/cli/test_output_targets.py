@@ -156,3 +156,21 @@ def test_the_report_check_knows_a_named_database(db_path, tmp_path):
     assert not reading.is_database_file(tmp_path / "other.csv", db_path)
     assert not reading.is_database_file(f"{db_path}-walrus", db_path)
     reading.check_report_path(tmp_path / "other.csv", db_path)        # no error
+
+
+def test_an_import_report_is_written_privately_and_never_through_a_link_beside_it(run_cli, db_path, tmp_path):
+    """The report names enterprises and their contacts: it is the admin's own file (0600),
+    written in a new file beside it and renamed. A link left at REPORT.tmp (where it used to
+    be written first) is neither followed nor removed."""
+    book = registry(tmp_path / "registry.xlsx")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n", encoding="utf-8")
+    (tmp_path / "rejected.csv.tmp").symlink_to(victim)
+    code, out, _ = run_cli("import", "enterprises", book, "--db", db_path, "--report", tmp_path / "rejected.csv")
+    assert code == 1 and "rejected 1" in out
+    report = tmp_path / "rejected.csv"
+    assert report.read_text("utf-8-sig").startswith("cell,column,value,reason\n")
+    assert (report.stat().st_mode & 0o777, report.is_symlink()) == (0o600, False)
+    assert victim.read_text(encoding="utf-8") == "keep me\n"
+    assert (tmp_path / "rejected.csv.tmp").is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
