@@ -142,9 +142,12 @@ _PREFIX = "【泰安重大项目督导】"
 _REFS_SHOWN = 3
 
 
-def _sms_text(card: str, n: int, refs: list[str], title: str, due: str | None) -> str:
+def _sms_text(card: str, n: int, refs: list[str], title: str, due: str | None,
+              order_overdue: bool = False) -> str:
     """One SMS per recipient per card colour per sweep: a unit with 40 appeals due today
-    gets one reminder naming the count and some refs, not 40 messages."""
+    gets one reminder naming the count and some refs, not 40 messages. ``order_overdue``
+    (yellow): the orders the card opened are overdue already (a late sweep raised red on
+    every appeal of the group too)."""
     if n == 1:
         subject = f"诉求{refs[0]}《{clip(title, 20)}》"
     else:
@@ -152,6 +155,8 @@ def _sms_text(card: str, n: int, refs: list[str], title: str, due: str | None) -
     if card == "blue":
         return f"{_PREFIX}蓝牌提醒：你单位{subject}今天到期，请于24时前答复。"
     if card == "yellow":
+        if order_overdue:
+            return f"{_PREFIX}黄牌：你单位{subject}已超期未答复，督办亦已逾期，已推送市纪委监委。"
         limit = f"，督办期限{due[:10]}" if due else ""
         return f"{_PREFIX}黄牌：你单位{subject}已超期未答复，已推送市委市政府督查室督办{limit}。"
     return f"{_PREFIX}红牌：{subject}督办逾期仍未答复，已推送市纪委监委。"
@@ -284,11 +289,18 @@ def _queue_sms(store: Store, card: str, applied_at: str) -> None:
     group of appeals that took this card (per unit; all units for red), named by its first
     appeal's id. An appeal takes each card once, ever, so two groups never share an appeal:
     two sweeps, even in the same second, never drop each other's SMS, and nothing is queued
-    twice for one group."""
+    twice for one group.
+
+    What a late sweep raises at once is said once, as it stands: an appeal that also turns
+    yellow in this sweep is past its deadline, so its liaisons get the yellow SMS and no blue
+    reminder saying it is due today; a yellow SMS names the orders' due date only of the
+    appeals not already red by it (for a group all red too, it says the order is overdue)."""
     c = store.conn
     group = "unit_code" if card != "red" else "NULL"
+    which = "blue AND NOT yellow" if card == "blue" else card
     groups = c.execute(
-        f"SELECT {group}, COUNT(*), MIN(new_due), MIN(id) FROM temp.sweep_c WHERE {card} "
+        f"SELECT {group}, COUNT(*), MIN(CASE WHEN NOT red THEN new_due END), MIN(id), "
+        f"MIN(red AND new_due IS NOT NULL) FROM temp.sweep_c WHERE {which} "
         f"GROUP BY {group}").fetchall()
     if not groups:
         return
@@ -296,15 +308,15 @@ def _queue_sms(store: Store, card: str, applied_at: str) -> None:
     first: dict[str | None, list[str]] = {}
     for unit, ref in c.execute(
             f"SELECT grp, ref FROM (SELECT {group} AS grp, ref, row_number() OVER "
-            f"(PARTITION BY {group} ORDER BY ref) AS n FROM temp.sweep_c WHERE {card}) "
+            f"(PARTITION BY {group} ORDER BY ref) AS n FROM temp.sweep_c WHERE {which}) "
             f"WHERE n <= {_REFS_SHOWN} ORDER BY grp, ref"):
         first.setdefault(unit, []).append(ref)
     texts: dict[str | None, str] = {}
     about: dict[str | None, str] = {}
-    for unit, n, due, first_id in groups:
+    for unit, n, due, first_id, all_overdue in groups:
         refs = first[unit]
         title = store.scalar("SELECT title FROM appeals WHERE ref = ?", (refs[0],)) if n == 1 else ""
-        texts[unit] = _sms_text(card, n, refs, title or "", due)
+        texts[unit] = _sms_text(card, n, refs, title or "", due, order_overdue=bool(all_overdue))
         about[unit] = f"appeals:{unit or 'all'}:{first_id}"
     rows = []
     reason = f"card.{card}"

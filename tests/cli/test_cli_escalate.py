@@ -135,7 +135,9 @@ def test_dry_run_reports_exactly_and_changes_nothing(escalate_json, run_cli, db_
     assert {k: dry[k] for k in ("raised", "notifications_queued", "appeals", "warnings")} == \
         {k: real[k] for k in ("raised", "notifications_queued", "appeals", "warnings")}
     assert real["raised"] == {"blue": 2, "yellow": 2, "red": 2}
-    assert real["notifications_queued"] == 7     # blue zrzy1, sthj1; yellow + heads; red ducha1
+    # raised at once, past the deadline: no blue reminder; yellow zrzy1, head:zrzy, sthj1,
+    # head:sthj; red ducha1
+    assert real["notifications_queued"] == 5
     code, out, _ = run_cli("escalate", "--db", db_path, "--at", "2026-10-21T07:00:00+08:00", "--dry-run")
     assert code == 0
     assert out == ("escalate at 2026-10-21T07:00:00+08:00: dry run: would raise blue 0, yellow 0, red 0; "
@@ -184,7 +186,8 @@ def test_cron_environment_plain_text_exit_codes(taian_process, tmp_path, db_path
     out, err = p.communicate(timeout=60)
     assert p.returncode == 0, err
     assert "\x1b" not in out + err
-    assert out == "escalate at 2026-10-13T07:00:00+08:00: raised blue 1, yellow 1, red 0; SMS queued 3\n"
+    # (blue and yellow at once, the deadline passed: the yellow SMS to the liaison and the head)
+    assert out == "escalate at 2026-10-13T07:00:00+08:00: raised blue 1, yellow 1, red 0; SMS queued 2\n"
     p = taian_process("escalate", "--db", str(tmp_path / "missing.db"), env=env)
     out, err = p.communicate(timeout=60)
     assert p.returncode != 0
@@ -207,17 +210,18 @@ def test_two_sweeps_at_once_never_both_apply(taian_process, db_path, store, subm
     totals = {c: sum(d["raised"][c] for d in docs) for c in ("blue", "yellow", "red")}
     assert totals == {"blue": 30, "yellow": 30, "red": 30}
     # one sweep applied everything (grouped: one SMS per recipient and card), the others nothing
-    assert sorted(d["notifications_queued"] for d in docs) == [0, 0, 4]
+    assert sorted(d["notifications_queued"] for d in docs) == [0, 0, 3]
     with Store(db_path) as s:
         assert s.scalar("SELECT COUNT(*) FROM card_events") == 90
         assert s.scalar("SELECT COUNT(*) FROM supervision_orders") == 30
-        assert s.scalar("SELECT COUNT(*) FROM outbox WHERE reason = 'card.blue'") == 1
+        # all 30 past their deadline and their order's due day (10-19) at once: the yellow SMS
+        # says so, and no blue reminder "due today" goes out
+        assert s.scalar("SELECT COUNT(*) FROM outbox WHERE reason = 'card.blue'") == 0
         assert [tuple(r) for r in s.all("SELECT recipient, reason FROM outbox ORDER BY id")] == [
-            ("zrzy1", "card.blue"), ("zrzy1", "card.yellow"), ("head:zrzy", "card.yellow"),
-            ("ducha1", "card.red")]
-        assert s.scalar("SELECT text FROM outbox WHERE reason = 'card.blue'") == (
-            "【泰安重大项目督导】蓝牌提醒：你单位30件诉求（A-2026-0001、A-2026-0002、A-2026-0003等）"
-            "今天到期，请于24时前答复。")
+            ("zrzy1", "card.yellow"), ("head:zrzy", "card.yellow"), ("ducha1", "card.red")]
+        assert s.scalar("SELECT text FROM outbox WHERE reason = 'card.yellow' AND recipient = 'zrzy1'") == (
+            "【泰安重大项目督导】黄牌：你单位30件诉求（A-2026-0001、A-2026-0002、A-2026-0003等）"
+            "已超期未答复，督办亦已逾期，已推送市纪委监委。")
         assert s.verify_audit().ok
 
 
@@ -236,7 +240,7 @@ def test_sweep_waits_for_a_writer_instead_of_failing(taian_process, db_path, mak
     out, err = p.communicate(timeout=60)
     assert p.returncode == 0, err
     assert err == ""
-    assert out == "escalate at 2026-10-13T07:00:00+08:00: raised blue 1, yellow 1, red 0; SMS queued 3\n"
+    assert out == "escalate at 2026-10-13T07:00:00+08:00: raised blue 1, yellow 1, red 0; SMS queued 2\n"
     with Store(db_path) as s:
         assert s.setting("held") == "yes"
 

@@ -22,6 +22,7 @@ BLUE = "【泰安重大项目督导】蓝牌提醒：你单位诉求A-2026-0001�
 YELLOW = ("【泰安重大项目督导】黄牌：你单位诉求A-2026-0001《用地指标落实》已超期未答复，"
           "已推送市委市政府督查室督办，督办期限2026-10-19。")
 QUEUED_AT = "2026-10-09T09:00:00+08:00"     # the instruction
+BLUE_AT = "2026-10-12T07:00:00+08:00"       # Day 5 of the fixture appeal: blue
 SWEPT_AT = "2026-10-13T07:00:00+08:00"      # the cards
 T0 = "2026-10-13T08:00:00+08:00"
 UNKNOWN_ERROR = "no answer after the request was sent (timed out): outcome unknown"
@@ -42,6 +43,9 @@ def queued(store, make_appeal):
     a = make_appeal("accepted")
     wf.issue_instruction(store, "shizhang", "zrzy1", "抓紧办理", appeal_ref=a.ref, at=QUEUED_AT)
     from taian_tui.domain.escalation import sweep
+    # as of the morning of Day 5 (blue), then of the morning after the deadline (yellow), both
+    # applied at SWEPT_AT: a sweep that raised both at once would send only the yellow SMS
+    sweep(store, BLUE_AT, applied_at=SWEPT_AT)
     sweep(store, SWEPT_AT, applied_at=SWEPT_AT)
     n = store.scalar("SELECT COUNT(*) FROM outbox")
     # instruction -> zrzy1; blue -> zrzy1; yellow -> zrzy1 and head:zrzy

@@ -119,6 +119,7 @@ def test_yellow_just_after_the_deadline(store, make_appeal, sweep):
 # -- red ----------------------------------------------------------------------------------------
 def test_red_after_the_orders_due_time(store, make_appeal, sweep):
     a = make_appeal("accepted")
+    sweep(BLUE)
     sweep(AFTER_DEADLINE)
     assert sweep(ORDER_DUE).raised == {"blue": 0, "yellow": 0, "red": 0}
     r = sweep(AFTER_DUE)
@@ -164,13 +165,17 @@ def test_catch_up_applies_every_passed_threshold_in_order(store, make_appeal, sw
     assert ids == [a.id * 4 + 1, a.id * 4 + 2, a.id * 4 + 3] == [5, 6, 7]
     assert store.appeal(a.ref).card == "red"
     assert store.orders(a.id)[0].due_at == ORDER_DUE
+    # what a late sweep raises at once is said once, as it stands: no blue reminder "due
+    # today" for an appeal weeks past its deadline (its liaison gets the yellow SMS), and the
+    # yellow SMS says the order is overdue already (not "督办期限2026-10-19" on 11-10)
     assert sorted(outbox(store)) == sorted([
-        ("zrzy1", "13800000002", "card.blue"),
         ("zrzy1", "13800000002", "card.yellow"),
         ("head:zrzy", "13905381013", "card.yellow"),
         ("ducha1", "13800000007", "card.red"),
     ])
-    assert r.notifications_queued == 4
+    assert r.notifications_queued == 3
+    assert texts(store, "card.yellow") == [
+        f"{P}黄牌：你单位诉求A-2026-0001《用地指标落实》已超期未答复，督办亦已逾期，已推送市纪委监委。"] * 2
     sweep_rows = store.audit_rows("sweep", late)
     assert len(sweep_rows) == 1
     assert (sweep_rows[0].actor, sweep_rows[0].action, sweep_rows[0].at) == \
@@ -216,7 +221,9 @@ def test_dry_run_changes_nothing(store, make_appeal, sweep, dump):
     r = sweep("2026-11-10T09:00:00+08:00", dry_run=True)
     assert r.dry_run is True
     assert r.raised == {"blue": 1, "yellow": 1, "red": 1}
-    assert r.notifications_queued == 4
+    # (raised at once: yellow to the liaison and the unit head, red to the supervisor; no
+    # blue reminder for an appeal past its deadline)
+    assert r.notifications_queued == 3
     assert dump() == before
     assert not store.conn.in_transaction
     real = sweep("2026-11-10T09:00:00+08:00")
@@ -356,8 +363,11 @@ def test_sms_recipients(store, make_appeal, sweep):
     wf.upsert_user(store, "admin", "ducha2", "督查员二", "supervisor", unit_code="dcs", mobile="13800000017")
     make_appeal("accepted")
     make_appeal("accepted", category="环评")  # sthj's appeal: its blue/yellow SMS go to sthj only
+    # blue on Day 5 (3 liaisons), then the rest at once: yellow (3 liaisons and 2 unit heads)
+    # and red (2 supervisors)
+    assert sweep(BLUE).notifications_queued == 3
     r = sweep("2026-11-10T09:00:00+08:00")
-    assert r.notifications_queued == 10
+    assert r.notifications_queued == 7
     got = sorted((r["reason"], r["recipient"], r["phone"])
                  for r in store.all("SELECT recipient, phone, reason FROM outbox"))
     assert got == sorted([
@@ -471,7 +481,9 @@ def test_many_appeals_in_one_sweep(store, submit, sweep):
     assert cards == ["yellow", "yellow", "blue", ""]
     assert r.raised == {"blue": 3, "yellow": 2, "red": 0}
     assert len(r.appeals) == 5
-    # Each liaison is reminded of all of it, and no SMS is lost or doubled by a re-run.
+    # Each liaison is told all of it once, as it stands (0001 and 0002 are past their
+    # deadline: the yellow SMS, no blue "due today"; 0003 is due today), and no SMS is lost
+    # or doubled by a re-run.
     assert r.notifications_queued == 3
     n = store.scalar("SELECT COUNT(*) FROM outbox")
     assert outbox(store) == [
@@ -480,7 +492,7 @@ def test_many_appeals_in_one_sweep(store, submit, sweep):
         ("head:zrzy", "13905381013", "card.yellow"),
     ]
     assert texts(store, "card.blue") == [
-        f"{P}蓝牌提醒：你单位3件诉求（A-2026-0001、A-2026-0002、A-2026-0003）今天到期，请于24时前答复。"]
+        f"{P}蓝牌提醒：你单位诉求A-2026-0003《用地指标落实》今天到期，请于24时前答复。"]
     yellow = (f"{P}黄牌：你单位2件诉求（A-2026-0001、A-2026-0002）已超期未答复，"
               "已推送市委市政府督查室督办，督办期限2026-10-12。")
     assert texts(store, "card.yellow") == [yellow, yellow]
@@ -516,9 +528,10 @@ def test_two_concurrent_sweeps_apply_each_card_once(store, db_path, make_appeal,
     for t in threads:
         t.join()
     assert errors == []
-    # blue: zrzy1, sthj1; yellow: zrzy1, head:zrzy, sthj1, head:sthj; red: ducha1 (one grouped text)
-    assert sorted(r.notifications_queued for r in results) == [0, 7]
-    assert store.scalar("SELECT COUNT(*) FROM outbox") == 7
+    # (both appeals past their order's due time: no blue reminder) yellow: zrzy1, head:zrzy,
+    # sthj1, head:sthj; red: ducha1 (one grouped text)
+    assert sorted(r.notifications_queued for r in results) == [0, 5]
+    assert store.scalar("SELECT COUNT(*) FROM outbox") == 5
     total = {c: sum(r.raised[c] for r in results) for c in ("blue", "yellow", "red")}
     assert total == {"blue": 2, "yellow": 2, "red": 2}
     assert store.scalar("SELECT COUNT(*) FROM card_events") == 6
