@@ -528,3 +528,15 @@ class InConsole:
 
     def run_in_store(self, task: str, fn, *, exclusive: bool = True):
         return run_in_store(self, task, fn, exclusive=exclusive)  # type: ignore[arg-type]
+
+    def after_typed(self, callback) -> None:
+        """Run ``callback`` once the focused widget has handled every key that came before the
+        one handled now. A priority key (ctrl+s) is handled by the app as it arrives, while
+        keys typed just before it (a burst: a paste, an input method's phrase) may still wait
+        in the focused text box's queue: a save then read a shorter text than the screen
+        showed (one character of a review's note was stored)."""
+        focused = self.app.focused  # type: ignore[attr-defined]
+        if focused is None or focused is self:
+            callback()
+        else:
+            focused.call_later(callback)

@@ -381,7 +381,10 @@ class EditorScreen(InConsole, Screen):
         return None
 
     def action_save(self, publish: bool = False) -> None:
-        if self.saving:
+        self.after_typed(lambda: self._save_as_shown(publish))
+
+    def _save_as_shown(self, publish: bool = False) -> None:
+        if self.saving or not self.is_attached:
             return
         values = self.values()
         problem = self.check(values)
@@ -489,7 +492,7 @@ class EditorScreen(InConsole, Screen):
         def answered(answer: str | None) -> None:
             if answer == "save":
                 self._leave_after_save = True
-                self.action_save()
+                self._save_as_shown()       # (an answer of a dialog: no key waits behind it)
                 if not self.saving:
                     self._leave_after_save = False
             elif answer == "discard":

@@ -329,7 +329,10 @@ class ActionForm(InConsole, ModalScreen[bool]):
         self.query_one("#form-status", Static).update(plain(text))
 
     def action_save(self) -> None:
-        if self.saving:
+        self.after_typed(self._save_as_shown)
+
+    def _save_as_shown(self) -> None:
+        if self.saving or not self.is_attached:
             return
         values = self.collect()
         problem = self.check(values)

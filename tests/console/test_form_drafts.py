@@ -157,3 +157,25 @@ async def test_typing_in_a_restored_draft_goes_on_after_it(settle, tui_db, store
         assert area.text == TYPED and app.focused is area
         await pilot.press(*"追加")
         assert area.text == TYPED + "追加"
+
+
+async def test_ctrl_s_right_after_a_burst_of_keys_saves_all_of_them(settle, tui_db, store):
+    """A burst of keys (a paste, an input method's phrase) and Ctrl+S at once: the app takes
+    Ctrl+S (a priority key) as it comes, while the keys before it may still wait in the text
+    box's queue; what is saved is what the box shows once they are in, all of it (one
+    character of a 不满意 review's note was stored, or "请填写答复内容" for a reply on screen)."""
+    from textual import events
+
+    app = TaianApp(tui_db, username="zrzy1", poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        form = await open_reply(pilot, settle)
+        assert app.focused is form.query_one("#reply", TextArea)
+        burst = "已协调解决[/x]，本月完成"
+        for ch in burst:
+            app.post_message(events.Key(ch, ch))
+        app.post_message(events.Key("ctrl+s", None))
+        await settle(pilot)
+        await settle(pilot)
+        assert isinstance(app.screen, InboxScreen)
+        assert store.appeal("A-2026-0001").reply == burst
