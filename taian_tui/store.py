@@ -401,26 +401,29 @@ class Store:
 
     @classmethod
     def open_existing(cls, path: str | os.PathLike | None = None, *,
-                      read_only: bool = False) -> "Store":
+                      read_only: bool = False, older: bool = False) -> "Store":
         """Open an existing taian database whose schema is exactly this program's; create,
         migrate and seed nothing. ``DatabaseFileError`` (naming the path) for a missing
         file, a directory, a file that is not SQLite, another program's database, an empty
         one (not yet a taian database: run ``taian migrate``), one from a newer taian, one
-        with migrations pending (run ``taian migrate``), a damaged one, and, unless
-        ``read_only``, one that cannot be written here. The file is checked before
-        anything could be written to it (``journal_mode`` comes after the check)."""
+        with migrations pending (run ``taian migrate``; ``older=True``, for ``taian backup``
+        before that migration, takes it), a damaged one, and, unless ``read_only``, one that
+        cannot be written here. The file is checked before anything could be written to it
+        (``journal_mode`` comes after the check)."""
         path = resolve_db_path(path)
         kind = _file_kind(path)
         if kind == "empty":
             _refuse(path, SchemaState("empty"), migrating=False)
         problem = None if read_only else _write_problem(path)
         if read_only or problem:
-            _precheck_untouched(path)
+            _precheck_untouched(path, migrating=older)     # (an empty file was refused above)
             conn = connect_read_only(path)
         else:
             conn = _sqlite_connect(_uri(path, mode="rw"), uri=True)
         try:
-            _refuse(path, _inspect(conn, path), migrating=False)
+            state = _inspect(conn, path)
+            if not (older and state.kind == "older"):
+                _refuse(path, state, migrating=False)
             if problem:
                 raise DatabaseFileError(path, "read_only",
                                         f"{path} is read-only here ({problem}) and this command changes "

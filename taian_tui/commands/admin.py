@@ -61,7 +61,8 @@ def backup(path: Annotated[str, typer.Argument(metavar="PATH", help="Where to wr
     to a hidden temporary file beside PATH, checked, and only then named PATH, so a failed
     or killed backup (a full disk, a damaged database) leaves nothing at PATH (exit 1). A
     killed run's temporary file (.NAME.XXXX.taian-partial) is removed by the next backup into
-    that folder. Works on a read-only database. PATH may not be the database itself or its
+    that folder. Works on a read-only database, and on one of an older schema (the step
+    before `taian migrate`). PATH may not be the database itself or its
     -wal/-shm/-journal (exit 2), nor empty, a folder or - (exit 2)."""
     example = "taian-2026-10-01.db"
     if not path.strip():
@@ -71,7 +72,7 @@ def backup(path: Annotated[str, typer.Argument(metavar="PATH", help="Where to wr
     if Path(path).is_dir():
         raise Fail(f"{path}: is a directory; give a file name such as {Path(path) / example}", 2)
     refuse_database(path, db)
-    store = open_store(db, read_only=True)
+    store = open_store(db, read_only=True, older=True)     # (before `taian migrate`, as it says)
     try:
         pages = store.backup(path)
     except BackupError as exc:

@@ -68,7 +68,8 @@ def shown(value: object) -> str:
     return printable(value, literal=True)
 
 
-def open_store(db: str | None, *, must_exist: bool = True, read_only: bool = False) -> Store:
+def open_store(db: str | None, *, must_exist: bool = True, read_only: bool = False,
+               older: bool = False) -> Store:
     """The database of ``--db`` (else ``TAIAN_DB``, else ``./taian.db``) for one command.
 
     Opens only an existing taian database whose schema is exactly this program's
@@ -86,9 +87,10 @@ def open_store(db: str | None, *, must_exist: bool = True, read_only: bool = Fal
     (``mode=ro``; see ``store.connect_read_only``): such commands work on a read-only file
     or folder. Without it, a database that cannot be written here is refused up front with a
     message saying so. ``must_exist`` is accepted for older callers and ignored: a missing
-    file is always refused."""
+    file is always refused. ``older=True`` (``backup``: the step before ``taian migrate``)
+    also opens a database of an older schema."""
     try:
-        return Store.open_existing(resolve_db_path(db), read_only=read_only)
+        return Store.open_existing(resolve_db_path(db), read_only=read_only, older=older)
     except DatabaseFileError as exc:
         raise Fail(str(exc), 1) from None
 

@@ -74,10 +74,10 @@ def files(tmp_path):
     return {"users": users, "events": events}
 
 
-def every_command(db: Path, tmp_path: Path, files: dict) -> list[list]:
-    """Read and write commands, each given ``--db db``."""
+def every_command(db: Path, tmp_path: Path, files: dict, *, backup: bool = True) -> list[list]:
+    """Read and write commands, each given ``--db db`` (``backup``: with ``taian backup``)."""
     out = tmp_path / "outputs"
-    return [
+    return [c for c in [
         ["escalate", "--at", AT],
         ["audit", "verify"],
         ["audit", "anchor", out / "anchors.jsonl"],
@@ -93,12 +93,13 @@ def every_command(db: Path, tmp_path: Path, files: dict) -> list[list]:
         ["notify", "status"],
         ["user", "deactivate", "zrzy1"],
         ["backup", out / "b.db"],
-    ]
+    ] if backup or c[0] != "backup"]
 
 
-def assert_refused_everywhere(run_cli, db: Path, tmp_path: Path, files: dict, *expected: str) -> None:
+def assert_refused_everywhere(run_cli, db: Path, tmp_path: Path, files: dict, *expected: str,
+                              backup: bool = True) -> None:
     before, folder = digest(db), listing(db.parent)
-    for args in every_command(db, tmp_path, files):
+    for args in every_command(db, tmp_path, files, backup=backup):
         code, out, err = run_cli(*args, "--db", db)
         assert code == 1, (args, code, out, err)
         assert str(db) in err, (args, err)
@@ -243,7 +244,16 @@ def test_an_older_schema_is_refused_until_taian_migrate_upgrades_it(run_cli, tmp
     migrations.apply(db, stop_before=names[-1])
     db.conn.close()
     assert_refused_everywhere(run_cli, path, tmp_path, files, "older taian schema",
-                              names[-1], f"run `taian migrate --db {path}`")
+                              names[-1], f"run `taian migrate --db {path}`", backup=False)
+    # "back it up, then run `taian migrate`": the backup takes the older schema, as it is
+    before = digest(path)
+    copy = tmp_path / "outputs" / "before-migrate.db"
+    code, out, err = run_cli("backup", copy, "--db", path)
+    assert (code, err) == (0, ""), err
+    assert out.startswith(f"backup of {path} written to {copy} (")
+    assert digest(path) == before
+    code, _, err = run_cli("audit", "verify", "--db", copy)
+    assert code == 1 and "older taian schema" in err     # the copy is that same older schema
     code, out, err = run_cli("migrate", "--db", path)
     assert code == 0 and out.strip() == f"applied: {names[-1]}", err
     code, out, err = run_cli("escalate", "--at", AT, "--db", path)
