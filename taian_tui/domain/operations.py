@@ -991,15 +991,15 @@ def add_unit(store: Store, who: str, code: str, name: str, kind: str, *, head_na
 
 
 def unit_dependents(store: Store, code: str) -> dict[str, int]:
-    """What depends on the unit ``code`` handling appeals: its ``appeals`` (any state;
-    ``open``: those not closed), the routing ``rules`` naming it, and the ``accounts`` of
-    its liaisons and unit-scope leaders."""
+    """What depends on the kind of the unit ``code``: its ``appeals`` (any state; ``open``:
+    those not closed), the routing ``rules`` naming it, and the user ``accounts`` in it (a
+    handling unit's liaisons and unit-scope leaders; 督查室's supervisors and 纪委监委's
+    discipline accounts, whose unit would otherwise become one that handles appeals)."""
     row = store.one(
         "SELECT (SELECT COUNT(*) FROM appeals WHERE unit_code = :c) AS appeals, "
         "(SELECT COUNT(*) FROM appeals WHERE unit_code = :c AND state != 'closed') AS open, "
         "(SELECT COUNT(*) FROM routing_rules WHERE unit_code = :c) AS rules, "
-        "(SELECT COUNT(*) FROM users WHERE unit_code = :c AND (role = 'liaison' "
-        "OR (role = 'leader' AND scope = 'unit'))) AS accounts", {"c": code})
+        "(SELECT COUNT(*) FROM users WHERE unit_code = :c) AS accounts", {"c": code})
     return {k: row[k] for k in ("appeals", "open", "rules", "accounts")}
 
 
@@ -1008,8 +1008,8 @@ def upsert_unit(store: Store, who: str, code: str, name: str, kind: str, *, head
     """Create a unit or change its name, kind or head. Returns ``inserted``, ``updated`` or
     ``unchanged`` (nothing written). A county or zone keeps its name and kind: enterprises,
     projects, appeals and routing rules refer to it by name. A unit that has appeals, routing
-    rules, liaisons or unit-scope leaders does not change between a handling kind (county,
-    zone, department) and one that handles no appeals (督查室, 纪委监委, platform)."""
+    rules or user accounts does not change between a handling kind (county, zone,
+    department) and one that handles no appeals (督查室, 纪委监委, platform)."""
     at = _at(at)
     act = actor(store, who)
     rules.require_role("manage_units", act)

@@ -281,9 +281,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "unit_kind_in_use": (
         "unit {code!r} ({name}) cannot change from {before:unit_kind} to {kind:unit_kind}: appeals are "
         "handled by counties, zones and departments, and {appeals} appeals ({open} not closed), "
-        "{rules} routing rules and {accounts} liaison or unit-leader accounts depend on its kind",
+        "{rules} routing rules and {accounts} user accounts depend on its kind",
         "单位“{code}”（{name}）不能由{before:unit_kind}改为{kind:unit_kind}：诉求由县（市、区）、功能区和部门办理，"
-        "已有 {appeals} 条诉求（{open} 条未办结）、{rules} 条分派规则和 {accounts} 个联络员或本单位领导账号依赖其类型"),
+        "已有 {appeals} 条诉求（{open} 条未办结）、{rules} 条分派规则和 {accounts} 个用户账号依赖其类型"),
     "username_chars": (
         "username {value!r} is not allowed: at most 64 characters, without spaces, commas, semicolons, "
         "quotes, backslashes or control characters (it stands in SSH forced commands and the audit trail)",

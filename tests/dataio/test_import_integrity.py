@@ -44,7 +44,7 @@ def shown(result) -> list[tuple[int, str, str, str]]:
 # -- units: the kind of a unit in use ------------------------------------------------------------------
 KIND_IN_USE = ("unit 'zrzy' (市自然资源和规划局) cannot change from department to supervision: appeals "
                "are handled by counties, zones and departments, and 1 appeals (1 not closed), 1 routing "
-               "rules and 1 liaison or unit-leader accounts depend on its kind")
+               "rules and 1 user accounts depend on its kind")
 
 
 def test_units_import_refuses_to_make_a_unit_in_use_non_handling(store, make_appeal, tmp_path):
@@ -68,11 +68,11 @@ def test_upsert_unit_refuses_the_kind_change_and_says_so_in_both_languages(store
         wf.upsert_unit(store, "admin", "sthj", "市生态环境局", "discipline", at=AT)
     assert str(refused.value) == (
         "unit 'sthj' (市生态环境局) cannot change from department to discipline: appeals are handled by "
-        "counties, zones and departments, and 0 appeals (0 not closed), 1 routing rules and 1 liaison or "
-        "unit-leader accounts depend on its kind")
+        "counties, zones and departments, and 0 appeals (0 not closed), 1 routing rules and 1 user "
+        "accounts depend on its kind")
     assert refused.value.localized("zh") == (
         "单位“sthj”（市生态环境局）不能由部门改为纪委监委：诉求由县（市、区）、功能区和部门办理，已有 0 条诉求"
-        "（0 条未办结）、1 条分派规则和 1 个联络员或本单位领导账号依赖其类型")
+        "（0 条未办结）、1 条分派规则和 1 个用户账号依赖其类型")
     # between two kinds that handle no appeals nothing depends on the kind
     assert wf.upsert_unit(store, "admin", "jwjw", "市纪委监委", "platform", head_name="袁纪检",
                           head_mobile="13905381060", at=AT) == "updated"
@@ -284,3 +284,18 @@ def test_a_date_written_in_the_phone_column_of_a_csv_is_refused(store, tmp_path)
     result = registry.import_enterprises(store, "system:import", path)
     assert (result.rows, result.inserted, result.rejected) == (4, 2, 2)
     assert shown(result) == [(2, "联系电话", "2026/1/2", DATE_PHONE), (3, "联系电话", "2026年1月2日", DATE_PHONE)]
+
+
+def test_the_supervision_office_with_its_supervisors_does_not_become_a_handling_unit(store, unchanged):
+    """督查室 and 纪委监委 are the two units beside the 58 that handle appeals: one whose
+    accounts are its supervisors (ducha1) does not become a department (routing to it, a
+    rates row of its own), nor 纪委监委 with jiwei1."""
+    for code, name, kind in (("dcs", "市委市政府督查室", "supervision"), ("jwjw", "市纪委监委", "discipline")):
+        assert store.unit(code).kind == kind
+        assert store.scalar("SELECT COUNT(*) FROM users WHERE unit_code = ?", (code,)) == 1
+        with unchanged(), pytest.raises(ValidationError) as refused:
+            wf.upsert_unit(store, "admin", code, name, "department", at=AT)
+        assert str(refused.value) == (
+            f"unit {code!r} ({name}) cannot change from {kind} to department: appeals are handled by "
+            "counties, zones and departments, and 0 appeals (0 not closed), 0 routing rules and 1 user "
+            "accounts depend on its kind")
