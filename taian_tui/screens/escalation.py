@@ -63,6 +63,9 @@ class CardList(OptionList):
     BINDINGS = [
         Binding("pagedown", "next_page", "k.next_page", id="board.next_page", show=False),
         Binding("pageup", "prev_page", "k.prev_page", id="board.prev_page", show=False),
+        # the first and last card of the whole column, not only of the page on screen
+        Binding("home", "edge(False)", "k.first_row", id="board.first_row", show=False),
+        Binding("end", "edge(True)", "k.last_row", id="board.last_row", show=False),
     ]
 
     def __init__(self, card: str, **kw: Any) -> None:
@@ -82,6 +85,9 @@ class CardList(OptionList):
         if still there, else on the first."""
         return refs.index(keep) if keep in refs else 0
 
+    def action_edge(self, last: bool) -> None:
+        self.screen.list_edge(self.card, last)
+
     def action_next_page(self) -> None:
         self.screen.column_page(self.card, +1)
 
@@ -95,12 +101,18 @@ class PagedTable(DataTable):
     BINDINGS = [
         Binding("pagedown", "next_page", "k.next_page", id="board.table_next_page", show=False),
         Binding("pageup", "prev_page", "k.prev_page", id="board.table_prev_page", show=False),
+        # the first and last row of the whole list, not only of the page on screen
+        Binding("home", "edge(False)", "k.first_row", id="board.table_first_row", show=False),
+        Binding("end", "edge(True)", "k.last_row", id="board.table_last_row", show=False),
     ]
 
     def __init__(self, view: str, **kw: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kw)
         localise_bindings(self)
         self.view = view
+
+    def action_edge(self, last: bool) -> None:
+        self.screen.list_edge(self.view, last)
 
     def action_next_page(self) -> None:
         self.screen.view_page(self.view, +1)
@@ -162,9 +174,38 @@ def styled(key: str, **parts: Text | str) -> Text:
 
 
 class _DetailMixin:
-    """Loads the selected appeal into the screen's DetailPane in a worker."""
+    """Loads the selected appeal into the screen's DetailPane in a worker; ``z`` shows it over
+    the whole screen (and back); Home/End land on the first/last row of a whole list
+    (``land``, then ``apply_landing`` once its page is filled)."""
 
     detail_ref: str | None = None
+    _zoom_from: Any = None
+
+    def action_zoom_detail(self) -> None:
+        zoomed = not self.has_class("-zoomed")
+        if zoomed and not self.detail_visible:
+            self.detail_visible = True
+            if self.detail_ref:
+                self._read_detail(self.detail_ref)
+        self.set_class(zoomed, "-zoomed")
+        if zoomed:
+            self._zoom_from = self.focused
+            self.query_one("#detail").focus()
+        else:
+            back, self._zoom_from = self._zoom_from, None
+            if back is not None and back.is_attached and back.display:
+                back.focus()
+
+    @staticmethod
+    def land_in(widget: Any, last: bool) -> None:
+        """The cursor of a board column (its last card, not a note line) or of a table on its
+        first or last row."""
+        if isinstance(widget, OptionList):
+            ids = [i for i in range(widget.option_count) if widget.get_option_at_index(i).id]
+            if ids:
+                widget.highlighted = ids[-1] if last else ids[0]
+        elif widget.row_count:
+            widget.move_cursor(row=widget.row_count - 1 if last else 0, animate=False)
 
     def show_detail_of(self, ref: str | None, *, force: bool = False) -> None:
         if ref is None:
@@ -223,6 +264,7 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
         Binding("left", "column(-1)", "k.prev_col", id="board.prev_col", show=False),
         Binding("right", "column(1)", "k.next_col", id="board.next_col", show=False),
         Binding("d", "toggle_detail", "k.detail", id="board.detail"),
+        Binding("z", "zoom_detail", "k.zoom", id="board.zoom", show=False),
         Binding("x", "export", "k.export", id="board.export", show=False),
         Binding("ctrl+r", "reload", "k.refresh", id="board.refresh", show=False),
     ]
@@ -244,6 +286,8 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
     BoardScreen PagedTable { height: 1fr; }
     BoardScreen #detail { height: 45%; }
     BoardScreen #detail.-hidden { display: none; }
+    BoardScreen.-zoomed #viewbar, BoardScreen.-zoomed #ahead, BoardScreen.-zoomed #views { display: none; }
+    BoardScreen.-zoomed #detail { height: 1fr; }
     """
 
     #: Which view is shown: the card columns, the extension requests or the disputes.
@@ -263,6 +307,7 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
         self._ahead_cost = 0.0          # seconds the last read took
         self._ahead_ended = 0.0         # when it ended (monotonic)
         self._contacts_code: str | None = None
+        self._land: dict[str, bool] = {}   # list -> to its last row (True) or first, once filled
 
     def compose(self) -> ComposeResult:
         yield HeaderBar()
@@ -502,6 +547,7 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
             self._fill_column(card, column, width)
         self._fill_extensions(board)
         self._fill_disputes(board)
+        self._apply_landing()
         self._update_viewbar()
         if self.view != "ahead":
             ref = self.selected_ref()
@@ -709,6 +755,32 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
             self.offsets[card] = new
             self.reload()
 
+    def list_edge(self, name: str, last: bool) -> None:
+        """Home/End in a card column or a view's table: its first or last row of the whole
+        list (the first or last page read, then the cursor put there)."""
+        if self.board is None:
+            return
+        totals = {card: column.total for card, column in self.board.columns.items()}
+        totals.update(extensions=self.board.extensions_total, disputes=self.board.disputes_total)
+        if name not in totals:                          # (the cards ahead: one page)
+            self.land_in(self._list_widget(name), last)
+            return
+        offset = (max(totals[name] - 1, 0) // PAGE_SIZE) * PAGE_SIZE if last else 0
+        self._land[name] = last
+        if offset != self.offsets[name]:
+            self.offsets[name] = offset
+            self.reload()
+        else:
+            self._apply_landing()
+
+    def _list_widget(self, name: str) -> Any:
+        return self.query_one(f"#col-{name}" if name in CARDS else f"#view-{name}")
+
+    def _apply_landing(self) -> None:
+        land, self._land = self._land, {}
+        for name, last in land.items():
+            self.land_in(self._list_widget(name), last)
+
     def view_page(self, view: str, step: int) -> None:
         if self.board is None or view == "ahead":     # (every unit on one page)
             return
@@ -842,6 +914,7 @@ class RedCardScreen(ExportsList, _DetailMixin, LiveScreen):
     BINDINGS = [
         Binding("u", "take_up", "k.take_up", id="red.take_up"),
         Binding("d", "toggle_detail", "k.detail", id="red.detail"),
+        Binding("z", "zoom_detail", "k.zoom", id="red.zoom", show=False),
         Binding("x", "export", "k.export", id="red.export", show=False),
         Binding("ctrl+r", "reload", "k.refresh", id="red.refresh", show=False),
     ]
@@ -851,6 +924,8 @@ class RedCardScreen(ExportsList, _DetailMixin, LiveScreen):
     RedCardScreen #red-table { height: 1fr; }
     RedCardScreen #detail { height: 55%; }
     RedCardScreen #detail.-hidden { display: none; }
+    RedCardScreen.-zoomed #red-title, RedCardScreen.-zoomed #red-table { display: none; }
+    RedCardScreen.-zoomed #detail { height: 1fr; }
     RedCardScreen #status { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
     RedCardScreen #status { text-wrap: nowrap; text-overflow: ellipsis; }  /* an export's path: cut, never wrapped away */
     """
@@ -864,6 +939,7 @@ class RedCardScreen(ExportsList, _DetailMixin, LiveScreen):
         self.rows: list[board.RedCard] = []
         self.total = 0
         self.generation = 0
+        self._land: bool | None = None     # Home/End: to the last row (True) or first, once filled
 
     def compose(self) -> ComposeResult:
         yield HeaderBar()
@@ -929,6 +1005,9 @@ class RedCardScreen(ExportsList, _DetailMixin, LiveScreen):
         refs = [r.ref for r in message.rows]
         if refs:
             table.move_cursor(row=refs.index(keep) if keep in refs else 0, animate=False)
+        if self._land is not None:
+            self.land_in(table, self._land)
+            self._land = None
         self._status_text = t("red.status", total=self.total, page=self.row_offset // PAGE_SIZE + 1,
                               pages=max(1, -(-self.total // PAGE_SIZE)))
         self.export_note_changed()
@@ -990,6 +1069,16 @@ class RedCardScreen(ExportsList, _DetailMixin, LiveScreen):
     def _form_closed(self, saved: bool | None) -> None:
         if saved:
             self.console.data_changed()
+
+    def list_edge(self, name: str, last: bool) -> None:
+        """Home/End: the first or last red card of the whole list."""
+        offset = (max(self.total - 1, 0) // PAGE_SIZE) * PAGE_SIZE if last else 0
+        if offset != self.row_offset:
+            self._land = last
+            self.row_offset = offset
+            self.reload()
+        else:
+            self.land_in(self.query_one("#red-table", DataTable), last)
 
     def view_page(self, view: str, step: int) -> None:
         new = self.row_offset + step * PAGE_SIZE
