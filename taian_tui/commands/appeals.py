@@ -162,7 +162,7 @@ def appeal_decide_extension(extension_id: Annotated[int, typer.Argument(
                                 show_default=False)],
                             approve: Annotated[bool, typer.Option("--approve/--reject", help="Approve or reject.")],
                             as_user: AsOpt = None, db: DbOpt = None,
-                            note: Annotated[str, typer.Option(help="Decision note.")] = "") -> None:
+                            note: Annotated[str, typer.Option(help="Decision note (required to reject: the reason).")] = "") -> None:
     """Approve or reject an extension request (supervisor)."""
     from taian_tui.domain import operations
 

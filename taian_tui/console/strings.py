@@ -274,6 +274,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "field.unit": ("改派至", "Reassign to"),
     "field.note": ("备注", "Note"),
     "field.note_optional": ("备注（可选）", "Note (optional)"),
+    "field.note_reject": ("驳回理由（必填）", "Reason for rejecting (required)"),
     "field.due": ("督办期限（2026-12-10、2026/12/10、2026年12月10日，可加 HH:MM）",
         "Due (2026-12-10, 2026/12/10 or 2026年12月10日, optionally HH:MM)"),
     "field.order_note": ("督办要求（必填）", "What is required (required)"),

@@ -279,10 +279,13 @@ def request_extension(store: Store, who: str, ref: str, days: int, reason: str, 
 def decide_extension(store: Store, who: str, extension_id: int, approve: bool, *, note: str = "",
                      at: str | None = None) -> Extension:
     """The supervision office approves (the deadline moves by the days asked, in working
-    days) or rejects an extension request."""
+    days) or rejects an extension request; a rejection says why (``note`` required: the unit
+    keeps its deadline and is told the reason)."""
     at = _at(at)
     act = actor(store, who)
     rules.require_role("approve_extension" if approve else "reject_extension", act)
+    if not approve and not clean(note).strip():
+        raise ValidationError.of("field_required", field="note")
     with store.transaction():
         ext = from_row(Extension, store.one("SELECT * FROM extensions WHERE id = ?", (extension_id,)))
         if ext is None:

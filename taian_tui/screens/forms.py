@@ -638,13 +638,19 @@ class DecideExtensionForm(ActionForm):
     @on(Select.Changed, "#decision")
     def _decision_chosen(self, event: Select.Changed) -> None:
         self.confirm_changed()
+        # the note: optional for an approval, required for a rejection (the store's rule)
+        self.query_one("#note-label", Static).update(t(self._note_label(event.value)))
+
+    @staticmethod
+    def _note_label(decision: Any) -> str:
+        return "field.note_reject" if decision == "reject" else "field.note_optional"
 
     def fields(self) -> ComposeResult:
         yield _label("field.decision")
         value = Select.NULL if self.approve is None else ("approve" if self.approve else "reject")
         yield Select([(t("opt.approve"), "approve"), (t("opt.reject"), "reject")], id="decision",
                      prompt=t("opt.choose"), value=value)
-        yield _label("field.note_optional")
+        yield Static(t(self._note_label(value)), classes="field-label", markup=False, id="note-label")
         yield Input(id="note")
 
     def collect(self) -> dict:

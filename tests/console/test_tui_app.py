@@ -807,6 +807,14 @@ async def test_rejecting_an_extension_needs_a_note(settle, tui_db, store):
         await settle(pilot)
         form = app.screen
         assert form.query_one("#decision", Select).value == "reject"
+        # the note's label says it is required for a rejection (optional for an approval)
+        assert str(form.query_one("#note-label").render()) == "驳回理由（必填）"
+        form.query_one("#decision", Select).value = "approve"
+        await settle(pilot)
+        assert str(form.query_one("#note-label").render()) == "备注（可选）"
+        form.query_one("#decision", Select).value = "reject"
+        await settle(pilot)
+        assert str(form.query_one("#note-label").render()) == "驳回理由（必填）"
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert form.last_error == "请填写备注"

@@ -253,7 +253,7 @@ def _ops():
     def reject_ext(store, mk, city):
         a = mk("accepted")
         e = wf.request_extension(store, "zrzy1", a.ref, 2, "理由", at=T)
-        return lambda: wf.decide_extension(store, "ducha1", e.id, False, at=T)
+        return lambda: wf.decide_extension(store, "ducha1", e.id, False, note="理由不充分", at=T)
 
     def evaluate(store, mk, city):
         a = mk("answered")

@@ -270,7 +270,7 @@ def test_extension_after_blue_keeps_blue_and_moves_yellow(store, make_appeal, sw
 def test_rejected_extension_moves_nothing(store, make_appeal, sweep):
     a = make_appeal("accepted")
     ext = wf.request_extension(store, "zrzy1", a.ref, 3, "理由", at="2026-10-09T09:00:00+08:00")
-    wf.decide_extension(store, "ducha1", ext.id, False, at="2026-10-09T10:00:00+08:00")
+    wf.decide_extension(store, "ducha1", ext.id, False, note="理由不充分", at="2026-10-09T10:00:00+08:00")
     assert sweep(AFTER_DEADLINE).raised == {"blue": 1, "yellow": 1, "red": 0}
 
 

@@ -158,7 +158,7 @@ def test_extension_decided_once(store, make_appeal, unchanged):
     ext = wf.request_extension(store, "zrzy1", a.ref, 3, "理由", at=T_REQ)
     wf.decide_extension(store, "ducha1", ext.id, True, at=T_DECIDE)
     with unchanged(), pytest.raises(InvalidTransition, match="already approved"):
-        wf.decide_extension(store, "ducha1", ext.id, False, at=T_DECIDE)
+        wf.decide_extension(store, "ducha1", ext.id, False, note="理由不充分", at=T_DECIDE)
     with unchanged(), pytest.raises(NotFound):
         wf.decide_extension(store, "ducha1", 999, True, at=T_DECIDE)
 
@@ -169,7 +169,8 @@ def test_extension_approval_refused_once_the_appeal_is_answered(store, make_appe
     wf.reply_appeal(store, "zrzy1", a.ref, "已答复", at="2026-10-09T10:00:00+08:00")
     with unchanged(), pytest.raises(InvalidTransition, match="it is answered"):
         wf.decide_extension(store, "ducha1", ext.id, True, at=T_DECIDE)
-    assert wf.decide_extension(store, "ducha1", ext.id, False, at=T_DECIDE).state == "rejected"
+    assert wf.decide_extension(store, "ducha1", ext.id, False, note="已答复，无需延期",
+                               at=T_DECIDE).state == "rejected"
 
 
 # -- dispute review ---------------------------------------------------------------------------
@@ -488,3 +489,16 @@ def test_titles_in_an_sms_are_clipped_with_an_ellipsis():
     assert clip("关于ABC公司Expansion2026的用地问题", 20) == "关于ABC公司Expansion202…"   # 7 < 10: split
     assert clip("关于泰安市岱岳区某某大型新能源项目ABCDEFGHIJ的问题", 20) == "关于泰安市岱岳区某某大型新能源项目…"
     assert clip("一二三四五六七八九十一二三四五六七八九十", 20) == "一二三四五六七八九十一二三四五六七八九十"
+
+
+def test_a_rejection_says_why(store, make_appeal, unchanged):
+    """Rejecting an extension needs its reason (the unit keeps its deadline and is told why):
+    the store's rule, for the console and the command line alike; an approval's note stays
+    optional."""
+    a = make_appeal("accepted")
+    ext = wf.request_extension(store, "zrzy1", a.ref, 3, "理由", at=T_REQ)
+    for note in ("", "  \n\t"):
+        with unchanged(), pytest.raises(ValidationError) as refused:
+            wf.decide_extension(store, "ducha1", ext.id, False, note=note, at=T_DECIDE)
+        assert (str(refused.value), refused.value.localized("zh")) == ("note is required", "说明不能为空")
+    assert wf.decide_extension(store, "ducha1", ext.id, True, at=T_DECIDE).state == "approved"
