@@ -188,9 +188,11 @@ class DraftFound(Message):
 
 @dataclass
 class OrderRangeRead(Message):
-    """The latest due time a supervision order may have today (``operations.order_due_latest``)."""
+    """The latest due time a supervision order may have today (``operations.order_due_range``),
+    and whether the working days to it were counted Monday-Friday (a year without holiday data)."""
 
     latest: str
+    estimated: bool = False
 
 
 @dataclass

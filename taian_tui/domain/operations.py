@@ -361,9 +361,15 @@ def review_dispute(store: Store, who: str, ref: str, unit_at_fault: bool, note: 
 def order_due_latest(store: Store, at: str | None = None) -> str:
     """The latest due time a supervision order set at ``at`` may have: the end of the
     ``MAX_ORDER_DAYS``-th working day after that day."""
+    return order_due_range(store, at)[0]
+
+
+def order_due_range(store: Store, at: str | None = None) -> tuple[str, tuple[str, ...]]:
+    """``order_due_latest`` and the calendar's warnings for it (the working days of a year
+    without holiday data counted Monday-Friday)."""
     at = _at(at)
-    day, _warnings = store.calendar().add_working_days(timeutil.local_date(at), rules.MAX_ORDER_DAYS)
-    return timeutil.end_of_day(day)
+    day, warnings = store.calendar().add_working_days(timeutil.local_date(at), rules.MAX_ORDER_DAYS)
+    return timeutil.end_of_day(day), tuple(warnings)
 
 
 def _order_fields(store: Store, due_at: str | None, note: str, at: str) -> tuple[str | None, str]:

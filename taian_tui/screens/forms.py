@@ -544,13 +544,17 @@ class OrderForm(ActionForm):
 
     def on_mount(self) -> None:
         # (ActionForm's on_mount runs too: Textual calls the handler of every class)
-        self.run_in_store("order-range", lambda job: OrderRangeRead(operations.order_due_latest(job.store)))
+        def read(job: Job) -> OrderRangeRead:
+            latest, warnings = operations.order_due_range(job.store)
+            return OrderRangeRead(latest, estimated=bool(warnings))
+        self.run_in_store("order-range", read)
 
     def on_order_range_read(self, message: OrderRangeRead) -> None:
         message.stop()
         self.latest = message.latest
-        self.query_one("#due-range", Static).update(t("form.order.range", days=MAX_ORDER_DAYS,
-                                                      latest=message.latest[:10]))
+        self.query_one("#due-range", Static).update(
+            t("form.order.range", days=MAX_ORDER_DAYS, latest=message.latest[:10])
+            + (t("detail.deadline_estimated") if message.estimated else ""))
 
     def title_text(self) -> str:
         if self.order_id:
@@ -568,7 +572,7 @@ class OrderForm(ActionForm):
         yield Static(t("form.order.range_words", days=MAX_ORDER_DAYS), id="due-range", classes="form-hint",
                      markup=False)
         due = timeutil.parse(self.due_at).format("YYYY-MM-DD HH:mm") if self.due_at else ""
-        yield Input(due, id="due", placeholder="2026-12-04")
+        yield Input(due, id="due", placeholder="YYYY-MM-DD")
         yield _label("field.order_note")
         yield TextArea(self.note or "", id="note", soft_wrap=True)
 

@@ -977,3 +977,25 @@ async def test_footer_shows_other_keys_in_its_own_widgets_when_the_focus_moves(m
         # the filter's open list has keys of its own; back on the table, its keys again
         assert seen[1] != table_keys
         assert type(app.focused).__name__ == "AppealTable" and seen[-1] == table_keys
+
+
+@pytest.mark.parametrize("now, shown", [
+    # 20 working days after Tue 10-20: 10-21 .. 10-30 (8), 11-02 .. 11-13 (10), 11-16, 11-17
+    (None, "期限须晚于现在，且在 20 个工作日内：不晚于 2026-11-17"),
+    # after Thu 12-10: 12-11 .. 12-31 (15), then 2027 without holiday data, Monday-Friday:
+    # 01-01, 01-04, 05, 06, 07 (DOMAIN: every command that relied on it says so)
+    ("2026-12-10T09:00:00+08:00",
+     "期限须晚于现在，且在 20 个工作日内：不晚于 2027-01-07（无该年节假日数据，按周一至周五估算）"),
+])
+async def test_the_order_forms_range_says_when_it_is_estimated(monkeypatch, settle, tui_db, now, shown):
+    if now:
+        monkeypatch.setenv("TAIAN_NOW", now)
+    app = app_for(tui_db, "ducha1")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, OrderForm)
+        assert str(form.query_one("#due-range").render()) == shown
+        assert form.query_one("#due", Input).placeholder == "YYYY-MM-DD"
