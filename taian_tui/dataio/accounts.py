@@ -11,9 +11,9 @@ from taian_tui.domain import labels
 from taian_tui.domain.models import ROLES
 from taian_tui.store import Store
 from taian_tui.domain.text import normalise_phone
-from taian_tui.domain.operations import upsert_user, username_refusal
+from taian_tui.domain.operations import mobile_refusal, upsert_user, username_refusal
 from taian_tui.dataio.reading import ImportResult
-from taian_tui.dataio.tables import Problem, RowCheck, MOBILE, Table, import_table, unit_lookup
+from taian_tui.dataio.tables import Problem, RowCheck, Table, import_table, unit_lookup
 
 
 #: (key, Chinese header, required).
@@ -61,8 +61,8 @@ def _user_check(store: Store) -> RowCheck:
             if unit is None:
                 problems.append(("unit", get("unit"), "no such unit (give its code or its name)"))
         mobile = normalise_phone(get("mobile")) if get("mobile") else ""
-        if mobile and not MOBILE.fullmatch(mobile):
-            problems.append(("mobile", get("mobile"), "not a phone number (digits, optionally + and -)"))
+        if (refused := mobile_refusal(mobile)) is not None:
+            problems.append(("mobile", get("mobile"), str(refused)))
         scope = ""
         if get("scope"):
             scope = labels.code_of("scope", get("scope")) or ""

@@ -6,7 +6,6 @@ others land); a dry run or a strict import with a rejection rolls everything bac
 from __future__ import annotations
 
 import os
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,6 @@ from taian_tui.dataio.reading import fit_row, ImportFileError, ImportResult, Lin
 
 
 # -- small tables: accounts, units, routing rules ------------------------------------------------
-MOBILE = re.compile(r"\+?[0-9][0-9-]{5,19}")
 
 
 Problem = tuple[str, str, str]          # (column key, value, reason)

@@ -11,9 +11,9 @@ from taian_tui.store import Store
 from taian_tui.domain.text import normalise_phone
 from taian_tui.domain import labels
 from taian_tui.domain.models import UNIT_KINDS
-from taian_tui.domain.operations import upsert_unit
+from taian_tui.domain.operations import mobile_refusal, upsert_unit
 from taian_tui.dataio.reading import ImportResult
-from taian_tui.dataio.tables import Problem, RowCheck, MOBILE, Table, import_table
+from taian_tui.dataio.tables import Problem, RowCheck, Table, import_table
 
 
 # units
@@ -54,8 +54,8 @@ def _unit_check(store: Store) -> RowCheck:
             problems.append(("kind", get("kind"), "unknown kind: one of " + ", ".join(
                 f"{code}/{labels.label('unit_kind', code)}" for code in UNIT_KINDS)))
         mobile = normalise_phone(get("head_mobile")) if get("head_mobile") else ""
-        if mobile and not MOBILE.fullmatch(mobile):
-            problems.append(("head_mobile", get("head_mobile"), "not a phone number (digits, optionally + and -)"))
+        if (refused := mobile_refusal(mobile)) is not None:
+            problems.append(("head_mobile", get("head_mobile"), str(refused)))
         return {"code": code, "name": name, "kind": kind, "head_name": get("head_name"),
                 "head_mobile": mobile}, problems
     return check

@@ -978,8 +978,8 @@ def _unit_fields(code: str, name: str, kind: str, head_name: str, head_mobile: s
         raise ValidationError.of("unit_code_name")
     if kind not in UNIT_KINDS:
         raise ValidationError.of("unit_kind_choice", choices=UNIT_KINDS, value=kind)
-    if unit.head_mobile and not unit.head_mobile.replace("-", "").lstrip("+").isdigit():
-        raise ValidationError.of("mobile_digits", value=unit.head_mobile)
+    if (refused := mobile_refusal(unit.head_mobile)) is not None:
+        raise refused
     return unit
 
 
@@ -1056,6 +1056,21 @@ USERNAME = re.compile(r"[^\s,;\"'\\\x00-\x1f\x7f-\x9f]{1,64}")
 SYSTEM_PREFIX = "system:"
 
 
+#: A mobile number that SMS can reach (mainland China): 11 digits beginning with 1, after
+#: an optional +86 (or the 0 dialled before a mobile of another city); dashes between
+#: groups are allowed (138-0000-0002).
+MOBILE = re.compile(r"(?:\+?86|0)?1[3-9][0-9]{9}")
+
+
+def mobile_refusal(mobile: str) -> ValidationError | None:
+    """Why ``mobile`` (as ``text.normalise_phone`` leaves it) cannot be an account's or a
+    unit head's mobile (``None`` when it can, or when it is empty): the one rule of the
+    users and units imports, ``upsert_user`` and ``upsert_unit``."""
+    if mobile and not MOBILE.fullmatch(mobile.replace("-", "")):
+        return ValidationError.of("mobile_digits", value=mobile)
+    return None
+
+
 def username_refusal(username: str) -> ValidationError | None:
     """Why ``username`` cannot be a user's name (``None`` when it can): the one rule of the
     users import and ``upsert_user``."""
@@ -1100,8 +1115,8 @@ def upsert_user(store: Store, who: str, username: str, name: str, role: str, *,
     if role == "leader":
         scope = "city" if not unit_code else scope
     mobile = normalise_phone(mobile)
-    if mobile and not mobile.replace("-", "").lstrip("+").isdigit():
-        raise ValidationError.of("mobile_digits", value=mobile)
+    if (refused := mobile_refusal(mobile)) is not None:
+        raise refused
     with store.transaction():
         if unit_code:
             unit_code = store.unit(unit_code).code

@@ -321,8 +321,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "scope must be city or unit, not {value!r}",
         "范围必须是全市或本单位，不能是“{value}”"),
     "mobile_digits": (
-        "mobile must be digits, not {value!r}",
-        "手机号只能由数字组成，不能是“{value}”"),
+        "mobile {value!r} is not a mobile number: 11 digits beginning with 1 (the reminder SMS go "
+        "to it; a number that lost a digit or its leading 0 in Excel is not one)",
+        "手机号“{value}”不是有效的手机号码：应为以 1 开头的 11 位数字（提醒短信发往此号）"),
     # list filters (queries)
     "unknown_state": (
         "unknown state {value!r}: one of {choices:state/comma}",

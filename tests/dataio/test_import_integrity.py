@@ -299,3 +299,28 @@ def test_the_supervision_office_with_its_supervisors_does_not_become_a_handling_
             f"unit {code!r} ({name}) cannot change from {kind} to department: appeals are handled by "
             "counties, zones and departments, and 0 appeals (0 not closed), 0 routing rules and 1 user "
             "accounts depend on its kind")
+
+
+def test_a_mobile_is_eleven_digits_beginning_with_1(store, tmp_path):
+    """The reminder SMS go to an account's mobile: a number Excel turned into 10 digits (a
+    lost leading 0 of a landline, 5388888801; a lost digit, 1380000900) or a landline is
+    refused, naming the line; +86, dashes and the 0 dialled before another city's mobile are
+    kept as written."""
+    path = write(tmp_path, "users.csv", "username,name,role,unit,mobile\n"
+                 "lianluo1,联络员一,liaison,zrzy,5388888801\n"
+                 "lianluo2,联络员二,liaison,zrzy,1380000900\n"
+                 "lianluo3,联络员三,liaison,zrzy,0538-8888801\n"
+                 "lianluo4,联络员四,liaison,zrzy,+86 138-0000-1004\n"
+                 "lianluo5,联络员五,liaison,zrzy,013800001005\n")
+    result = accounts.import_users(store, "admin", path, at=AT)
+    assert (result.rows, result.inserted, result.rejected) == (5, 2, 3)
+    assert shown(result) == [
+        (line, "mobile", value, f"mobile {value!r} is not a mobile number: 11 digits beginning with 1 (the "
+                                "reminder SMS go to it; a number that lost a digit or its leading 0 in Excel is not one)")
+        for line, value in ((2, "5388888801"), (3, "1380000900"), (4, "0538-8888801"))]
+    assert [(u["username"], u["mobile"]) for u in store.all(
+        "SELECT username, mobile FROM users WHERE username LIKE 'lianluo%' ORDER BY username")] == [
+        ("lianluo4", "+86138-0000-1004"), ("lianluo5", "013800001005")]
+    with pytest.raises(ValidationError) as refused:
+        wf.upsert_unit(store, "admin", "zrzy", "市自然资源和规划局", "department", head_mobile="5388888801", at=AT)
+    assert refused.value.localized("zh") == "手机号“5388888801”不是有效的手机号码：应为以 1 开头的 11 位数字（提醒短信发往此号）"
