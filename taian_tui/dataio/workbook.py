@@ -297,6 +297,8 @@ def declared_span(path: str | os.PathLike, sheet: str) -> tuple[str, int] | None
 
 # a formula element (``<f>``, ``<x:f …/>``) anywhere in a block of a sheet's XML
 _FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s/>]")
+# a workbook's calculation properties asking a spreadsheet to calculate every formula on opening
+_CALC_ON_LOAD = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?calcPr\b[^>]*\bfullCalcOnLoad=\"(?:1|true)\"")
 
 
 def uncalculated_formulas(path: str | os.PathLike, sheet: str) -> tuple[str, str, int] | None:
@@ -304,9 +306,12 @@ def uncalculated_formulas(path: str | os.PathLike, sheet: str) -> tuple[str, str
     hold no value, or None. A program that writes a workbook (openpyxl, a web system's
     export) may write a formula without its result, which only a spreadsheet calculates when
     it opens and saves the file; calamine reads such a cell as empty. A formula whose result
-    is the empty text (``t="str"``, an empty ``<v>``) holds a value. The sheet's XML is first
-    searched for any formula, block by block (fast: most registries have none); only a sheet
-    with formulas is parsed (ElementTree, a cell at a time)."""
+    is the empty text (``t="str"``, an empty ``<v>``) holds a value. In a workbook that asks
+    to be calculated when opened (``<calcPr fullCalcOnLoad="1"/>``), a result of 0 is what
+    xlsxwriter writes for a formula given no result: no value either (a registry's cells are
+    never a computed 0; a program that gave its results wrote them). The sheet's XML is
+    first searched for any formula, block by block (fast: most registries have none); only a
+    sheet with formulas is parsed (ElementTree, a cell at a time)."""
     import xml.etree.ElementTree as ET
     import zipfile
 
@@ -327,6 +332,11 @@ def uncalculated_formulas(path: str | os.PathLike, sheet: str) -> tuple[str, str
                     tail = block[-64:]
             first: tuple[str, str] | None = None
             count = 0
+            try:
+                book = z.read("xl/workbook.xml")
+            except KeyError:
+                book = b""
+            stale = bool(_CALC_ON_LOAD.search(book))
             with z.open(part) as fh:
                 for _event, node in ET.iterparse(fh, events=("end",)):
                     name = _local(node.tag)
@@ -339,7 +349,8 @@ def uncalculated_formulas(path: str | os.PathLike, sheet: str) -> tuple[str, str
                             elif tag == "v":
                                 value = child
                         if formula is not None and (value is None or (
-                                not value.text and node.get("t") not in ("str", "inlineStr"))):
+                                not value.text and node.get("t") not in ("str", "inlineStr")) or (
+                                stale and value.text == "0" and node.get("t") in (None, "n"))):
                             count += 1
                             if first is None:
                                 first = (node.get("r") or "", formula.text or "")

@@ -324,6 +324,18 @@ def test_formulas_without_a_value_are_found_by_cell(tmp_path):
     assert workbook.uncalculated_formulas(path, "名录") is None
     assert workbook.WorkbookSource(path, "xlsx").records().__next__().cells == ["2", "13805381234", ""]
 
+    # a formula xlsxwriter was given no result for holds 0, in a workbook that asks to be
+    # calculated on opening: no value (the import would have taken a company named "0")
+    def defaults(book):
+        ws = book.add_worksheet("名录")
+        ws.write_formula("A1", "=1+1", None, 2)
+        ws.write_formula("A2", '="泰安公式公司"')
+        ws.write_formula("A3", "=A1*0", None, 0)
+    path = write(tmp_path / "defaults.xlsx", defaults)
+    with zipfile.ZipFile(path) as z:
+        assert b'fullCalcOnLoad="1"' in z.read("xl/workbook.xml")
+    assert workbook.uncalculated_formulas(path, "名录") == ("A2", '"泰安公式公司"', 2)
+
 
 # -- dates as Excel numbers them ----------------------------------------------------------------------------------
 def test_excel_serial_numbers_of_days():
