@@ -95,6 +95,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ins.sms_to": ("短信发至 {mobile}", "SMS to {mobile}"),
     "ins.no_mobile": ("无手机号，短信无法送达", "no mobile: no SMS"),
     "facts.return_reason": ("退回理由（{at}）：", "Returned ({at}) because:"),
+    "facts.return_until": ("可退回至 {until} 24 时（到达后 {days} 个工作日内）",
+        "Can be returned until the end of {until} ({days} working days after it arrived)"),
     "facts.extension": ("现答复期限 {old}；批准延期 {days} 个工作日后为 {new}",
         "Due now {old}; approved ({days} working days) it becomes {new}"),
     "facts.reply": ("单位答复（{at}）：", "The unit's reply ({at}):"),

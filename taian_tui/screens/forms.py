@@ -416,6 +416,13 @@ class ReturnForm(ActionForm):
         yield _label("field.reason")
         yield TextArea(id="reason", soft_wrap=True)
 
+    def facts(self, store: Store, username: str) -> Text | None:
+        appeal = store.appeal(self.ref)
+        until = rules.return_until(store.calendar(), appeal.arrived_at)
+        if until is None:
+            return None
+        return Text(t("facts.return_until", until=until[:10], days=rules.RETURN_WINDOW_DAYS), end="")
+
     def collect(self) -> dict:
         return {"reason": self.query_one("#reason", TextArea).text}
 

@@ -216,6 +216,8 @@ async def test_refused_return_outside_the_window_shows_the_rule(monkeypatch, sel
         await pilot.press("b")
         await settle(pilot)
         form = app.screen
+        # the form names the window's last day (Mon 10-19, Tue 10-20: the 2nd working day)
+        assert str(form.query_one("#form-facts").render()) == "可退回至 2026-10-20 24 时（到达后 2 个工作日内）"
         form.query_one("#reason", TextArea).insert("不属于本单位职责")
         monkeypatch.setenv("TAIAN_NOW", "2026-10-21T09:00:00+08:00")  # the window closes meanwhile
         await pilot.press("ctrl+s")
