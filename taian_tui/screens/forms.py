@@ -715,8 +715,10 @@ class ReviewDisputeForm(ActionForm):
         yield _label("field.fault")
         yield Select([(t("opt.at_fault"), "at_fault"), (t("opt.not_at_fault"), "not_at_fault")],
                      id="fault", prompt=t("opt.choose"))
-        yield _label("field.order_days", hi=MAX_DAYS)
-        yield Input("5", id="days", restrict=r"-?\d*", max_length=3)
+        # the order's days: only for "unit at fault" (no order otherwise: hidden, out of the
+        # Tab order)
+        yield Static(t("field.order_days", hi=MAX_DAYS), classes="field-label -order", markup=False)
+        yield Input("5", id="days", restrict=r"-?\d*", max_length=3, classes="-order")
         yield Static("", id="order-due", classes="form-hint", markup=False)
         yield _label("field.opinion")
         yield TextArea(id="note", soft_wrap=True)
@@ -734,6 +736,8 @@ class ReviewDisputeForm(ActionForm):
         working day from now (as ``operations.review_dispute`` counts them)."""
         line = self.query_one("#order-due", Static)
         fault = self.query_one("#fault", Select).value
+        for widget in self.query(".-order"):
+            widget.display = fault != "not_at_fault"
         days = _parse_days(self.query_one("#days", Input).value, 1, MAX_DAYS)
         if self._calendar is None or fault != "at_fault" or days is None:
             line.update("")

@@ -145,3 +145,24 @@ async def test_the_review_shows_the_orders_due_date_as_the_days_change(settle, t
         form.query_one("#days", Input).value = "-3"
         await settle(pilot)
         assert str(due.render()) == ""
+
+
+async def test_the_orders_days_are_hidden_when_the_unit_is_not_at_fault(settle, tui_db):
+    """单位无责 opens no order: its days field is hidden (out of the Tab order), and comes back
+    for 单位有责."""
+    from textual.widgets import Input, Select
+
+    app = TaianApp(tui_db, username="ducha1", poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        form = ReviewDisputeForm("A-2026-0002", subject="不动产权证办理", state="disputed", rating="不满意",
+                                 comment="没解决")
+        await facts_of(app, pilot, settle, form)
+        days = form.query_one("#days", Input)
+        assert days.display is True                                         # no decision yet
+        form.query_one("#fault", Select).value = "not_at_fault"
+        await settle(pilot)
+        assert [w.display for w in form.query(".-order")] == [False, False]
+        assert days not in form.focus_chain
+        form.query_one("#fault", Select).value = "at_fault"
+        await settle(pilot)
+        assert [w.display for w in form.query(".-order")] == [True, True] and days in form.focus_chain
