@@ -935,6 +935,15 @@ def check_report_path(path: str | os.PathLike | None, database: str | os.PathLik
         raise ImportFileError(f"--report {target}: cannot be written here; nothing imported")
 
 
+def county_lookup(store: Store) -> dict[str, str]:
+    """A county or zone as a file may name it, its name or its unit code -> its name (the
+    enterprises' and the routing rules' county column)."""
+    counties = {name: name for name in store.counties()}
+    for u in store.units(("county", "zone")):
+        counties.setdefault(u.code, u.name)
+    return counties
+
+
 def write_report(path: str | os.PathLike, rows: Iterable[Sequence[Any]], locate: Locate | None = None) -> None:
     """The rejection report: CSV (UTF-8 with BOM, for Excel) line,column,value,reason; for
     a workbook (``locate``) cell,column,value,reason, the cell as Excel names it

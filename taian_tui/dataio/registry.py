@@ -81,7 +81,7 @@ from stdnum.cn import uscc as _uscc
 from taian_tui.domain import search, timeutil
 from taian_tui.store import Store
 from taian_tui.domain.text import clean_line, normalise_phone
-from taian_tui.dataio.reading import LineTooLong, bounded_cells, csv_problem
+from taian_tui.dataio.reading import LineTooLong, bounded_cells, county_lookup, csv_problem
 from taian_tui.dataio.reading import fit_row, BLOCK_BYTES, ImportFileError, ImportResult, LineSource, MAX_SHOWN, PROGRESS_MIN_BYTES, Progress, WrongEncoding, encoding_name, find_header, line_breaks, locator, open_source, rejections as located, shorten, write_report, check_importer, check_report_path, file_sha256, map_header, unneutralise
 
 
@@ -307,12 +307,10 @@ class _Layout:
 
 
 def _layout(store: Store, header: list[str], result: ImportResult, delimiter: str) -> _Layout:
-    counties = {name: name for name in store.counties()}
+    counties = county_lookup(store)
     if not counties:
         raise ImportFileError(f"{result.file}: no county or zone is known in this database yet: import the "
                               "units first (taian import units taian_tui/demo/data/units.csv); nothing imported")
-    for u in store.units(("county", "zone")):
-        counties.setdefault(u.code, u.name)
     index, names, extra = map_header(header, ENTERPRISE_COLUMNS, ENTERPRISE_ALIASES, result.file)
     result.ignored_columns = extra
     ncols = len(header)

@@ -13,7 +13,7 @@ from taian_tui.store import Store
 from taian_tui.domain.operations import set_routing_rule
 from taian_tui.domain.refusals import ValidationError
 from taian_tui.domain.rules import HANDLING_UNIT_KINDS
-from taian_tui.dataio.reading import ImportResult
+from taian_tui.dataio.reading import ImportResult, county_lookup
 from taian_tui.dataio.tables import Problem, RowCheck, Table, import_table, unit_lookup
 
 
@@ -36,7 +36,8 @@ def _routing_check(store: Store) -> RowCheck:
     units = unit_lookup(store)
     handling = set(unit_lookup(store, HANDLING_UNIT_KINDS).values())
     names = {u.code: u.name for u in store.units()}
-    counties = store.counties()
+    counties = county_lookup(store)           # (by name, or by its unit code as enterprises are)
+    names_of_counties = list(dict.fromkeys(counties.values()))
 
     def check(get: Callable[[str], str], present: set[str]) -> tuple[dict, list[Problem]]:
         problems: list[Problem] = []
@@ -45,9 +46,9 @@ def _routing_check(store: Store) -> RowCheck:
         except ValueError as exc:
             category = ""
             problems.append(("category", get("category"), str(exc)))
-        county = get("county")
-        if county not in counties:
-            problems.append(("county", county, "unknown county or zone: one of " + "、".join(counties)
+        county = counties.get(get("county"), "")
+        if not county:
+            problems.append(("county", get("county"), "unknown county or zone: one of " + "、".join(names_of_counties)
                              if counties else "no county or zone is known yet: import the units first"))
         unit = units.get(get("unit"))
         if unit is None and labels.code_of("unit_kind", get("unit")) not in (None, *HANDLING_UNIT_KINDS):

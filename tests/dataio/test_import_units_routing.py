@@ -142,3 +142,15 @@ def test_a_routing_rule_set_again_writes_nothing(store, audit_count):
     assert wf.set_routing_rule(store, "admin", "能耗", "泰山区", "市工业和信息化局") == "unchanged"
     assert audit_count() == n
     assert wf.set_routing_rule(store, "admin", "energy", "泰山区", "fgw") == "updated"
+
+
+def test_a_routing_rules_county_by_its_unit_code_as_enterprises_name_it(store, tmp_path):
+    """The county column takes a county's name or its unit code, as the enterprises import does
+    (taishan is 泰山区); the rule is stored by the county's name."""
+    path = tmp_path / "routing.csv"
+    path.write_text("category,county,unit\nenergy,taishan,gxj\nland,nowhere,zrzy\n", encoding="utf-8")
+    r = routing.import_routing(store, "admin", path)
+    assert (r.rows, r.inserted, r.rejected) == (2, 1, 1)
+    assert [(x.line, x.column, x.value) for x in r.rejections] == [(3, "county", "nowhere")]
+    assert wf.route_unit(store, "energy", "泰山区") == "gxj"
+    assert store.scalar("SELECT COUNT(*) FROM routing_rules WHERE county = 'taishan'") == 0
