@@ -1121,6 +1121,12 @@ def upsert_user(store: Store, who: str, username: str, name: str, role: str, *,
         if unit_code:
             unit_code = store.unit(unit_code).code
         before = from_row(User, store.one("SELECT * FROM users WHERE username = ?", (username,)))
+        if before is None:
+            # a name that differs from another only by case (ZRZY1 beside zrzy1) would be two
+            # people to the machine and one to whoever reads the audit trail or an SMS log
+            other = store.scalar("SELECT username FROM users WHERE lower(username) = lower(?)", (username,))
+            if other is not None:
+                raise ValidationError.of("username_case", value=username, other=other)
         after = User(username=username, name=name, role=role, unit_code=unit_code, mobile=mobile,
                      scope=scope, active=1)
         if before == after:

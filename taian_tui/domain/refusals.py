@@ -289,6 +289,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "quotes, backslashes or control characters (it stands in SSH forced commands and the audit trail)",
         "用户名“{value}”不可用：最多 64 个字符，不能含空格、逗号、分号、引号、反斜杠或控制字符"
         "（用户名会写入登录密钥的强制命令和审计记录）"),
+    "username_case": (
+        "username {value!r} is not allowed: the account {other!r} differs from it only in upper and "
+        "lower case (give that account's name to change it)",
+        "用户名“{value}”不可用：已有账号“{other}”，两者只差大小写（要修改该账号请用它的名称）"),
     "username_reserved": (
         "username {value!r} is not allowed: names beginning with {prefix!r} are reserved for the system "
         "actors of the audit trail",

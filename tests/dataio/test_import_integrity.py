@@ -324,3 +324,17 @@ def test_a_mobile_is_eleven_digits_beginning_with_1(store, tmp_path):
     with pytest.raises(ValidationError) as refused:
         wf.upsert_unit(store, "admin", "zrzy", "市自然资源和规划局", "department", head_mobile="5388888801", at=AT)
     assert refused.value.localized("zh") == "手机号“5388888801”不是有效的手机号码：应为以 1 开头的 11 位数字（提醒短信发往此号）"
+
+
+def test_a_username_differing_only_by_case_is_refused(store, tmp_path):
+    """ZRZY1 beside zrzy1 would be two accounts to the machine and one to a reader of the audit
+    trail: refused, naming the account; zrzy1 itself is updated as usual."""
+    path = write(tmp_path, "users.csv", "username,name,role,unit,mobile\n"
+                 "ZRZY1,大写联络员,liaison,zrzy,13800009001\n"
+                 "zrzy1,自然资源联络员,liaison,zrzy,13800000002\n")
+    result = accounts.import_users(store, "admin", path, at=AT)
+    assert (result.rows, result.rejected) == (2, 1)
+    assert shown(result) == [(2, "username", "ZRZY1",
+                              "username 'ZRZY1' is not allowed: the account 'zrzy1' differs from it only in upper "
+                              "and lower case (give that account's name to change it)")]
+    assert store.scalar("SELECT COUNT(*) FROM users WHERE lower(username) = 'zrzy1'") == 1
