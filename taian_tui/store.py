@@ -296,7 +296,10 @@ def _write_problem(path: str) -> str | None:
     sides = [Path(f"{path}{suffix}") for suffix in ("-wal", "-shm")]
     for side in sides:
         if side.exists() and not os.access(side, os.W_OK):
-            return f"{side.name} is read-only"
+            # (SQLite gives its -wal/-shm the database's modes: a read of a file that was
+            # read-only then leaves them so)
+            return (f"{side.name} is read-only: make it writable like {p.name} (chmod u+w {side}) "
+                    "or remove it while no taian process has the database open")
     if not os.access(folder, os.W_OK | os.X_OK) and not all(side.exists() for side in sides):
         return f"the folder {folder} is read-only (SQLite keeps {p.name}-wal and {p.name}-shm there)"
     return None

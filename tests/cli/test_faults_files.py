@@ -485,6 +485,17 @@ def test_read_only_file_and_folder_for_a_user_who_may_not_write(tmp_path, live_d
                 assert res.returncode == 1, (oct(folder_mode), args, res.stderr)
                 assert f"{db}" in res.stderr and "read-only" in res.stderr, (args, res.stderr)
             if folder_mode == 0o755:
+                # the reads left SQLite's -wal/-shm with the file's modes (0400): the file made
+                # writable again, a write is refused naming the side file and what to do
+                sides = [Path(f"{db}{suffix}") for suffix in ("-wal", "-shm")]
+                left = [p for p in sides if p.exists()]
+                assert left and all(p.stat().st_mode & 0o777 == 0o400 for p in left)
+                os.chmod(db, 0o600)
+                res = taian(*_fill(WRITE_COMMANDS[0], out, users))
+                assert res.returncode == 1
+                assert (f"{left[0].name} is read-only: make it writable like {db.name} (chmod u+w {left[0]}) "
+                        "or remove it while no taian process has the database open") in res.stderr, res.stderr
+                os.chmod(db, 0o400)
                 for suffix in ("-wal", "-shm"):   # what the read-only opens left: SQLite's own, empty log
                     Path(f"{db}{suffix}").unlink(missing_ok=True)
         conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
