@@ -591,7 +591,18 @@ def find_header(rows: Iterable[tuple[int, list[str]]], columns: Sequence[tuple[s
     def names(cells: Sequence[str]) -> int:
         return len(required & {lookup.get(_header_key(c)) for c in cells})
 
-    rows = iter(rows)
+    unreadable: list[ImportFileError] = []
+
+    def readable(it: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:
+        # a row that cannot be read ends the search: its error is said only when no row
+        # before it came near a header (a registry given as the users file says which
+        # columns it lacks, not that its 17th line has a cell too long)
+        try:
+            yield from it
+        except ImportFileError as exc:
+            unreadable.append(exc)
+
+    rows = readable(iter(rows))
     best: tuple[int, list[str]] | None = None
     upper: list[str] | None = None          # the non-blank row just above
     seen = 0
@@ -619,7 +630,16 @@ def find_header(rows: Iterable[tuple[int, list[str]]], columns: Sequence[tuple[s
         if seen >= HEADER_ROWS:
             break
     if best is None:
+        if unreadable:
+            raise unreadable[0]
         raise ImportFileError(f"{file}: the file is empty (no header row); nothing imported")
+    if unreadable:
+        try:
+            map_header(best[1], columns, aliases, file)
+        except ImportFileError as exc:
+            stopped = str(unreadable[0]).removeprefix(f"{file}:").removesuffix("; nothing imported")
+            raise ImportFileError(f"{str(exc).removesuffix('; nothing imported')} (the search for it "
+                                  f"stopped at line {stopped}); nothing imported") from None
     map_header(best[1], columns, aliases, file)         # raises, naming the missing columns
     raise AssertionError("unreachable: the row lacks a required column")
 
