@@ -594,9 +594,9 @@ def find_header(rows: Iterable[tuple[int, list[str]]], columns: Sequence[tuple[s
     unreadable: list[ImportFileError] = []
 
     def readable(it: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:
-        # a row that cannot be read ends the search: its error is said only when no row
-        # before it came near a header (a registry given as the users file says which
-        # columns it lacks, not that its 17th line has a cell too long)
+        # a row that cannot be read ends the search: its error is said unless a row before
+        # it was a header of another kind (a registry given as the users file says which
+        # columns it lacks, not only that its 17th line has a cell too long)
         try:
             yield from it
         except ImportFileError as exc:
@@ -606,10 +606,12 @@ def find_header(rows: Iterable[tuple[int, list[str]]], columns: Sequence[tuple[s
     best: tuple[int, list[str]] | None = None
     upper: list[str] | None = None          # the non-blank row just above
     seen = 0
+    widest = 0                              # the most cells a row above held: a header of another file?
     for line, cells in rows:
         if not any(c.strip() for c in cells):
             upper = None
             continue
+        widest = max(widest, sum(1 for c in cells if c.strip()))
         if upper is not None and _names_below(upper, cells, lookup):
             header = _two_rows(upper, cells)
         else:
@@ -633,6 +635,8 @@ def find_header(rows: Iterable[tuple[int, list[str]]], columns: Sequence[tuple[s
         if unreadable:
             raise unreadable[0]
         raise ImportFileError(f"{file}: the file is empty (no header row); nothing imported")
+    if unreadable and widest < 2:
+        raise unreadable[0]         # (only a title above it: the header may be below the bad row)
     if unreadable:
         try:
             map_header(best[1], columns, aliases, file)
