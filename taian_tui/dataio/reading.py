@@ -606,12 +606,14 @@ def find_header(rows: Iterable[tuple[int, list[str]]], columns: Sequence[tuple[s
     best: tuple[int, list[str]] | None = None
     upper: list[str] | None = None          # the non-blank row just above
     seen = 0
-    widest = 0                              # the most cells a row above held: a header of another file?
+    widest, widest_row = 0, []              # the most cells a row above held: a header of another file?
     for line, cells in rows:
         if not any(c.strip() for c in cells):
             upper = None
             continue
-        widest = max(widest, sum(1 for c in cells if c.strip()))
+        width = sum(1 for c in cells if c.strip())
+        if width > widest:
+            widest, widest_row = width, list(cells)
         if upper is not None and _names_below(upper, cells, lookup):
             header = _two_rows(upper, cells)
         else:
@@ -639,7 +641,7 @@ def find_header(rows: Iterable[tuple[int, list[str]]], columns: Sequence[tuple[s
         raise unreadable[0]         # (only a title above it: the header may be below the bad row)
     if unreadable:
         try:
-            map_header(best[1], columns, aliases, file)
+            map_header(best[1] if best[0] else widest_row, columns, aliases, file)
         except ImportFileError as exc:
             stopped = str(unreadable[0]).removeprefix(f"{file}:").removesuffix("; nothing imported")
             raise ImportFileError(f"{str(exc).removesuffix('; nothing imported')} (the search for it "

@@ -592,11 +592,11 @@ def test_the_wrong_file_says_which_columns_it_lacks_even_past_an_unreadable_line
     for the users' header stops there, and the refusal names the columns missing (it named
     only the long cell, as if the header were to blame)."""
     path = tmp_path / "users.csv"
-    path.write_text("企业名称,统一社会信用代码,所属县市区\n甲公司,91370900MA0000001X,岱岳区\n"
+    path.write_text("企业名录\n企业名称,统一社会信用代码,所属县市区\n甲公司,91370900MA0000001X,岱岳区\n"
                     + "乙公司," + "长" * 70_000 + ",岱岳区\n", encoding="utf-8")
     with pytest.raises(reading.ImportFileError) as refused:
         accounts.import_users(store, "admin", path)
     assert str(refused.value) == (
         f"{path}: missing required columns 用户名 (username), 姓名 (name), 角色 (role) (header has: 企业名称, "
-        "统一社会信用代码, 所属县市区) (the search for it stopped at line 3: the header cannot be read: a cell "
+        "统一社会信用代码, 所属县市区) (the search for it stopped at line 4: the header cannot be read: a cell "
         "is longer than 65,536 characters, the most one cell may hold); nothing imported")
