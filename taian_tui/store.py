@@ -577,17 +577,24 @@ class Store:
             raise RuntimeError("audit() outside a transaction")
         at = at or timeutil.iso()
         who = principal()
+        os_user = who.os_user
+        fixed = os.environ.get("TAIAN_NOW")
+        if fixed:
+            # the clock set by hand (demos, tests, an operator's shell): the row says so, and
+            # when it was really written, so that a backdated action never reads as an honest one
+            real = _dt.datetime.now(_dt.timezone(_dt.timedelta(hours=8))).isoformat(timespec="seconds")
+            os_user = f"{os_user} (clock set to {fixed}; written {real})"
         head = self.one("SELECT last_id, last_hash FROM audit_head WHERE id = 1")
         prev_hash = head["last_hash"] if head else GENESIS_HASH
         b, a = _json(before), _json(after)
         cur = self.conn.execute(
             "INSERT INTO audit(at, actor, action, entity, entity_id, before, after, prev_hash, hash, "
             "os_user, key_fingerprint, client) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?)",
-            (at, actor, action, entity, str(entity_id), b, a, prev_hash, who.os_user,
+            (at, actor, action, entity, str(entity_id), b, a, prev_hash, os_user,
              who.key_fingerprint, who.client))
         new_id = cur.lastrowid
         digest = audit_hash(prev_hash, new_id, at, actor, action, entity, str(entity_id), b, a,
-                            who.os_user, who.key_fingerprint, who.client)
+                            os_user, who.key_fingerprint, who.client)
         self.conn.execute("UPDATE audit SET hash = ? WHERE id = ?", (digest, new_id))
         self.conn.execute("INSERT INTO audit_head(id, last_id, last_hash) VALUES (1, ?, ?) "
                           "ON CONFLICT(id) DO UPDATE SET last_id = excluded.last_id, "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 
 import pytest
@@ -219,3 +220,26 @@ def test_the_environment_gives_the_principal(monkeypatch):
 
     me = pwd.getpwuid(os.getuid()).pw_name
     assert got == Principal(os_user=f"{me} (sudo by alice)", key_fingerprint="", client="192.0.2.10:51234")
+
+
+def test_a_clock_set_by_hand_is_on_the_audit_row(store, make_appeal, monkeypatch):
+    """TAIAN_NOW (demos, tests, an operator's shell) backdates an action: its audit row says
+    the clock was set and when it was really written, so that it never reads as an honest
+    one; the chain holds (the words are part of the hash)."""
+    import datetime as dt
+    import pwd
+
+    me = pwd.getpwuid(os.getuid()).pw_name
+    a = make_appeal("accepted")
+    monkeypatch.setenv("TAIAN_NOW", "2026-09-30T10:00:00+08:00")
+    before = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).replace(microsecond=0)
+    wf.reply_appeal(store, "zrzy1", a.ref, "已办理")
+    after = dt.datetime.now(dt.timezone(dt.timedelta(hours=8)))
+    row = store.one("SELECT * FROM audit WHERE entity_id = ? AND action = 'reply'", (a.ref,))
+    assert row["at"] == "2026-09-30T10:00:00+08:00"
+    m = re.fullmatch(re.escape(me) + r" \(clock set to 2026-09-30T10:00:00\+08:00; written (\S+)\)", row["os_user"])
+    assert m and before <= dt.datetime.fromisoformat(m.group(1)) <= after
+    monkeypatch.delenv("TAIAN_NOW")
+    wf.return_appeal(store, "zrzy1", make_appeal("assigned").ref, "不属于本单位", at="2026-09-30T11:00:00+08:00")
+    assert store.scalar("SELECT os_user FROM audit ORDER BY id DESC LIMIT 1") == me
+    assert store.verify_audit().ok
