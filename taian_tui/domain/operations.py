@@ -468,6 +468,9 @@ def issue_instruction(store: Store, who: str, target_user: str, text: str, *,
         target = store.user(target_user)
         if not target.active:
             raise ValidationError.of("target_deactivated", user=target_user)
+        if target.role not in rules.INSTRUCTION_TARGET_ROLES or target.username == act.username:
+            raise ValidationError.of("instruction_target", user=target.username, role=target.role,
+                                     roles=rules.INSTRUCTION_TARGET_ROLES)
         if appeal_ref:
             appeal = store.appeal(appeal_ref)
             _check(store, "instruct", act, appeal, at)

@@ -289,6 +289,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "quotes, backslashes or control characters (it stands in SSH forced commands and the audit trail)",
         "用户名“{value}”不可用：最多 64 个字符，不能含空格、逗号、分号、引号、反斜杠或控制字符"
         "（用户名会写入登录密钥的强制命令和审计记录）"),
+    "instruction_target": (
+        "an instruction is not written to {user!r} ({role:role}): it goes to another active "
+        "{roles:role/or}",
+        "批示不能发给“{user}”（{role:role}）：批示只发给另一位在岗的{roles:role/or}"),
     "username_case": (
         "username {value!r} is not allowed: the account {other!r} differs from it only in upper and "
         "lower case (give that account's name to change it)",

@@ -30,6 +30,9 @@ MAX_ORDER_DAYS = 20          # a supervision order set by hand is due within thi
 #: The kinds of unit that handle appeals (are assigned them, are named by routing rules);
 #: 督查室, 纪委监委 and the platform do not.
 HANDLING_UNIT_KINDS = ("county", "zone", "department")
+#: Whom a leader's instruction may be written to (active, and not the leader writing it):
+#: the people who act on appeals and projects, not the discipline commission or the editors.
+INSTRUCTION_TARGET_ROLES = ("liaison", "admin", "supervisor", "leader")
 
 
 # -- the appeal's states -------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Any
 
 from taian_tui.store import Store, like_pattern
 from taian_tui.domain.refusals import NotFound, PermissionDenied, ValidationError
+from taian_tui.domain import rules
 from taian_tui.domain.actors import Actor
 
 
@@ -150,8 +151,8 @@ def instruction_recipients(store: Store, act: Actor, *, project_ref: str | None 
         "SELECT s.username, s.name, s.role, COALESCE(u.name, '') AS unit, s.mobile, "
         "(s.unit_code IS NOT NULL AND s.unit_code = ?) AS relevant FROM users s "
         "LEFT JOIN units u ON u.code = s.unit_code WHERE s.active = 1 AND s.username != ? "
-        f"AND s.role IN ('liaison', 'admin', 'supervisor', 'leader') {where} "
+        f"AND s.role IN ({', '.join('?' * len(rules.INSTRUCTION_TARGET_ROLES))}) {where} "
         "ORDER BY relevant DESC, s.role != 'liaison', u.rowid, s.username LIMIT ?",
-        [unit, act.username, *params, limit])
+        [unit, act.username, *rules.INSTRUCTION_TARGET_ROLES, *params, limit])
     return [Recipient(r["username"], r["name"], r["role"], r["unit"], bool(r["relevant"]), r["mobile"])
             for r in rows]

@@ -502,3 +502,19 @@ def test_a_rejection_says_why(store, make_appeal, unchanged):
             wf.decide_extension(store, "ducha1", ext.id, False, note=note, at=T_DECIDE)
         assert (str(refused.value), refused.value.localized("zh")) == ("note is required", "说明不能为空")
     assert wf.decide_extension(store, "ducha1", ext.id, True, at=T_DECIDE).state == "approved"
+
+
+def test_an_instruction_goes_to_those_who_act_on_it_only(store, make_appeal, unchanged):
+    """The store's rule, as the console's picker lists them (rules.INSTRUCTION_TARGET_ROLES): not
+    to the discipline commission, an editor, nor the leader writing it."""
+    a = make_appeal("accepted")
+    refused = {}
+    for target in ("jiwei1", "bianji", "shizhang"):
+        with unchanged(), pytest.raises(ValidationError) as exc:
+            wf.issue_instruction(store, "shizhang", target, "请关注", appeal_ref=a.ref, at=T_INS)
+        refused[target] = exc.value.localized("zh")
+    assert refused == {
+        "jiwei1": "批示不能发给“jiwei1”（纪委监委）：批示只发给另一位在岗的联络员或管理员或督查室或领导",
+        "bianji": "批示不能发给“bianji”（编辑）：批示只发给另一位在岗的联络员或管理员或督查室或领导",
+        "shizhang": "批示不能发给“shizhang”（领导）：批示只发给另一位在岗的联络员或管理员或督查室或领导"}
+    assert wf.issue_instruction(store, "shizhang", "ducha1", "请督办", appeal_ref=a.ref, at=T_INS).target_user == "ducha1"
