@@ -15,6 +15,7 @@ class Mode:
     screen: str                   # "module:Class" under taian_tui.screens (imported when first shown)
     roles: tuple[str, ...]        # who has it
     home_of: tuple[str, ...] = ()  # the roles that open the console on it
+    city_only: bool = False       # only for users of city scope (its figures are the city's)
 
     @property
     def binding_id(self) -> str:
@@ -45,13 +46,16 @@ MODES: tuple[Mode, ...] = (
     Mode("projects", "f5", "projects:ProjectBoardScreen", ("liaison", "leader", "admin", "supervisor")),
     Mode("instructions", "f6", "instructions:InstructionsScreen", ("liaison", "leader", "admin", "supervisor")),
     Mode("editor", "f7", "content:ContentScreen", ("admin", "editor"), home_of=("editor",)),
-    Mode("dashboard", "f8", "dashboard:DashboardScreen", ("leader", "admin", "supervisor", "editor")),
+    # the city's figures (every county's projects, every unit's 三率): not a county leader's
+    Mode("dashboard", "f8", "dashboard:DashboardScreen", ("leader", "admin", "supervisor", "editor"),
+         city_only=True),
 )
 MODE_BY_NAME = {m.name: m for m in MODES}
 
 
-def modes_of(role: str) -> tuple[str, ...]:
-    """The screens of ``role``: its home screen first, then the others in ``MODES`` order."""
-    mine = [m.name for m in MODES if role in m.roles]
+def modes_of(role: str, scope: str = "city") -> tuple[str, ...]:
+    """The screens of ``role`` (a user of ``scope``: ``unit`` has no city-only screen): its
+    home screen first, then the others in ``MODES`` order."""
+    mine = [m.name for m in MODES if role in m.roles and (scope == "city" or not m.city_only)]
     home = next((m.name for m in MODES if role in m.home_of), mine[0] if mine else "inbox")
     return (home, *[m for m in mine if m != home]) if mine else (home,)

@@ -52,7 +52,7 @@ def load_session(store: Store, username: str) -> Session:
         raise PermissionDenied.of("unknown_user", user=username)
     user = act.user
     unit_name = actors.unit_name(store, user.unit_code) or ""
-    return Session(username=username, user=user, unit_name=unit_name, modes=modes_of(user.role),
+    return Session(username=username, user=user, unit_name=unit_name, modes=modes_of(user.role, user.scope),
                    handling_units=tuple(directory.handling_units(store)),
                    filter_units=tuple(directory.visible_units(store, act)),
                    project_counties=tuple(project_reads.project_counties(store, act)))

@@ -834,6 +834,11 @@ async def test_leader_of_a_unit_reads_only_its_scope_and_has_no_actions(settle, 
         screen = app.screen
         # scope: unit daiyue or county 岱岳区 -- every fixture appeal is in 岱岳区
         assert len(refs(screen)) == 6
+        # no dashboard: its figures are the whole city's (F8 does nothing)
+        assert app.modes_available == ("inbox", "board", "projects", "instructions")
+        await pilot.press("f8")
+        await settle(pilot)
+        assert app.screen is screen
         assert not screen.query("#f-unit")
         for action in ("accept", "reply", "return_appeal", "extend", "reassign"):
             assert screen.check_action(action, ()) is False

@@ -735,6 +735,9 @@ def test_every_role_has_a_home_screen_and_the_modes_table_makes_the_keys():
     assert modes_of("liaison") == ("inbox", "projects", "instructions")
     assert modes_of("discipline") == ("redcards",)
     assert modes_of("editor") == ("editor", "dashboard")
+    # a county's leader (scope unit): the dashboard is the city's figures, not theirs
+    assert modes_of("leader") == ("inbox", "board", "projects", "instructions", "dashboard")
+    assert modes_of("leader", "unit") == ("inbox", "board", "projects", "instructions")
     keys = {b.key: b.action for b in TaianApp.BINDINGS if b.id and b.id.startswith("app.")}
     assert [keys[m.key] for m in MODES] == [f"goto('{m.name}')" for m in MODES]
 
