@@ -659,18 +659,24 @@ def report_progress(store: Store, who: str, ref: str, percent: float, invested_w
                                         unit_name=lambda code: unit_name(store, code))
         if refused is not None:
             raise refused
+        latest_day = store.scalar("SELECT MAX(date) FROM progress_reports WHERE project_ref = ?", (ref,))
+        # a report dated before the latest one fills in history: it does not go back, and it
+        # does not move the project's current stage either
+        current = latest_day is None or day >= latest_day
+        if not current:
+            stage = None
         if not note:
-            # a figure no one would believe, or one that goes back, needs a stated reason (a
-            # report dated before the latest one fills in history: it does not go back)
+            # a figure no one would believe, or one that goes back, needs a stated reason
             if before.investment_wan and invested > before.investment_wan:
                 raise ValidationError.of("progress_over_total", invested=invested, total=before.investment_wan,
                                          ref=ref)
-            latest_day = store.scalar("SELECT MAX(date) FROM progress_reports WHERE project_ref = ?", (ref,))
-            if (latest_day is None or day >= latest_day) and (
-                    percent < (before.percent or 0) or invested < (before.invested_wan or 0)):
+            if current and (percent < (before.percent or 0) or invested < (before.invested_wan or 0)):
                 raise ValidationError.of("progress_backwards", ref=ref, percent=percent,
                                          before_percent=before.percent or 0, invested=invested,
                                          before_invested=before.invested_wan or 0)
+            if (stage is not None and before.stage in PROJECT_STAGES
+                    and PROJECT_STAGES.index(stage) < PROJECT_STAGES.index(before.stage)):
+                raise ValidationError.of("stage_backwards", ref=ref, stage=stage, before=before.stage)
         store.conn.execute(
             "INSERT INTO progress_reports(project_ref, date, percent, invested_wan, note, reported_by, "
             "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -205,6 +205,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{percent:g}% / {invested:,.10g} 万元 now): say why in the note",
         "项目 {ref} 的进度倒退（原为 {before_percent:g}% / {before_invested:,.10g} 万元，现填 "
         "{percent:g}% / {invested:,.10g} 万元）：请在说明中写明原因"),
+    "stage_backwards": (
+        "{ref} goes back from {before} to {stage}: say why in the note",
+        "项目 {ref} 的阶段由{before}退回{stage}：请在说明中写明原因"),
     "progress_future_day": (
         "a progress report's date {day} is after today ({today})",
         "进度日期 {day} 晚于今天（{today}）"),

@@ -63,6 +63,26 @@ def test_progress_going_back_needs_a_reason(store, city, unchanged):
     assert p.percent == 55
 
 
+def test_a_stage_going_back_needs_a_reason_and_history_never_moves_it(store, city, unchanged):
+    ref = city.project_ref
+    assert store.project(ref).stage == "前期"
+    # forward needs no reason
+    assert wf.report_progress(store, "daiyue1", ref, 60, 7000, date="2026-10-08", stage="在建",
+                              at=T).stage == "在建"
+    # a report dated before the latest one fills in history: the current stage stays
+    p = wf.report_progress(store, "daiyue1", ref, 10, 1000, date="2026-01-02", stage="前期", at=T)
+    assert (p.stage, p.percent, p.invested_wan) == ("在建", 60, 7000)
+    # the latest report: a stage going back needs its reason
+    with unchanged(), pytest.raises(ValidationError) as refused:
+        wf.report_progress(store, "daiyue1", ref, 60, 7000, stage="前期", at=T)
+    assert (str(refused.value), refused.value.localized("zh")) == (
+        "P-0001 goes back from 在建 to 前期: say why in the note",
+        "项目 P-0001 的阶段由在建退回前期：请在说明中写明原因")
+    assert wf.report_progress(store, "daiyue1", ref, 60, 7000, stage="竣工", at=T).stage == "竣工"
+    p = wf.report_progress(store, "daiyue1", ref, 60, 7000, "规划调整，重新报批", stage="前期", at=T)
+    assert p.stage == "前期"
+
+
 def test_a_report_is_not_dated_after_today(store, city, unchanged):
     with unchanged(), pytest.raises(ValidationError, match="a progress report's date 2026-10-10 is after "
                                                             r"today \(2026-10-09\)"):
