@@ -132,6 +132,14 @@ def session(user: Annotated[str, typer.Argument(metavar="USER", help="The user t
         raise Fail("--lang must be zh or en", 2)
     if not (sys.stdout.isatty() and sys.stdin.isatty()):
         raise Fail(f"this key opens the console: connect with a terminal (ssh -t), or ask for {SESSION_OFFER}", 2)
+    guard = sshkeys.KeyGuard(Path.home() / ".ssh" / "authorized_keys", user, fp) if fp else None
+    if guard is not None and guard.listed():
+        # the key removed (`taian keys remove`) while the console is open: refused from its
+        # next read or action on, as for a user deactivated meanwhile (watched where the key
+        # is found now: sshd may read another file, AuthorizedKeysFile)
+        from taian_tui.console import session as console_session
+
+        console_session.KEY_GUARD[0] = guard
     _run_tui(path, user, lang, sign_in_list=False)
 
 

@@ -9,6 +9,7 @@ action on; the console's own checks of what to offer use ``actor_now`` (no read)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from taian_tui.console.modes import modes_of
 from taian_tui.domain import actors
@@ -17,6 +18,11 @@ from taian_tui.domain.models import User
 from taian_tui.read import directory
 from taian_tui.read import projects as project_reads
 from taian_tui.store import Store
+
+
+#: In an SSH session (``taian session``), what tells whether its key is still registered
+#: (``dataio.sshkeys.KeyGuard``); ``None`` otherwise.
+KEY_GUARD: list[Any] = [None]
 
 
 @dataclass(frozen=True)
@@ -34,7 +40,13 @@ class Session:
         return self.user.role
 
     def actor(self, store: Store) -> Actor:
-        """The signed-in user as the store sees them now (refused if deactivated)."""
+        """The signed-in user as the store sees them now (refused if deactivated, and in an SSH
+        session when the key it was opened with is no longer registered: ``KEY_GUARD``)."""
+        guard = KEY_GUARD[0]
+        if guard is not None and not guard.listed():
+            from taian_tui.domain.refusals import PermissionDenied
+
+            raise PermissionDenied.of("key_removed", user=self.username, fingerprint=guard.fingerprint)
         return actors.actor(store, self.username)
 
     def actor_now(self) -> Actor:

@@ -221,6 +221,29 @@ def user_fingerprints(path: Path, user: str) -> list[str]:
     return [e.key.fingerprint for e in read(path) if e.user == user]
 
 
+class KeyGuard:
+    """Whether the key a session was opened with is still registered for its user in the
+    service account's ``authorized_keys`` (``taian keys remove`` ends what the key may do in
+    a console already open, not only the next connection). The file is read again only when
+    it changed (its size, time or inode)."""
+
+    def __init__(self, path: Path, user: str, fingerprint: str) -> None:
+        self.path, self.user, self.fingerprint = path, user, fingerprint
+        self._seen: tuple | None = None
+        self._listed = True
+
+    def listed(self) -> bool:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return False                  # no authorized_keys: no key is registered
+        seen = (st.st_ino, st.st_size, st.st_mtime_ns)
+        if seen != self._seen:
+            self._listed = self.fingerprint in user_fingerprints(self.path, self.user)
+            self._seen = seen
+        return self._listed
+
+
 def key_of_session(auth_info: str | None) -> str:
     """The fingerprint of the key an SSH session was opened with, from the file sshd names
     in ``SSH_USER_AUTH`` (``ExposeAuthInfo yes``): its ``publickey TYPE BASE64`` line."""

@@ -292,6 +292,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "quotes, backslashes or control characters (it stands in SSH forced commands and the audit trail)",
         "用户名“{value}”不可用：最多 64 个字符，不能含空格、逗号、分号、引号、反斜杠或控制字符"
         "（用户名会写入登录密钥的强制命令和审计记录）"),
+    "key_removed": (
+        "the key this session was opened with ({fingerprint}) is no longer registered for {user}: "
+        "nothing more is done with it (sign in again with a registered key)",
+        "本次登录所用的密钥（{fingerprint}）已不再登记给 {user}：不能再用它办理（请用已登记的密钥重新登录）"),
     "instruction_target": (
         "an instruction is not written to {user!r} ({role:role}): it goes to another active "
         "{roles:role/or}",

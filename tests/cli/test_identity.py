@@ -461,3 +461,27 @@ def test_a_database_path_with_a_quote_is_refused_for_a_forced_command(store, tmp
     """shlex would quote the ' as '"'"': a " inside command="..." makes sshd skip the line."""
     with pytest.raises(sshkeys.KeyRefused, match="would hold a double quote or a backslash"):
         sshkeys.forced_line(TAIAN, "zrzy1", "/srv/o'brien/taian.db", sshkeys.parse_key(KEY1))
+
+
+def test_a_removed_key_acts_no_more_in_a_console_already_open(keys, auth, store, monkeypatch):
+    """`taian keys remove` ends what the key may do in a session already open (the console's
+    next read or action is refused, naming the key), not only the next connection; another
+    key of the same user, and a key put back, act again."""
+    from taian_tui.console import session as console_session
+    from taian_tui.domain.refusals import PermissionDenied
+
+    assert keys("add", "zrzy1", "-", stdin=KEY1)[0] == 0
+    assert keys("add", "zrzy1", "-", stdin=KEY3)[0] == 0
+    guard = sshkeys.KeyGuard(auth, "zrzy1", fp(KEY1))
+    monkeypatch.setattr(console_session, "KEY_GUARD", [guard])
+    session = console_session.load_session(store, "zrzy1")
+    assert session.actor(store).username == "zrzy1"
+    assert keys("remove", fp(KEY1))[0] == 0
+    with pytest.raises(PermissionDenied) as refused:
+        session.actor(store)
+    assert refused.value.localized("zh") == (f"本次登录所用的密钥（{fp(KEY1)}）已不再登记给 zrzy1：不能再用它办理"
+                                             "（请用已登记的密钥重新登录）")
+    assert sshkeys.KeyGuard(auth, "zrzy1", fp(KEY3)).listed() is True      # their other key
+    assert sshkeys.KeyGuard(auth, "sthj1", fp(KEY3)).listed() is False     # another user's
+    assert keys("add", "zrzy1", "-", stdin=KEY1)[0] == 0
+    assert session.actor(store).username == "zrzy1"
