@@ -313,7 +313,9 @@ def appeals_per_week(store: Store, until: _dt.date | str | None = None, *,
                      weeks: int = WEEKS) -> list[WeekFigure]:
     """Appeals submitted per ISO week (Monday start, Asia/Shanghai) for the ``weeks`` weeks
     ending with the week of ``until`` (a date or ISO time; default: today), counted up to the
-    end of ``until``; weeks with none are 0."""
+    end of ``until``; weeks with none are 0. The last week ends at ``until`` (its
+    ``week_end``): a past month's last days, or this week so far, are not labelled as a
+    whole week."""
     if until is None:
         until = timeutil.now()
     if not isinstance(until, _dt.date) or isinstance(until, _dt.datetime):
@@ -328,7 +330,7 @@ def appeals_per_week(store: Store, until: _dt.date | str | None = None, *,
     for i, n in enumerate(counts):
         start = first + _dt.timedelta(weeks=i)
         y, wk, _ = start.isocalendar()
-        out.append(WeekFigure(start.isoformat(), (start + _dt.timedelta(days=6)).isoformat(),
+        out.append(WeekFigure(start.isoformat(), min(start + _dt.timedelta(days=6), until).isoformat(),
                               f"{y}-W{wk:02d}", n))
     return out
 

@@ -138,7 +138,7 @@ def test_report_shows_the_figures(_write, scenario, db_path, tmp_path):
     assert "4 件（本月 1，未办结 2）" in texts           # 其他
     assert texts.count("3 张") == 2 and "1 张" in texts  # blue, yellow; red
     assert "2026-W40（2026-09-28 至 2026-10-04）：8 件" in page
-    assert "近26周诉求受理量（2026-05-04 至 2026-11-01" in page
+    assert "近26周诉求受理量（2026-05-04 至 2026-10-31" in page       # (counted to the 31st)
     assert "统计月份 2026年10月（整月）" in page
 
 

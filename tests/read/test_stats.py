@@ -174,8 +174,9 @@ def test_cards_by_colour(scenario):
 def test_appeals_per_week(scenario):
     weeks = stats.appeals_per_week(scenario, _dt.date(2026, 10, 31))
     assert len(weeks) == 26
-    assert (weeks[0].week_start, weeks[-1].week_start, weeks[-1].week_end) == \
-        ("2026-05-04", "2026-10-26", "2026-11-01")
+    # the last week counted to Sat 10-31 ends there (not labelled through Sun 11-01)
+    assert (weeks[0].week_start, weeks[-1].week_start, weeks[-1].week_end, weeks[-2].week_end) == \
+        ("2026-05-04", "2026-10-26", "2026-10-31", "2026-10-25")
     assert all(_dt.date.fromisoformat(w.week_start).weekday() == 0 for w in weeks)
     counts = {w.week_start: w.appeals for w in weeks if w.appeals}
     # D1 (Tue 09-01); the eight of Tue 09-29; D2 (Mon 10-26); D4 (11-04) is after the 31st
@@ -183,7 +184,7 @@ def test_appeals_per_week(scenario):
     assert [w.appeals for w in weeks].count(0) == 23
     assert weeks[-1].iso_week == "2026-W44" and weeks[21].iso_week == "2026-W40"
     nov = stats.appeals_per_week(scenario, "2026-11-05T12:00:00+08:00")
-    assert nov[-1].week_start == "2026-11-02" and nov[-1].appeals == 1
+    assert (nov[-1].week_start, nov[-1].week_end, nov[-1].appeals) == ("2026-11-02", "2026-11-05", 1)
     assert nov[0].week_start == "2026-05-11"
     assert stats.appeals_per_week(scenario, _dt.date(2026, 11, 3))[-1].appeals == 0
 
