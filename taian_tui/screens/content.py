@@ -454,6 +454,9 @@ class EditorScreen(InConsole, Screen):
                 "editor.done_saved")
         self.app.notify(t(done, title=visible(self.item["title"])), markup=False)
         self.update_status()
+        # a draft published here is a published item now: Ctrl+S saves a revision, Ctrl+O is
+        # not offered (the footer showed 保存并发布, and the key did nothing)
+        self.refresh_bindings()
         self.console.data_changed()
         if self._leave_after_save:
             self.dismiss(True)

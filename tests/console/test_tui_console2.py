@@ -450,6 +450,10 @@ async def test_editor_lists_content_and_publishes_a_new_item(open_editor, screen
         assert not editor.has_unsaved_changes()
         assert store.scalar("SELECT COUNT(*) FROM editor_autosave") == 0
         assert "已发布" in screen_text(app)
+        # published now: the footer offers a revision's save, not 保存并发布 (the key did nothing)
+        from textual.widgets._footer import FooterKey
+        shown = {k.key: k.description for k in editor.query(FooterKey)}
+        assert ("ctrl+o" not in shown, shown.get("ctrl+s")) == (True, "存为修订稿")
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is screen
