@@ -103,11 +103,20 @@ def read_numbers(text: str) -> str:
 
 
 def spoken(title: str, body: str) -> list[str]:
-    """The sentences the voice reads for an item: its title, then its body."""
+    """The sentences the voice reads for an item: its title, then its body (a body that
+    opens with the title again as its heading, as most items do, reads it once)."""
     tokens = _parser().parse(body or "")
     sentences = [_end(title)] if title.strip() else []
-    sentences += _sentences_of(tokens)
+    body_sentences = _sentences_of(tokens)
+    if sentences and body_sentences and _bare(body_sentences[0]) == _bare(sentences[0]):
+        body_sentences = body_sentences[1:]
+    sentences += body_sentences
     return [read_numbers(s) for s in sentences if s]
+
+
+def _bare(sentence: str) -> str:
+    """A sentence without its spaces and closing punctuation, to compare two of them."""
+    return re.sub(r"[\s。．.！!？?；;：:，,]+$", "", re.sub(r"\s+", "", sentence))
 
 
 def _sentences_of(tokens) -> list[str]:

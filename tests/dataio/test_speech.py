@@ -56,3 +56,13 @@ def test_the_hash_follows_the_sentences_and_the_voice():
     assert one == speech.text_hash(["第一句。"], audio.SETTINGS)
     assert one != speech.text_hash(["第一句。", "第二句。"], audio.SETTINGS)
     assert one != speech.text_hash(["第一句。"], audio.SETTINGS + "x")
+
+
+def test_a_body_opening_with_the_title_as_its_heading_reads_it_once():
+    """Most items repeat their title as the body's first heading: said once (每日一听 read
+    it twice); a heading that differs is read."""
+    from taian_tui.dataio.speech import spoken
+
+    assert spoken("泰安市35个重大项目集中开工", "# 泰安市35个重大项目集中开工\n\n总投资455亿元。") == [
+        "泰安市三十五个重大项目集中开工。", "总投资四百五十五亿元。"]
+    assert spoken("集中开工", "# 开工仪式\n\n正文。") == ["集中开工。", "开工仪式。", "正文。"]
