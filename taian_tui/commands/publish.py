@@ -125,4 +125,4 @@ def feed_export(folder: Annotated[Path, typer.Argument(metavar="DIR", help="The 
     folder.mkdir(exist_ok=True)
     written = feeds.export(folder, base, columns, episodes)
     for w in written:
-        typer.echo(f"{'written' if w.changed else 'unchanged'}\t{shown(folder / w.name)}")
+        typer.echo(f"{'removed' if w.removed else 'written' if w.changed else 'unchanged'}\t{shown(folder / w.name)}")

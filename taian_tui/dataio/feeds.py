@@ -48,6 +48,7 @@ class FeedError(ValueError):
 class Written:
     name: str             # the file, relative to DIR
     changed: bool         # written (or removed) this run
+    removed: bool = False  # removed this run (a sound no longer offered)
 
 
 def check_base_url(base_url: str) -> str:
@@ -176,6 +177,6 @@ def export(folder: Path, base_url: str, columns: dict[str, list[dict[str, Any]]]
     for stale in sorted(audio_dir.iterdir()):
         if _LISTEN_FILE.fullmatch(stale.name) and stale.name not in wanted:
             stale.unlink()
-            out.append(Written(f"{AUDIO_FOLDER}/{stale.name}", True))
+            out.append(Written(f"{AUDIO_FOLDER}/{stale.name}", True, removed=True))
     out.append(Written(LISTEN_FEED, replace_file(folder / LISTEN_FEED, listen_feed(present, base_url))))
     return out

@@ -147,7 +147,10 @@ def test_running_twice_changes_no_file_and_withdrawn_items_drop_out(store, db_pa
     assert {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in files} == before
 
     wf.unpublish_content(store, "bianji", policy.id, clear_picks=True)
-    assert _export(run_cli, db_path, site)[0] == 0
+    code, stdout, _ = _export(run_cli, db_path, site)
+    assert code == 0
+    # the sound no longer offered is said removed (it read "written")
+    assert f"removed\t{site / 'audio' / f'listen-{today}.mp3'}" in stdout.splitlines()
     assert [e.title for e in feedparser.parse(str(site / "policy.atom")).entries] == ["另一条政策"]
     assert feedparser.parse(str(site / "daily-listen.rss")).entries == []
     assert list((site / "audio").iterdir()) == []
