@@ -823,6 +823,40 @@ class Store:
         return pages
 
 
+    def restore_from(self, source: str | os.PathLike, *, actor: str = "system:operator") -> int:
+        """Replace this database's whole content by the backup at ``source``, in one write:
+        SQLite's online backup from the backup into this file, through its pager and its
+        WAL, so that open consoles and cron see the restored content from their next read (a
+        plain copy of the file under a live ``-wal`` was undone by it: SQLite replayed the
+        log over the restored pages). ``source`` must be a taian database of this schema
+        that passes ``quick_check`` (``DatabaseFileError`` / ``BackupError`` otherwise,
+        nothing changed); the restored audit trail then records the restore, by ``actor``,
+        with the backup's head. Returns the pages copied."""
+        if self.in_transaction or self.conn.in_transaction:
+            raise RuntimeError("restore_from() inside a transaction")
+        if Path(source).resolve() == Path(self.path).resolve():
+            raise BackupError(f"{source} is this database itself: give a backup to restore from")
+        src = Store.open_existing(source, read_only=True)
+        try:
+            try:
+                problems = [r[0] for r in src.conn.execute("PRAGMA quick_check(5)")]
+            except sqlite3.DatabaseError as exc:
+                problems = [str(exc)]
+            if problems != ["ok"]:
+                raise BackupError(f"{source} is damaged (quick_check: {'; '.join(map(str, problems))}); "
+                                  f"nothing was restored to {self.path}")
+            head = src.one("SELECT last_id, last_hash FROM audit_head WHERE id = 1")
+            pages = src.scalar("PRAGMA page_count")
+            src.conn.backup(self.conn)
+        finally:
+            src.close()
+        with self.transaction():
+            self.audit(actor, "database.restore", "database", str(self.path), None,
+                       {"from": str(Path(source).resolve()),
+                        "backup_head": {"id": head["last_id"], "hash": head["last_hash"]} if head else None})
+        return pages
+
+
 PARTIAL_SUFFIX = ".taian-partial"
 
 

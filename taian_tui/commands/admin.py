@@ -53,6 +53,36 @@ def migrate(db: DbOpt = None,
         typer.echo(f"dashboard sums rebuilt from the appeals: {plural(rows, 'row')}")
 
 
+@app.command(short_help="Put a backup's content back into the live database.")
+def restore(backup_path: Annotated[str, typer.Argument(metavar="BACKUP", help="The backup to restore from (taian backup).")],
+            db: DbOpt = None,
+            yes: Annotated[bool, typer.Option("--yes", help="Yes: replace everything in the database by the backup.")] = False) -> None:
+    """Replace the whole content of the live database by BACKUP (a `taian backup` copy of
+    this schema that passes a quick check), in one write through SQLite, so that consoles and
+    cron see the restored content from their next read: never copy a backup over the file
+    (SQLite replays the live -wal over it, and what was to be undone stays). Everything
+    written since the backup is gone; the restore is recorded in the restored audit trail
+    (heads anchored since the backup are no longer in it: `audit verify --anchors` names
+    them). Needs --yes."""
+    if not yes:
+        raise Fail(f"this replaces everything in the database by {backup_path}: add --yes to do it", 2)
+    if not Path(backup_path).is_file():
+        raise Fail(f"{backup_path}: no such backup file", 2)
+    store = open_store(db)
+    try:
+        try:
+            pages = store.restore_from(backup_path)
+        except DatabaseFileError as exc:
+            raise Fail(str(exc), 1) from None
+        except BackupError as exc:
+            raise Fail(str(exc), 1) from None
+        rows = store.scalar("SELECT COUNT(*) FROM audit")
+    finally:
+        store.close()
+    typer.echo(f"restored {store.path} from {backup_path} ({plural(pages, 'page')}); its audit trail: "
+               f"{plural(rows, 'row')}, the restore the last")
+
+
 @app.command(short_help="Online consistent copy of the database.")
 def backup(path: Annotated[str, typer.Argument(metavar="PATH", help="Where to write the copy (must not exist).")],
            db: DbOpt = None) -> None:

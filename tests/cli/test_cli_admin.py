@@ -22,7 +22,7 @@ def test_help_lists_every_command_and_each_has_help(run_cli):
             yield from walk(sub, path + [name])
     paths = list(walk(group, []))
     assert sorted(" ".join(p) for p in paths) == sorted([
-        "demo", "tui", "session", "migrate", "backup", "escalate", "intake", "stats", "report",
+        "demo", "tui", "session", "migrate", "backup", "restore", "escalate", "intake", "stats", "report",
         "audit", "audit verify", "audit anchor", "calendar", "calendar import", "calendar show",
         "user", "user deactivate", "user activate", "keys", "keys add", "keys list", "keys remove",
         "notify", "notify send", "notify status", "notify release",
@@ -31,7 +31,7 @@ def test_help_lists_every_command_and_each_has_help(run_cli):
         "import", "import enterprises", "import users", "import units", "import routing",
         "export", "export enterprises", "export appeals", "export orders", "export red-cards",
         "export rates", "listen", "listen build", "feed", "feed export"])
-    assert sorted(group.commands) == sorted(["demo", "tui", "session", "migrate", "backup", "escalate", "intake",
+    assert sorted(group.commands) == sorted(["demo", "tui", "session", "migrate", "backup", "restore", "escalate", "intake",
                                              "stats", "report", "appeal", "audit", "calendar", "user", "keys",
                                              "notify", "import", "export", "listen", "feed"])
     for path in paths:
