@@ -68,7 +68,14 @@ def restore(backup_path: Annotated[str, typer.Argument(metavar="BACKUP", help="T
         raise Fail(f"this replaces everything in the database by {backup_path}: add --yes to do it", 2)
     if not Path(backup_path).is_file():
         raise Fail(f"{backup_path}: no such backup file", 2)
-    store = open_store(db)
+    try:
+        store = Store.open_existing(resolve_db_path(db))
+    except DatabaseFileError as exc:
+        if exc.kind == "damaged":       # SQLite cannot write into it: the file itself is replaced
+            path = resolve_db_path(db)
+            raise Fail(f"{exc}; to put the backup in its place, stop the consoles and cron, then: "
+                       f"cp {backup_path} {path}; rm -f {path}-wal {path}-shm", 1) from None
+        raise Fail(str(exc), 1) from None
     try:
         try:
             pages = store.restore_from(backup_path)

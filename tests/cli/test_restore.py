@@ -43,3 +43,19 @@ def test_a_restore_undoes_what_came_after_the_backup_while_the_file_is_open(run_
         fresh.close()
     code, out, err = run_cli("audit", "verify", "--db", db_path)
     assert code == 0, err
+
+
+def test_a_damaged_database_is_replaced_by_hand_as_the_command_says(run_cli, db_path, tmp_path):
+    backup = tmp_path / "good.db"
+    assert run_cli("backup", backup, "--db", db_path)[0] == 0
+    conn = sqlite3.connect(db_path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    data = bytearray(db_path.read_bytes())
+    data[100:112] = b"\xff" * 12               # page 1's b-tree header: the schema itself
+    db_path.write_bytes(bytes(data))
+    code, out, err = run_cli("restore", backup, "--yes", "--db", db_path)
+    assert (code, out) == (1, "")
+    assert err.startswith(f"error: {db_path} is damaged") and err.endswith(
+        f"; to put the backup in its place, stop the consoles and cron, then: cp {backup} {db_path}; "
+        f"rm -f {db_path}-wal {db_path}-shm\n")
