@@ -43,10 +43,8 @@ class Session:
         """The signed-in user as the store sees them now (refused if deactivated, and in an SSH
         session when the key it was opened with is no longer registered: ``KEY_GUARD``)."""
         guard = KEY_GUARD[0]
-        if guard is not None and not guard.listed():
-            from taian_tui.domain.refusals import PermissionDenied
-
-            raise PermissionDenied.of("key_removed", user=self.username, fingerprint=guard.fingerprint)
+        if guard is not None:
+            actors.require_key(guard.listed(), self.username, guard.fingerprint)
         return actors.actor(store, self.username)
 
     def actor_now(self) -> Actor:

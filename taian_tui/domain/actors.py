@@ -47,6 +47,13 @@ class Actor:
         return (self.username, self.user.role if self.user else None)
 
 
+def require_key(listed: bool, username: str, fingerprint: str) -> None:
+    """Refused (``key_removed``) unless the key an SSH session was opened with is still
+    registered for its user (``listed``: ``dataio.sshkeys.KeyGuard.listed``)."""
+    if not listed:
+        raise PermissionDenied.of("key_removed", user=username, fingerprint=fingerprint)
+
+
 def actor(store: Store, username: str) -> Actor:
     """The acting user (active), or a system actor; refused otherwise."""
     if username.startswith("system:"):
