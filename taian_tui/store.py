@@ -801,10 +801,7 @@ class Store:
         if self.in_transaction or self.conn.in_transaction:
             raise RuntimeError("backup() inside a transaction")
         remove_stale_partials(folder)
-        try:
-            problems = [r[0] for r in self.conn.execute("PRAGMA quick_check(5)")]
-        except sqlite3.DatabaseError as exc:
-            problems = [str(exc)]
+        problems = _quick_check(self.conn)
         if problems != ["ok"]:
             raise BackupError(f"{self.path} is damaged (quick_check: {'; '.join(map(str, problems))}); "
                               f"no backup written to {target}: restore the latest good backup")
@@ -838,10 +835,7 @@ class Store:
             raise BackupError(f"{source} is this database itself: give a backup to restore from")
         src = Store.open_existing(source, read_only=True)
         try:
-            try:
-                problems = [r[0] for r in src.conn.execute("PRAGMA quick_check(5)")]
-            except sqlite3.DatabaseError as exc:
-                problems = [str(exc)]
+            problems = _quick_check(src.conn)
             if problems != ["ok"]:
                 raise BackupError(f"{source} is damaged (quick_check: {'; '.join(map(str, problems))}); "
                                   f"nothing was restored to {self.path}")
@@ -855,6 +849,14 @@ class Store:
                        {"from": str(Path(source).resolve()),
                         "backup_head": {"id": head["last_id"], "hash": head["last_hash"]} if head else None})
         return pages
+
+
+def _quick_check(conn: sqlite3.Connection) -> list[str]:
+    """``PRAGMA quick_check``'s first five findings (``["ok"]``: none), or the error reading it."""
+    try:
+        return [r[0] for r in conn.execute("PRAGMA quick_check(5)")]
+    except sqlite3.DatabaseError as exc:
+        return [str(exc)]
 
 
 PARTIAL_SUFFIX = ".taian-partial"

@@ -204,6 +204,26 @@ def binding_summary(screen: Any) -> list[tuple[str, str]]:
     return out
 
 
+def toggle_zoom(screen: Any, detail_key: str | None, read_detail: Any) -> None:
+    """``z`` on a list with a detail pane (``#detail``): the detail over the whole screen,
+    focused (PageUp/PageDown and arrows scroll it; the screen's ``-zoomed`` class hides the
+    rest), or back, the focus where it was. A hidden detail is shown and read first
+    (``read_detail(detail_key)``)."""
+    zoomed = not screen.has_class("-zoomed")
+    if zoomed and not screen.detail_visible:
+        screen.detail_visible = True
+        if detail_key:
+            read_detail(detail_key)
+    screen.set_class(zoomed, "-zoomed")
+    if zoomed:
+        screen._zoom_from = screen.focused
+        screen.query_one("#detail").focus()
+    else:
+        back, screen._zoom_from = getattr(screen, "_zoom_from", None), None
+        if back is not None and back.is_attached and back.display:
+            back.focus()
+
+
 def step_button_focus(screen: Screen, step: int) -> None:
     """Left and right arrows in a dialog: the focus to the previous or next button (round),
     when a button has it (in a text field the arrows move the cursor)."""

@@ -45,7 +45,7 @@ from taian_tui.domain import rules, timeutil
 from taian_tui.console.widgets import (CARD_FG, KeysFooter, DetailPane, HeaderBar, cell, fit_columns,
                        localise_bindings, plain, set_columns, short_date, visible)
 from taian_tui.domain.escalation import CardCounts, Forecast, UnitForecast
-from taian_tui.screens.common import LiveScreen
+from taian_tui.screens.common import LiveScreen, toggle_zoom
 from taian_tui.screens.exporting import ExportsList
 from taian_tui.screens.forms import DecideExtensionForm, OrderForm, ReviewDisputeForm, TakeUpForm
 
@@ -179,22 +179,9 @@ class _DetailMixin:
     (``land``, then ``apply_landing`` once its page is filled)."""
 
     detail_ref: str | None = None
-    _zoom_from: Any = None
 
     def action_zoom_detail(self) -> None:
-        zoomed = not self.has_class("-zoomed")
-        if zoomed and not self.detail_visible:
-            self.detail_visible = True
-            if self.detail_ref:
-                self._read_detail(self.detail_ref)
-        self.set_class(zoomed, "-zoomed")
-        if zoomed:
-            self._zoom_from = self.focused
-            self.query_one("#detail").focus()
-        else:
-            back, self._zoom_from = self._zoom_from, None
-            if back is not None and back.is_attached and back.display:
-                back.focus()
+        toggle_zoom(self, self.detail_ref, self._read_detail)
 
     @staticmethod
     def land_in(widget: Any, last: bool) -> None:

@@ -27,7 +27,7 @@ from taian_tui.console.messages import DetailLoaded, PageLoaded, TotalCounted, W
 from taian_tui.console.strings import t
 from taian_tui.console.widgets import localise_bindings, plain
 from taian_tui.console.workers import Job
-from taian_tui.screens.common import LiveScreen
+from taian_tui.screens.common import LiveScreen, toggle_zoom
 from taian_tui.store import Store
 
 PAGE_SIZE = 50
@@ -576,18 +576,7 @@ class PagedListScreen(LiveScreen):
             self._read_detail(self.detail_key)
 
     def action_zoom_detail(self) -> None:
-        """The detail over the whole screen, focused (PageUp/PageDown, arrows scroll it), or
-        back to the list."""
-        zoomed = not self.has_class("-zoomed")
-        if zoomed and not self.detail_visible:
-            self.detail_visible = True
-            if self.detail_key:
-                self._read_detail(self.detail_key)
-        self.set_class(zoomed, "-zoomed")
-        if zoomed:
-            self.query_one("#detail").focus()
-        else:
-            self.table.focus()
+        toggle_zoom(self, self.detail_key, self._read_detail)
 
     def _load_detail(self, key: str, *, force: bool = False) -> None:
         if key == self.detail_key and not force:
