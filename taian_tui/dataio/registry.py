@@ -193,6 +193,14 @@ _TIME_OF_DAY = re.compile(r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
 _DAY_SEPARATORS = frozenset("-/.年")
 
 
+def lost_leading_zero(phone: str) -> bool:
+    """``phone`` is 9 or 10 digits not beginning with 0: a landline whose area code lost its
+    leading 0 in a spreadsheet number (0538-8888801 became 5388888801); a mobile has 11
+    digits, a local number 7 or 8, and 400/800 service numbers 10."""
+    return (len(phone) in (9, 10) and phone[0] != "0" and phone.isdigit()
+            and phone[:3] not in ("400", "800"))
+
+
 def date_in_phone(value: str) -> bool:
     """``value`` (a phone cell) is a day, or a day and a time: a date cell, or a number
     Excel turned into a date (``2026-01-02``, ``2026/1/2``, ``2026年1月2日``), of 1900-2100."""
@@ -405,6 +413,7 @@ def _scan(conn, schema: str, reader, prev: int, lay: _Layout,
                             or (len(joined) > min_limit and max(map(len, vals)) > min_limit
                                 and lay.too_long(vals))
                             or ("E" in phone or "e" in phone) and _SCI_NUMBER.fullmatch(phone)
+                            or len(phone) in (9, 10) and lost_leading_zero(phone)
                             or vals[i_phone][4:5] in _DAY_SEPARATORS and date_in_phone(vals[i_phone])):
                         problems = _row_problems(lay, vals, code, phone)
                         if problems:
@@ -472,6 +481,10 @@ def _row_problems(lay: _Layout, vals: list[str], code: str, phone: str) -> list[
         out.append((i_phone, "phone", vals[i_phone],
                     "the phone number was turned into a spreadsheet number (leading zeros and "
                     "digits lost): format the column as text and export again"))
+    elif lost_leading_zero(phone):
+        out.append((i_phone, "phone", vals[i_phone],
+                    f"{len(phone)} digits not beginning with 0: a landline whose leading 0 the spreadsheet "
+                    "dropped? (format the column as text and type it as 0538-8888801)"))
     elif vals[i_phone][4:5] in _DAY_SEPARATORS and date_in_phone(vals[i_phone]):
         out.append((i_phone, "phone", vals[i_phone],
                     "the cell holds a date, not a phone number (a date cell, or a number the spreadsheet turned "

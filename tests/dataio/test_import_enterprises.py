@@ -620,3 +620,20 @@ def test_a_report_that_cannot_be_written_stops_the_import_before_any_write(store
     with pytest.raises(reading.ImportFileError, match="--report .*nothing imported"):
         accounts.import_users(store, "system:import", FIX / "users.csv", report=where)
     assert dump() == before
+
+
+def test_a_landline_that_lost_its_leading_zero_is_rejected_naming_it(store, tmp_path):
+    """0538-8888801 as a spreadsheet number is 5388888801: 10 digits not beginning with 0 is no
+    phone (a mobile has 11, a local number 7 or 8; 400/800 service numbers keep 10)."""
+    from taian_tui.dataio import registry
+
+    path = tmp_path / "registry.csv"
+    path.write_text("企业名称,统一社会信用代码,所属县市区,联系电话\n"
+                    "甲公司,91370900MA00000006,岱岳区,5388888801\n"
+                    "乙公司,91370900MA00000107,岱岳区,4006001234\n"
+                    "丙公司,91370900MA00000208,岱岳区,05388888801\n", encoding="utf-8")
+    r = registry.import_enterprises(store, "admin", path)
+    assert (r.rows, r.inserted, r.rejected) == (3, 2, 1)
+    assert [(x.line, x.column, x.value, x.reason) for x in r.rejections] == [
+        (2, "联系电话", "5388888801", "10 digits not beginning with 0: a landline whose leading 0 the "
+                                     "spreadsheet dropped? (format the column as text and type it as 0538-8888801)")]
