@@ -24,7 +24,7 @@ import os
 import threading
 import time
 import weakref
-from typing import Iterable, cast
+from typing import TYPE_CHECKING, Callable, Iterable, cast
 
 from textual import events, on, work
 from textual.app import App, SystemCommand
@@ -49,6 +49,9 @@ from taian_tui.read import appeals, changes
 from taian_tui.domain.actors import appeal_scope_units
 from taian_tui.read.changes import ANYTHING, Change, ChangeWatch
 from taian_tui.store import Store
+
+if TYPE_CHECKING:
+    from taian_tui.domain.escalation import Forecast
 
 POLL_SECONDS = 2.0
 #: The share of a core a console may spend on refreshing for other processes' commits
@@ -157,6 +160,13 @@ class TaianApp(App[None]):
         self._budget = LiveBudget()
         self._pending: Change | None = None     # commits seen, not yet refreshed for
         self._pending_timer = None
+        #: commits that concerned the appeals, counted (``data_changed``): how the cards ahead
+        #: read at start know whether they are still as of now (``prefetched_ahead``)
+        self.appeal_changes = 0
+        self._ahead_prefetch: tuple[int, Forecast, float] | None = None
+        self._ahead_prefetching = False
+        self._ahead_asked = False               # the board has read them (or asked for these)
+        self._ahead_waiter: Callable[[Forecast | None, float, bool], None] | None = None
         self.title = t("app.title")
         self.sub_title = t("app.sub")
 
@@ -261,19 +271,76 @@ class TaianApp(App[None]):
         self.switch_mode(session.modes[0])
         self.refresh_bindings()
         self.refresh_counts()
-        self.set_timer(WARM_UP_AFTER, self._warm_up)
+        self.set_timer(WARM_UP_AFTER, self._start_warm_up)
+
+    def _start_warm_up(self) -> None:
+        # the board's cards ahead are read ahead of its first visit unless it came already
+        self._ahead_prefetching = "board" in self.modes_available[1:] and not self._ahead_asked
+        self._warm_up()
 
     @work(thread=True, exclusive=True, group="warm-up", exit_on_error=False)
     def _warm_up(self) -> None:
         """Import the modules of the session's other screens, once the first one is shown:
         a screen's first visit imported them on the UI thread (the policy editor's, with
         Textual's Markdown, a quarter of a second)."""
-        for name in self.modes_available[1:]:
-            if get_current_worker().is_cancelled:
-                return
-            MODE_BY_NAME[name].screen_class()
+        prefetch: tuple[int, Forecast, float] | None = None
+        try:
+            for name in self.modes_available[1:]:
+                if get_current_worker().is_cancelled:
+                    return
+                MODE_BY_NAME[name].screen_class()
+            if self._ahead_prefetching and not get_current_worker().is_cancelled:
+                prefetch = self._prefetch_ahead()
+        finally:
+            if self._ahead_prefetching:
+                try:
+                    self.call_from_thread(self._ahead_prefetched, prefetch)
+                except RuntimeError:
+                    pass                    # (the console has ended)
         if self.SETTLE_HEAP and not get_current_worker().is_cancelled:
             self.call_from_thread(self._settle_heap)
+
+    def _prefetch_ahead(self) -> tuple[int, Forecast, float] | None:
+        """Read the board's cards ahead (``board.board_forecast``) once, at start, for a
+        session whose board is not its first screen, so that the board's first visit shows
+        them with its columns: after a catch-up sweep on a million appeals they take about
+        0.4 s to read, longer than the columns. In the warm-up's thread; the board takes them
+        (``prefetched_ahead``), or reads them itself if this read failed (``None``)."""
+        from taian_tui.read import board
+
+        seq = self.appeal_changes
+        started = time.perf_counter()
+        try:
+            with self.stores.store() as store:
+                forecast = board.board_forecast(store, self.session.actor(store))
+        except Exception:
+            return None             # (the board reads them, and says what failed)
+        return seq, forecast, time.perf_counter() - started
+
+    def _ahead_prefetched(self, result: tuple[int, Forecast, float] | None) -> None:
+        self._ahead_prefetching = False
+        self._ahead_prefetch = result
+        waiter, self._ahead_waiter = self._ahead_waiter, None
+        if waiter is not None and not self.prefetched_ahead(waiter):
+            waiter(None, 0.0, True)         # none: the board reads them itself
+
+    def prefetched_ahead(self, deliver: Callable[[Forecast | None, float, bool], None]) -> bool:
+        """The board's first read of its cards ahead: ``deliver(forecast, seconds, stale)``
+        with the ones read at start (now, or when that read ends; ``None``: it failed, the
+        board reads them), ``stale`` when a commit concerning the appeals came since that
+        read began (the board shows them and reads them again, as after a refresh);
+        ``False`` when there are none to take (none read, or read on another day)."""
+        self._ahead_asked = True
+        if self._ahead_prefetching:
+            self._ahead_waiter = deliver
+            return True
+        if self._ahead_prefetch is None:
+            return False
+        (seq, forecast, seconds), self._ahead_prefetch = self._ahead_prefetch, None
+        if timeutil.local_date(forecast.at) != timeutil.local_date(timeutil.iso(None)):
+            return False
+        deliver(forecast, seconds, seq != self.appeal_changes)
+        return True
 
     #: Whether ``_settle_heap`` runs (the console's own process; tests that run many consoles
     #: in one process turn it off: what it keeps from the collector stays kept)
@@ -396,6 +463,7 @@ class TaianApp(App[None]):
         if self.session is None:
             return
         if change.concerns(changes.APPEALS, appeal_scope_units(self.session.actor_now())):
+            self.appeal_changes += 1
             self.refresh_counts()
         for screen in list(self._live):
             handler = getattr(screen, "data_changed", None)

@@ -292,15 +292,19 @@ def cards_by_colour(store: Store, p: Period | str | None = None) -> CardFigures:
     """The current cards of appeals on a unit's clock, and the cards raised in the period."""
     p = _period(p)
     marks = ",".join("?" * len(OPEN_STATES))
-    # the carded ones from the carded appeals' index, the rest by a count of the open ones
-    current = {r[0]: r[1] for r in store.all(
-        f"SELECT card, COUNT(*) FROM appeals WHERE state IN ({marks}) AND card != '' GROUP BY card",
-        OPEN_STATES)}
+    # the carded ones from the carded appeals' index, in its order (state, card: no sort), the
+    # rest by a count of the open ones
+    current: dict[str, int] = {}
+    for card, n in store.all(f"SELECT card, COUNT(*) FROM appeals WHERE state IN ({marks}) AND card != '' "
+                             "GROUP BY state, card", OPEN_STATES):
+        current[card] = current.get(card, 0) + n
     current["none"] = store.scalar(f"SELECT COUNT(*) FROM appeals WHERE state IN ({marks})",
                                    OPEN_STATES) - sum(current.values())
+    # each colour's range of the card events by colour and time (``card_events_card_threshold``)
     raised = {r[0]: r[1] for r in store.all(
-        "SELECT card, COUNT(*) FROM card_events WHERE threshold_at >= :start "
-        "AND threshold_at < :end AND threshold_at <= :at GROUP BY card", p.params())}
+        "SELECT card, COUNT(*) FROM card_events WHERE card IN ('blue','yellow','red') "
+        "AND threshold_at >= :start AND threshold_at < :end AND threshold_at <= :at GROUP BY card",
+        p.params())}
     return CardFigures(open={c: current.get(c, 0) for c in (*CARDS, "none")},
                        raised={c: raised.get(c, 0) for c in CARDS})
 

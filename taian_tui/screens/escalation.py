@@ -393,6 +393,8 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
             self._ahead_timer = self.set_timer(wait, self._ahead_timer_fired)
             return
         self._ahead_running, self._ahead_again = True, False
+        if self.forecast is None and self.app.prefetched_ahead(self._ahead_prefetched):
+            return                          # (read at the console's start: ``_ahead_prefetched``)
         generation = self.generation
 
         def read(job: Job) -> AheadLoaded:
@@ -400,6 +402,17 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
             forecast = board.board_forecast(job.store, job.actor)
             return AheadLoaded(generation, forecast, time.perf_counter() - started)
         self.run_in_store("board-ahead", read)
+
+    def _ahead_prefetched(self, forecast: Forecast | None, seconds: float, stale: bool) -> None:
+        """The cards ahead the console read at its start (``TaianApp.prefetched_ahead``):
+        shown as if this screen had read them; read again when they are stale (as after a
+        refresh), or now when there were none."""
+        if forecast is None:
+            self._ahead_running = False
+            self._load_ahead(now=True)
+            return
+        self._ahead_again = self._ahead_again or stale
+        self.on_ahead_loaded(AheadLoaded(self.generation, forecast, seconds))
 
     def _ahead_timer_fired(self) -> None:
         self._ahead_timer = None

@@ -170,6 +170,94 @@ async def test_the_forecast_is_read_in_a_worker_one_at_a_time_and_follows_change
         assert "4 预警 下一工作日（10-21）：蓝0 黄3 红0　5个工作日内（至10-27）：蓝1 黄4 红0" in _lines(screen_text(app))
 
 
+async def _warmed_up(pilot, app):
+    """Until the console's start is done (``_warm_up``: the board's cards ahead read)."""
+    for _ in range(200):
+        if app._heap_settled or (not app._ahead_prefetching and app._ahead_prefetch is not None):
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("the warm-up did not end")
+
+
+async def test_the_boards_first_visit_shows_the_cards_ahead_read_at_start(
+        monkeypatch, screen_text, settle, tui_db, store):
+    """The admin's first screen is the inbox: the console's warm-up reads the board's cards
+    ahead, and the board's first visit shows them with its columns, reading none itself; a
+    commit concerning the appeals since then has them shown and read again (the next
+    working day's yellow 4 -> 3 once A-2026-0006 is answered: the module's table)."""
+    from taian_tui.console import app as app_module
+
+    monkeypatch.setattr(app_module, "WARM_UP_AFTER", 0.05)
+    calls: list[str] = []
+    real = board.board_forecast
+
+    def counted(store_, act, at=None):
+        calls.append(threading.current_thread().name)
+        return real(store_, act, at)
+
+    monkeypatch.setattr(board, "board_forecast", counted)
+    app = app_for(tui_db, "admin")
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await _warmed_up(pilot, app)
+        await settle(pilot)
+        assert isinstance(app.screen, InboxScreen)
+        assert len(calls) == 1 and threading.main_thread().name not in calls
+        await pilot.press("f3")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, BoardScreen)
+        assert len(calls) == 1                      # none of its own
+        assert STRIP_ZH in _lines(screen_text(app))
+        assert app._ahead_prefetch is None          # taken, once
+
+    # a change between the start's read and the first visit: shown, then read again
+    calls.clear()
+    app = app_for(tui_db, "admin")
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await _warmed_up(pilot, app)
+        await settle(pilot)
+        assert len(calls) == 1
+        wf.reply_appeal(store, "zrzy1", "A-2026-0006", "已答复", at="2026-10-20T09:30:00+08:00")
+        app.poll_changes()
+        await settle(pilot)
+        monkeypatch.setattr(BoardScreen, "AHEAD_PAUSE", 1000)  # (the timer is fired by hand below)
+        await pilot.press("f3")
+        await settle(pilot)
+        screen = app.screen
+        assert STRIP_ZH in _lines(screen_text(app))  # the start's, at once
+        assert screen._ahead_timer is not None       # and a read planned (as after a refresh)
+        screen._ahead_timer.stop()
+        screen._ahead_timer_fired()
+        await settle(pilot)
+        assert len(calls) == 2
+        assert "4 预警 下一工作日（10-21）：蓝0 黄3 红0　5个工作日内（至10-27）：蓝1 黄4 红0" in _lines(screen_text(app))
+
+
+async def test_a_supervisors_board_is_their_first_screen_and_nothing_is_read_twice(
+        monkeypatch, settle, tui_db):
+    from taian_tui.console import app as app_module
+
+    monkeypatch.setattr(app_module, "WARM_UP_AFTER", 0.05)
+    calls: list[str] = []
+    real = board.board_forecast
+
+    def counted(store_, act, at=None):
+        calls.append("read")
+        return real(store_, act, at)
+
+    monkeypatch.setattr(board, "board_forecast", counted)
+    app = app_for(tui_db, "ducha1")
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        for _ in range(20):
+            await pilot.pause(0.02)
+        await settle(pilot)
+        assert isinstance(app.screen, BoardScreen)
+        assert calls == ["read"] and not app._ahead_prefetching and app._ahead_prefetch is None
+
+
 async def test_unit_names_show_literally_in_the_ahead_view(settle, tui_db, store):
     with store.transaction():
         store.conn.execute("UPDATE units SET name = '[bold red]自然[/] \x1b[2J资源' WHERE code = 'zrzy'")

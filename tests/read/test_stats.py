@@ -171,6 +171,24 @@ def test_cards_by_colour(scenario):
         {"blue": 0, "yellow": 0, "red": 0}
 
 
+def test_cards_raised_in_a_period_are_counted_from_the_index_by_colour_and_time(scenario):
+    """Each colour's range of the period in ``card_events_card_threshold`` (the events before
+    and after it are not read); the open appeals' cards in the carded index's order."""
+    statements: list[str] = []
+    scenario.conn.set_trace_callback(statements.append)
+    try:
+        stats.cards_by_colour(scenario, stats.period(OCT, AT))
+    finally:
+        scenario.conn.set_trace_callback(None)
+    plans = {s: [r[3] for r in scenario.all("EXPLAIN QUERY PLAN " + s)] for s in statements
+             if "GROUP BY" in s}
+    events = next(p for s, p in plans.items() if "card_events" in s)
+    assert events == ["SEARCH card_events USING COVERING INDEX card_events_card_threshold "
+                      "(card=? AND threshold_at>? AND threshold_at<?)"]
+    open_cards = next(p for s, p in plans.items() if "FROM appeals" in s)
+    assert not any("TEMP B-TREE" in line for line in open_cards), open_cards
+
+
 def test_appeals_per_week(scenario):
     weeks = stats.appeals_per_week(scenario, _dt.date(2026, 10, 31))
     assert len(weeks) == 26
