@@ -5,6 +5,7 @@ import itertools
 import json
 import os
 import re
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Annotated, Iterable, Optional
@@ -66,6 +67,15 @@ def shown(value: object) -> str:
     character escaped, newlines and tabs included (``text.printable(literal=True)``), so
     nothing planted in the data can drive the operator's terminal."""
     return printable(value, literal=True)
+
+
+def is_locked(exc: BaseException) -> bool:
+    """Whether an SQLite error is another connection holding the file (busy / locked)."""
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
+
+
+LOCKED_MESSAGE = ("the database stayed locked by another writer (an import, a backup, a sweep?) for "
+                  "a minute: nothing was changed; run the command again")
 
 
 def open_store(db: str | None, *, must_exist: bool = True, read_only: bool = False,

@@ -169,10 +169,18 @@ def _to_stdout(write, encoding: str) -> int:
     sys.stdout.flush()
     out = io.TextIOWrapper(binary, encoding=encoding, newline="")
     try:
-        return write(out)
-    finally:
-        out.flush()
-        out.detach()
+        try:
+            return write(out)
+        finally:
+            out.flush()
+            out.detach()
+    except BrokenPipeError:
+        # what read it went away (`| head`): stop quietly, as other tools do (128 + SIGPIPE)
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except OSError:
+            pass
+        raise typer.Exit(141) from None
 
 
 def _writing(output: Path, write) -> int:

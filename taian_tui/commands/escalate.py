@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import tempfile
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from taian_tui.commands.common import AtOpt, DbOpt, Fail, JsonOpt, at_opt, emit_json_stream, open_store
+from taian_tui.commands.common import (AtOpt, DbOpt, Fail, JsonOpt, at_opt, emit_json_stream, is_locked,
+                                       open_store)
 from taian_tui.store import BackupError
 
 app = typer.Typer()
@@ -69,6 +72,11 @@ def _dry_run_store(db: str | None):
             store.close()
 
 
+#: How long the sweep waits for another writer in all (seconds), and between its tries.
+LOCK_WAIT = 900
+LOCK_RETRY_PAUSE = 5.0
+
+
 def _sweep(store, when: str, dry_run: bool, as_json: bool) -> None:
     from taian_tui.domain import integrity
     from taian_tui.domain.escalation import sweep
@@ -78,7 +86,25 @@ def _sweep(store, when: str, dry_run: bool, as_json: bool) -> None:
         emit_json_stream({**head, "audit_head": integrity.head(store)}, "appeals",
                          (r.as_dict() for r in raised))
 
-    result = sweep(store, when, dry_run=dry_run, collect=stream if as_json else False)
+    # unattended (cron): another writer holding the file (an import, a backup) is waited for,
+    # each try SQLite's busy timeout, up to LOCK_WAIT seconds in all, rather than losing the
+    # day's sweep; the sweep is one transaction, so a try that failed changed nothing
+    started = time.monotonic()
+    while True:
+        try:
+            result = sweep(store, when, dry_run=dry_run, collect=stream if as_json else False)
+            break
+        except sqlite3.OperationalError as exc:
+            waited = time.monotonic() - started
+            if not is_locked(exc) or waited >= LOCK_WAIT:
+                if is_locked(exc):
+                    raise Fail(f"{store.path} stayed locked by another writer (an import, a backup?) for "
+                               f"{waited:.0f} s: no card was raised; run `taian escalate` again (a late "
+                               "sweep applies every threshold passed since)", 1) from None
+                raise
+            typer.echo(f"waiting: {store.path} is being written by another process; trying again "
+                       f"({waited:.0f} s of {LOCK_WAIT} s)", err=True)
+            time.sleep(LOCK_RETRY_PAUSE)
     if as_json:
         return
     r = result.raised

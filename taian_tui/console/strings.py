@@ -119,6 +119,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "confirm.approve": ("批准延期", "Approve extension"),
     "confirm.reject": ("驳回延期", "Reject extension"),
     "confirm.review": ("提交复核", "Submit review"),
+    "confirm.close_review": ("办结", "Close the appeal"),
     "confirm.take_up": ("接办", "Take up"),
     "confirm.ack": ("签收", "Acknowledge"),
     "confirm.ins_reply": ("答复", "Reply"),

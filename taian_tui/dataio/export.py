@@ -68,7 +68,10 @@ ENTERPRISE_TABLE_COLUMNS = tuple((zh, "text") for _, zh, _ in ENTERPRISE_COLUMNS
 def enterprise_rows(store: Store) -> Iterator[tuple]:
     """Every enterprise, in the import's columns (``ENTERPRISE_COLUMNS``), streamed."""
     cols = ", ".join(k for k, _, _ in ENTERPRISE_COLUMNS)
-    yield from store.conn.execute(f"SELECT {cols} FROM enterprises ORDER BY rowid")
+    # (a loop, not ``yield from``: a generator dropped half-way, its reader gone, would close
+    # the cursor of a store already closed)
+    for row in store.conn.execute(f"SELECT {cols} FROM enterprises ORDER BY rowid"):
+        yield row
 
 
 def export_enterprises(store: Store, out: TextIO, fmt: str = "csv") -> int:

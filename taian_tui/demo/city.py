@@ -24,6 +24,7 @@ from taian_tui.domain import escalation, timeutil
 from taian_tui.domain import actors
 from taian_tui.domain import operations as wf
 from taian_tui.domain.models import PROJECT_CATEGORIES
+from taian_tui.domain.rules import HANDLING_UNIT_KINDS
 from taian_tui.store import Store
 from taian_tui.demo.datafiles import DATA, default_routing_rules, read_routing_rules, read_units
 from taian_tui.demo.names import stamp, ALT_UNITS, APPEAL_TEXT, CONTENT_TAGS, CONTENT_TOPICS, COUNTY_WEIGHTS, DEPT_THEMES, DISPATCH_OTHER, DISPUTE_AT_FAULT, DISPUTE_NOT_AT_FAULT, EVAL_COMMENTS, EXTENSION_REASONS, FACILITIES, INDUSTRIES, INSTRUCTION_REPLIES, INSTRUCTION_TEXTS, MARKUP_APPEALS, ORDER_NOTES, OTHER_ISSUES, PROVINCE_DEPTS, REJECT_REASONS, REPLIES, RETURN_REASONS, TWO_LIAISONS, UNROUTED, _weighted, enterprise_rows, landline, mobile, person_name
@@ -199,7 +200,7 @@ class _Demo:
         user(ADMIN, "admin", "fgw")
         self.liaisons: dict[str, list[str]] = {}
         for u in self.units:
-            if u["kind"] not in ("county", "zone", "department"):
+            if u["kind"] not in HANDLING_UNIT_KINDS:
                 continue
             n = 2 if u["kind"] in ("county", "zone") or u["code"] in TWO_LIAISONS else 1
             self.liaisons[u["code"]] = [f"{u['code']}{i}" for i in range(1, n + 1)]

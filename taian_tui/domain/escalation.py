@@ -247,7 +247,9 @@ def sweep(store: Store, at: str | None = None, *, dry_run: bool = False,
                         "counted Monday-Friday: "
                         f"no holiday data for {', '.join(r['year'] for r in est)} "
                         "(add it with `taian calendar import FILE`)")
-            if any(counts):
+            # a run of the whole sweep is recorded even when it raised nothing (the trail shows
+            # that cron ran on a quiet day); an appeal's own (before its reply) when it raised
+            if any(counts) or appeal_id is None:
                 store.audit(actor, "escalate", "sweep" if appeal_id is None else "appeal",
                             at if appeal_id is None else store.appeal_by_id(appeal_id).ref,
                             None,

@@ -21,6 +21,7 @@ its content hashed, the head recorded), three checks:
 """
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import os
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from typing import Iterator
 
 from taian_tui.domain import timeutil
 from taian_tui.domain.clock import WorkCalendar
+from taian_tui.domain.rules import MOVED_ORDER_NOTE
 from taian_tui.schema import FIGURE_TABLES, figures_sql
 from taian_tui.store import Store
 
@@ -242,6 +244,31 @@ def _orders(store: Store) -> list[str]:
             "SELECT json_extract(after, '$.orders_closed') FROM audit WHERE action IN ('assign', 'reassign') "
             "AND json_type(after, '$.orders_closed') = 'array'"):
         reassigned.update(json.loads(closed[0]))
+    moved: dict[int, str] = {}          # orders a reassignment carried over: their due time now
+    for order, due in store.conn.execute(
+            "SELECT json_extract(after, '$.order_moved.order'), json_extract(after, '$.order_moved.due_at') "
+            "FROM audit WHERE action IN ('assign', 'reassign') AND json_type(after, '$.order_moved') = 'object' "
+            "ORDER BY id"):
+        moved[int(order)] = due
+    versions: list[WorkCalendar] | None = None
+
+    def earlier() -> list[WorkCalendar]:
+        """The calendar as it was before each calendar file (newest first): the days each
+        import's audit row lists as changed, turned back (read once, when first needed)."""
+        nonlocal versions
+        if versions is None:
+            versions, version = [], cal
+            for (changed,) in store.conn.execute(
+                    "SELECT json_extract(after, '$.days_changed') FROM audit WHERE action = 'calendar.import' "
+                    "AND json_type(after, '$.days_changed') = 'array' ORDER BY id DESC"):
+                days = [_dt.date.fromisoformat(d) for d in json.loads(changed)]
+                if days:
+                    version = WorkCalendar(days=dict(version.days), years=set(version.years))
+                    for day in days:
+                        version.days[day] = "holiday" if version.is_workday(day) else "workday"
+                    versions.append(version)
+        return versions
+
     reviews: dict[str, set[str]] = {}   # a dispute review's order: the due times recorded
     for ref, due in store.conn.execute(
             "SELECT entity_id, json_extract(after, '$.order_due') FROM audit WHERE action = 'dispute.at_fault'"):
@@ -250,11 +277,18 @@ def _orders(store: Store) -> list[str]:
             "SELECT o.id, a.ref, o.origin, o.opened_at, o.due_at, o.note FROM supervision_orders o "
             "JOIN appeals a ON a.id = o.appeal_id ORDER BY o.id"):
         wrong = None
-        if origin == "yellow":
+        if id_ in moved:
+            # carried over to a new unit by a reassignment, which recorded its due time (a
+            # supervisor's edit after it is recorded by its own row, after this one)
+            rec = recorded.get(id_)
+            if due_at != moved[id_] and not (rec is not None and rec["due_at"] == due_at):
+                wrong = f"due {due_at}, but the reassignment that carried it over set {moved[id_]}"
+        elif origin == "yellow":
             # the calendar as it is, or Monday-Friday if the order was opened before that year's
-            # holidays were imported
+            # holidays were imported, or as it was before a later calendar file changed a day
             expected, _ = cal.supervision_due(opened_at)
-            if due_at not in (expected, _MONDAY_FRIDAY.supervision_due(opened_at)[0]):
+            if due_at not in (expected, _MONDAY_FRIDAY.supervision_due(opened_at)[0]) and not any(
+                    old.supervision_due(opened_at)[0] == due_at for old in earlier()):
                 wrong = f"due {due_at}, but a yellow card's order opened {opened_at} is due {expected}"
         elif origin == "dispute":
             if due_at not in reviews.get(ref, set()):
@@ -265,7 +299,8 @@ def _orders(store: Store) -> list[str]:
                 wrong = "no order.open row records it"
             elif rec["due_at"] != due_at:
                 wrong = f"due {due_at}, but its history says due {rec['due_at']}"
-            elif note not in (rec["note"], f"{rec['note']}（已改派）" if id_ in reassigned else rec["note"]):
+            elif note not in (rec["note"], f"{rec['note']}（已改派）" if id_ in reassigned else rec["note"],
+                              f"{rec['note']}{MOVED_ORDER_NOTE}" if id_ in moved else rec["note"]):
                 wrong = f"its note {note!r} is not the one its history records ({rec['note']!r})"
         else:
             wrong = f"of an unknown origin {origin!r}"

@@ -22,7 +22,7 @@ from taian_tui.domain.models import (CATEGORIES, CONTENT_FIELDS, CONTENT_KINDS, 
                                      Content, Extension, Instruction, Project, SupervisionOrder, Unit,
                                      User, category_code, from_row)
 from taian_tui.domain.refusals import InvalidTransition, NotFound, PermissionDenied, ValidationError
-from taian_tui.domain.rules import HANDLING_UNIT_KINDS, MAX_EXTENSION_DAYS, OPEN_STATES
+from taian_tui.domain.rules import HANDLING_UNIT_KINDS, MAX_EXTENSION_DAYS, MOVED_ORDER_NOTE, OPEN_STATES
 from taian_tui.domain.text import clause, clean, clip, clean_line, normalise_phone
 from taian_tui.store import Store
 
@@ -168,32 +168,70 @@ def assign_appeal(store: Store, who: str, ref: str, unit_code: str, *, note: str
         before = store.appeal(ref)
         _check(store, "assign", act, before, at)
         unit = store.unit(unit_code)
-        if unit.kind in ("supervision", "discipline", "platform"):
+        if unit.kind not in HANDLING_UNIT_KINDS:
             raise ValidationError.of("unit_cannot_handle", unit=unit.name)
         if before.state in OPEN_STATES and before.unit_code == unit.code:
             raise InvalidTransition.of("already_with_unit", ref=ref, unit=unit.name)
-        # the previous unit's supervision orders and pending extension requests end here: the
-        # new unit starts on its own clock (cards already raised stay, never lowered)
-        closed = [r[0] for r in store.all("SELECT id FROM supervision_orders WHERE appeal_id = ? "
-                                          "AND state = 'open'", (before.id,))]
-        store.conn.execute("UPDATE supervision_orders SET state = 'closed', closed_at = ?, "
-                           "note = note || '（已改派）' WHERE appeal_id = ? AND state = 'open'", (at, before.id))
-        rejected = [r[0] for r in store.all("SELECT id FROM extensions WHERE appeal_id = ? "
-                                            "AND state = 'pending'", (before.id,))]
-        store.conn.execute("UPDATE extensions SET state = 'rejected', decided_by = ?, decided_at = ?, "
-                           "decision_note = '已改派' WHERE appeal_id = ? AND state = 'pending'",
-                           (act.username, at, before.id))
+        # a card the appeal earned with its unit that no sweep has applied yet is recorded
+        # first (judged at the threshold, as before a reply): a reassignment never dodges one
+        before = _cards_earned(store, before, at)
         after = _copy(before, state="assigned", unit_code=unit.code, accepted_at=None,
                       **_clock_fields(store, at))
         extra: dict[str, Any] = {}
         if note:
             extra["note"] = clean(note)
+        # the previous unit's supervision orders and pending extension requests end here: the
+        # new unit starts on its own clock (cards already raised stay, never lowered); but a
+        # yellow card is raised once, so an appeal that has one stays under its order, due
+        # now at the end of the 5th working day after the new unit's deadline (as a yellow
+        # card's order is after its unit's), then red if still unanswered
+        kept = store.open_order(before.id) if after.card == "yellow" else None
+        keep = kept.id if kept is not None else 0
+        closed = [r[0] for r in store.all("SELECT id FROM supervision_orders WHERE appeal_id = ? "
+                                          "AND state = 'open' AND id != ?", (before.id, keep))]
+        store.conn.execute("UPDATE supervision_orders SET state = 'closed', closed_at = ?, "
+                           "note = note || '（已改派）' WHERE appeal_id = ? AND state = 'open' AND id != ?",
+                           (at, before.id, keep))
+        if after.card == "yellow":
+            due, _ = store.calendar().supervision_due(after.deadline)
+            if kept is not None:
+                store.conn.execute("UPDATE supervision_orders SET due_at = ?, note = note || ? WHERE id = ?",
+                                   (due, MOVED_ORDER_NOTE, kept.id))
+                extra["order_moved"] = {"order": kept.id, "due_at": due, "before": kept.due_at}
+            else:                           # (none open: one for the new unit's deadline)
+                cur = store.conn.execute(
+                    "INSERT INTO supervision_orders(appeal_id, origin, opened_at, opened_by, due_at, note) "
+                    "VALUES (?, 'yellow', ?, ?, ?, ?)", (before.id, at, act.username, due, MOVED_ORDER_NOTE))
+                extra["order_moved"] = {"order": cur.lastrowid, "due_at": due, "before": None}
+        rejected = _settle_extensions(store, before, act, at, "已改派")
         if closed:
             extra["orders_closed"] = closed
         if rejected:
             extra["extensions_rejected"] = rejected
         return _save_appeal(store, before, after, act, "reassign" if before.unit_code else "assign",
                             at, extra or None)
+
+
+def _cards_earned(store: Store, appeal: Appeal, at: str) -> Appeal:
+    """``appeal`` once the cards it earned by ``at`` and no sweep has applied yet are
+    recorded (the sweep of this appeal alone, its SMS not sent: what the action changes makes
+    them moot), read again; as it is when it has passed no threshold."""
+    if appeal.state in OPEN_STATES and (appeal.blue_at and appeal.blue_at <= at or store.open_order(appeal.id)):
+        escalation.sweep(store, at, appeal_id=appeal.id, notify=False, applied_at=at)
+        return store.appeal(appeal.ref)
+    return appeal
+
+
+def _settle_extensions(store: Store, appeal: Appeal, act: Actor, at: str, note: str) -> list[int]:
+    """The appeal's pending extension request ends with what ``act`` did (a reply, a return,
+    a reassignment: there is no deadline of this unit left to move): rejected with ``note``.
+    Its id, if there was one."""
+    ids = [r[0] for r in store.all("SELECT id FROM extensions WHERE appeal_id = ? AND state = 'pending'",
+                                   (appeal.id,))]
+    store.conn.execute("UPDATE extensions SET state = 'rejected', decided_by = ?, decided_at = ?, "
+                       "decision_note = ? WHERE appeal_id = ? AND state = 'pending'",
+                       (act.username, at, note, appeal.id))
+    return ids
 
 
 def accept_appeal(store: Store, who: str, ref: str, *, at: str | None = None) -> Appeal:
@@ -217,15 +255,15 @@ def reply_appeal(store: Store, who: str, ref: str, text: str, *, at: str | None 
     with store.transaction():
         before = store.appeal(ref)
         _check(store, "reply", act, before, at)
-        if before.blue_at and before.blue_at <= at or store.open_order(before.id):
-            escalation.sweep(store, at, appeal_id=before.id, notify=False, applied_at=at)
-            before = store.appeal(ref)
+        before = _cards_earned(store, before, at)
         for order in store.orders(before.id):
             if order.state == "open":
                 store.conn.execute("UPDATE supervision_orders SET state = 'closed', closed_at = ? "
                                    "WHERE id = ?", (at, order.id))
+        rejected = _settle_extensions(store, before, act, at, "已答复")
         return _save_appeal(store, before, _copy(before, state="answered", answered_at=at,
-                                                 reply=reply), act, "reply", at)
+                                                 reply=reply), act, "reply", at,
+                            {"extensions_rejected": rejected} if rejected else None)
 
 
 def return_appeal(store: Store, who: str, ref: str, reason: str, *, at: str | None = None) -> Appeal:
@@ -238,9 +276,11 @@ def return_appeal(store: Store, who: str, ref: str, reason: str, *, at: str | No
     with store.transaction():
         before = store.appeal(ref)
         _check(store, "return", act, before, at)
+        rejected = _settle_extensions(store, before, act, at, "已退回")
         after = _copy(before, state="returned", returned_at=at, return_reason=reason,
                       blue_at=None, deadline=None, deadline_estimated=0, accepted_at=None)
-        return _save_appeal(store, before, after, act, "return", at)
+        return _save_appeal(store, before, after, act, "return", at,
+                            {"extensions_rejected": rejected} if rejected else None)
 
 
 def _working_days(days) -> int:
@@ -296,6 +336,9 @@ def decide_extension(store: Store, who: str, extension_id: int, approve: bool, *
         new_deadline = None
         if approve:
             _check(store, "approve_extension", act, appeal, at)
+            # a blue card earned on Day 5 (before the deadline) and not yet applied is kept:
+            # the new Day N does not raise it again
+            appeal = _cards_earned(store, appeal, at)
             new_deadline, warns = store.calendar().extend(appeal.deadline, ext.days)
             after = _copy(appeal, deadline=new_deadline,
                           blue_at=timeutil.start_of_day(timeutil.local_date(new_deadline)),

@@ -68,7 +68,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "规则：{who:who}无权查看诉求 {ref}（超出其办理范围）"),
     # appeals
     "wrong_state": (
-        "cannot {verb:verb} appeal {ref}: it is {state:state}; only {states:state/slash} appeals can be",
+        "cannot {verb:verb} appeal {ref}: it is {state:state}; that is done only while an appeal is "
+        "{states:state/slash}",
         "诉求 {ref} 当前为{state:state}状态，不能{verb:verb}；只有处于{states:state/slash}状态的诉求"
         "才能{verb:verb}"),
     "unknown_category": (
@@ -100,6 +101,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "extension_too_late": (
         "rule: an extension must be requested before the deadline; {ref} was due {deadline}",
         "规则：延期须在办理期限届满前申请；{ref} 的期限为 {deadline}"),
+    "approval_too_late": (
+        "rule: an extension is approved before the deadline it moves; {ref} was due {deadline} "
+        "and its card is judged at that time: reject the request with a reason, or edit the "
+        "supervision order's due time",
+        "规则：延期须在期限届满前批准；{ref} 的期限 {deadline} 已过，挂牌以该期限为准："
+        "请驳回并说明理由，或调整督办单期限"),
     "extension_pending": (
         "appeal {ref} already has an extension request waiting for a decision",
         "诉求 {ref} 已有一份待审批的延期申请"),

@@ -30,6 +30,9 @@ MAX_ORDER_DAYS = 20          # a supervision order set by hand is due within thi
 #: The kinds of unit that handle appeals (are assigned them, are named by routing rules);
 #: 督查室, 纪委监委 and the platform do not.
 HANDLING_UNIT_KINDS = ("county", "zone", "department")
+#: Added to the note of the supervision order that a reassignment carries over to the new unit
+#: (an appeal with a yellow card stays under supervision: ``operations.assign_appeal``).
+MOVED_ORDER_NOTE = "（改派后继续督办）"
 #: Whom a leader's instruction may be written to (active, and not the leader writing it):
 #: the people who act on appeals and projects, not the discipline commission or the editors.
 INSTRUCTION_TARGET_ROLES = ("liaison", "admin", "supervisor", "leader")
@@ -98,7 +101,8 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
            (OWN_UNIT, RETURN_WINDOW)),
     Action("request_extension", "request_extensions", ("liaison",), (), _OPEN, (), "request_extension",
            (OWN_UNIT, BEFORE_DEADLINE, NO_PENDING_EXTENSION)),
-    Action("approve_extension", "decide_extensions", ("supervisor",), (), _OPEN, (), "extend"),
+    Action("approve_extension", "decide_extensions", ("supervisor",), (), _OPEN, (), "extend",
+           (BEFORE_DEADLINE,)),
     Action("reject_extension", "decide_extensions", ("supervisor",)),
     Action("evaluate", "record_evaluations", ("admin",), (INTAKE,), ("answered",), ("closed", "disputed"),
            "evaluate"),
@@ -217,7 +221,9 @@ def refusal(name: str, act: Actor, facts: AppealFacts, *, at: str,
             return InvalidTransition.of("return_window", days=RETURN_WINDOW_DAYS, ref=facts.ref,
                                         arrived=(facts.arrived_at or "")[:10], closed=facts.return_until[:10])
         if condition == BEFORE_DEADLINE and facts.deadline and at > facts.deadline:
-            return InvalidTransition.of("extension_too_late", ref=facts.ref, deadline=facts.deadline)
+            if name == "request_extension":
+                return InvalidTransition.of("extension_too_late", ref=facts.ref, deadline=facts.deadline)
+            return InvalidTransition.of("approval_too_late", ref=facts.ref, deadline=facts.deadline)
         if condition == NO_PENDING_EXTENSION and facts.pending_extension:
             return InvalidTransition.of("extension_pending", ref=facts.ref)
         if condition == NO_OPEN_ORDER and facts.open_order:

@@ -161,7 +161,8 @@ def red_cards(store: Store, act: Actor, *, limit: int, offset: int = 0
     """Every appeal that was given a red card (also those answered since), those not yet
     taken up first."""
     scope, params = appeal_scope_sql(store, act, "a")
-    # the page walks the red events' index (``card_events_red``) in its order; city-wide, the
+    # the page walks the red events' index (``card_events_red``) in its order (named: the
+    # planner would take the events by colour and time and sort them); city-wide, the
     # count is that index's (every event's appeal exists: a foreign key), not a join per card
     return _page(store, RedCard,
                  "a.id, a.ref, a.title, a.state, COALESCE(u.name, '') AS unit, e.threshold_at, "
@@ -170,10 +171,11 @@ def red_cards(store: Store, act: Actor, *, limit: int, offset: int = 0
                  # a later one (a dispute review's, after the card)
                  "(SELECT o.due_at FROM supervision_orders o WHERE o.appeal_id = a.id "
                  " AND o.due_at <= e.threshold_at ORDER BY o.id DESC LIMIT 1) AS order_due",
-                 f"FROM card_events e JOIN appeals a ON a.id = e.appeal_id "
+                 f"FROM card_events e INDEXED BY card_events_red JOIN appeals a ON a.id = e.appeal_id "
                  f"LEFT JOIN units u ON u.code = a.unit_code WHERE e.card = 'red' AND {scope}",
                  "e.taken_up_at IS NOT NULL, e.threshold_at, e.appeal_id", params, limit, offset,
-                 count_sql="SELECT COUNT(*) FROM card_events WHERE card = 'red'" if scope == "1" else None)
+                 count_sql="SELECT COUNT(*) FROM card_events INDEXED BY card_events_red WHERE card = 'red'"
+                 if scope == "1" else None)
 
 
 # -- the forecast strip and view ------------------------------------------------------------------

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from taian_tui.read import appeals, directory
 from taian_tui.store import Store
 from taian_tui.domain.actors import Actor, require_see_appeal
+from taian_tui.domain.rules import OPEN_STATES
 
 
 @dataclass
@@ -51,7 +52,7 @@ def appeal_detail(store: Store, act: Actor, ref: str, at: str | None = None) -> 
                                  | {c["taken_up_by"] for c in cards})
     units = {r[0]: r[1] for r in store.all("SELECT code, name FROM units")}
     days_left = None
-    if appeal.state in ("assigned", "accepted") and appeal.deadline:
+    if appeal.state in OPEN_STATES and appeal.deadline:
         days_left = appeals.working_days_left(store, appeal.deadline, at)
     return AppealDetail(record=record, enterprise=dict(ent) if ent else None, project=proj,
                         orders=orders, extensions=exts, cards=cards, users=users, units=units,

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from taian_tui.domain.models import User
 from taian_tui.store import Store
 from taian_tui.domain.actors import Actor
+from taian_tui.domain.rules import HANDLING_UNIT_KINDS
 
 
 def handling_units(store: Store) -> list[tuple[str, str]]:
     """(code, name) of the units that handle appeals (counties, zones, departments)."""
-    return [(u.code, u.name) for u in store.units(("county", "zone", "department"))]
+    return [(u.code, u.name) for u in store.units(HANDLING_UNIT_KINDS)]
 
 
 def visible_units(store: Store, act: Actor) -> list[tuple[str, str]]:

@@ -67,13 +67,12 @@ from typing import Any, Iterator
 from taian_tui.domain import escalation, timeutil
 from taian_tui.domain import labels
 from taian_tui.domain.models import CARDS, LIBRARY_LEVELS, PROJECT_STAGES
-from taian_tui.domain.rules import APPEAL_STATES, OPEN_STATES
+from taian_tui.domain.rules import APPEAL_STATES, HANDLING_UNIT_KINDS, OPEN_STATES
 from taian_tui.store import Store
 from taian_tui.domain.refusals import ValidationError
 
 WEEKS = 26
 LIBRARY_IN = ("city", "province")          # the projects counted by county and by stage
-HANDLING_KINDS = ("county", "zone", "department")
 SATISFIED = ("满意", "基本满意")
 #: The figures' labels are Chinese (the dashboard, the report and ``taian stats`` speak it).
 LIBRARY_LABELS = labels.labels("library")
@@ -405,7 +404,7 @@ def unit_rates(store: Store, p: Period | str | None = None) -> list[UnitRates]:
     units = []
     for r in store.all("SELECT code, name, kind FROM units ORDER BY rowid"):
         n = sums.get(r["code"])
-        if r["kind"] not in HANDLING_KINDS and not any(n or ()):
+        if r["kind"] not in HANDLING_UNIT_KINDS and not any(n or ()):
             continue
         resp_n, resp_d, res_n, res_d, sat_n, sat_d = n or [0] * len(_RATE_COLUMNS)
         units.append(UnitRates(r["code"], r["name"], r["kind"], _rate(resp_n, resp_d),

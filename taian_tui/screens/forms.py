@@ -729,11 +729,21 @@ class ReviewDisputeForm(ActionForm):
         super().on_form_facts_read(message)
         self._show_due()
 
+    def confirm_label(self) -> str:
+        try:
+            value = self.query_one("#fault", Select).value
+        except Exception:
+            value = None
+        return t({"at_fault": "confirm.order_open", "not_at_fault": "confirm.close_review"}.get(
+            value, self.CONFIRM_KEY))
+
     @on(Input.Changed, "#days")
     @on(Select.Changed, "#fault")
     def _show_due(self, event: Any = None) -> None:
         """The supervision order a "unit at fault" opens: due at the end of the days' last
         working day from now (as ``operations.review_dispute`` counts them)."""
+        if isinstance(event, Select.Changed):
+            self.confirm_changed()
         line = self.query_one("#order-due", Static)
         fault = self.query_one("#fault", Select).value
         for widget in self.query(".-order"):

@@ -67,7 +67,7 @@ def test_other_units_liaison_is_refused_with_exit_2(run_cli, db_path, make_appea
 def test_wrong_state_wrong_role_and_unknown_are_exit_2(run_cli, db_path, make_appeal):
     a = make_appeal("assigned")
     code, _, err = run_cli("appeal", "reply", a.ref, "--as", "zrzy1", "--db", db_path, "--text", "x")
-    assert code == 2 and "only accepted appeals" in err
+    assert code == 2 and "that is done only while an appeal is accepted\n" in err
     code, _, err = run_cli("appeal", "assign", a.ref, "--unit", "sthj", "--as", "zrzy1", "--db", db_path)
     assert code == 2 and "only admin may" in err
     code, _, err = run_cli("appeal", "accept", "A-9999", "--as", "zrzy1", "--db", db_path)

@@ -358,3 +358,69 @@ def test_two_sweeps_in_the_same_second_as_real_processes_keep_every_sms(taian_pr
         ("zrzy1", "card.blue", f"appeals:zrzy:{b.id}", "2026-10-13T07:00:00+08:00"),
         ("zrzy1", "card.yellow", f"appeals:zrzy:{a.id}", "2026-10-13T07:00:00+08:00"),
         ("head:zrzy", "card.yellow", f"appeals:zrzy:{a.id}", "2026-10-13T07:00:00+08:00")]
+
+
+def test_the_sweep_waits_for_another_writer_then_says_what_to_do(run_cli, db_path, make_appeal, monkeypatch):
+    """Cron's sweep, with an import holding the write lock: it tries again (each try SQLite's
+    busy timeout) until ``LOCK_WAIT`` has passed, then says so and what to do; nothing is
+    half-written. With the lock gone meanwhile, the sweep runs."""
+    import sqlite3
+
+    from taian_tui import store as store_module
+    from taian_tui.commands import escalate as escalate_cmd
+
+    make_appeal("accepted")                         # due 10-12: blue and yellow by 10-13
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 50)
+    monkeypatch.setattr(escalate_cmd, "LOCK_WAIT", 0.3)
+    monkeypatch.setattr(escalate_cmd, "LOCK_RETRY_PAUSE", 0.05)
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        code, out, err = run_cli("escalate", "--db", db_path, env={"TAIAN_NOW": "2026-10-13T07:00:00+08:00"})
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert (code, out) == (1, "")
+    lines = err.splitlines()
+    assert lines[0].startswith(f"waiting: {db_path} is being written by another process; trying again (")
+    assert lines[-1].startswith(f"error: {db_path} stayed locked by another writer (an import, a backup?) for ")
+    assert lines[-1].endswith(" s: no card was raised; run `taian escalate` again (a late sweep applies every "
+                              "threshold passed since)")
+    code, out, err = run_cli("escalate", "--db", db_path, env={"TAIAN_NOW": "2026-10-13T07:00:00+08:00"})
+    assert (code, err) == (0, "")
+    assert out.startswith("escalate at 2026-10-13T07:00:00+08:00: raised blue 1, yellow 1, red 0;")
+
+
+def test_a_quiet_sweep_is_in_the_audit_trail_too(run_cli, db_path, make_appeal, store):
+    """One audit row per run, also when it raises nothing (cron ran that day)."""
+    make_appeal("accepted")                         # Day 5 begins 10-12
+    before = store.scalar("SELECT COUNT(*) FROM audit WHERE action = 'escalate'")
+    code, out, err = run_cli("escalate", "--db", db_path, env={"TAIAN_NOW": "2026-10-09T07:00:00+08:00"})
+    assert (code, err) == (0, "")
+    rows = store.all("SELECT actor, entity, entity_id, after FROM audit WHERE action = 'escalate' ORDER BY id")
+    assert len(rows) == before + 1
+    assert (rows[-1]["actor"], rows[-1]["entity"], rows[-1]["entity_id"]) == (
+        "system:escalate", "sweep", "2026-10-09T07:00:00+08:00")
+    assert json.loads(rows[-1]["after"])["raised"] == {"blue": 0, "yellow": 0, "red": 0}
+
+
+def test_another_command_under_a_long_writer_says_what_happened(run_cli, db_path, make_appeal, monkeypatch, dump):
+    import sqlite3
+
+    from taian_tui import store as store_module
+
+    a = make_appeal("assigned")
+    before = dump()
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 50)
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        code, out, err = run_cli("appeal", "accept", a.ref, "--as", "zrzy1", "--db", db_path,
+                                 env={"TAIAN_NOW": "2026-10-09T09:00:00+08:00"})
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert (code, out) == (1, "")
+    assert err == ("error: the database stayed locked by another writer (an import, a backup, a sweep?) for "
+                   "a minute: nothing was changed; run the command again\n")
+    assert dump() == before

@@ -376,3 +376,17 @@ def test_appeals_of_a_month_are_selected_by_the_query(export, scenario, submit, 
     act = actors.actor(scenario, actors.OPERATOR)
     assert [r.ref for r in real(scenario, act, f, at=AT)] == ["A-2026-0005", "A-2026-0006"]
     assert appeals.count_appeals(scenario, act, f, AT) == 2
+
+
+@pytest.mark.parametrize("kind", ["enterprises", "appeals"])
+def test_a_reader_that_stops_early_ends_the_export_quietly(taian_process, demo_db, kind):
+    """`taian export ... -o - | head -1`: the reader closes the pipe after the first line; the
+    export stops without a word on stderr (no traceback), exit 141 (128 + SIGPIPE), as other
+    tools do."""
+    p = taian_process("export", kind, "--db", demo_db, "--format", "csv", "-o", "-")
+    first = p.stdout.readline()
+    p.stdout.close()
+    err = p.stderr.read()
+    assert p.wait(timeout=60) == 141
+    assert err == ""
+    assert first.startswith({"enterprises": "\ufeff企业名称,统一社会信用代码,", "appeals": "\ufeff编号,状态,挂牌,类别,"}[kind])

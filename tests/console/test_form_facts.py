@@ -112,6 +112,27 @@ async def test_the_extension_decisions_button_says_what_it_does(settle, tui_db, 
         assert shown() == ("驳回延期", "Ctrl+S 驳回延期 · Esc 取消")
 
 
+async def test_the_reviews_button_says_what_it_does(settle, tui_db):
+    from textual.widgets import Button, Select
+
+    app = TaianApp(tui_db, username="ducha1", poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        form = ReviewDisputeForm("A-2026-0002", subject="不动产权证办理", state="disputed", rating="不满意",
+                                 comment="没解决")
+        await facts_of(app, pilot, settle, form)
+
+        def shown():
+            return str(form.query_one("#save", Button).label), str(form.query_one("#form-status").render())
+
+        assert shown() == ("提交复核", "Ctrl+S 提交复核 · Esc 取消")
+        form.query_one("#fault", Select).value = "at_fault"
+        await settle(pilot)
+        assert shown() == ("开督办单", "Ctrl+S 开督办单 · Esc 取消")
+        form.query_one("#fault", Select).value = "not_at_fault"
+        await settle(pilot)
+        assert shown() == ("办结", "Ctrl+S 办结 · Esc 取消")
+
+
 def test_a_recipient_is_one_line_with_the_phone_before_the_unit():
     from taian_tui.read.instructions import Recipient
     from taian_tui.screens.instructions import InstructionForm

@@ -386,8 +386,9 @@ def _ops():
         ("daily_listen", daily, 1), ("add_unit", add_unit, 1), ("upsert_user", user_insert, 1),
         ("upsert_user_unchanged", user_unchanged, 0), ("routing", routing, 1),
         ("calendar_import", calendar, 1),
-        # documented: one row per sweep that raised something; none for a quiet or dry run.
-        ("sweep", sweep_raising, 1), ("sweep_idle", sweep_idle, 0), ("sweep_dry_run", sweep_dry, 0),
+        # documented: one row per run of the sweep, also a quiet one (cron ran that day); none
+        # for a dry run (rolled back).
+        ("sweep", sweep_raising, 1), ("sweep_idle", sweep_idle, 1), ("sweep_dry_run", sweep_dry, 0),
     ]
 
 

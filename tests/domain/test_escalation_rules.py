@@ -195,7 +195,8 @@ def test_second_sweep_raises_nothing_and_queues_nothing(store, make_appeal, swee
         again = sweep(at)
         assert again.raised == {"blue": 0, "yellow": 0, "red": 0}
         assert again.appeals == [] and again.notifications_queued == 0
-    assert counts(store) == before
+    # nothing but the three runs' own audit rows
+    assert counts(store) == {**before, "audit": before["audit"] + 3}
 
 
 def test_step_by_step_equals_catch_up(store, make_appeal, sweep):
@@ -327,6 +328,50 @@ def test_reassigned_unit_is_not_red_carded_before_its_own_deadline(store, make_a
     r = sweep(AFTER_DUE)                       # sthj's own deadline is 10-21 23:59:59
     assert r.raised == {"blue": 0, "yellow": 0, "red": 0}
     assert store.appeal(a.ref).card == "yellow"
+
+
+def test_a_reassigned_yellow_appeal_stays_under_its_order_and_turns_red_with_the_new_unit(
+        store, make_appeal, sweep):
+    """A yellow card is raised once: reassigned, the appeal keeps its order, due 5 working
+    days after the new unit's own deadline (sthj, from Wed 10-14: 10-15, 16, 19, 20, 21;
+    then 10-22, 23, 26, 27, 28), and turns red when that passes unanswered."""
+    a = make_appeal("accepted")
+    sweep(AFTER_DEADLINE)                      # yellow for zrzy, order due 10-19
+    order = store.open_order(a.id)
+    wf.assign_appeal(store, "admin", a.ref, "sthj", at="2026-10-14T09:00:00+08:00")
+    kept = store.open_order(a.id)
+    assert (kept.id, kept.origin, kept.due_at) == (order.id, "yellow", "2026-10-28T23:59:59+08:00")
+    assert sweep("2026-10-28T23:59:59+08:00").raised == {"blue": 0, "yellow": 0, "red": 0}
+    assert sweep("2026-10-29T00:00:00+08:00").raised == {"blue": 0, "yellow": 0, "red": 1}
+    assert [(c, t) for c, _, t, _ in events(store, a.ref)] == [
+        ("blue", "2026-10-12T00:00:00+08:00"), ("yellow", "2026-10-12T23:59:59+08:00"),
+        ("red", "2026-10-28T23:59:59+08:00")]
+
+
+def test_a_reassignment_first_records_the_cards_earned_and_not_yet_applied(store, make_appeal, sweep):
+    """Past its deadline (10-12) with no sweep since: the reassignment records blue and
+    yellow at their thresholds (as a late reply does), so the card cannot be dodged; the
+    yellow card's order (due 10-19) goes on with sthj, due 10-28."""
+    a = make_appeal("accepted")
+    b = wf.assign_appeal(store, "admin", a.ref, "sthj", at="2026-10-14T09:00:00+08:00")
+    assert (b.card, b.unit_code, b.deadline) == ("yellow", "sthj", "2026-10-21T23:59:59+08:00")
+    assert [(c, t) for c, _, t, _ in events(store, a.ref)] == [
+        ("blue", "2026-10-12T00:00:00+08:00"), ("yellow", "2026-10-12T23:59:59+08:00")]
+    assert store.open_order(a.id).due_at == "2026-10-28T23:59:59+08:00"
+    assert sweep("2026-10-29T00:00:00+08:00").raised == {"blue": 0, "yellow": 0, "red": 1}
+
+
+def test_an_approval_on_day_5_before_the_sweep_keeps_the_blue_card_earned(store, make_appeal, sweep):
+    """Day 5 began at 10-12 00:00; approved at 08:00, before the morning's sweep: the blue
+    card is recorded at its threshold; the new deadline (2 working days: 10-13, 10-14) does
+    not raise it again, and yellow follows that deadline."""
+    a = make_appeal("accepted")
+    ext = wf.request_extension(store, "zrzy1", a.ref, 2, "理由", at="2026-10-09T09:00:00+08:00")
+    wf.decide_extension(store, "ducha1", ext.id, True, at="2026-10-12T08:00:00+08:00")
+    assert [(c, t) for c, _, t, _ in events(store, a.ref)] == [("blue", "2026-10-12T00:00:00+08:00")]
+    assert store.appeal(a.ref).deadline == "2026-10-14T23:59:59+08:00"
+    assert sweep("2026-10-14T00:00:00+08:00").raised == {"blue": 0, "yellow": 0, "red": 0}
+    assert sweep("2026-10-15T00:00:00+08:00").raised == {"blue": 0, "yellow": 1, "red": 0}
 
 
 def test_manual_order_does_not_suppress_blue_and_yellow(store, make_appeal, sweep):

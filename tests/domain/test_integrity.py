@@ -134,11 +134,46 @@ def test_a_supervisors_note_changed_in_sqlite_is_reported(store, db_path, histor
                                "its history records ('请加快办理'): changed outside the store"]
 
 
-def test_a_reassignment_marks_the_closed_orders_note_and_still_verifies(store, history):
+def test_a_reassignment_marks_the_closed_orders_note_and_still_verifies(store, make_appeal):
+    # no card yet (arrived 09-29, Day 5 begins 10-12): the supervisor's order ends with its unit
+    a = make_appeal("accepted")
+    wf.open_supervision_order(store, "ducha1", a.ref, "2026-10-30T23:59:59+08:00", "请加快办理",
+                              at="2026-10-09T09:00:00+08:00")
+    wf.assign_appeal(store, "admin", a.ref, "sthj", note="属环保职责", at="2026-10-10T09:00:00+08:00")
+    assert tuple(store.one("SELECT state, note FROM supervision_orders WHERE origin = 'manual'")) == (
+        "closed", "请加快办理（已改派）")
+    assert problems(store) == []
+
+
+def test_a_reassignment_carries_a_yellow_appeals_order_over_and_still_verifies(store, history):
+    """A-0003 is yellow with the supervisor's order: it stays open, due 5 working days after
+    sthj's own deadline (arrived Wed 10-14: 10-15, 16, 19, 20, 21; then 10-22, 23, 26, 27, 28)."""
     a3 = history[2]
     wf.assign_appeal(store, "admin", a3.ref, "sthj", note="属环保职责", at="2026-10-14T09:00:00+08:00")
-    assert store.one("SELECT note FROM supervision_orders WHERE origin = 'manual'")[0] == "请加快办理（已改派）"
+    assert tuple(store.one("SELECT state, due_at, note FROM supervision_orders WHERE origin = 'manual'")) == (
+        "open", "2026-10-28T23:59:59+08:00", "请加快办理（改派后继续督办）")
     assert problems(store) == []
+
+
+def test_a_calendar_file_after_a_yellow_cards_order_still_verifies(store, db_path, history):
+    """A-0001's order was opened at its deadline 10-12 and is due 10-19 (10-13, 14, 15, 16,
+    19). A calendar file made 10-14 a holiday afterwards: on today's calendar it would be due
+    10-20, but an order keeps its due time; the check counts on the calendar as it was
+    before that file, and a due time neither calendar gives is still reported."""
+    a1 = history[0]
+    order = store.orders(store.appeal(a1.ref).id)[0]
+    assert (order.origin, order.due_at) == ("yellow", "2026-10-19T23:59:59+08:00")
+    wf.import_calendar_rows(store, "admin", [("2026-10-14", "holiday")], source="fix.csv",
+                            at="2026-10-22T09:00:00+08:00")
+    assert store.calendar().supervision_due(order.opened_at)[0] == "2026-10-20T23:59:59+08:00"
+    assert problems(store) == []
+    conn = raw(db_path)
+    conn.execute("UPDATE supervision_orders SET due_at = '2026-10-21T23:59:59+08:00' WHERE id = ?", (order.id,))
+    conn.close()
+    assert problems(store) == [
+        f"supervision order {order.id} of appeal {a1.ref}: due 2026-10-21T23:59:59+08:00, but a yellow "
+        "card's order opened 2026-10-12T23:59:59+08:00 is due 2026-10-20T23:59:59+08:00: changed outside "
+        "the store"]
 
 
 # -- anchors ---------------------------------------------------------------------------------------------

@@ -209,12 +209,12 @@ def test_wrong_state(store, make_appeal):
     a = make_appeal("answered")
     exc = refusal(InvalidTransition, wf.reply_appeal, store, "zrzy1", a.ref, "again")
     assert str(exc) == (f"cannot reply to appeal {a.ref}: it is answered; "
-                        "only accepted appeals can be")
+                        "that is done only while an appeal is accepted")
     zh = exc.localized("zh")
     assert zh == f"诉求 {a.ref} 当前为已答复状态，不能答复；只有处于已签收状态的诉求才能答复"
     assert_chinese(zh, a.ref)
     exc = refusal(InvalidTransition, wf.return_appeal, store, "zrzy1", a.ref, "不是我们的")
-    assert str(exc).endswith("only assigned/accepted appeals can be")
+    assert str(exc).endswith("; that is done only while an appeal is assigned/accepted")
     assert "已交办、已签收" in exc.localized("zh")
     assert_chinese(exc.localized("zh"), a.ref)
 

@@ -163,14 +163,43 @@ def test_extension_decided_once(store, make_appeal, unchanged):
         wf.decide_extension(store, "ducha1", 999, True, at=T_DECIDE)
 
 
-def test_extension_approval_refused_once_the_appeal_is_answered(store, make_appeal, unchanged):
+def test_a_reply_or_a_return_settles_the_pending_extension(store, make_appeal, unchanged):
+    """No deadline of the unit is left to move: the request ends with the reply (or the
+    return), rejected with what happened, by whoever did it, in the same write."""
     a = make_appeal("accepted")
     ext = wf.request_extension(store, "zrzy1", a.ref, 3, "理由", at=T_REQ)
     wf.reply_appeal(store, "zrzy1", a.ref, "已答复", at="2026-10-09T10:00:00+08:00")
-    with unchanged(), pytest.raises(InvalidTransition, match="it is answered"):
+    done = store.extensions(a.id)[0]
+    assert (done.state, done.decided_by, done.decided_at, done.decision_note) == (
+        "rejected", "zrzy1", "2026-10-09T10:00:00+08:00", "已答复")
+    row, _, after = audit_of(store, "appeal", a.ref)
+    assert (row.action, after["extensions_rejected"]) == ("reply", [ext.id])
+    with unchanged(), pytest.raises(InvalidTransition, match="already rejected"):
         wf.decide_extension(store, "ducha1", ext.id, True, at=T_DECIDE)
-    assert wf.decide_extension(store, "ducha1", ext.id, False, note="已答复，无需延期",
-                               at=T_DECIDE).state == "rejected"
+    with unchanged(), pytest.raises(InvalidTransition, match="already rejected"):
+        wf.decide_extension(store, "ducha1", ext.id, False, note="已答复，无需延期", at=T_DECIDE)
+    # a return (within 2 working days of arrival: 09-29 -> 09-30, 10-08)
+    b = make_appeal("accepted")
+    ext_b = wf.request_extension(store, "zrzy1", b.ref, 2, "理由", at="2026-09-30T09:00:00+08:00")
+    wf.return_appeal(store, "zrzy1", b.ref, "不属本单位职责", at="2026-09-30T10:00:00+08:00")
+    done = store.extensions(b.id)[0]
+    assert (done.id, done.state, done.decided_by, done.decision_note) == (ext_b.id, "rejected", "zrzy1", "已退回")
+
+
+def test_an_extension_is_not_approved_after_the_deadline_it_moves(store, make_appeal, unchanged, city):
+    """Asked in time (Fri 10-09, due Mon 10-12), decided too late (Tue 10-13): the yellow card
+    is judged at the deadline, so only a rejection remains (the approve key is greyed with
+    the same reason)."""
+    a = make_appeal("accepted")
+    ext = wf.request_extension(store, "zrzy1", a.ref, 3, "理由", at=T_REQ)
+    with unchanged(), pytest.raises(InvalidTransition) as refused:
+        wf.decide_extension(store, "ducha1", ext.id, True, at="2026-10-13T09:00:00+08:00")
+    assert str(refused.value) == (
+        f"rule: an extension is approved before the deadline it moves; {a.ref} was due "
+        f"{city.deadline} and its card is judged at that time: reject the request with a reason, or "
+        "edit the supervision order's due time")
+    # the last second of the deadline is still in time
+    assert wf.decide_extension(store, "ducha1", ext.id, True, at=city.deadline).state == "approved"
 
 
 # -- dispute review ---------------------------------------------------------------------------
