@@ -833,6 +833,13 @@ class Store:
             raise RuntimeError("restore_from() inside a transaction")
         if Path(source).resolve() == Path(self.path).resolve():
             raise BackupError(f"{source} is this database itself: give a backup to restore from")
+        # what this file has delivered (or has in flight, or of unknown outcome) since the
+        # backup was taken is not delivered again from the restored outbox; and the trail
+        # records the head it replaces
+        delivered = {r[0]: tuple(r) for r in self.all(
+            "SELECT id, recipient, reason, entity, text, status, sent_at FROM outbox "
+            "WHERE status IN ('sent','sending','unknown')")}
+        replaced = self.one("SELECT last_id, last_hash FROM audit_head WHERE id = 1")
         src = Store.open_existing(source, read_only=True)
         try:
             problems = _quick_check(src.conn)
@@ -845,9 +852,24 @@ class Store:
         finally:
             src.close()
         with self.transaction():
+            kept = 0
+            for r in self.all("SELECT id, recipient, reason, entity, text FROM outbox "
+                              "WHERE status IN ('queued','failed')"):
+                live = delivered.get(r[0])
+                if live is not None and live[:5] == tuple(r):
+                    # sent stays sent; in flight or unknown stays for a person to check
+                    self.conn.execute("UPDATE outbox SET status = ?, sent_at = ?, next_attempt_at = NULL, "
+                                      "last_error = ? WHERE id = ?",
+                                      ("sent" if live[5] == "sent" else "unknown", live[6],
+                                       "" if live[5] == "sent" else "restored: its delivery was under way "
+                                       "or of unknown outcome before the restore", r[0]))
+                    kept += 1
             self.audit(actor, "database.restore", "database", str(self.path), None,
                        {"from": str(Path(source).resolve()),
-                        "backup_head": {"id": head["last_id"], "hash": head["last_hash"]} if head else None})
+                        "backup_head": {"id": head["last_id"], "hash": head["last_hash"]} if head else None,
+                        "replaced_head": ({"id": replaced["last_id"], "hash": replaced["last_hash"]}
+                                          if replaced else None),
+                        "sms_not_sent_again": kept})
         return pages
 
 

@@ -164,7 +164,10 @@ def notify_send(db: DbOpt = None,
     store = open_store(db)
     result = notify.send_due(store, gw, at=when, limit=limit_of(limit))
     typer.echo(f"sent {result.sent}, failed {result.failed} (will retry {result.failed - result.gave_up}, "
-               f"gave up {result.gave_up}), unknown {result.unknown}")
+               f"gave up {result.gave_up}), unknown {result.unknown}"
+               + (f"; expired {result.expired} (queued too long ago to be true now: a blue card's reminder "
+                  f"on an earlier day, any other over {notify.MAX_AGE_DAYS} days; see "
+                  "`taian notify status --list failed`)" if result.expired else ""))
     for e in result.errors[:20]:
         typer.echo(f"  {shown(e)}", err=True)
     if len(result.errors) > 20:
@@ -185,7 +188,7 @@ def notify_status(db: DbOpt = None, as_json: JsonOpt = False,
     {"counts": ..., "rows": [...]}."""
     from taian_tui.domain import notify
 
-    wanted = [s.strip() for item in (list_ or []) for s in item.split(",") if s.strip()]
+    wanted = [s.strip().lower() for item in (list_ or []) for s in item.split(",") if s.strip()]
     for s in wanted:
         if s not in LISTABLE:
             raise Fail(f"--list takes sending, unknown or failed, not {shown(s)!r}", 2)

@@ -221,6 +221,7 @@ class SendResult:
     failed: int = 0
     gave_up: int = 0
     unknown: int = 0
+    expired: int = 0
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -230,6 +231,35 @@ class SendResult:
 
 def backoff_minutes(attempts: int) -> int:
     return 2 ** max(attempts - 1, 0)
+
+
+#: How long an SMS may wait to be delivered (days after it was queued): after that it says
+#: what is no longer so. A blue card's "今天到期" is only true on the day it was queued.
+MAX_AGE_DAYS = 7
+SAME_DAY_REASONS = ("card.blue",)
+
+
+def expire_stale(store: Store, at: str) -> int:
+    """Give up, before any delivery, the rows still to be tried (queued, or failed and to
+    be retried) that would say what is no longer so at ``at``: a blue card's reminder queued
+    on an earlier day ("due today"), any other queued more than ``MAX_AGE_DAYS`` ago (a
+    notify cron that was broken for days, a demo's history). They become ``failed``, never
+    retried, the reason in ``last_error``; one audit row lists them. How many."""
+    today = timeutil.start_of_day(timeutil.local_date(at))
+    oldest = timeutil.iso(timeutil.parse(at).subtract(days=MAX_AGE_DAYS))
+    marks = ",".join("?" * len(SAME_DAY_REASONS))
+    with store.transaction():
+        rows = store.all(
+            "UPDATE outbox SET status = 'failed', next_attempt_at = NULL, last_error = "
+            "'expired: queued ' || substr(created_at, 1, 16) || ', not delivered in time (now ' || ? || ')' "
+            "WHERE status IN ('queued','failed') AND next_attempt_at IS NOT NULL "
+            f"AND ((reason IN ({marks}) AND created_at < ?) OR created_at < ?) RETURNING id",
+            (at[:16], *SAME_DAY_REASONS, today, oldest))
+        if rows:
+            ids = sorted(r[0] for r in rows)
+            store.audit("system:notify", "sms.expired", "outbox", str(ids[0]), None,
+                        {"count": len(ids), "ids": ids[:1000], "at": at}, at=at)
+    return len(rows)
 
 
 def claim_next(store: Store, due_by: str) -> dict | None:
@@ -251,6 +281,7 @@ def send_due(store: Store, gateway: Gateway, *, at: str | None = None, limit: in
     that fails in this run is not tried again in it)."""
     due_by = timeutil.iso(at)
     result = SendResult()
+    result.expired = expire_stale(store, due_by)
     while result.attempted < limit:
         msg = claim_next(store, due_by)
         if msg is None:

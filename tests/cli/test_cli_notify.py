@@ -28,6 +28,17 @@ T0 = "2026-10-13T08:00:00+08:00"
 UNKNOWN_ERROR = "no answer after the request was sent (timed out): outcome unknown"
 
 
+#: The expiry of stale SMS as the product has it (these tests' sends are days apart: off here
+#: but in the tests of the expiry itself, which put these back).
+REAL_MAX_AGE_DAYS, REAL_SAME_DAY = notify.MAX_AGE_DAYS, notify.SAME_DAY_REASONS
+
+
+@pytest.fixture(autouse=True)
+def no_expiry(monkeypatch):
+    monkeypatch.setattr(notify, "MAX_AGE_DAYS", 100_000)
+    monkeypatch.setattr(notify, "SAME_DAY_REASONS", ())
+
+
 @pytest.fixture(autouse=True)
 def no_sms_settings(monkeypatch, tmp_path):
     """No webhook settings leak in from the environment or the real home directory."""
@@ -440,3 +451,37 @@ def test_migration_0009_allows_unknown_and_keeps_every_row(tmp_path):
         assert s.scalar("SELECT MAX(id) FROM outbox") == 8
         assert s.scalar("PRAGMA integrity_check") == "ok"
         assert s.all("PRAGMA foreign_key_check") == []
+
+
+def test_stale_sms_are_given_up_not_sent(run_cli, db_path, store, queued, tmp_path, monkeypatch):
+    """A blue card's "今天到期" is only true on the day it was queued; any other SMS waits at
+    most 7 days. On Wed 10-14 (the notify job was broken since Tuesday): the blue reminder of
+    10-13 is given up, the instruction (10-09, 5 days) and the yellow ones go; on 10-20 the
+    instruction (11 days) would be given up too."""
+    monkeypatch.setattr(notify, "MAX_AGE_DAYS", REAL_MAX_AGE_DAYS)
+    monkeypatch.setattr(notify, "SAME_DAY_REASONS", REAL_SAME_DAY)
+    assert (REAL_MAX_AGE_DAYS, REAL_SAME_DAY) == (7, ("card.blue",))
+    log = tmp_path / "sms.log"
+    at = "2026-10-14T09:00:00+08:00"
+    code, out, err = run_cli("notify", "send", "--db", db_path, "--log-file", log, "--at", at)
+    assert (code, err) == (0, "")
+    assert out == ("sent 3, failed 0 (will retry 0, gave up 0), unknown 0; expired 1 (queued too long ago to "
+                   "be true now: a blue card's reminder on an earlier day, any other over 7 days; see "
+                   "`taian notify status --list failed`)\n")
+    assert [json.loads(x)["id"] for x in log.read_text(encoding="utf-8").splitlines()] == [1, 3, 4]
+    assert outbox(store)[1] == (2, "failed", 0, None, "expired: queued 2026-10-13T07:00, not delivered in time "
+                                                      "(now 2026-10-14T09:00)", None)
+    row = store.one("SELECT actor, action, after FROM audit WHERE action = 'sms.expired'")
+    assert (row["actor"], json.loads(row["after"])) == ("system:notify", {"count": 1, "ids": [2], "at": at})
+    # nothing left to expire or send
+    code, out, _ = run_cli("notify", "send", "--db", db_path, "--log-file", log, "--at", "2026-10-20T09:00:00+08:00")
+    assert out == "sent 0, failed 0 (will retry 0, gave up 0), unknown 0\n"
+
+
+def test_an_instruction_waits_at_most_seven_days(store, queued, monkeypatch):
+    monkeypatch.setattr(notify, "MAX_AGE_DAYS", REAL_MAX_AGE_DAYS)
+    monkeypatch.setattr(notify, "SAME_DAY_REASONS", REAL_SAME_DAY)
+    # queued Fri 10-09 09:00: still sent at 10-16 09:00 (7 days), not after
+    assert notify.expire_stale(store, "2026-10-16T09:00:00+08:00") == 1          # the blue of 10-13
+    assert notify.expire_stale(store, "2026-10-16T09:00:01+08:00") == 1          # the instruction
+    assert [r[0] for r in store.all("SELECT id FROM outbox WHERE status = 'failed' ORDER BY id")] == [1, 2]

@@ -59,3 +59,33 @@ def test_a_damaged_database_is_replaced_by_hand_as_the_command_says(run_cli, db_
     assert err.startswith(f"error: {db_path} is damaged") and err.endswith(
         f"; to put the backup in its place, stop the consoles and cron, then: cp {backup} {db_path}; "
         f"rm -f {db_path}-wal {db_path}-shm\n")
+
+
+def test_what_was_delivered_since_the_backup_is_not_sent_again(run_cli, db_path, store, make_appeal, tmp_path):
+    """Two SMS queued (an appeal turning blue and yellow in one sweep: the yellow card's, to
+    zrzy1 and to the unit head), a backup, then #1 delivered, #2 left in flight: restored,
+    #1 stays sent and #2 is for a person to check (unknown), so nothing goes again; the
+    restore's row names the head it replaced."""
+    from taian_tui.domain import escalation, notify
+
+    make_appeal("accepted")
+    escalation.sweep(store, "2026-10-13T07:00:00+08:00", applied_at="2026-10-13T07:00:00+08:00")
+    assert [tuple(r) for r in store.all("SELECT id, recipient, reason, status FROM outbox ORDER BY id")] == [
+        (1, "zrzy1", "card.yellow", "queued"), (2, "head:zrzy", "card.yellow", "queued")]
+    backup = tmp_path / "b.db"
+    assert run_cli("backup", backup, "--db", db_path)[0] == 0
+    at = "2026-10-13T08:00:00+08:00"
+    notify.send_due(store, lambda m: None, at=at, limit=1)              # #1 sent
+    assert notify.claim_next(store, at)["id"] == 2                       # #2 in flight
+    head = store.one("SELECT last_id, last_hash FROM audit_head")
+    code, _, err = run_cli("restore", backup, "--yes", "--db", db_path)
+    assert code == 0, err
+    assert [tuple(r) for r in store.all("SELECT id, status, sent_at FROM outbox ORDER BY id")] == [
+        (1, "sent", at), (2, "unknown", None)]
+    import json
+    after = json.loads(store.one("SELECT after FROM audit WHERE action = 'database.restore'")[0])
+    assert after["replaced_head"] == {"id": head["last_id"], "hash": head["last_hash"]}
+    assert after["sms_not_sent_again"] == 2
+    sent: list[int] = []
+    notify.send_due(store, lambda m: sent.append(m["id"]), at="2026-10-13T09:00:00+08:00")
+    assert sent == []
