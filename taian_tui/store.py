@@ -873,6 +873,11 @@ class Store:
         return pages
 
 
+def is_locked(exc: BaseException) -> bool:
+    """Whether an SQLite error is another connection holding the file (busy / locked)."""
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
+
+
 def _quick_check(conn: sqlite3.Connection) -> list[str]:
     """``PRAGMA quick_check``'s first five findings (``["ok"]``: none), or the error reading it."""
     try:

@@ -5,7 +5,6 @@ import itertools
 import json
 import os
 import re
-import sqlite3
 import sys
 from pathlib import Path
 from typing import Annotated, Iterable, Optional
@@ -14,7 +13,7 @@ import typer
 
 from taian_tui.domain import timeutil
 from taian_tui.domain.text import printable
-from taian_tui.store import DatabaseFileError, Store, resolve_db_path
+from taian_tui.store import DatabaseFileError, Store, is_locked, resolve_db_path  # noqa: F401 (is_locked: re-exported)
 
 DbOpt = Annotated[Optional[str], typer.Option("--db", help="Database file (else $TAIAN_DB, else ./taian.db).",
                                               show_default=False)]
@@ -67,11 +66,6 @@ def shown(value: object) -> str:
     character escaped, newlines and tabs included (``text.printable(literal=True)``), so
     nothing planted in the data can drive the operator's terminal."""
     return printable(value, literal=True)
-
-
-def is_locked(exc: BaseException) -> bool:
-    """Whether an SQLite error is another connection holding the file (busy / locked)."""
-    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
 
 
 LOCKED_MESSAGE = ("the database stayed locked by another writer (an import, a backup, a sweep?) for "

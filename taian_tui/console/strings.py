@@ -53,6 +53,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "err.unknown_user": ("无法以 {user} 登录：{msg}", "cannot sign in as {user}: {msg}"),
     "err.load": ("读取数据失败：{msg}", "could not read the data: {msg}"),
     "err.unexpected": ("意外错误：{msg}", "unexpected error: {msg}"),
+    "err.locked": ("数据库正被另一程序写入（导入、挂牌扫描或备份），等候超时：所填内容仍在，请稍后再试",
+                   "the database is being written by another program (an import, the sweep, a backup) "
+                   "and stayed busy: what you typed is kept, try again shortly"),
     "no_role_appeals": ("当前角色（{role}）不处理诉求。", "Your role ({role}) does not handle appeals."),
     # -- bindings ------------------------------------------------------------------------------
     "k.help": ("帮助", "Help"),

@@ -28,7 +28,7 @@ from taian_tui.console.messages import WorkFailed
 from taian_tui.console.strings import error_text, t
 from taian_tui.domain.actors import Actor
 from taian_tui.domain.refusals import DomainError
-from taian_tui.store import Store
+from taian_tui.store import Store, is_locked
 
 if TYPE_CHECKING:
     from taian_tui.console.app import TaianApp
@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 
 #: The page cache of each kept connection, in KiB (SQLite's default is 2000).
 CACHE_KIB = 512
+#: How long a console's write waits for another writer (an import, a sweep) before it says
+#: so (the form keeps what was typed): a person waits this long, not the command line's minute.
+BUSY_MS = 15_000
 
 
 class StorePool:
@@ -59,6 +62,7 @@ class StorePool:
             # a small page cache: another process's commit empties it anyway (WAL), and a
             # hundred consoles on one server each keep a few of these all day
             store.conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+            store.conn.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
         reusable = False
         try:
             yield store
@@ -130,7 +134,8 @@ def run_in_store(node: MessagePump, task: str, fn: Callable[[Job], Message | Non
         except DomainError as exc:
             message = WorkFailed(task, error_text(exc), refused=True)
         except Exception as exc:    # a locked or broken file, a bug: said, never raised into the UI
-            message = WorkFailed(task, t("err.unexpected", msg=f"{type(exc).__name__}: {exc}"))
+            message = WorkFailed(task, t("err.locked") if is_locked(exc)
+                                 else t("err.unexpected", msg=f"{type(exc).__name__}: {exc}"))
         if message is not None and not worker.is_cancelled:
             node.post_message(message)
 

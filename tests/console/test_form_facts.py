@@ -187,3 +187,36 @@ async def test_the_orders_days_are_hidden_when_the_unit_is_not_at_fault(settle, 
         form.query_one("#fault", Select).value = "at_fault"
         await settle(pilot)
         assert [w.display for w in form.query(".-order")] == [True, True] and days in form.focus_chain
+
+
+async def test_a_save_under_another_writer_says_so_in_words_and_keeps_the_text(settle, tui_db, monkeypatch):
+    """An import holds the write lock: the reply waits the console's busy time (15 s; here
+    0.1 s), then the form says what happened (not "OperationalError") and keeps the text."""
+    import sqlite3
+
+    from textual.widgets import TextArea
+
+    from taian_tui.console import workers
+    from taian_tui.screens.forms import ReplyForm
+
+    monkeypatch.setattr(workers, "BUSY_MS", 100)
+    assert workers.BUSY_MS == 100
+    app = TaianApp(tui_db, username="zrzy1", poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        form = ReplyForm("A-2026-0006", subject="施工许可", state="accepted")
+        app.push_screen(form)
+        await settle(pilot)
+        form.query_one("#reply", TextArea).insert("已协调解决")
+        holder = sqlite3.connect(tui_db, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert app.screen is form
+        assert form.last_error == ("未能保存：数据库正被另一程序写入（导入、挂牌扫描或备份），等候超时："
+                                   "所填内容仍在，请稍后再试")
+        assert form.query_one("#reply", TextArea).text == "已协调解决"
