@@ -40,13 +40,27 @@ def appeal_list(db: DbOpt = None, as_user: AsOpt = None, state: StateOpt = None,
         return
     for r in rows:
         deadline = (r.deadline + (f" {ESTIMATED}" if r.deadline_estimated else "")) if r.deadline else "-"
-        typer.echo("\t".join(shown(v) for v in (r.ref, r.state, r.card or "-", r.unit_code or "-",
+        typer.echo("\t".join(shown(v) for v in (r.ref, r.state, r.card or "-", r.unit or r.unit_code or "-",
                                                  deadline, r.title)))
 
 
 #: After a deadline counted Monday-Friday (a year without holiday data): in a list, and in
 #: `appeal show` with the console's words for it.
 ESTIMATED = "(estimated)"
+
+
+def _due(store, appeal) -> str:
+    """An action's new deadline as printed: "(estimated)" after it, and a warning line on
+    stderr naming the year without holiday data, when it was counted Monday-Friday (DOMAIN.md:
+    every command that relied on it says so)."""
+    if not appeal.deadline_estimated:
+        return appeal.deadline
+    year = int(appeal.deadline[:4])
+    if store.calendar().has_year(year):             # (a year before it, the arrival's)
+        year = next((y for y in range(int((appeal.arrived_at or appeal.deadline)[:4]), year + 1)
+                     if not store.calendar().has_year(y)), year)
+    typer.echo(f"warning: {store.calendar().missing_year_warning(year)}", err=True)
+    return f"{appeal.deadline} {ESTIMATED}"
 
 
 #: The fields of `appeal show` that may hold several lines: printed as lines, each one after
@@ -106,7 +120,7 @@ def appeal_accept(ref: RefArg, as_user: AsOpt = None, db: DbOpt = None) -> None:
 
     store, ref = _store_and_ref(db, ref)
     a = operations.accept_appeal(store, who(as_user), ref)
-    _done(f"{a.ref} accepted; due {a.deadline}")
+    _done(f"{a.ref} accepted; due {_due(store, a)}")
 
 
 @appeal_app.command("reply")
@@ -141,7 +155,7 @@ def appeal_assign(ref: RefArg, unit: Annotated[str, typer.Option(help="Unit code
 
     store, ref = _store_and_ref(db, ref)
     a = operations.assign_appeal(store, who(as_user), ref, unit, note=note)
-    _done(f"{a.ref} assigned to {a.unit_code}; due {a.deadline}")
+    _done(f"{a.ref} assigned to {store.unit(a.unit_code).name} ({a.unit_code}); due {_due(store, a)}")
 
 
 @appeal_app.command("extend", short_help="Request an extension (延期).")
@@ -166,5 +180,7 @@ def appeal_decide_extension(extension_id: Annotated[int, typer.Argument(
     """Approve or reject an extension request (supervisor)."""
     from taian_tui.domain import operations
 
-    x = operations.decide_extension(open_store(db), who(as_user), extension_id, approve, note=note)
-    _done(f"extension {x.id} {x.state}" + (f"; new deadline {x.new_deadline}" if x.new_deadline else ""))
+    store = open_store(db)
+    x = operations.decide_extension(store, who(as_user), extension_id, approve, note=note)
+    due = _due(store, store.appeal_by_id(x.appeal_id)) if x.new_deadline else ""
+    _done(f"extension {x.id} {x.state}" + (f"; new deadline {due}" if due else ""))

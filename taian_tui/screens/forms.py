@@ -632,8 +632,9 @@ class DecideExtensionForm(ActionForm):
         appeal = store.appeal(self.ref)
         if not appeal.deadline:
             return None
-        new, _warnings = store.calendar().extend(appeal.deadline, self.days)
-        return Text(t("facts.extension", old=appeal.deadline[:10], days=self.days, new=new[:10]), end="")
+        new, warnings = store.calendar().extend(appeal.deadline, self.days)
+        return Text(t("facts.extension", old=appeal.deadline[:10], days=self.days, new=new[:10])
+                    + (t("detail.deadline_estimated") if warnings or appeal.deadline_estimated else ""), end="")
 
     def done_text(self) -> str:
         approved = self._last_values.get("decision") == "approve" if hasattr(self, "_last_values") else True
@@ -752,8 +753,8 @@ class ReviewDisputeForm(ActionForm):
         if self._calendar is None or fault != "at_fault" or days is None:
             line.update("")
             return
-        due, _warnings = self._calendar.extend(timeutil.iso(), days)
-        line.update(t("form.review.due", due=due[:10]))
+        due, warnings = self._calendar.extend(timeutil.iso(), days)
+        line.update(t("form.review.due", due=due[:10]) + (t("detail.deadline_estimated") if warnings else ""))
 
     def collect(self) -> dict:
         value = self.query_one("#fault", Select).value

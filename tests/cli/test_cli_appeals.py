@@ -86,7 +86,7 @@ def test_return_assign_extend_decide(run_cli, db_path, make_appeal):
     code, out, err = run_cli("appeal", "assign", a.ref, "--unit", "市生态环境局", "--as", "admin",
                              "--db", db_path, env={"TAIAN_NOW": "2026-09-30T10:00:00+08:00"})
     assert code == 0, err
-    assert "assigned to sthj; due 2026-10-13T23:59:59+08:00" in out
+    assert "assigned to 市生态环境局 (sthj); due 2026-10-13T23:59:59+08:00" in out
     run_cli("appeal", "accept", a.ref, "--as", "sthj1", "--db", db_path, env={"TAIAN_NOW": "2026-09-30T11:00:00+08:00"})
     code, out, err = run_cli("appeal", "extend", a.ref, "--days", "3", "--reason", "需现场勘查",
                              "--as", "sthj1", "--db", db_path, env={"TAIAN_NOW": "2026-10-09T09:00:00+08:00"})

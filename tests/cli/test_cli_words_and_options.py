@@ -270,13 +270,36 @@ def test_estimated_deadlines_are_marked(run_cli, db_path, submit):
     a = submit(at="2026-12-28T10:00:00+08:00")
     b = submit()
     code, out, _ = run_cli("appeal", "list", "--db", db_path)
-    assert (code, out) == (0, f"{b.ref}\tassigned\t-\tzrzy\t2026-10-12T23:59:59+08:00\t用地指标落实\n"
-                              f"{a.ref}\tassigned\t-\tzrzy\t2027-01-04T23:59:59+08:00 (estimated)\t用地指标落实\n")
+    assert (code, out) == (0, f"{b.ref}\tassigned\t-\t市自然资源和规划局\t2026-10-12T23:59:59+08:00\t用地指标落实\n"
+                              f"{a.ref}\tassigned\t-\t市自然资源和规划局\t2027-01-04T23:59:59+08:00 (estimated)\t用地指标落实\n")
     code, out, _ = run_cli("appeal", "show", a.ref, "--db", db_path)
     assert out.splitlines()[4] == ("deadline: 2027-01-04T23:59:59+08:00 (no holiday data for that year: "
                                    "counted Monday-Friday)")
     code, out, _ = run_cli("appeal", "show", b.ref, "--db", db_path)
     assert out.splitlines()[4] == "deadline: 2026-10-12T23:59:59+08:00"
+
+
+def test_actions_that_count_into_a_year_without_holiday_data_say_so(run_cli, db_path, submit):
+    """DOMAIN.md: every command that relied on Monday-Friday counting says so. Assigned on
+    Mon 12-28 (reassigned to sthj): Day 5 is Mon 2027-01-04 (12-29, 30, 31, 01-01, 04: 2027
+    counted Mon-Fri); accepted, the same; an extension of 2 days after it: 01-05, 01-06."""
+    a = submit(at="2026-12-28T09:00:00+08:00")                # (routed to zrzy)
+    warning = ("warning: no holiday data for 2027: working days in 2027 counted Monday-Friday (add them "
+               "with `taian calendar import FILE`)\n")
+    env = {"TAIAN_NOW": "2026-12-28T10:00:00+08:00"}
+    code, out, err = run_cli("appeal", "assign", a.ref, "--unit", "sthj", "--as", "admin", "--db", db_path, env=env)
+    assert (code, out, err) == (0, f"{a.ref} assigned to 市生态环境局 (sthj); due 2027-01-04T23:59:59+08:00 "
+                                   "(estimated)\n", warning)
+    code, out, err = run_cli("appeal", "accept", a.ref, "--as", "sthj1", "--db", db_path, env=env)
+    assert (code, out, err) == (0, f"{a.ref} accepted; due 2027-01-04T23:59:59+08:00 (estimated)\n", warning)
+    code, out, err = run_cli("appeal", "extend", a.ref, "--days", "2", "--reason", "现场踏勘", "--as", "sthj1",
+                             "--db", db_path, env=env)
+    assert code == 0, err
+    ext = out.split()[2]
+    code, out, err = run_cli("appeal", "decide-extension", ext, "--approve", "--as", "ducha1", "--db", db_path,
+                             env=env)
+    assert (code, out, err) == (0, f"extension {ext} approved; new deadline 2027-01-06T23:59:59+08:00 "
+                                   "(estimated)\n", warning)
 
 
 # -- imports -------------------------------------------------------------------------------------------

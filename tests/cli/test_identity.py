@@ -436,7 +436,7 @@ def test_stored_text_is_printed_escaped(run_cli, db_path, make_appeal, store):
         store.conn.execute("UPDATE appeals SET title = ?, body = ? WHERE ref = ?", (EVIL, EVIL, a.ref))
     code, out, err = run_cli("appeal", "list", "--db", db_path)
     assert code == 0, err
-    assert out == (f"{a.ref}\taccepted\t-\tzrzy\t2026-10-12T23:59:59+08:00\t"
+    assert out == (f"{a.ref}\taccepted\t-\t市自然资源和规划局\t2026-10-12T23:59:59+08:00\t"
                    "\\x1b]52;c;ZXZpbA==\\x07\\x1b[2J清屏\\x9b31m\\u202eevil\n")
     code, out, _ = run_cli("appeal", "show", a.ref, "--db", db_path)
     assert "title: \\x1b]52;c;ZXZpbA==\\x07\\x1b[2J清屏\\x9b31m\\u202eevil\n" in out

@@ -264,7 +264,7 @@ def test_each_key_lands_in_a_session_as_its_own_user(server):
     plain = server.ssh(server.key1, "taian", "appeal", "list")
     assert plain.returncode == 0, plain.stderr + server.log()
     assert [line.split("\t")[:4] for line in plain.stdout.splitlines()] == [
-        [ZRZY_REFS[0], "assigned", "-", "zrzy"], [ZRZY_REFS[1], "assigned", "-", "zrzy"]]
+        [ZRZY_REFS[0], "assigned", "-", "市自然资源和规划局"], [ZRZY_REFS[1], "assigned", "-", "市自然资源和规划局"]]
     shown = server.ssh(server.key1, "appeal", "show", ZRZY_REFS[0], "--json")
     assert shown.returncode == 0, shown.stderr + server.log()
     assert json.loads(shown.stdout)["ref"] == ZRZY_REFS[0]

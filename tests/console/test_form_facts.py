@@ -37,6 +37,22 @@ async def test_the_extension_decision_shows_the_deadline_it_gives(settle, tui_db
         assert await facts_of(app, pilot, settle, form) == "现答复期限 2026-10-20；批准延期 5 个工作日后为 2026-10-27"
 
 
+async def test_the_extension_decision_says_when_the_new_deadline_is_estimated(settle, tui_db, store,
+                                                                              make_appeal, monkeypatch):
+    """Arrived Mon 12-21: due Mon 12-28; 5 more working days: 12-29, 30, 31, 2027-01-01 and
+    01-04, 2027 counted Monday-Friday (no holiday data): the form says so."""
+    from taian_tui.domain import operations as wf
+
+    a = make_appeal("accepted", ref="A-2026-0200", at="2026-12-21T10:00:00+08:00")
+    ext = wf.request_extension(store, "zrzy1", a.ref, 5, "跨年", at="2026-12-22T09:00:00+08:00")
+    monkeypatch.setenv("TAIAN_NOW", "2026-12-22T10:00:00+08:00")
+    app = TaianApp(tui_db, username="ducha1", poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        form = DecideExtensionForm(a.ref, subject="用地指标落实", extension_id=ext.id, days=5, reason="跨年")
+        assert await facts_of(app, pilot, settle, form) == (
+            "现答复期限 2026-12-28；批准延期 5 个工作日后为 2027-01-04（无该年节假日数据，按周一至周五估算）")
+
+
 async def test_the_reassignment_shows_the_return_reason(settle, tui_db, make_appeal):
     a = make_appeal("returned", ref="A-2026-0100", title="排水许可")       # returned 09-30 09:00
     app = TaianApp(tui_db, username="admin", poll=False)
