@@ -16,7 +16,7 @@ import typer
 import typer.main
 
 from taian_tui.commands import admin, appeals, console, data, escalate, keys, notify, publish, reports
-from taian_tui.commands.common import LOCKED_MESSAGE, Fail, is_locked, shown
+from taian_tui.commands.common import Fail, is_locked, locked_message, shown
 from taian_tui.domain.refusals import DomainError
 
 app = typer.Typer(
@@ -103,7 +103,8 @@ def _main() -> None:
         typer.echo(f"refused: {shown(exc)}", err=True)
         sys.exit(exc.exit_code)
     except sqlite3.OperationalError as exc:
-        typer.echo(f"error: {LOCKED_MESSAGE}" if is_locked(exc) else f"error: database: {shown(exc)}", err=True)
+        typer.echo(f"error: {shown(locked_message(exc))}" if is_locked(exc) else f"error: database: {shown(exc)}",
+                   err=True)
         sys.exit(1)
     except BrokenPipeError:
         # what read the output went away (`| head`): stop quietly, as other tools do

@@ -172,7 +172,7 @@ def calendar_import(file: Annotated[Path, typer.Argument(metavar="FILE", help="C
     Any bad row: nothing is imported."""
     from taian_tui.dataio import calendar
     from taian_tui.dataio import reading
-    from taian_tui.domain import operations
+    from taian_tui.domain import operations, rules
 
     if not file.is_file():
         raise Fail(f"{file}: {'is a directory' if file.is_dir() else 'no such file'}", 2)
@@ -191,6 +191,11 @@ def calendar_import(file: Annotated[Path, typer.Argument(metavar="FILE", help="C
                                         rows, source=file.name)
     typer.echo(f"imported {plural(res['rows'], 'calendar day')} for {', '.join(map(str, res['years']))}; "
                f"{plural(res['deadlines_moved'], 'open deadline')} recomputed")
+    for year in res["partial_years"]:
+        typer.echo(f"warning: {year} had no holiday data and this file gives fewer than "
+                   f"{rules.MIN_YEAR_HOLIDAYS} of its holidays: its days are used, but {year} is still "
+                   f"counted Monday-Friday elsewhere and its deadlines stay marked estimated (import "
+                   f"the whole year's arrangement)", err=True)
 
 
 @calendar_app.command("show", short_help="A year's holidays and make-up days.")

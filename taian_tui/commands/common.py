@@ -68,8 +68,13 @@ def shown(value: object) -> str:
     return printable(value, literal=True)
 
 
-LOCKED_MESSAGE = ("the database stayed locked by another writer (an import, a backup, a sweep?) for "
-                  "a minute: nothing was changed; run the command again")
+def locked_message(exc: BaseException) -> str:
+    """An SQLite "database is locked" said in words: what happened, and what the command
+    had added to it (what was kept), else that nothing was changed."""
+    text = str(exc)
+    rest = text.split("database is locked", 1)[1].strip() if "database is locked" in text else ""
+    return ("the database stayed locked by another writer (an import, a backup, a sweep?) for a minute"
+            + (f" {rest}" if rest else ": nothing was changed; run the command again"))
 
 
 def open_store(db: str | None, *, must_exist: bool = True, read_only: bool = False,

@@ -1261,11 +1261,17 @@ def import_calendar_rows(store: Store, who: str, rows: list[tuple[str, str]], *,
     years = sorted({int(d[:4]) for d in kinds})
     with store.transaction():
         old = store.calendar()
+        # a year becomes known (no longer counted Monday-Friday) only from a file holding its
+        # arrangement: at least its statutory holidays; fewer days for a year without data
+        # are used, and the year stays estimated (a correction of a known year is any size)
+        partial = [y for y in years if not old.has_year(y)
+                   and sum(1 for d, k in kinds.items() if d.startswith(f"{y}-") and k == "holiday")
+                   < rules.MIN_YEAR_HOLIDAYS]
         store.conn.executemany("INSERT INTO calendar(date, kind, source) VALUES (?, ?, ?) "
                                "ON CONFLICT(date) DO UPDATE SET kind = excluded.kind, source = excluded.source",
                                [(d, k, source) for d, k in kinds.items()])
         store.conn.executemany("INSERT OR REPLACE INTO calendar_years(year, source) VALUES (?, ?)",
-                               [(y, source) for y in years])
+                               [(y, source) for y in years if y not in partial])
         store.set_setting("calendar_version", f"{at}#{store.scalar('SELECT COUNT(*) FROM calendar')}")
         cal = store.calendar()
         changed = sorted(d for d in map(_dt.date.fromisoformat, kinds) if old.is_workday(d) != cal.is_workday(d))
@@ -1291,8 +1297,8 @@ def import_calendar_rows(store: Store, who: str, rows: list[tuple[str, str]], *,
                 moved.append({"ref": row["ref"], "before": row["deadline"], "after": deadline})
         store.audit(act.username, "calendar.import", "calendar", source, None,
                     {"rows": len(kinds), "years": years, "days_changed": [d.isoformat() for d in changed],
-                     "deadlines_moved": len(moved), "moved": moved}, at=at)
-    return {"rows": len(kinds), "years": years, "deadlines_moved": len(moved)}
+                     "deadlines_moved": len(moved), "moved": moved, "years_still_estimated": partial}, at=at)
+    return {"rows": len(kinds), "years": years, "deadlines_moved": len(moved), "partial_years": partial}
 
 
 

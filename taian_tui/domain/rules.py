@@ -23,6 +23,10 @@ from taian_tui.domain.refusals import DomainError, InvalidTransition, Permission
 
 RETURN_WINDOW_DAYS = 2
 MAX_EXTENSION_DAYS = 20
+#: A calendar file makes a year without data known only with at least this many holidays of
+#: it (the statutory holidays: 11 days a year until 2024, 13 from 2025; a State Council
+#: arrangement lists some 30 days off with the weekends inside the holidays).
+MIN_YEAR_HOLIDAYS = 11
 #: How far ahead a 每日一听 may be chosen: a month's programme (2099-12-31 was taken, and
 #: shown as this year's 12-31).
 MAX_LISTEN_DAYS_AHEAD = 31

@@ -86,12 +86,25 @@ def test_calendar_import_validates_and_moves_open_deadlines(run_cli, db_path, st
     code, _, err = run_cli("calendar", "import", bad, "--db", db_path)
     assert code == 2
     assert f"{bad}:3: date" in err and f"{bad}:4: kind" in err and "nothing imported" in err
+    # three days of 2027 only: used, but 2027 is not yet known (fewer than its 11 holidays)
+    few = tmp_path / "few.csv"
+    few.write_text("\ufeffdate,kind\r\n2027-01-01,holiday\r\n2027-01-02,holiday\r\n2027-01-03,holiday\r\n",
+                   encoding="utf-8")
+    code, out, err = run_cli("calendar", "import", few, "--db", db_path)
+    assert (code, out) == (0, "imported 3 calendar days for 2027; 1 open deadline recomputed\n")
+    assert err == ("warning: 2027 had no holiday data and this file gives fewer than 11 of its holidays: its "
+                   "days are used, but 2027 is still counted Monday-Friday elsewhere and its deadlines stay "
+                   "marked estimated (import the whole year's arrangement)\n")
+    with Store(db_path) as s:
+        got = s.appeal(a.ref)
+        assert got.deadline == "2027-01-05T23:59:59+08:00" and got.deadline_estimated == 1
     good = tmp_path / "2027.csv"
-    good.write_text("\ufeffdate,kind\r\n2027-01-01,holiday\r\n2027-01-02,holiday\r\n2027-01-03,holiday\r\n",
-                    encoding="utf-8")
+    good.write_text("\ufeffdate,kind\r\n2027-01-01,holiday\r\n2027-01-02,holiday\r\n2027-01-03,holiday\r\n"
+                    + "".join(f"2027-02-{d:02d},holiday\r\n" for d in range(6, 14)), encoding="utf-8")
     code, out, err = run_cli("calendar", "import", good, "--db", db_path)
     assert code == 0, err
-    assert out == "imported 3 calendar days for 2027; 1 open deadline recomputed\n"
+    # (the deadline stays 01-05: it is no longer estimated, not moved)
+    assert (out, err) == ("imported 11 calendar days for 2027; 0 open deadlines recomputed\n", "")
     with Store(db_path) as s:
         got = s.appeal(a.ref)
         # 12-29, 12-30, 12-31, (01-01 holiday), 01-04, 01-05

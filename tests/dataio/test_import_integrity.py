@@ -163,7 +163,7 @@ def test_a_repeated_day_counts_once(store, tmp_path):
     assert (rows, problems) == ([("2028-01-03", "holiday")], [])
     # the domain counts days, not rows, and refuses a conflict itself
     result = wf.import_calendar_rows(store, "admin", [("2028-01-04", "holiday")] * 2, source="x.csv", at=AT)
-    assert result == {"rows": 1, "years": [2028], "deadlines_moved": 0}
+    assert result == {"rows": 1, "years": [2028], "deadlines_moved": 0, "partial_years": [2028]}
 
 
 def test_import_calendar_rows_refuses_a_conflict(store, unchanged):
@@ -191,7 +191,7 @@ def test_a_new_holiday_moves_the_open_deadlines_that_counted_it(store, make_appe
     # 2026 has official data; a correction makes Mon 10-12 a holiday
     result = wf.import_calendar_rows(store, "admin", [("2026-10-12", "holiday")], source="fix.csv", at=AT)
 
-    assert result == {"rows": 1, "years": [2026], "deadlines_moved": 2}
+    assert result == {"rows": 1, "years": [2026], "deadlines_moved": 2, "partial_years": []}
     moved = store.appeal(plain.ref)
     assert (moved.blue_at, moved.deadline, moved.deadline_estimated) == (
         "2026-10-13T00:00:00+08:00", "2026-10-13T23:59:59+08:00", 0)
@@ -205,7 +205,8 @@ def test_a_new_holiday_moves_the_open_deadlines_that_counted_it(store, make_appe
         "rows": 1, "years": [2026], "days_changed": ["2026-10-12"], "deadlines_moved": 2,
         "moved": [{"ref": plain.ref, "before": "2026-10-12T23:59:59+08:00", "after": "2026-10-13T23:59:59+08:00"},
                   {"ref": extended.ref, "before": "2026-10-14T23:59:59+08:00",
-                   "after": "2026-10-15T23:59:59+08:00"}]}
+                   "after": "2026-10-15T23:59:59+08:00"}],
+        "years_still_estimated": []}
 
 
 def test_the_same_day_again_moves_nothing(store, make_appeal):
@@ -213,7 +214,7 @@ def test_the_same_day_again_moves_nothing(store, make_appeal):
     # 10-10 is already a make-up workday, 10-01 already a holiday: no day changes
     result = wf.import_calendar_rows(store, "admin", [("2026-10-10", "workday"), ("2026-10-01", "holiday")],
                                      source="same.csv", at=AT)
-    assert result == {"rows": 2, "years": [2026], "deadlines_moved": 0}
+    assert result == {"rows": 2, "years": [2026], "deadlines_moved": 0, "partial_years": []}
     assert store.appeal(a.ref).deadline == "2026-10-12T23:59:59+08:00"
 
 

@@ -426,8 +426,9 @@ def test_a_locked_database_stops_the_run_and_a_rerun_carries_on(run_cli, hdb, ci
     finally:
         stream.release()
     assert (code, out) == (1, "")
-    assert err == ("error: database: database is locked (intake stopped at line 2 of stdin; the 1 applied "
-                   "before it are kept: run it again to continue)\n")
+    assert err == ("error: the database stayed locked by another writer (an import, a backup, a sweep?) for "
+                   "a minute (intake stopped at line 2 of stdin; the 1 applied before it are kept: run it again "
+                   "to continue)\n")
     with Store(hdb) as s:
         assert [r[0] for r in s.all("SELECT event_id FROM intake_events")] == ["k1"]
     code, out, err = run_cli("intake", "-", "--db", hdb, stdin=data.decode())

@@ -213,10 +213,13 @@ def test_import_2027_moves_estimated_deadlines(store, submit):
     estimated = submit("A-EST", at="2026-12-28T10:00:00+08:00")
     exact = submit("A-EXACT", at="2026-09-29T10:00:00+08:00")
     assert estimated.deadline_estimated == 1
+    # a year's arrangement (at least its 11 statutory holidays; the others after January)
+    rest = [(f"2027-02-{d:02d}", "holiday") for d in range(8, 15)] + [
+        ("2027-04-05", "holiday"), ("2027-05-03", "holiday"), ("2027-10-01", "holiday")]
     result = wf.import_calendar_rows(store, "admin", [("2027-01-01", "holiday"),
-                                                      ("2027-02-20", "workday")],
+                                                      ("2027-02-20", "workday"), *rest],
                                      source="test.csv", at="2026-12-28T12:00:00+08:00")
-    assert result == {"rows": 2, "years": [2027], "deadlines_moved": 1}
+    assert result == {"rows": 12, "years": [2027], "deadlines_moved": 1, "partial_years": []}
     cal = store.calendar()
     assert cal.has_year(2027)
     assert cal.is_workday(D(2027, 1, 1)) is False
@@ -231,6 +234,21 @@ def test_import_2027_moves_estimated_deadlines(store, submit):
     assert store.appeal("A-EXACT") == exact
     rows = store.audit_rows("calendar", "test.csv")
     assert len(rows) == 1 and rows[0].actor == "admin" and rows[0].action == "calendar.import"
+
+
+def test_a_few_days_of_a_year_without_data_do_not_make_it_known(store, submit):
+    """One 2027 holiday (fewer than the 11 statutory ones): the day is used, but 2027 stays
+    counted Monday-Friday elsewhere and the deadline stays estimated. From Mon 12-28: 12-29,
+    30, 31, (01-01 holiday), 01-04, 01-05."""
+    a = submit("A-EST", at="2026-12-28T10:00:00+08:00")
+    assert (a.deadline, a.deadline_estimated) == ("2027-01-04T23:59:59+08:00", 1)
+    result = wf.import_calendar_rows(store, "admin", [("2027-01-01", "holiday")], source="one.csv",
+                                     at="2026-12-28T12:00:00+08:00")
+    assert result == {"rows": 1, "years": [2027], "deadlines_moved": 1, "partial_years": [2027]}
+    cal = store.calendar()
+    assert not cal.has_year(2027) and cal.is_workday(D(2027, 1, 1)) is False
+    moved = store.appeal("A-EST")
+    assert (moved.deadline, moved.deadline_estimated) == ("2027-01-05T23:59:59+08:00", 1)
 
 
 def test_import_calendar_is_admin_only(store, unchanged):
