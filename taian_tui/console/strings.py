@@ -199,6 +199,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "status.loading": ("加载中…", "Loading…"),
     "status.empty": ("没有符合条件的诉求", "No appeals match"),
     "status.search": ("搜索“{text}”", "search “{text}”"),
+    "status.by_number": ("（按编号查找，不限筛选）", " (by number: whatever the filters)"),
     "days.left": ("{n}", "{n}"),
     "days.today": ("今天", "today"),
     "days.overdue": ("超{n}", "-{n}"),

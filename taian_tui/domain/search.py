@@ -59,6 +59,15 @@ def ref_candidates(query: str, year: int) -> tuple[list[str], bool]:
     return [], False
 
 
+_PROJECT_REF = re.compile(r"\s*[Pp]\s*-?\s*(\d{1,6})\s*")
+
+
+def project_ref(query: str | None) -> str | None:
+    """The project ref a search names (``P-0190``, ``p-190``, ``P0190``), or ``None``."""
+    m = _PROJECT_REF.fullmatch(query or "")
+    return f"P-{int(m.group(1)):04d}" if m else None
+
+
 def match_expression(query: str) -> str | None:
     """An FTS5 MATCH expression: every word of ``query`` must occur (AND)."""
     parts: list[str] = []

@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Input, Select, Static
 from taian_tui.read import appeals, exports
 from taian_tui.read.detail import appeal_detail
 from taian_tui.console.strings import error_text, get_lang, code_label, t
-from taian_tui.domain import rules, timeutil
+from taian_tui.domain import rules, search, timeutil
 from taian_tui.domain.actors import appeal_scope_units
 from taian_tui.domain.models import CARDS, CATEGORIES
 from taian_tui.domain.rules import APPEAL_STATES
@@ -184,6 +184,10 @@ class InboxScreen(ExportsList, PagedListScreen):
         unit = self._select("f-unit")
         due = self._select("f-due")
         text = self.query_one("#f-search", Input).value.strip() if self.is_mounted else ""
+        if self.by_number(text):
+            # a ref or a number names an appeal: found whatever the state and the other
+            # filters say (under 待办, an answered appeal's ref found nothing)
+            return AppealFilter(text=text, sort=self.sort)
         return AppealFilter(states=states,
                             category=None if category in (None, "all") else category,
                             card=None if card in (None, "all") else card,
@@ -373,6 +377,11 @@ class InboxScreen(ExportsList, PagedListScreen):
             return Text(t("days.today"), style="bold yellow", justify="right", end="")
         return Text(t("days.left", n=n), justify="right", end="")
 
+    @staticmethod
+    def by_number(text: str | None) -> bool:
+        """Whether a search is by an appeal's ref or number (``search.ref_candidates``)."""
+        return bool(text) and bool(search.ref_candidates(text, timeutil.local_date(timeutil.iso()).year)[0])
+
     def status_text(self) -> str:
         first = self.page * PAGE_SIZE + 1
         last = self.page * PAGE_SIZE + len(self.rows)
@@ -388,6 +397,8 @@ class InboxScreen(ExportsList, PagedListScreen):
                      total=self.total, sort=sort)
         if f is not None and f.text:
             text += " · " + t("status.search", text=f.text)
+            if self.by_number(f.text):
+                text += t("status.by_number")
         if f is not None and f.turns == "yellow" and self.rows:
             text += " · " + t("status.turns_yellow")
         return self.with_export_note(text)

@@ -25,7 +25,7 @@ from textual.widgets import DataTable, Input, Select, Static, TextArea
 from taian_tui.read import exports
 from taian_tui.read import projects as project_reads
 from taian_tui.read import changes
-from taian_tui.domain import operations, rules, timeutil
+from taian_tui.domain import operations, rules, search, timeutil
 from taian_tui.console.strings import code_label, error_text, t
 from taian_tui.domain.models import PROJECT_CATEGORIES, PROJECT_STAGES
 from taian_tui.store import Store
@@ -293,6 +293,10 @@ class ProjectBoardScreen(ExportsList, PagedListScreen):
             text = self.query_one("#pf-search", Input).value.strip()
         except Exception:
             text = ""
+        ref = search.project_ref(text)
+        if ref is not None:
+            # a project's number: found whatever the tab and the filters say
+            return project_reads.ProjectFilter(text=ref)
         return project_reads.ProjectFilter(
             library=None if self.tab == "all" else self.tab, stage=self._select("pf-stage"),
             county=self._select("pf-county"), category=self._select("pf-category"),
@@ -383,6 +387,12 @@ class ProjectBoardScreen(ExportsList, PagedListScreen):
         if isinstance(self.extra, project_reads.ProjectCounts) and self.total:
             stages = " · ".join(f"{code_label('stage', s)} {n}" for s, n in self.extra.stage.items())
             text += "  │  " + stages
+        try:
+            typed = self.query_one("#pf-search", Input).value
+        except Exception:
+            typed = ""
+        if search.project_ref(typed) is not None:
+            text += " · " + t("status.search", text=typed.strip()) + t("status.by_number")
         return self.with_export_note(text)
 
     # -- export ---------------------------------------------------------------------------------

@@ -304,6 +304,29 @@ async def test_search_finds_two_character_words(screen_text, settle, tui_db):
         assert refs(screen) == ["A-2026-0003"]
 
 
+async def test_a_ref_or_a_number_finds_the_appeal_whatever_the_filters(screen_text, settle, tui_db):
+    """A-2026-0002 is disputed: not in a liaison's 待办. Searched by its ref (any case) or its
+    number, it is found; the status line says the filters were set aside; words still obey
+    them."""
+    app = app_for(tui_db, "zrzy1")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert "A-2026-0002" not in refs(screen)
+        search = screen.query_one("#f-search", Input)
+        for typed in ("a-2026-0002", "0002"):
+            search.value = typed
+            await pilot.press("slash", "enter")
+            await settle(pilot)
+            assert refs(screen) == ["A-2026-0002"], typed
+            assert f"搜索“{typed}”（按编号查找，不限筛选）" in screen_text(app)
+        assert screen.query_one("#f-state", Select).value == "todo"
+        search.value = "土地"
+        await pilot.press("slash", "enter")
+        await settle(pilot)
+        assert "A-2026-0002" not in refs(screen) and "按编号查找" not in screen_text(app)
+
+
 async def test_filters_by_category_card_unit(set_select, settle, tui_db):
     app = app_for(tui_db, "admin")
     async with app.run_test(size=SIZE) as pilot:

@@ -65,6 +65,25 @@ def detail_text(screen) -> str:
 
 
 # -- the project board -----------------------------------------------------------------------------
+async def test_a_projects_number_finds_it_whatever_the_tab(open_projects, screen_text, settle, board_db):
+    """On 待审核 (P-0001 only), p-0002 (市重点) is found, the status saying the tab and the
+    filters were set aside; cleared, the tab's own list again."""
+    app = app_for(board_db, "admin")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_projects(pilot)
+        assert screen.tab == "applied" and keys(screen) == ["P-0001"]
+        search = screen.query_one("#pf-search", Input)
+        search.value = "p-0002"
+        await pilot.press("slash", "enter")
+        await settle(pilot)
+        assert keys(screen) == ["P-0002"]
+        assert "搜索“p-0002”（按编号查找，不限筛选）" in screen_text(app)
+        search.value = ""
+        await pilot.press("slash", "enter")
+        await settle(pilot)
+        assert keys(screen) == ["P-0001"]
+
+
 async def test_board_tabs_by_library_grouped_by_stage_with_progress_and_appeals(open_projects, screen_text, settle, board_db):
     app = app_for(board_db, "admin")
     async with app.run_test(size=SIZE) as pilot:
