@@ -56,7 +56,9 @@ def normalise_phone(value: object) -> str:
     return re.sub(r"\s+", "", text)
 
 
-_CLAUSE_END = "，。！？；：、,.!?;: \u3000"
+# (with the full-width and half-width stops, and the invisible characters a pasted text from
+# WeChat or Word ends with: zero-width space/joiners, BOM)
+_CLAUSE_END = "，。！？；：、,.!?;: \u3000．｡\u200b\u200c\u200d\u2060\ufeff"
 
 
 def clip(value: object, limit: int) -> str:

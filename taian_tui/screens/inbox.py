@@ -116,6 +116,10 @@ class InboxScreen(ExportsList, PagedListScreen):
     InboxScreen #filters #f-unit { width: 18; }
     InboxScreen #filters.-zh #f-unit { width: 16; }
     InboxScreen #filters Input { width: 1fr; min-width: 12; }
+    /* under 100 columns the English labels' selects are narrower, so the search box stays on
+       screen (80 columns: 4 x 13 + 14 + 12) */
+    InboxScreen #filters.-en.-narrow Select { width: 13; margin-right: 0; }
+    InboxScreen #filters.-en.-narrow #f-unit { width: 14; }
     InboxScreen #table { height: 1fr; }
     InboxScreen #detail { height: 45%; }
     InboxScreen #why { height: 1; background: $boost; padding: 0 1; }
@@ -139,7 +143,8 @@ class InboxScreen(ExportsList, PagedListScreen):
     def compose(self) -> ComposeResult:
         yield HeaderBar()
         self._units = list(self.console.session.filter_units)
-        with Horizontal(id="filters", classes=f"-{get_lang()}"):
+        narrow = " -narrow" if self.app.size.width < 100 else ""
+        with Horizontal(id="filters", classes=f"-{get_lang()}{narrow}"):
             yield Select([(t("filter.todo"), "todo"), (t("filter.all_states"), "all")]
                          + [(code_label("state", s), s) for s in APPEAL_STATES],
                          value="todo", allow_blank=False, compact=True, id="f-state")
@@ -287,6 +292,10 @@ class InboxScreen(ExportsList, PagedListScreen):
             text.append(" " + reason, style="dim")
         line.update(text)
 
+    def on_resize(self) -> None:
+        # (PagedListScreen's own on_resize refills the table: Textual calls both)
+        self.query_one("#filters").set_class(self.app.size.width < 100, "-narrow")
+
     # -- the table ----------------------------------------------------------------------------------
     COLUMNS = (("card", "col.card"), ("ref", "col.ref"), ("category", "col.category"),
                ("enterprise", "col.enterprise"), ("title", "col.title"), ("unit", "col.unit"),
@@ -314,8 +323,9 @@ class InboxScreen(ExportsList, PagedListScreen):
         if width < 100:
             keys.remove("arrived")
         weights = {"enterprise": 3, "title": 5, "unit": 2}
-        # On a narrow terminal drop what matters least until the rest fits.
-        for drop in (None, "category", "unit", "enterprise"):
+        # On a narrow terminal drop what matters least until the rest fits (the unit before the
+        # enterprise: whom the supervision office calls)
+        for drop in (None, "category", "enterprise", "unit"):
             if drop in keys:
                 keys.remove(drop)
             flexible = [k for k in ("enterprise", "title", "unit") if k in keys]

@@ -327,6 +327,25 @@ async def test_a_ref_or_a_number_finds_the_appeal_whatever_the_filters(screen_te
         assert "A-2026-0002" not in refs(screen) and "按编号查找" not in screen_text(app)
 
 
+async def test_a_supervisor_at_80_columns_in_english_keeps_the_unit_and_the_search_box(settle, tui_db):
+    """80x24, English: the filter bar's selects narrow so that the search box is on screen;
+    the unit column (whom to call) stays, the enterprise goes first; an overdue order's mark
+    is whole ("SO late")."""
+    app = TaianApp(tui_db, username="ducha1", poll=False, lang="en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        screen = app.screen
+        search = screen.query_one("#f-search", Input)
+        assert search.region.right <= 80 and search.region.width >= 12
+        table = screen.query_one("#table", DataTable)
+        keys = [str(k.value) for k in table.columns]
+        assert "unit" in keys and "enterprise" not in keys
+        row = next(i for i in range(table.row_count) if str(table.get_row_at(i)[1]) == "A-2026-0001")
+        assert str(table.get_row_at(row)[-1]) == "accepted SO late"
+
+
 async def test_filters_by_category_card_unit(set_select, settle, tui_db):
     app = app_for(tui_db, "admin")
     async with app.run_test(size=SIZE) as pilot:

@@ -414,6 +414,17 @@ def test_the_instruction_sms_never_puts_its_comma_after_a_full_stop(store, city,
         "【泰安重大项目督导】市长对诉求A-2026-0001《用地指标落实》作出批示：" + "甲" * 58 + "…，请登录平台查看办理。"]
 
 
+def test_a_pasted_instructions_invisible_end_or_full_width_stop_does_not_leave_a_stop_before_the_comma(
+        store, city, make_appeal):
+    # text pasted from WeChat or Word ends with a zero-width space; a full-width "．" is a stop too
+    a = make_appeal("accepted")
+    wf.issue_instruction(store, "shizhang", "zrzy1", "请办理。\u200b", appeal_ref=a.ref, at=T_INS)
+    wf.issue_instruction(store, "shizhang", "zrzy1", "请核实．", appeal_ref=a.ref, at=T_INS)
+    head = "【泰安重大项目督导】市长对诉求A-2026-0001《用地指标落实》作出批示："
+    assert [r["text"] for r in outbox(store)] == [head + "请办理，请登录平台查看办理。",
+                                                  head + "请核实，请登录平台查看办理。"]
+
+
 def test_county_leader_may_instruct_within_scope(store, city):
     ins = wf.issue_instruction(store, "daiyue-lead", "daiyue1", "加快推进", project_ref=city.project_ref,
                                at=T_INS)
