@@ -486,6 +486,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "err.percent": ("进度须为 0–100 的数字", "progress must be a number from 0 to 100"),
     "err.amount": ("投资额须为不小于 0 的数字（万元）", "the amount must be a number, 0 or more (10k CNY)"),
     "err.day": ("日期应形如 2026-12-10、2026/12/10 或 2026年12月10日", "use 2026-12-10, 2026/12/10 or 2026年12月10日"),
+    "form.progress.wan": ("{n} 万元", "{n} (10k CNY)"),
     "form.progress.range": ("总投资 {total}；完成投资超过总投资、或进度与投资低于当前的 {percent}% / {invested} 时，须在进展情况中写明原因",
         "Total investment {total}; above the total, or below the current {percent}% / {invested}, say why in What was done"),
     "err.future_day": ("日期不能晚于今天", "the date cannot be after today"),

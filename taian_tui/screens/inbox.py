@@ -145,8 +145,10 @@ class InboxScreen(ExportsList, PagedListScreen):
         self._units = list(self.console.session.filter_units)
         narrow = " -narrow" if self.app.size.width < 100 else ""
         with Horizontal(id="filters", classes=f"-{get_lang()}{narrow}"):
+            # (a unit's liaison never has an appeal not yet dispatched: no 待分派 to choose)
+            states = [s for s in APPEAL_STATES if not (s == "submitted" and self.role == "liaison")]
             yield Select([(t("filter.todo"), "todo"), (t("filter.all_states"), "all")]
-                         + [(code_label("state", s), s) for s in APPEAL_STATES],
+                         + [(code_label("state", s), s) for s in states],
                          value="todo", allow_blank=False, compact=True, id="f-state")
             yield Select([(t("filter.all_categories"), "all")]
                          + [(code_label("category", c), c) for c in CATEGORIES],

@@ -607,15 +607,20 @@ class ProgressForm(ActionForm):
         self.invested = invested
         self.total = total
         self.current_stage = stage
-        self.unit_of_money = money_unit(total, invested)
+
+    @staticmethod
+    def in_field_unit(wan: float) -> str:
+        """An amount in the unit the form's field is typed in (万元), as the store's refusal
+        writes it: one unit in the form, its figures, its field and its errors."""
+        return t("form.progress.wan", n=f"{float(wan or 0):,.10g}")
 
     def intro(self) -> Text | None:
         text = Text(t("form.progress.text", unit=visible(self.unit or "—"),
-                      percent=f"{self.percent:g}", invested=money(self.invested, self.unit_of_money)), end="")
+                      percent=f"{self.percent:g}", invested=self.in_field_unit(self.invested)), end="")
         # the ranges the store holds the figures to, before anything is typed
         text.append("\n")
-        text.append(t("form.progress.range", total=money(self.total, self.unit_of_money), percent=f"{self.percent:g}",
-                      invested=money(self.invested, self.unit_of_money)), style="dim")
+        text.append(t("form.progress.range", total=self.in_field_unit(self.total), percent=f"{self.percent:g}",
+                      invested=self.in_field_unit(self.invested)), style="dim")
         if not self.own_unit:
             # the store refuses it; say so before anything is typed
             text.append("\n")

@@ -346,6 +346,14 @@ async def test_a_supervisor_at_80_columns_in_english_keeps_the_unit_and_the_sear
         assert str(table.get_row_at(row)[-1]) == "accepted SO late"
 
 
+async def test_a_liaisons_state_filter_offers_no_state_they_never_have(settle, tui_db):
+    app = app_for(tui_db, "zrzy1")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        options = [str(label) for label, _ in app.screen.query_one("#f-state", Select)._options]
+        assert options == ["待办", "全部状态", "已交办", "已签收", "已答复", "有异议", "已退回", "已办结"]
+
+
 async def test_filters_by_category_card_unit(set_select, settle, tui_db):
     app = app_for(tui_db, "admin")
     async with app.run_test(size=SIZE) as pilot:

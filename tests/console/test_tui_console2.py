@@ -224,6 +224,23 @@ async def test_liaison_reports_progress_on_a_project_of_their_unit(open_projects
         assert "进度填报（2）" in text and "储能舱全部吊装到位" in text
 
 
+async def test_the_progress_form_speaks_the_fields_unit(open_projects, select_key, settle, board_db):
+    """P-0003: 32亿 in all (320,000 万元), 62 % and 190,000 万元 reported: the form's figures
+    are in 万元, the unit its field is typed in and its refusals use (not 亿 beside 万元)."""
+    app = app_for(board_db, "daiyue1")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_projects(pilot, "all")
+        await select_key(pilot, "P-0003")
+        await pilot.press("p")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, ProgressForm)
+        assert form.intro().plain == (
+            "责任单位：岱岳区 · 当前进度 62% · 已完成投资 190,000 万元\n"
+            "总投资 320,000 万元；完成投资超过总投资、或进度与投资低于当前的 62% / 190,000 万元 时，"
+            "须在进展情况中写明原因")
+
+
 async def test_an_absurd_investment_is_refused_as_typed(open_projects, select_key, settle, board_db, store):
     app = app_for(board_db, "daiyue1")
     async with app.run_test(size=SIZE) as pilot:
