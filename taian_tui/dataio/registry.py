@@ -151,6 +151,9 @@ def uscc_problem(code: str) -> str | None:
     """Why ``code`` is not a valid credit code (from stdnum.cn.uscc), or None."""
     if not code:
         return "the credit code is required"
+    if _SCI_NUMBER.fullmatch(code):
+        return ("the credit code was turned into a spreadsheet number (digits lost): format the column "
+                "as text and export again")
     try:
         _uscc.validate(code)
     except _stdnum_exc.InvalidLength:
@@ -401,7 +404,7 @@ def _scan(conn, schema: str, reader, prev: int, lay: _Layout,
                     name = vals[i_name]
                     county = counties_get(vals[i_county])
                     phone = vals[i_phone]
-                    if phone and (not phone.isascii() or " " in phone):
+                    if phone and (not phone.isascii() or " " in phone or "." in phone):
                         phone = normalise_phone(phone)
                     bad = True                              # the GB 32100-2015 check (uscc_ok)
                     if len(code) == 18 and code.isascii() and code[:8].isdigit():

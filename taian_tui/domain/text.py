@@ -51,9 +51,11 @@ def normalise_code(value: object) -> str:
 
 
 def normalise_phone(value: object) -> str:
-    """Phone numbers stay text (leading zeros kept): cleaned, half-width, no spaces."""
-    text = half_width(clean_line(value))
-    return re.sub(r"\s+", "", text)
+    """Phone numbers stay text (leading zeros kept): cleaned, half-width, no spaces; the
+    ".0" a spreadsheet number exported as a decimal gets is dropped (13800000000.0: its
+    digits are whole; a landline's lost leading 0 is refused by the registry's check)."""
+    text = re.sub(r"\s+", "", half_width(clean_line(value)))
+    return re.sub(r"^(\d{5,})\.0+$", r"\1", text)
 
 
 # (with the full-width and half-width stops, and the invisible characters a pasted text from

@@ -637,3 +637,24 @@ def test_a_landline_that_lost_its_leading_zero_is_rejected_naming_it(store, tmp_
     assert [(x.line, x.column, x.value, x.reason) for x in r.rejections] == [
         (2, "联系电话", "5388888801", "10 digits not beginning with 0: a landline whose leading 0 the "
                                      "spreadsheet dropped? (format the column as text and type it as 0538-8888801)")]
+
+
+def test_numbers_a_spreadsheet_wrote_as_decimals_or_in_scientific_form(store, tmp_path):
+    """A mobile exported as 13800000000.0 keeps its 11 digits (the ".0" dropped); a landline as
+    5388888801.0 lost its 0 (refused, as 5388888801 is); a credit code as 9.13709E+17 lost its
+    digits, and is said so."""
+    from taian_tui.dataio import registry
+
+    path = tmp_path / "registry.csv"
+    path.write_text("企业名称,统一社会信用代码,所属县市区,联系电话\n"
+                    "甲公司,91370900MA00000006,岱岳区,13800000000.0\n"
+                    "乙公司,91370900MA00000107,岱岳区,5388888801.0\n"
+                    "丙公司,9.13709E+17,岱岳区,05388888801\n", encoding="utf-8")
+    r = registry.import_enterprises(store, "admin", path)
+    assert (r.rows, r.inserted, r.rejected) == (3, 1, 2)
+    assert store.one("SELECT phone FROM enterprises WHERE uscc = '91370900MA00000006'")[0] == "13800000000"
+    assert [(x.line, x.column, x.value, x.reason) for x in r.rejections] == [
+        (3, "联系电话", "5388888801.0", "10 digits not beginning with 0: a landline whose leading 0 the "
+                                       "spreadsheet dropped? (format the column as text and type it as 0538-8888801)"),
+        (4, "统一社会信用代码", "9.13709E+17", "the credit code was turned into a spreadsheet number (digits lost): "
+                                              "format the column as text and export again")]
