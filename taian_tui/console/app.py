@@ -131,6 +131,12 @@ class TaianApp(App[None]):
         Binding("ctrl+p", "command_palette", "palette", id="app.palette", show=False,
                 priority=True),
         Binding("ctrl+c", "help_quit", show=False, system=True, id="app.help_quit"),
+        # Tab moves the focus as it arrives (priority), so that keys typed right after it go to
+        # the field it moves to: handled by the focused field instead, it waited in that
+        # field's queue behind the keys the app had already handed to the same field (a
+        # reason typed after an extension's days was dropped by the days field)
+        Binding("tab", "focus_next", show=False, priority=True, id="app.focus_next"),
+        Binding("shift+tab", "focus_previous", show=False, priority=True, id="app.focus_previous"),
     ]
 
     counts: reactive[appeals.HeaderCounts | None] = reactive(None)
