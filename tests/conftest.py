@@ -229,6 +229,13 @@ def audit_count(store):
 
 
 # -- speed -------------------------------------------------------------------------------------
+def pytest_collection_modifyitems(config, items):
+    """The tests marked ``heavy`` first (in their order), the rest as collected: xdist then
+    hands them out first, so that the parallel run does not end waiting on one of them
+    (after the groups of the wheel and SSH tests, which it sends first itself)."""
+    items.sort(key=lambda item: item.get_closest_marker("heavy") is None)
+
+
 def pytest_collection_finish(session):
     """Everything imported by now lives for the whole run: out of the collector's way."""
     gc.collect()

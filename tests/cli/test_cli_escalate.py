@@ -276,6 +276,7 @@ def _holds_write_lock(path) -> bool:
         c.close()
 
 
+@pytest.mark.heavy
 def test_kill_9_mid_sweep_leaves_before_and_the_next_run_completes(taian_process, tmp_path):
     import gen_appeals
 

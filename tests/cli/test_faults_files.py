@@ -155,6 +155,7 @@ def test_another_programs_wal_mode_file_is_left_alone(run_cli, foreign_db, tmp_p
         assert listing(foreign_db.parent) == ["inventory.sqlite"], args
 
 
+@pytest.mark.heavy
 def test_the_refusal_holds_in_a_real_process(taian_process, foreign_db, files):
     before = digest(foreign_db)
     for args in (["escalate"], ["audit", "verify"], ["appeal", "list"], ["stats"],
@@ -436,6 +437,7 @@ for request in sys.stdin:
 """
 
 
+@pytest.mark.heavy
 def test_read_only_file_and_folder_for_a_user_who_may_not_write(tmp_path, live_db):
     base = Path(tempfile.mkdtemp(prefix="taian-ro-", dir="/tmp"))
     server = None
@@ -570,6 +572,7 @@ def writer(path: Path, period: float = 0.1):
         p.wait()
 
 
+@pytest.mark.heavy
 def test_backup_of_a_large_database_finishes_under_steady_writes(taian_process, db_path, tmp_path):
     make_large(db_path, 100)
     assert db_path.stat().st_size > 100e6
@@ -608,6 +611,7 @@ def test_backup_of_a_large_database_finishes_under_steady_writes(taian_process, 
         conn.close()
 
 
+@pytest.mark.heavy
 def test_a_killed_backup_leaves_nothing_at_the_target(taian_process, db_path, tmp_path):
     make_large(db_path, 100)
     folder = tmp_path / "backups"

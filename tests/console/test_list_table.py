@@ -107,6 +107,7 @@ async def test_a_new_page_keeps_the_columns_and_measures_no_cell(monkeypatch, se
         assert len(measured) == 10 + 6 * 10            # (which measures each cell)
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("size", [SIZE, (160, 100)])
 async def test_the_render_caches_hold_twice_the_screen_and_no_more(settle, demo_db, size):
     # a day of cursor moves must not fill DataTable's caches of 10,000 cells and 1,000 rows

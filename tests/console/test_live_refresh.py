@@ -156,6 +156,7 @@ def _watchers(*objs) -> int:
     return sum(len(v) for obj in objs for v in getattr(obj, "__watchers", {}).values())
 
 
+@pytest.mark.heavy
 async def test_watchers_stay_flat_over_many_footer_refreshes(settle, tui_db, store, submit):
     """Focus moving between the search box and the list changes the footer's keys (it is
     rebuilt), pages and highlights refresh it: the reactive watchers attached to the footer,

@@ -60,6 +60,7 @@ def count(store):
 
 
 # -- the credit-code check ---------------------------------------------------------------------
+@pytest.mark.heavy
 def test_fast_uscc_check_agrees_with_stdnum():
     rnd = random.Random(7)
     alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"

@@ -156,6 +156,7 @@ def test_refuses_a_file_with_appeals(built):
         demo.build_demo(str(path), today=TODAY)
 
 
+@pytest.mark.heavy
 def test_same_seed_same_city(built, tmp_path):
     path, counts, s = built
     other = tmp_path / "again.db"
