@@ -167,7 +167,7 @@ RaisedSink = Callable[[SweepResult, Iterator[Raised]], None]
 
 
 def sweep(store: Store, at: str | None = None, *, dry_run: bool = False,
-          appeal_id: int | None = None, notify: bool = True,
+          appeal_id: int | None = None, notify: bool | tuple[str, ...] = True,
           applied_at: str | None = None, actor: str = SYSTEM_ACTOR,
           collect: bool | RaisedSink = True) -> SweepResult:
     """Apply every card threshold passed by ``at``. ``appeal_id`` restricts the sweep to one
@@ -231,9 +231,9 @@ def sweep(store: Store, at: str | None = None, *, dry_run: bool = False,
                 c.execute("INSERT INTO supervision_orders(appeal_id, origin, opened_at, opened_by, due_at, note) "
                           "SELECT id, 'yellow', deadline, :actor, new_due, '黄牌自动督办' "
                           "FROM temp.sweep_c WHERE yellow AND new_due IS NOT NULL", params)
-                if notify:
-                    for card in ("blue", "yellow", "red"):
-                        _queue_sms(store, card, applied_at)
+                # (``notify``: every card's SMS, none, or those of the cards named)
+                for card in ("blue", "yellow", "red") if notify is True else (notify or ()):
+                    _queue_sms(store, card, applied_at)
             result.notifications_queued = store.scalar(
                 "SELECT COUNT(*) FROM outbox WHERE id > ?", (outbox_before,))
             if appeal_id is None:
@@ -300,9 +300,12 @@ def _queue_sms(store: Store, card: str, applied_at: str) -> None:
     c = store.conn
     group = "unit_code" if card != "red" else "NULL"
     which = "blue AND NOT yellow" if card == "blue" else card
+    # an appeal's supervision order: the one its yellow card opens, or a supervisor's manual
+    # order already open (it does not spare the yellow card, and its due time is the red one)
+    due = "COALESCE(new_due, order_due)"
     groups = c.execute(
-        f"SELECT {group}, COUNT(*), MIN(CASE WHEN NOT red THEN new_due END), MIN(id), "
-        f"MIN(red AND new_due IS NOT NULL) FROM temp.sweep_c WHERE {which} "
+        f"SELECT {group}, COUNT(*), MIN(CASE WHEN NOT red THEN {due} END), MIN(id), "
+        f"MIN(red AND {due} IS NOT NULL) FROM temp.sweep_c WHERE {which} "
         f"GROUP BY {group}").fetchall()
     if not groups:
         return

@@ -174,7 +174,7 @@ def assign_appeal(store: Store, who: str, ref: str, unit_code: str, *, note: str
             raise InvalidTransition.of("already_with_unit", ref=ref, unit=unit.name)
         # a card the appeal earned with its unit that no sweep has applied yet is recorded
         # first (judged at the threshold, as before a reply): a reassignment never dodges one
-        before = _cards_earned(store, before, at)
+        before = _cards_earned(store, before, at, notify=("red",))
         after = _copy(before, state="assigned", unit_code=unit.code, accepted_at=None,
                       **_clock_fields(store, at))
         extra: dict[str, Any] = {}
@@ -212,12 +212,15 @@ def assign_appeal(store: Store, who: str, ref: str, unit_code: str, *, note: str
                             at, extra or None)
 
 
-def _cards_earned(store: Store, appeal: Appeal, at: str) -> Appeal:
+def _cards_earned(store: Store, appeal: Appeal, at: str, *, notify: tuple[str, ...] = ()) -> Appeal:
     """``appeal`` once the cards it earned by ``at`` and no sweep has applied yet are
-    recorded (the sweep of this appeal alone, its SMS not sent: what the action changes makes
-    them moot), read again; as it is when it has passed no threshold."""
+    recorded (the sweep of this appeal alone), read again; as it is when it has passed no
+    threshold. ``notify``: the cards whose SMS still say what is so after the action (none
+    after a reply or an approval: "due today" is then untrue; after a reassignment, red: the
+    supervision office is told of the lead sent to the discipline commission, while a yellow
+    SMS would tell the old unit of an order that now goes on with the new one)."""
     if appeal.state in OPEN_STATES and (appeal.blue_at and appeal.blue_at <= at or store.open_order(appeal.id)):
-        escalation.sweep(store, at, appeal_id=appeal.id, notify=False, applied_at=at)
+        escalation.sweep(store, at, appeal_id=appeal.id, notify=notify, applied_at=at)
         return store.appeal(appeal.ref)
     return appeal
 

@@ -361,6 +361,22 @@ def test_a_reassignment_first_records_the_cards_earned_and_not_yet_applied(store
     assert sweep("2026-10-29T00:00:00+08:00").raised == {"blue": 0, "yellow": 0, "red": 1}
 
 
+def test_a_red_card_recorded_by_a_reassignment_tells_the_supervision_office(store, make_appeal, sweep):
+    """Yellow at the 10-13 sweep (order due 10-19); no sweep since; reassigned on 10-21: the
+    red card earned at 10-19 23:59:59 is recorded first and the supervision office gets its
+    SMS, as from a sweep (a blue or yellow SMS would say what is no longer so: none)."""
+    a = make_appeal("accepted")
+    sweep(AFTER_DEADLINE)
+    before = len(outbox(store))
+    b = wf.assign_appeal(store, "admin", a.ref, "sthj", at="2026-10-21T09:00:00+08:00")
+    assert b.card == "red"
+    assert [(c, t) for c, _, t, _ in events(store, a.ref)][-1] == ("red", "2026-10-19T23:59:59+08:00")
+    new = store.all("SELECT recipient, reason, text FROM outbox ORDER BY id")[before:]
+    assert [(r["recipient"], r["reason"]) for r in new] == [("ducha1", "card.red")]
+    assert new[0]["text"] == ("【泰安重大项目督导】红牌：诉求A-2026-0001《用地指标落实》督办逾期仍未答复，"
+                              "已推送市纪委监委。")
+
+
 def test_an_approval_on_day_5_before_the_sweep_keeps_the_blue_card_earned(store, make_appeal, sweep):
     """Day 5 began at 10-12 00:00; approved at 08:00, before the morning's sweep: the blue
     card is recorded at its threshold; the new deadline (2 working days: 10-13, 10-14) does
@@ -383,6 +399,26 @@ def test_manual_order_does_not_suppress_blue_and_yellow(store, make_appeal, swee
     assert store.appeal(a.ref).card == "yellow"
     assert [(x.id, x.origin, x.due_at) for x in store.orders(a.id)] == [
         (o.id, "manual", "2026-11-05T23:59:59+08:00")]
+
+
+def test_the_yellow_sms_of_an_appeal_under_a_manual_order_names_that_order(store, make_appeal, sweep):
+    """A supervisor's order (opened 10-09, due Wed 10-14) does not spare the yellow card: at
+    10-13 the yellow SMS names its due date; in a catch-up sweep on 10-16, when the order's due
+    time has passed too, it says the order is overdue (as for a yellow card's own order)."""
+    head = "【泰安重大项目督导】黄牌：你单位诉求A-2026-0001《用地指标落实》已超期未答复，"
+    a = make_appeal("accepted")
+    wf.open_supervision_order(store, "ducha1", a.ref, "2026-10-14T23:59:59+08:00", "领导关注",
+                              at="2026-10-09T09:00:00+08:00")
+    sweep("2026-10-13T00:00:00+08:00")
+    assert {r["text"] for r in store.all("SELECT text FROM outbox WHERE reason = 'card.yellow'")} == {
+        head + "已推送市委市政府督查室督办，督办期限2026-10-14。"}
+    b = make_appeal("accepted", ref="A-2026-0002")
+    wf.open_supervision_order(store, "ducha1", b.ref, "2026-10-14T23:59:59+08:00", "领导关注",
+                              at="2026-10-09T09:00:00+08:00")
+    assert sweep("2026-10-16T00:00:00+08:00").raised == {"blue": 1, "yellow": 1, "red": 2}
+    texts = [r["text"] for r in store.all("SELECT text FROM outbox WHERE reason = 'card.yellow' "
+                                         "AND created_at = '2026-10-16T00:00:00+08:00'")]
+    assert set(texts) == {head.replace("A-2026-0001", "A-2026-0002") + "督办亦已逾期，已推送市纪委监委。"}
 
 
 def test_dispute_order_goes_red_after_its_due_time(store, make_appeal, sweep):
