@@ -671,3 +671,10 @@ def _card_events_by_colour_and_time(db: Database) -> None:
     instead of reading every card event ever raised (after a catch-up sweep on a million
     appeals, 360,000 events: 95 -> about 30 ms)."""
     _run(db, "CREATE INDEX card_events_card_threshold ON card_events(card, threshold_at)")
+
+
+@migrations(name="0018_outbox_by_phone")
+def _outbox_by_phone(db: Database) -> None:
+    """The SMS sent to a phone, by when: ``notify send`` does not send a text that phone
+    already got today (a card raised again after a restore, the same words queued twice)."""
+    _run(db, "CREATE INDEX outbox_phone_sent ON outbox(phone, sent_at) WHERE status = 'sent'")

@@ -837,8 +837,8 @@ class Store:
         # backup was taken is not delivered again from the restored outbox; and the trail
         # records the head it replaces
         delivered = {r[0]: tuple(r) for r in self.all(
-            "SELECT id, recipient, reason, entity, text, status, sent_at FROM outbox "
-            "WHERE status IN ('sent','sending','unknown')")}
+            "SELECT id, recipient, reason, entity, text, status, sent_at, phone, attempts, created_at "
+            "FROM outbox WHERE status IN ('sent','sending','unknown')")}
         replaced = self.one("SELECT last_id, last_hash FROM audit_head WHERE id = 1")
         src = Store.open_existing(source, read_only=True)
         try:
@@ -853,6 +853,19 @@ class Store:
             src.close()
         with self.transaction():
             kept = 0
+            # delivered (or under way) after the backup was taken: kept as they were, so that
+            # the card raised again by the next sweep finds its SMS already there (the same
+            # key: not queued again)
+            known = {r[0] for r in self.all("SELECT id FROM outbox")}
+            for id_, recipient, reason, entity, text, status, sent_at, phone, attempts, created in (
+                    delivered[i] for i in sorted(delivered) if i not in known):
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO outbox(id, recipient, phone, text, reason, entity, status, attempts, "
+                    "created_at, next_attempt_at, last_error, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
+                    (id_, recipient, phone, text, reason, entity, "sent" if status == "sent" else "unknown",
+                     attempts, created, "" if status == "sent" else "restored: its delivery was under way "
+                     "or of unknown outcome before the restore", sent_at))
+                kept += 1
             for r in self.all("SELECT id, recipient, reason, entity, text FROM outbox "
                               "WHERE status IN ('queued','failed')"):
                 live = delivered.get(r[0])

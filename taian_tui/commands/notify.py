@@ -167,7 +167,9 @@ def notify_send(db: DbOpt = None,
                f"gave up {result.gave_up}), unknown {result.unknown}"
                + (f"; expired {result.expired} (queued too long ago to be true now: a blue card's reminder "
                   f"on an earlier day, any other over {notify.MAX_AGE_DAYS} days; see "
-                  "`taian notify status --list failed`)" if result.expired else ""))
+                  "`taian notify status --list failed`)" if result.expired else "")
+               + (f"; not sent again {result.duplicates} (the same text went to that phone today)"
+                  if result.duplicates else ""))
     for e in result.errors[:20]:
         typer.echo(f"  {shown(e)}", err=True)
     if len(result.errors) > 20:

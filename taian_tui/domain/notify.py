@@ -222,6 +222,7 @@ class SendResult:
     gave_up: int = 0
     unknown: int = 0
     expired: int = 0
+    duplicates: int = 0
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -239,12 +240,13 @@ MAX_AGE_DAYS = 7
 SAME_DAY_REASONS = ("card.blue",)
 
 
-def expire_stale(store: Store, at: str) -> int:
+def expire_stale(store: Store, at: str) -> tuple[int, int]:
     """Give up, before any delivery, the rows still to be tried (queued, or failed and to
     be retried) that would say what is no longer so at ``at``: a blue card's reminder queued
     on an earlier day ("due today"), any other queued more than ``MAX_AGE_DAYS`` ago (a
-    notify cron that was broken for days, a demo's history). They become ``failed``, never
-    retried, the reason in ``last_error``; one audit row lists them. How many."""
+    notify cron that was broken for days, a demo's history); and those whose very text their
+    phone already got today. They become ``failed``, never retried, the reason in
+    ``last_error``; an audit row lists each kind. How many of each (expired, duplicates)."""
     today = timeutil.start_of_day(timeutil.local_date(at))
     oldest = timeutil.iso(timeutil.parse(at).subtract(days=MAX_AGE_DAYS))
     marks = ",".join("?" * len(SAME_DAY_REASONS))
@@ -255,11 +257,22 @@ def expire_stale(store: Store, at: str) -> int:
             "WHERE status IN ('queued','failed') AND next_attempt_at IS NOT NULL "
             f"AND ((reason IN ({marks}) AND created_at < ?) OR created_at < ?) RETURNING id",
             (at[:16], *SAME_DAY_REASONS, today, oldest))
-        if rows:
-            ids = sorted(r[0] for r in rows)
-            store.audit("system:notify", "sms.expired", "outbox", str(ids[0]), None,
-                        {"count": len(ids), "ids": ids[:1000], "at": at}, at=at)
-    return len(rows)
+        # the very text that phone already got today (a card raised again after a restore had
+        # taken the file back to before it, the same words queued twice): not sent again
+        dups = store.all(
+            "UPDATE outbox SET status = 'failed', next_attempt_at = NULL, last_error = "
+            "'duplicate: the same text went to this phone at ' || (SELECT substr(s.sent_at, 1, 16) "
+            "FROM outbox s WHERE s.phone = outbox.phone AND s.status = 'sent' AND s.sent_at >= ? "
+            "AND s.text = outbox.text ORDER BY s.sent_at LIMIT 1) "
+            "WHERE status IN ('queued','failed') AND next_attempt_at IS NOT NULL AND EXISTS ("
+            "SELECT 1 FROM outbox s WHERE s.phone = outbox.phone AND s.status = 'sent' AND s.sent_at >= ? "
+            "AND s.text = outbox.text) RETURNING id", (today, today))
+        for what, found in (("sms.expired", rows), ("sms.duplicate", dups)):
+            if found:
+                ids = sorted(r[0] for r in found)
+                store.audit("system:notify", what, "outbox", str(ids[0]), None,
+                            {"count": len(ids), "ids": ids[:1000], "at": at}, at=at)
+    return len(rows), len(dups)
 
 
 def claim_next(store: Store, due_by: str) -> dict | None:
@@ -281,7 +294,7 @@ def send_due(store: Store, gateway: Gateway, *, at: str | None = None, limit: in
     that fails in this run is not tried again in it)."""
     due_by = timeutil.iso(at)
     result = SendResult()
-    result.expired = expire_stale(store, due_by)
+    result.expired, result.duplicates = expire_stale(store, due_by)
     while result.attempted < limit:
         msg = claim_next(store, due_by)
         if msg is None:

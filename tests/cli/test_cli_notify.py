@@ -433,7 +433,7 @@ def test_migration_0009_allows_unknown_and_keeps_every_row(tmp_path):
         assert [c[1] for c in s.all("PRAGMA table_info(outbox)")] == columns
         assert [tuple(r) for r in s.all("SELECT * FROM outbox ORDER BY id")] == rows
         assert [tuple(r) for r in s.all("SELECT name, \"unique\" FROM pragma_index_list('outbox') ORDER BY name")] \
-            == [("outbox_status", 0), ("sqlite_autoindex_outbox_1", 1)]
+            == [("outbox_phone_sent", 0), ("outbox_status", 0), ("sqlite_autoindex_outbox_1", 1)]  # (+ 0018's)
         assert [r[0] for r in s.all("SELECT name FROM pragma_index_info('outbox_status') ORDER BY seqno")] \
             == ["status", "next_attempt_at"]
         assert [r[0] for r in s.all("SELECT name FROM pragma_index_info('sqlite_autoindex_outbox_1') "
@@ -482,6 +482,6 @@ def test_an_instruction_waits_at_most_seven_days(store, queued, monkeypatch):
     monkeypatch.setattr(notify, "MAX_AGE_DAYS", REAL_MAX_AGE_DAYS)
     monkeypatch.setattr(notify, "SAME_DAY_REASONS", REAL_SAME_DAY)
     # queued Fri 10-09 09:00: still sent at 10-16 09:00 (7 days), not after
-    assert notify.expire_stale(store, "2026-10-16T09:00:00+08:00") == 1          # the blue of 10-13
-    assert notify.expire_stale(store, "2026-10-16T09:00:01+08:00") == 1          # the instruction
+    assert notify.expire_stale(store, "2026-10-16T09:00:00+08:00") == (1, 0)     # the blue of 10-13
+    assert notify.expire_stale(store, "2026-10-16T09:00:01+08:00") == (1, 0)     # the instruction
     assert [r[0] for r in store.all("SELECT id FROM outbox WHERE status = 'failed' ORDER BY id")] == [1, 2]

@@ -89,3 +89,41 @@ def test_what_was_delivered_since_the_backup_is_not_sent_again(run_cli, db_path,
     sent: list[int] = []
     notify.send_due(store, lambda m: sent.append(m["id"]), at="2026-10-13T09:00:00+08:00")
     assert sent == []
+
+
+def test_a_card_raised_again_after_a_restore_is_not_texted_again(run_cli, db_path, store, make_appeal, tmp_path):
+    """The helper's case: a backup; then a sweep raises blue (Day 5, 10-12) and its SMS is
+    delivered; the backup is restored (the card and its SMS are gone from it); the next sweep
+    raises blue again: its SMS is the one already delivered (kept by the restore, the same
+    key), so nothing is queued and nothing is sent twice."""
+    from taian_tui.domain import escalation, notify
+
+    make_appeal("accepted")                                             # Day 5 = Mon 10-12
+    backup = tmp_path / "b.db"
+    assert run_cli("backup", backup, "--db", db_path)[0] == 0
+    escalation.sweep(store, "2026-10-12T07:00:00+08:00", applied_at="2026-10-12T07:00:00+08:00")
+    sent: list[tuple[str, str]] = []
+    notify.send_due(store, lambda m: sent.append((m["to"], m["text"])), at="2026-10-12T07:10:00+08:00")
+    assert len(sent) == 1
+    assert run_cli("restore", backup, "--yes", "--db", db_path)[0] == 0
+    assert [tuple(r) for r in store.all("SELECT id, reason, status FROM outbox")] == [(1, "card.blue", "sent")]
+    r = escalation.sweep(store, "2026-10-12T09:00:00+08:00", applied_at="2026-10-12T09:00:00+08:00")
+    assert (r.raised["blue"], r.notifications_queued) == (1, 0)
+    notify.send_due(store, lambda m: sent.append((m["to"], m["text"])), at="2026-10-12T09:10:00+08:00")
+    assert len(sent) == 1
+
+
+def test_the_same_text_to_the_same_phone_goes_once_a_day(store, make_appeal):
+    """Two rows queued with the very same words for one phone on one day (what a restore or a
+    repeated instruction can leave): the second is given up as a duplicate, named."""
+    from taian_tui.domain import notify
+
+    at = "2026-10-13T08:00:00+08:00"
+    store.queue_sms("zrzy1", "13800000002", "请尽快办理", "instruction", "instruction:1", at=at)
+    store.queue_sms("zrzy1", "13800000002", "请尽快办理", "instruction", "instruction:2", at=at)
+    sent: list[int] = []
+    r1 = notify.send_due(store, lambda m: sent.append(m["id"]), at=at, limit=1)
+    r2 = notify.send_due(store, lambda m: sent.append(m["id"]), at="2026-10-13T08:10:00+08:00")
+    assert (sent, r1.duplicates, r2.duplicates) == ([1], 0, 1)
+    assert store.one("SELECT status, last_error FROM outbox WHERE id = 2")[:] == (
+        "failed", "duplicate: the same text went to this phone at 2026-10-13T08:00")
