@@ -204,10 +204,12 @@ def calendar_show(year: Annotated[int, typer.Argument(metavar="YEAR", help="The 
     """List a year's holidays and make-up workdays, and whether the year has data."""
     store = open_store(db, read_only=True)
     cal = store.calendar()
+    days = sorted((d, k) for d, k in cal.days.items() if d.year == year)
     if not cal.has_year(year):
-        typer.echo(f"{year}: no holiday data; working days counted Monday-Friday")
-        return
-    for day, kind in sorted((d, k) for d, k in cal.days.items() if d.year == year):
+        # a few days of it given (fewer than a year's arrangement): used, the rest Monday-Friday
+        typer.echo(f"{year}: no holiday data; working days counted Monday-Friday"
+                   + (f" but for these {len(days)} days given:" if days else ""))
+    for day, kind in days:
         typer.echo(f"{day.isoformat()} {kind}")
 
 

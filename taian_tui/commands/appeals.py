@@ -155,7 +155,14 @@ def appeal_assign(ref: RefArg, unit: Annotated[str, typer.Option(help="Unit code
 
     store, ref = _store_and_ref(db, ref)
     a = operations.assign_appeal(store, who(as_user), ref, unit, note=note)
-    _done(f"{a.ref} assigned to {store.unit(a.unit_code).name} ({a.unit_code}); due {_due(store, a)}")
+    order = store.open_order(a.id)
+    kept = ""
+    if order is not None:                   # (a yellow card's supervision goes on with the unit)
+        estimated = not store.calendar().has_year(int(order.due_at[:4]))
+        if estimated:
+            typer.echo(f"warning: {store.calendar().missing_year_warning(int(order.due_at[:4]))}", err=True)
+        kept = f"; its supervision order #{order.id} now due {order.due_at}" + (f" {ESTIMATED}" if estimated else "")
+    _done(f"{a.ref} assigned to {store.unit(a.unit_code).name} ({a.unit_code}); due {_due(store, a)}{kept}")
 
 
 @appeal_app.command("extend", short_help="Request an extension (延期).")

@@ -247,6 +247,22 @@ def sweep(store: Store, at: str | None = None, *, dry_run: bool = False,
                         "counted Monday-Friday: "
                         f"no holiday data for {', '.join(r['year'] for r in est)} "
                         "(add it with `taian calendar import FILE`)")
+                # the open supervision orders due in a year without data (their 5 working days
+                # counted Monday-Friday) of appeals not yet red: red follows their due time (unless the run's own
+                # counting already said so of that year)
+                cal = store.calendar()
+                later = [(int(r["year"]), r["n"]) for r in store.all(
+                    "SELECT substr(o.due_at, 1, 4) AS year, COUNT(*) AS n FROM supervision_orders o "
+                    "JOIN appeals a ON a.id = o.appeal_id WHERE o.state = 'open' AND a.card != 'red' "
+                    f"AND a.{_OPEN} GROUP BY year ORDER BY year")
+                    if not cal.has_year(int(r["year"]))
+                    and cal.missing_year_warning(int(r["year"])) not in result.warnings]
+                if later:
+                    n = sum(k for _, k in later)
+                    result.warnings.append(
+                        f"{n} open supervision order{'s are' if n != 1 else ' is'} due in "
+                        f"{', '.join(str(y) for y, _ in later)}, counted Monday-Friday: no holiday data "
+                        "(add it with `taian calendar import FILE`)")
             # a run of the whole sweep is recorded even when it raised nothing (the trail shows
             # that cron ran on a quiet day); an appeal's own (before its reply) when it raised
             if any(counts) or appeal_id is None:

@@ -98,6 +98,9 @@ def test_calendar_import_validates_and_moves_open_deadlines(run_cli, db_path, st
     with Store(db_path) as s:
         got = s.appeal(a.ref)
         assert got.deadline == "2027-01-05T23:59:59+08:00" and got.deadline_estimated == 1
+    code, out, _ = run_cli("calendar", "show", "2027", "--db", db_path)
+    assert (code, out) == (0, "2027: no holiday data; working days counted Monday-Friday but for these 3 days "
+                              "given:\n2027-01-01 holiday\n2027-01-02 holiday\n2027-01-03 holiday\n")
     good = tmp_path / "2027.csv"
     good.write_text("\ufeffdate,kind\r\n2027-01-01,holiday\r\n2027-01-02,holiday\r\n2027-01-03,holiday\r\n"
                     + "".join(f"2027-02-{d:02d},holiday\r\n" for d in range(6, 14)), encoding="utf-8")

@@ -425,3 +425,26 @@ def test_another_command_under_a_long_writer_says_what_happened(run_cli, db_path
     assert err == ("error: the database stayed locked by another writer (an import, a backup, a sweep?) for "
                    "a minute: nothing was changed; run the command again\n")
     assert dump() == before
+
+
+def test_an_order_carried_into_a_year_without_data_says_so(run_cli, db_path, submit):
+    """Arrived Thu 12-10 (zrzy): due 12-17 (12-11, 14, 15, 16, 17); yellow at the 12-18 sweep,
+    its order due 12-24 (12-18, 21, 22, 23, 24). Reassigned on Wed 12-23 to sthj: due 12-30
+    (12-24, 25, 28, 29, 30); the order goes on, due 5 working days after it: 12-31, then
+    2027-01-01, 04, 05, 06 counted Monday-Friday (no 2027 data): the assignment and the next
+    sweep say so."""
+    a = submit(at="2026-12-10T10:00:00+08:00")
+    code, out, err = run_cli("escalate", "--db", db_path, env={"TAIAN_NOW": "2026-12-18T07:00:00+08:00"})
+    assert (code, out) == (0, "escalate at 2026-12-18T07:00:00+08:00: raised blue 1, yellow 1, red 0; "
+                              "SMS queued 2\n")
+    env = {"TAIAN_NOW": "2026-12-23T10:00:00+08:00"}
+    code, out, err = run_cli("appeal", "assign", a.ref, "--unit", "sthj", "--as", "admin", "--db", db_path, env=env)
+    assert (code, out) == (0, f"{a.ref} assigned to 市生态环境局 (sthj); due 2026-12-30T23:59:59+08:00; its "
+                              "supervision order #1 now due 2027-01-06T23:59:59+08:00 (estimated)\n")
+    assert err == ("warning: no holiday data for 2027: working days in 2027 counted Monday-Friday (add them "
+                   "with `taian calendar import FILE`)\n")
+    code, out, err = run_cli("escalate", "--db", db_path, env=env)
+    assert (code, err) == (0, "")
+    assert out == ("escalate at 2026-12-23T10:00:00+08:00: raised blue 0, yellow 0, red 0; SMS queued 0\n"
+                   "warning: 1 open supervision order is due in 2027, counted Monday-Friday: no holiday data "
+                   "(add it with `taian calendar import FILE`)\n")
