@@ -103,10 +103,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "规则：延期须在办理期限届满前申请；{ref} 的期限为 {deadline}"),
     "approval_too_late": (
         "rule: an extension is approved before the deadline it moves; {ref} was due {deadline} "
-        "and its card is judged at that time: reject the request with a reason, or edit the "
-        "supervision order's due time",
+        "and its card is judged at that time: reject the request with a reason (the supervision "
+        "order the yellow card opens can be given another due time)",
         "规则：延期须在期限届满前批准；{ref} 的期限 {deadline} 已过，挂牌以该期限为准："
-        "请驳回并说明理由，或调整督办单期限"),
+        "请驳回并说明理由（黄牌开出的督办单可另定期限）"),
     "extension_pending": (
         "appeal {ref} already has an extension request waiting for a decision",
         "诉求 {ref} 已有一份待审批的延期申请"),

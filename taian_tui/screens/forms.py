@@ -127,6 +127,9 @@ class ActionForm(InConsole, ModalScreen[bool]):
         if self.is_mounted and not self.saving:
             self.query_one("#save", Button).label = self.confirm_label()
             self._set_status(t("form.hint", confirm=self.confirm_label()))
+            # an error was about the choice made before (批准 refused; now 驳回): it goes
+            self.last_error = None
+            self.query_one("#form-error", Static).remove_class("-shown")
 
     def facts(self, store: Store, username: str) -> Text | None:
         """What the decision needs that the caller did not hand over, read in a worker when

@@ -391,8 +391,10 @@ class ProjectBoardScreen(ExportsList, PagedListScreen):
             typed = self.query_one("#pf-search", Input).value
         except Exception:
             typed = ""
-        if search.project_ref(typed) is not None:
-            text += " · " + t("status.search", text=typed.strip()) + t("status.by_number")
+        ref = search.project_ref(typed)
+        if ref is not None:
+            # (the ref as searched, whatever way it was typed: p-12, P0012 are one search)
+            text += " · " + t("status.search", text=ref) + t("status.by_number")
         return self.with_export_note(text)
 
     # -- export ---------------------------------------------------------------------------------

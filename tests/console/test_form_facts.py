@@ -126,6 +126,11 @@ async def test_the_extension_decisions_button_says_what_it_does(settle, tui_db, 
         form.query_one("#decision", Select).value = "reject"
         await settle(pilot)
         assert shown() == ("驳回延期", "Ctrl+S 驳回延期 · Esc 取消")
+        # an error about one choice goes when another is made
+        form.show_error("未能保存：规则：延期须在期限届满前批准")
+        form.query_one("#decision", Select).value = "approve"
+        await settle(pilot)
+        assert form.last_error is None and not form.query_one("#form-error").has_class("-shown")
 
 
 async def test_the_reviews_button_says_what_it_does(settle, tui_db):

@@ -77,7 +77,11 @@ async def test_a_projects_number_finds_it_whatever_the_tab(open_projects, screen
         await pilot.press("slash", "enter")
         await settle(pilot)
         assert keys(screen) == ["P-0002"]
-        assert "搜索“p-0002”（按编号查找，不限筛选）" in screen_text(app)
+        assert "搜索“P-0002”（按编号查找，不限筛选）" in screen_text(app)
+        search.value = "P2"                            # the same project, another way: the same
+        await pilot.press("slash", "enter")
+        await settle(pilot)
+        assert keys(screen) == ["P-0002"] and "搜索“P-0002”（按编号查找，不限筛选）" in screen_text(app)
         search.value = ""
         await pilot.press("slash", "enter")
         await settle(pilot)

@@ -196,8 +196,8 @@ def test_an_extension_is_not_approved_after_the_deadline_it_moves(store, make_ap
         wf.decide_extension(store, "ducha1", ext.id, True, at="2026-10-13T09:00:00+08:00")
     assert str(refused.value) == (
         f"rule: an extension is approved before the deadline it moves; {a.ref} was due "
-        f"{city.deadline} and its card is judged at that time: reject the request with a reason, or "
-        "edit the supervision order's due time")
+        f"{city.deadline} and its card is judged at that time: reject the request with a reason (the "
+        "supervision order the yellow card opens can be given another due time)")
     # the last second of the deadline is still in time
     assert wf.decide_extension(store, "ducha1", ext.id, True, at=city.deadline).state == "approved"
 
