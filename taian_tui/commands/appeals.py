@@ -93,7 +93,7 @@ def appeal_show(ref: RefArg, db: DbOpt = None, as_user: AsOpt = None, as_json: J
         else:
             value = shown(rec[key])
         if key == "deadline" and rec[key] is not None and rec["deadline_estimated"]:
-            value += " " + STRINGS["detail.deadline_estimated"][1]
+            value += " " + STRINGS["detail.deadline_estimated"][1].strip()
         typer.echo(f"{key}: {value}")
     typer.echo("history:")
     for h in rec["history"]:

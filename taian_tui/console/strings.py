@@ -116,6 +116,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "confirm.return": ("退回", "Return"),
     "confirm.extend": ("申请延期", "Request extension"),
     "confirm.reassign": ("改派", "Reassign"),
+    "confirm.assign": ("分派", "Assign"),
     "confirm.order_open": ("开督办单", "Open order"),
     "confirm.order_edit": ("修改督办单", "Change order"),
     "confirm.decide": ("提交决定", "Decide"),
@@ -128,6 +129,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "confirm.ins_reply": ("答复", "Reply"),
     "confirm.instruct": ("发送批示", "Send instruction"),
     "confirm.review_project": ("提交审核", "Submit decision"),
+    "confirm.to_city": ("列入市重点", "Admit as city key"),
+    "confirm.to_province": ("列入省重点", "Admit as provincial key"),
+    "confirm.reject_project": ("不予入库", "Reject"),
     "confirm.progress": ("提交进度", "Submit progress"),
     "k.close": ("关闭", "Close"),
     "k.tab_cards": ("挂牌", "Cards"),
@@ -221,7 +225,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "detail.arrived": ("到达单位", "Reached unit"),
     "detail.deadline": ("答复期限", "Deadline"),
     "detail.deadline_estimated": ("（无该年节假日数据，按周一至周五估算）",
-        "(no holiday data for that year: counted Monday-Friday)"),
+        " (no holiday data for that year: counted Monday-Friday)"),
     "detail.days_left": ("剩余 {n} 个工作日", "{n} working days left"),
     "detail.days_overdue": ("已超期 {n} 个工作日", "{n} working days overdue"),
     "detail.due_today": ("今日到期", "due today"),
@@ -268,6 +272,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Returns are allowed within 2 working days of arrival; the admin then reassigns it."),
     "form.extend.title": ("申请延期 {ref}", "Request an extension for {ref}"),
     "form.reassign.title": ("改派诉求 {ref}", "Reassign appeal {ref}"),
+    "form.assign.title": ("分派诉求 {ref}", "Assign appeal {ref}"),
     "form.order_open.title": ("开督办单 {ref}", "Open a supervision order on {ref}"),
     "form.order_edit.title": ("修改督办单 #{id}（{ref}）", "Edit supervision order #{id} ({ref})"),
     "form.decide.title": ("审批延期申请 #{id}（{ref}）", "Decide extension request #{id} ({ref})"),
@@ -282,6 +287,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "field.note": ("备注", "Note"),
     "field.note_optional": ("备注（可选）", "Note (optional)"),
     "field.note_reject": ("驳回理由（必填）", "Reason for rejecting (required)"),
+    "field.reject_reason": ("驳回理由", "the reason for rejecting"),
     "field.due": ("督办期限（2026-12-10、2026/12/10、2026年12月10日，可加 HH:MM）",
         "Due (2026-12-10, 2026/12/10 or 2026年12月10日, optionally HH:MM)"),
     "field.order_note": ("督办要求（必填）", "What is required (required)"),
@@ -310,6 +316,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "done.return": ("已退回 {ref}", "Returned {ref}"),
     "done.extend": ("已提交 {ref} 的延期申请", "Extension requested for {ref}"),
     "done.reassign": ("已改派 {ref}", "Reassigned {ref}"),
+    "done.assign": ("已分派 {ref}", "Assigned {ref}"),
     "done.order_open": ("已为 {ref} 开督办单", "Supervision order opened on {ref}"),
     "done.order_edit": ("已修改 {ref} 的督办单", "Supervision order of {ref} changed"),
     "done.approve": ("已批准 {ref} 的延期申请", "Extension of {ref} approved"),
@@ -675,7 +682,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "dash.c.category": ("诉求 · 按类别", "Appeals by category"),
     "dash.c.cards": ("挂牌 · 按颜色", "Cards by colour"),
     "dash.c.weeks": ("诉求 · 每周提交（近六个月）", "Appeals per week (last six months)"),
-    "dash.c.rank": ("三率排名（由差到好，%）", "三率 ranking (worst first, %)"),
+    "dash.c.rank": ("三率排名（由差到好，%）", "ranking by the three rates (worst first, %)"),
     "dash.projects": ("项目数", "Projects"),
     "dash.investment": ("总投资", "Investment"),
     "dash.library_total": ("入库项目 {n} 个，总投资 {amount}", "{n} projects in the library, {amount} in all"),
@@ -706,7 +713,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "cmd.export.board": ("导出挂牌未办结的诉求（Excel）", "Export the open carded appeals (Excel)"),
     "cmd.export.red": ("导出红牌清单（Excel）", "Export the red cards (Excel)"),
     "cmd.export.projects": ("导出当前筛选的项目（Excel）", "Export the projects of this filter (Excel)"),
-    "cmd.export.rates": ("导出 {month} 三率排名（Excel）", "Export the 三率 ranking of {month} (Excel)"),
+    "cmd.export.rates": ("导出 {month} 三率排名（Excel）", "Export the ranking by the three rates of {month} (Excel)"),
     "cmd.export.help": ("按 x；文件写入 {folder}", "key x; the file goes to {folder}"),
     "export.busy": ("正在导出，请等这次导出完成。", "An export is running; wait for it to finish."),
     "export.started": ("导出中…", "exporting…"),
@@ -732,8 +739,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "help.editor": ("左侧用 Markdown 编写正文，右侧实时预览。Ctrl+S 保存（新建的保存为草稿），Ctrl+O 保存并发布，Ctrl+T 显示或隐藏预览，Esc 返回（有未保存的修改会先询问）。输入内容每隔几秒自动保存；程序意外退出或保存失败后，再次打开该条目会提示恢复。",
         "Write the body in Markdown on the left; the preview on the right follows. Ctrl+S saves (a new item as a draft), Ctrl+O saves and publishes, Ctrl+T shows or hides the preview, Esc goes back (asking first when there are unsaved changes). What you type is autosaved every few seconds: after a crash or a failed save, opening the item again offers to restore it."),
     "help.dashboard": ("数据看板按月份显示：县区和阶段的项目数与投资、诉求类别、挂牌颜色、近六个月每周诉求、各单位三率排名（由差到好）。按 [ 和 ] 切换上月、下月，按 m 选择月份。",
-        "The month's figures as charts: projects and investment by county and stage, appeals by category, cards by colour, appeals per week over six months, and the units' 三率 ranking, worst first. [ and ] go to the previous or next month; m chooses one."),
+        "The month's figures as charts: projects and investment by county and stage, appeals by category, cards by colour, appeals per week over six months, and the units' ranking by the three rates (response, resolution, satisfaction), worst first. [ and ] go to the previous or next month; m chooses one."),
 }
+
+
+def labelled(label: str, text: str) -> str:
+    """``label：text`` in Chinese, ``label: text`` in English (a key and why it is greyed)."""
+    return f"{label}：{text}" if get_lang() == "zh" else f"{label}: {text}"
 
 
 def t(key: str, **kw: Any) -> str:

@@ -486,7 +486,7 @@ def render_detail(detail: Any) -> Text:
             else:
                 dl.append(f"  {t('detail.days_left', n=n)}")
         if r.get("deadline_estimated"):
-            dl.append(f"  {t('detail.deadline_estimated')}", style="italic")
+            dl.append(f"  {t('detail.deadline_estimated').strip()}", style="italic")
         _line(out, t("detail.deadline"), dl)
     _section(out, t("detail.body"))
     out.append_text(plain(r.get("body") or t("detail.none"), multiline=True))

@@ -37,7 +37,7 @@ from taian_tui.read import board, exports
 from taian_tui.read.appeals import AppealFilter
 from taian_tui.read.detail import appeal_detail
 from taian_tui.read import changes
-from taian_tui.console.strings import code_label, error_text, t
+from taian_tui.console.strings import code_label, error_text, labelled, t
 from taian_tui.domain.models import CARDS
 from taian_tui.console.messages import BoardLoaded, DetailLoaded, RedCardsLoaded, WorkFailed
 from taian_tui.console.workers import Job
@@ -1046,7 +1046,7 @@ class RedCardScreen(ExportsList, _DetailMixin, LiveScreen):
         if action != "take_up" or act is None or row is None:
             return None
         refused = rules.refusal("take_up", act, row.facts(), at=timeutil.iso(), role_checked=True)
-        return None if refused is None else f"{t('k.take_up')}：{error_text(refused)}"
+        return None if refused is None else labelled(t("k.take_up"), error_text(refused))
 
     # -- export ---------------------------------------------------------------------------------------
     _status_text = ""

@@ -486,6 +486,20 @@ class ReassignForm(ActionForm):
         self.units = units
         self.current_unit = current_unit
 
+    @property
+    def first(self) -> bool:
+        """A first dispatch (分派: an appeal never with a unit), not a reassignment (改派)."""
+        return self.state == "submitted"
+
+    def title_text(self) -> str:
+        return t("form.assign.title" if self.first else self.TITLE_KEY, ref=visible(self.ref))
+
+    def confirm_label(self) -> str:
+        return t("confirm.assign" if self.first else self.CONFIRM_KEY)
+
+    def done_text(self) -> str:
+        return t("done.assign" if self.first else self.DONE_KEY, ref=visible(self.ref))
+
     def fields(self) -> ComposeResult:
         yield _label("field.unit")
         options = [(plain(name), code) for code, name in self.units if code != self.current_unit]
@@ -679,7 +693,7 @@ class DecideExtensionForm(ActionForm):
         if not values["decision"]:
             return t("err.choose", field=t("field.decision")), "decision"
         if values["decision"] == "reject" and not values["note"].strip():
-            return t("err.required", field=t("field.note")), "note"
+            return t("err.required", field=t("field.reject_reason")), "note"
         return None
 
     def perform(self, store: Store, username: str, values: dict) -> None:

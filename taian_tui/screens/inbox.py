@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from taian_tui.read import appeals, exports
 from taian_tui.read.detail import appeal_detail
-from taian_tui.console.strings import error_text, get_lang, code_label, t
+from taian_tui.console.strings import error_text, get_lang, code_label, labelled, t
 from taian_tui.domain import rules, search, timeutil
 from taian_tui.domain.actors import appeal_scope_units
 from taian_tui.domain.models import CARDS, CATEGORIES
@@ -281,7 +281,7 @@ class InboxScreen(ExportsList, PagedListScreen):
 
     def refusal_of(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
         why = self.why_not(self.current_row(), only=action)
-        return f"{why[0][0]}：{why[0][1]}" if why else None
+        return labelled(why[0][0], why[0][1]) if why else None
 
     def show_why(self, row: AppealRow | None) -> None:
         why = self.why_not(row)

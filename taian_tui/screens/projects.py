@@ -26,7 +26,7 @@ from taian_tui.read import exports
 from taian_tui.read import projects as project_reads
 from taian_tui.read import changes
 from taian_tui.domain import operations, rules, search, timeutil
-from taian_tui.console.strings import code_label, error_text, t
+from taian_tui.console.strings import code_label, error_text, labelled, t
 from taian_tui.domain.models import PROJECT_CATEGORIES, PROJECT_STAGES
 from taian_tui.store import Store
 from taian_tui.console.messages import ActionSaved
@@ -480,7 +480,7 @@ class ProjectBoardScreen(ExportsList, PagedListScreen):
             return None
         names = {row.unit_code: row.unit, act.unit_code: self.console.unit_name}
         refused = rules.project_refusal(act, row.ref, row.unit_code, unit_name=lambda code: names.get(code) or code)
-        return None if refused is None else f"{t('k.progress')}：{error_text(refused)}"
+        return None if refused is None else labelled(t("k.progress"), error_text(refused))
 
     def _need_row(self) -> project_reads.ProjectRow | None:
         row = self.current_row()
@@ -568,6 +568,18 @@ class ReviewProjectForm(ActionForm):
                       (t("opt.reject_project"), "rejected")], id="decision", prompt=t("opt.choose"))
         yield _label("field.library_reason")
         yield TextArea(id="reason", soft_wrap=True)
+
+    def confirm_label(self) -> str:
+        try:
+            value = self.query_one("#decision", Select).value
+        except Exception:
+            value = None
+        return t({"city": "confirm.to_city", "province": "confirm.to_province",
+                  "rejected": "confirm.reject_project"}.get(value, self.CONFIRM_KEY))
+
+    @on(Select.Changed, "#decision")
+    def _decision_chosen(self, event: Select.Changed) -> None:
+        self.confirm_changed()
 
     def collect(self) -> dict:
         value = self.query_one("#decision", Select).value

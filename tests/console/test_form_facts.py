@@ -241,3 +241,21 @@ async def test_a_save_under_another_writer_says_so_in_words_and_keeps_the_text(s
         assert form.last_error == ("未能保存：数据库正被另一程序写入（导入、挂牌扫描或备份），等候超时："
                                    "所填内容仍在，请稍后再试")
         assert form.query_one("#reply", TextArea).text == "已协调解决"
+
+
+async def test_a_first_dispatch_is_called_so_not_a_reassignment(settle, tui_db):
+    from textual.widgets import Button
+
+    from taian_tui.screens.forms import ReassignForm
+
+    app = TaianApp(tui_db, username="admin", poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for state, words in (("submitted", ("分派诉求 A-2026-0100", "分派", "已分派 A-2026-0100")),
+                             ("returned", ("改派诉求 A-2026-0100", "改派", "已改派 A-2026-0100"))):
+            form = ReassignForm("A-2026-0100", units=[("sthj", "市生态环境局")], current_unit=None, state=state)
+            app.push_screen(form)
+            await settle(pilot)
+            assert (form.title_text(), str(form.query_one("#save", Button).label), form.done_text()) == words
+            form.dismiss(False)
+            await settle(pilot)

@@ -869,7 +869,7 @@ async def test_rejecting_an_extension_needs_a_note(settle, tui_db, store):
         assert str(form.query_one("#note-label").render()) == "驳回理由（必填）"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert form.last_error == "请填写备注"
+        assert form.last_error == "请填写驳回理由"       # (the label's words, not 备注)
         form.query_one("#note", Input).value = "理由不充分"
         await pilot.press("ctrl+s")
         await settle(pilot)

@@ -228,6 +228,24 @@ async def test_liaison_reports_progress_on_a_project_of_their_unit(open_projects
         assert "进度填报（2）" in text and "储能舱全部吊装到位" in text
 
 
+async def test_the_library_reviews_button_says_what_it_does(open_projects, select_key, settle, board_db):
+    from textual.widgets import Button
+
+    app = app_for(board_db, "admin")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_projects(pilot)
+        await select_key(pilot, "P-0001")
+        await pilot.press("v")
+        await settle(pilot)
+        form = app.screen
+        assert str(form.query_one("#save", Button).label) == "提交审核"
+        for value, words in (("city", "列入市重点"), ("province", "列入省重点"), ("rejected", "不予入库")):
+            form.query_one("#decision", Select).value = value
+            await settle(pilot)
+            assert (str(form.query_one("#save", Button).label), str(form.query_one("#form-status").render())) == (
+                words, f"Ctrl+S {words} · Esc 取消")
+
+
 async def test_the_progress_form_speaks_the_fields_unit(open_projects, select_key, settle, board_db):
     """P-0003: 32亿 in all (320,000 万元), 62 % and 190,000 万元 reported: the form's figures
     are in 万元, the unit its field is typed in and its refusals use (not 亿 beside 万元)."""
