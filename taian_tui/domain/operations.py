@@ -553,11 +553,10 @@ def acknowledge_instruction(store: Store, who: str, iid: int, *, at: str | None 
     act = actor(store, who)
     with store.transaction():
         ins = _instruction(store, iid)
-        if ins.target_user != act.username:
-            raise PermissionDenied.of("instruction_not_yours", target=ins.target_user, id=iid,
-                                      verb="acknowledge")
-        if ins.acknowledged_at:
-            raise InvalidTransition.of("instruction_acknowledged", id=iid)
+        refused = rules.instruction_refusal("acknowledge", act.username, iid, ins.target_user,
+                                            ins.acknowledged_at, ins.replied_at)
+        if refused is not None:
+            raise refused
         store.conn.execute("UPDATE instructions SET acknowledged_at = ? WHERE id = ?", (at, iid))
         store.audit(act.username, "instruction.acknowledge", "instruction", iid, None,
                     {"acknowledged_at": at}, at=at)
@@ -570,11 +569,10 @@ def reply_instruction(store: Store, who: str, iid: int, text: str, *, at: str | 
     reply = _text(text, "reply", limit=4000)
     with store.transaction():
         ins = _instruction(store, iid)
-        if ins.target_user != act.username:
-            raise PermissionDenied.of("instruction_not_yours", target=ins.target_user, id=iid,
-                                      verb="reply")
-        if ins.replied_at:
-            raise InvalidTransition.of("instruction_answered", id=iid)
+        refused = rules.instruction_refusal("reply", act.username, iid, ins.target_user,
+                                            ins.acknowledged_at, ins.replied_at)
+        if refused is not None:
+            raise refused
         store.conn.execute("UPDATE instructions SET reply = ?, replied_at = ?, "
                            "acknowledged_at = COALESCE(acknowledged_at, ?) WHERE id = ?",
                            (reply, at, at, iid))

@@ -240,6 +240,20 @@ def refusal(name: str, act: Actor, facts: AppealFacts, *, at: str,
     return None
 
 
+def instruction_refusal(action: str, username: str, iid: int, target: str, acknowledged_at: str | None,
+                        replied_at: str | None) -> DomainError | None:
+    """Why ``username`` may not ``action`` (``acknowledge`` or ``reply``) instruction ``iid``
+    (written to ``target``, acknowledged and replied at those times), or ``None``: the
+    store's check and the console's key (greyed with this reason) alike."""
+    if target != username:
+        return PermissionDenied.of("instruction_not_yours", target=target, id=iid, verb=action)
+    if action == "acknowledge" and acknowledged_at:
+        return InvalidTransition.of("instruction_acknowledged", id=iid)
+    if action == "reply" and replied_at:
+        return InvalidTransition.of("instruction_answered", id=iid)
+    return None
+
+
 def check(name: str, act: Actor, facts: AppealFacts, *, at: str,
           unit_name: Callable[[str | None], str | None] = lambda code: code,
           role_checked: bool = False) -> None:

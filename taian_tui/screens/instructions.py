@@ -20,9 +20,9 @@ from textual.widgets import DataTable, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from taian_tui.read import instructions as instruction_reads
-from taian_tui.domain import operations
+from taian_tui.domain import operations, rules
 from taian_tui.console.messages import RecipientsFound
-from taian_tui.console.strings import get_lang, code_label, t
+from taian_tui.console.strings import code_label, error_text, get_lang, labelled, t
 from taian_tui.store import Store
 from taian_tui.console.widgets import (KeysFooter, DetailPane, HeaderBar, cell, fit_columns, full_time, plain, set_columns,
                        short_date, visible)
@@ -393,11 +393,9 @@ class InstructionsScreen(PagedListScreen):
             row = self.current_row()
             if self.view == "issued":
                 return False
-            if row is None or row.target_user != self.console.username:
+            if row is None:
                 return None
-            if action == "acknowledge":
-                return True if not row.acknowledged_at and not row.replied_at else None
-            return True if not row.replied_at else None
+            return None if self._refusal(action, row) is not None else True
         if action == "view":
             index = parameters[0] if parameters else 0
             return isinstance(index, int) and index < len(self.views) and len(self.views) > 1
@@ -421,6 +419,18 @@ class InstructionsScreen(PagedListScreen):
         self.total = None
         self._update_viewbar()
         self.reload()
+
+    def _refusal(self, action: str, row: Any):
+        return rules.instruction_refusal(action, self.console.username or "", row.id, row.target_user,
+                                         row.acknowledged_at, row.replied_at)
+
+    def refusal_of(self, action: str, parameters: tuple[object, ...] = ()) -> str | None:
+        row = self.current_row()
+        if action not in ("acknowledge", "reply") or row is None or self.view == "issued":
+            return None
+        refused = self._refusal(action, row)
+        key = "k.acknowledge" if action == "acknowledge" else "k.reply"
+        return None if refused is None else labelled(t(key), error_text(refused))
 
     def action_acknowledge(self) -> None:
         row = self.current_row()

@@ -317,6 +317,29 @@ async def test_progress_on_another_units_project_is_refused_and_the_input_kept(o
 
 
 # -- leader instructions --------------------------------------------------------------------------------
+async def test_a_greyed_instruction_key_says_why(settle, board_db):
+    """The supervision office's list of all instructions: the mayor's to zrzy1 about
+    A-2026-0001 is not ducha1's to acknowledge or answer: the keys are greyed, and pressed
+    they say so (the store's own refusal)."""
+    app = app_for(board_db, "ducha1")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        screen = app.screen
+        row = screen.current_row()
+        assert row is not None and row.target_user != "ducha1"
+        assert screen.check_action("acknowledge", ()) is None and screen.check_action("reply", ()) is None
+        await pilot.press("a")
+        await pilot.press("r")
+        await settle(pilot)
+        assert [n.message for n in app._notifications][-2:] == [
+            f"签收：规则：批示 #{row.id} 是写给 {row.target_user} 的，只有其本人可以签收",
+            f"答复：规则：批示 #{row.id} 是写给 {row.target_user} 的，只有其本人可以答复"]
+
+
 async def test_instruction_reaches_the_outbox_and_is_acknowledged_and_answered(open_projects, screen_text, select_key, settle, board_db, store):
     app = app_for(board_db, "shizhang")
     async with app.run_test(size=SIZE) as pilot:
