@@ -331,6 +331,53 @@ class KeysFooter(Footer):
         for widget in self.query(FooterKey):
             widget.compact = compact
 
+    # -- fitting the line ---------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._fit)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit)
+
+    def _fit(self) -> None:
+        """Keep the keys on one line beside the palette's key: when they do not all fit (80
+        columns in English), the screens' F-keys go first (the palette opens them too), then
+        ? help, then the last keys; the palette's key was drawn over what overflowed (a
+        stray "p" after it, "f8 Dashbo▏^p Commands")."""
+        if not self.is_attached or not self.size.width:
+            return
+        children = list(self.children)
+        keys = [w for w in children if isinstance(w, FooterKey) and not w.has_class("-command-palette")]
+        palette = next((w for w in children if w.has_class("-command-palette")), None)
+        if len(keys) + (palette is not None) != len(children):
+            return                                   # (groups of keys: left as they are)
+        natural = getattr(self, "_natural", {})
+        for w in keys:
+            if w.display and w.outer_size.width:
+                natural[w] = w.outer_size.width
+        self._natural = natural = {w: n for w, n in natural.items() if w in keys}
+        if len(natural) < len(keys):
+            for w in keys:                           # (measured once shown)
+                w.display = True
+            self.call_after_refresh(self._fit)
+            return
+        # the keys' room: up to the palette's key; a cell between two keys (as laid out)
+        room = (palette.region.x - self.region.x) if palette is not None and palette.region.width else self.size.width
+        shown = [w for w in keys if w.display and w.region.width]
+        gap = max(0, shown[1].region.x - shown[0].region.right) if len(shown) > 1 else 1
+        order = ([w for w in reversed(keys) if "goto(" in w.action]
+                 + [w for w in reversed(keys) if w.action in ("help", "app.help")]
+                 + [w for w in reversed(keys) if "goto(" not in w.action and w.action not in ("help", "app.help")])
+        hidden: set = set()
+        total = sum(natural.values()) + gap * (len(keys) - 1)
+        for w in order:
+            if total <= room:
+                break
+            hidden.add(w)
+            total -= natural[w] + gap
+        for w in keys:
+            if w.display == (w in hidden):
+                w.display = w not in hidden
+
     def bindings_changed(self, screen: Any) -> None:
         if not screen.app.app_focus:
             return
@@ -348,15 +395,19 @@ class KeysFooter(Footer):
         keys = self._keys(active)
         palette = self._palette_key(active)
         layout = self._layout_of(keys, palette)
+        self.call_after_refresh(self._fit)          # (cheap when nothing has to change)
         if self._layout is None or layout != self._layout:
             if not await self._rekey(keys, palette):
                 await self.recompose()
                 return
             self._layout = layout
+        changed = False
         for widget, (description, enabled, tooltip) in zip(self.query(FooterKey), self._shown(keys, palette)):
             if widget.description != description:
                 widget.description = description
                 widget.refresh(layout=True)
+                changed = True
+                getattr(self, "_natural", {}).pop(widget, None)     # (measured again)
             if (widget.tooltip or "") != (tooltip or ""):
                 widget.tooltip = tooltip or None
             if widget._disabled == enabled:          # it shows the other state

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from textual.widgets import Button, DataTable, Select
 
 from taian_tui.console.app import TaianApp
@@ -325,3 +327,28 @@ async def test_a_countys_leader_sees_which_unit_has_each_appeal(settle, tui_db):
             await settle(pilot)
             table = app.screen.query_one("#table", DataTable)
             assert ("承办单位" in [str(c.label) for c in table.columns.values()]) is shown, user
+
+
+@pytest.mark.parametrize("user, lang, size, key, dropped", [
+    ("bianji", "en", (80, 24), "f7", ["question_mark"]),         # the editor's own keys stay
+    ("admin", "zh", (120, 40), "f5", ["f8"]),                      # an F-key goes first
+])
+async def test_the_footers_keys_fit_beside_the_palettes_key(settle, board_db, user, lang, size, key, dropped):
+    """Keys that do not fit are left out (F-keys first, then ? help, then the last ones)
+    rather than drawn under the palette's key (which left a stray character after it)."""
+    from textual.widgets._footer import FooterKey
+
+    from taian_tui.console.app import TaianApp
+    from taian_tui.console.widgets import KeysFooter
+
+    app = TaianApp(board_db, username=user, poll=False, lang=lang)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press(key)
+        await settle(pilot)
+        await pilot.pause(0.1)
+        footer = app.screen.query_one(KeysFooter)
+        keys = [w for w in footer.query(FooterKey) if not w.has_class("-command-palette")]
+        palette = next(w for w in footer.query(FooterKey) if w.has_class("-command-palette"))
+        assert [w.key for w in keys if not w.display] == dropped
+        assert max(w.region.right for w in keys if w.display) <= palette.region.x
