@@ -40,6 +40,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "app.sub": ("政府端控制台", "government console"),
     "header.user": ("{name}（{role}·{unit}）", "{name} ({role}, {unit})"),
     "header.user_nounit": ("{name}（{role}）", "{name} ({role})"),
+    "header.user_norole": ("{name}（{unit}）", "{name} ({unit})"),
     "header.counts": ("在办 {open} · 今日到期 {due} · 挂牌 {carded}",
         "open {open} · due today {due} · carded {carded}"),
     "header.counts_loading": ("统计中…", "counting…"),

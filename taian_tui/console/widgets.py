@@ -435,6 +435,9 @@ class HeaderBar(Horizontal):
         self.watch(self.app, "clock_tick", self._update, init=False)
         self.watch(self.app, "session", self._update, init=False)
 
+    def on_resize(self) -> None:
+        self._update()
+
     def _update(self, *_: Any) -> None:
         app = self.app
         user = getattr(app, "user", None)
@@ -457,6 +460,14 @@ class HeaderBar(Horizontal):
             right.append("  │  ")
             right.append(t("header.counts", open=counts.open, due=counts.due_today,
                            carded=counts.carded), style="bold")
+        # a narrow terminal: the unit rather than the role (who is signed in is the name; which
+        # unit is what the "…" took: "（管理员·市发展和 …"), then cut after what fits
+        room = (self.size.width or self.app.size.width) - right.cell_len - 4
+        if user is not None and left.cell_len > room and getattr(app, "unit_name", ""):
+            left = Text(t("header.user_norole", name=visible(user.name), unit=visible(app.unit_name)),
+                        style="bold", end="")
+        if left.cell_len > room > 0:
+            left = cut(left, room)
         self.query_one("#hb-user", Static).update(left)
         self.query_one("#hb-right", Static).update(right)
 
