@@ -42,7 +42,7 @@ from taian_tui.domain.models import CARDS
 from taian_tui.console.messages import BoardLoaded, DetailLoaded, RedCardsLoaded, WorkFailed
 from taian_tui.console.workers import Job
 from taian_tui.domain import rules, timeutil
-from taian_tui.console.widgets import (CARD_FG, KeysFooter, DetailPane, HeaderBar, cell, fit_columns,
+from taian_tui.console.widgets import (CARD_FG, KeysFooter, DetailPane, HeaderBar, cell, cut, fit_columns,
                        localise_bindings, plain, set_columns, short_date, visible)
 from taian_tui.domain.escalation import CardCounts, Forecast, UnitForecast
 from taian_tui.screens.common import LiveScreen, toggle_zoom
@@ -558,31 +558,41 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
                 self.show_detail_of(ref, force=True)
         self.refresh_bindings()
 
-    def _item_prompt(self, item: board.BoardItem, width: int) -> Text:
+    @staticmethod
+    def _key_line(item: board.BoardItem, *, short: bool) -> Text:
+        """The order's due time, the days overdue or left, or that no order is open."""
+        sfx = "_short" if short else ""
+        line = Text(end="")
+        if item.order_due:
+            line.append(t("board.order_due" + sfx, due=_due_text(item.order_due)), style="bold")
+            line.append(" · ")
+        n = item.days_left
+        if n is not None and n < 0:
+            line.append(t("board.overdue" + sfx, n=-n), style="bold")
+        elif n == 0:
+            line.append(t("board.due_today"))
+        elif n is not None:
+            line.append(t("board.days_left" + sfx, n=n))
+        if not item.order_due:
+            line.append(" · ")
+            line.append(t("board.no_order" + sfx), style="dim")
+        return line
+
+    def _item_prompt(self, item: board.BoardItem, width: int, short: bool | None = None) -> Text:
         """Three lines: ref and unit; title; the order's due time and the days overdue."""
         line1 = Text(end="")
         line1.append(visible(item.ref), style="bold")
         line1.append(" ")
         line1.append_text(plain(item.unit or "—"))
         line2 = plain(item.title, "italic")
-        # the key date first (the order's due time), so that a narrow column cuts the rest
-        line3 = Text(end="")
-        if item.order_due:
-            line3.append(t("board.order_due", due=_due_text(item.order_due)), style="bold")
-            line3.append(" · ")
-        n = item.days_left
-        if n is not None and n < 0:
-            line3.append(t("board.overdue", n=-n), style="bold")
-        elif n == 0:
-            line3.append(t("board.due_today"))
-        elif n is not None:
-            line3.append(t("board.days_left", n=n))
-        if not item.order_due:
-            line3.append(" · ")
-            line3.append(t("board.no_order"), style="dim")
+        # the key date first (the order's due time); in a narrow column (80 columns: 23 cells)
+        # the short words, so that no word is cut ("超期3工 …")
+        line3 = self._key_line(item, short=False)
+        if short or (short is None and line3.cell_len > width):
+            line3 = self._key_line(item, short=True)
         out = Text(end="", no_wrap=True, overflow="ellipsis")
         for i, line in enumerate((line1, line2, line3)):
-            line.truncate(width, overflow="ellipsis")
+            line = cut(line, width)
             if i:
                 out.append("\n")
             out.append_text(line)
@@ -596,7 +606,9 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
             if not column.items:
                 lst.add_option(Option(Text(t("board.empty"), style="dim"), disabled=True))
             else:
-                lst.add_options([Option(self._item_prompt(item, width), id=item.ref)
+                # one wording down a column: the short one if any item needs it
+                short = any(self._key_line(item, short=False).cell_len > width for item in column.items)
+                lst.add_options([Option(self._item_prompt(item, width, short), id=item.ref)
                                  for item in column.items])
                 rest = column.total - column.offset - len(column.items)
                 if rest > 0:

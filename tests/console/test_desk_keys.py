@@ -171,8 +171,9 @@ async def test_the_boards_key_date_is_readable_at_80x24(settle, screen_text, tui
     app = TaianApp(tui_db, username="ducha1", poll=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        # A-2026-0001 (red): its order was due 10-19, 6 working days past the deadline
-        assert "督办至10-19 · 超期6" in screen_text(app)
+        # A-2026-0001 (red): its order was due 10-19, 6 working days past the deadline; the
+        # column (23 cells) takes the short words, whole (it read "督办至10-19 · 超期6 …")
+        assert "督至10-19 · 超6工作日" in screen_text(app)
 
 
 def hold_page_reads(screen) -> threading.Event:
