@@ -22,6 +22,7 @@ colours it is given.
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any, Callable
 
@@ -131,6 +132,51 @@ NO_LINE_START = frozenset("，。、；：？！）」』】》〉〕］｝’�
 NO_LINE_END = frozenset("（「『【《〈〔［｛‘“([{")
 
 
+#: Chinese (and full-width) characters: each may begin a line (no spaces between words).
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
+_HAS_CJK = re.compile(f"[{_CJK}]")
+_CJK_WORDS = re.compile(f"\\s*(?:[{_CJK}]|[^\\s{_CJK}]+)\\s*")
+
+
+def _cjk_aware(divide: Callable[..., list[int]]) -> Callable[..., list[int]]:
+    """Rich's ``divide_line`` where every Chinese character is a word of its own: a line of
+    Chinese breaks at any character, as Chinese is typeset, not only at the spaces around a
+    number or a key (a help text left half-empty lines before "50 个" and "按 /"). Text
+    without Chinese goes to ``divide`` as it is."""
+    from rich.cells import cell_len, chop_cells
+
+    def divide_line(text: str, width: int, fold: bool = True) -> list[int]:
+        if not _HAS_CJK.search(text):
+            return divide(text, width, fold)
+        breaks: list[int] = []
+        offset = 0
+        for m in _CJK_WORDS.finditer(text):
+            start, word = m.start(), m.group(0)
+            length = cell_len(word.rstrip())
+            if width - offset >= length:
+                offset += cell_len(word)
+            elif length > width:
+                if fold:
+                    pieces = chop_cells(word, width=width)
+                    for i, piece in enumerate(pieces):
+                        if start:
+                            breaks.append(start)
+                        if i == len(pieces) - 1:
+                            offset = cell_len(piece)
+                        else:
+                            start += len(piece)
+                else:
+                    if start:
+                        breaks.append(start)
+                    offset = cell_len(word)
+            elif offset and start:
+                breaks.append(start)
+                offset = cell_len(word)
+        return breaks
+
+    return divide_line
+
+
 def _kinsoku(divide: Callable[..., list[int]]) -> Callable[..., list[int]]:
     def divide_line(text: str, width: int, fold: bool = True) -> list[int]:
         breaks = divide(text, width, fold)
@@ -167,4 +213,4 @@ def chinese_line_breaks() -> None:
     for module in (rich.text, textual.content):
         current = module.divide_line
         if not hasattr(current, "__wrapped__"):
-            module.divide_line = _kinsoku(current)
+            module.divide_line = _kinsoku(_cjk_aware(current))

@@ -85,6 +85,22 @@ def test_money_in_one_unit_per_view():
     assert money(12_345) == "1.2亿" and money(860) == "860万"          # alone: its own unit
 
 
+def test_chinese_wraps_at_any_character_not_only_at_the_spaces_around_numbers_and_keys():
+    """Every line full to the width (20 cells: 10 characters), the spaces around "50" and
+    "/" no longer the only places to break: before, "每页 50" ended a half-empty line and
+    "个，按阶段…" began the next."""
+    import textual.content
+    from rich.console import Console
+    from rich.text import Text
+
+    text = "每页 50 个，按阶段分组。按 / 搜索名称、编号或企业。"
+    console = Console(width=20, file=open("/dev/null", "w"))
+    assert [str(line) for line in Text(text).wrap(console, 20)] == [
+        "每页 50 个，按阶段分", "组。按 / 搜索名称、", "编号或企业。"]
+    assert textual.content.divide_line(text, 20) == [12, 23]          # 组 and 编 begin lines
+    assert textual.content.divide_line("no chinese here at all", 10) == [3, 11, 16]
+
+
 def test_wrapped_chinese_lines_never_begin_with_a_closing_mark():
     import textual.content
     from rich.console import Console
