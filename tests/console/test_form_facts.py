@@ -98,7 +98,7 @@ def test_chinese_wraps_at_any_character_not_only_at_the_spaces_around_numbers_an
     assert [str(line) for line in Text(text).wrap(console, 20)] == [
         "每页 50 个，按阶段分", "组。按 / 搜索名称、", "编号或企业。"]
     assert textual.content.divide_line(text, 20) == [12, 23]          # 组 and 编 begin lines
-    assert textual.content.divide_line("no chinese here at all", 10) == [3, 11, 16]
+    assert textual.content.divide_line("no chinese here at all", 10) == [11, 19]   # (Rich's own)
 
 
 def test_wrapped_chinese_lines_never_begin_with_a_closing_mark():
