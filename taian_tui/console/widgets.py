@@ -769,11 +769,23 @@ def money_unit(*amounts: float | None) -> str:
     return "亿" if top >= 10_000 else "万"
 
 
-def money(wan: float | None, unit: str | None = None) -> str:
+def money_decimals(unit: str, *amounts: float | None) -> int | None:
+    """The decimals of a column's amounts in 亿 (``money``'s ``decimals``): two when one of
+    them is under 1亿, else one, so that a column reads 19.23亿 / 8.00亿 / 0.70亿 rather than
+    19.2亿 / 8亿 / 0.70亿; ``None`` for the other units."""
+    if unit != "亿":
+        return None
+    return 2 if any(0 < float(a or 0) < 10_000 for a in amounts) else 1
+
+
+def money(wan: float | None, unit: str | None = None, decimals: int | None = None) -> str:
     """An amount in 万元 as people say it, in ``unit`` (``money_unit`` of the view's amounts;
-    by default the amount's own): ``12.3亿``, ``0.87亿``, ``860万`` (English: ¥1.23bn, ¥8.6M)."""
+    by default the amount's own): ``12.3亿``, ``0.87亿``, ``860万`` (English: ¥1.23bn, ¥8.6M);
+    ``decimals``: the same number of them for every amount of a column in 亿."""
     value = float(wan or 0)
     unit = unit or money_unit(value)
+    if unit == "亿" and decimals is not None:
+        return f"{value / 10_000:.{decimals}f}亿"
     if unit == "bn":
         return f"¥{value * 10_000 / 1e9:.2f}bn"
     if unit == "M":

@@ -31,7 +31,7 @@ from taian_tui.domain.models import PROJECT_CATEGORIES, PROJECT_STAGES
 from taian_tui.store import Store
 from taian_tui.console.messages import ActionSaved
 from taian_tui.console.workers import Job
-from taian_tui.console.widgets import (KeysFooter, CARD_STYLES, DetailPane, HeaderBar, cell, fit_columns, hbar, money, money_unit, plain,
+from taian_tui.console.widgets import (KeysFooter, CARD_STYLES, DetailPane, HeaderBar, cell, fit_columns, hbar, money, money_decimals, money_unit, plain,
                        progress_bar, set_columns, short_date, visible)
 from taian_tui.screens.exporting import ExportsList
 from taian_tui.screens.forms import ActionForm, _label
@@ -435,6 +435,7 @@ class ProjectBoardScreen(ExportsList, PagedListScreen):
         w = {k: width for k, _, width in cols}
         set_columns(table, cols)
         unit = money_unit(*(r.investment_wan for r in rows))     # one unit down the column
+        decimals = money_decimals(unit, *(r.investment_wan for r in rows))   # and one precision
         for r in rows:
             values = {
                 "vis": lambda: Text("◉", style="bold cyan", end="") if r.visualised else Text(""),
@@ -445,7 +446,7 @@ class ProjectBoardScreen(ExportsList, PagedListScreen):
                 "category": lambda: cell(code_label("project_category", r.category), w.get("category")),
                 "stage": lambda: cell(code_label("stage", r.stage), w["stage"]),
                 "library": lambda: cell(code_label("library", r.library), w.get("library")),
-                "investment": lambda: Text(money(r.investment_wan, unit), justify="right", end=""),
+                "investment": lambda: Text(money(r.investment_wan, unit, decimals), justify="right", end=""),
                 "progress": lambda: progress_bar(r.percent, w["progress"]),
                 "appeals": lambda: (Text(str(r.open_appeals), style="bold yellow", justify="right",
                                          end="") if r.open_appeals else Text("·", style="dim",

@@ -83,6 +83,16 @@ def test_money_in_one_unit_per_view():
     unit = money_unit(900, 8_650)
     assert unit == "万" and [money(v, unit) for v in (900, 8_650)] == ["900万", "8,650万"]
     assert money(12_345) == "1.2亿" and money(860) == "860万"          # alone: its own unit
+    # one precision down a column in 亿: two decimals when one of them is under 1亿
+    from taian_tui.console.widgets import money_decimals
+
+    column = (192_340, 80_000, 40_000, 36_000, 7_000)
+    unit = money_unit(*column)
+    places = money_decimals(unit, *column)
+    assert places == 2 and [money(v, unit, places) for v in column] == [
+        "19.23亿", "8.00亿", "4.00亿", "3.60亿", "0.70亿"]
+    assert money_decimals("亿", 192_340, 80_000) == 1 and money(80_000, "亿", 1) == "8.0亿"
+    assert money_decimals("万", 900, 8_650) is None
 
 
 def test_chinese_wraps_at_any_character_not_only_at_the_spaces_around_numbers_and_keys():

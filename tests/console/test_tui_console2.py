@@ -102,7 +102,7 @@ async def test_board_tabs_by_library_grouped_by_stage_with_progress_and_appeals(
         assert keys(screen) == ["P-0001", "P-0004", "P-0005", "P-0003", "P-0002", "P-0006"]
         text = screen_text(app)
         assert "前期 3 · 在建 2 · 竣工 0 · 投产 1" in text
-        assert "32亿" in text and "62%" in text and "100%" in text and "███" in text
+        assert "32.00亿" in text and "62%" in text and "100%" in text and "███" in text   # (two decimals: P-0004 and P-0005 are under 1亿)
         row = screen.query_one("#table", DataTable).get_row("P-0003")
         assert row[-1].plain == "1"                    # A-2026-0001 is open and about P-0003
         assert "省重点" in text and "province" not in text   # labels, not codes
