@@ -723,8 +723,7 @@ class ContentScreen(PagedListScreen):
     def show_detail_text(self, text: str) -> None:
         self.query_one("#detail", DetailPane).show_text(text)
 
-    def extra_loaded(self, extra: Any) -> None:
-        picks, saves = extra
+    def _listen_bar(self, picks: list, saves: list, title_chars: int) -> Text:
         text = Text(end="", no_wrap=True, overflow="ellipsis")
         text.append(t("content.listen_days") + " ", style="bold")
         if not picks:
@@ -733,8 +732,9 @@ class ContentScreen(PagedListScreen):
             if i:
                 text.append(" · ")
             text.append(pick.date[5:] + " ", style="bold")
-            text.append_text(plain(f"#{pick.content_id} "))
-            text.append_text(plain(pick.title[:18] + ("…" if len(pick.title) > 18 else "")))
+            text.append_text(plain(f"#{pick.content_id}" + (" " if title_chars else "")))
+            if title_chars:
+                text.append_text(plain(pick.title[:title_chars] + ("…" if len(pick.title) > title_chars else "")))
             if pick.built:
                 text.append(f" ♪{_seconds(pick.audio_seconds)}", style="bold magenta")
             else:
@@ -742,6 +742,17 @@ class ContentScreen(PagedListScreen):
         if saves:
             text.append("  │  ")
             text.append(t("content.autosaves", n=len(saves)), style="bold yellow")
+        return text
+
+    def extra_loaded(self, extra: Any) -> None:
+        picks, saves = extra
+        # every day picked on the line: the titles shorter, then none, before anything is cut
+        # (at 80 columns a second day's pick was cut away after a dangling "·")
+        room = self.app.size.width - 2
+        for title_chars in (18, 10, 6, 0):
+            text = self._listen_bar(picks, saves, title_chars)
+            if text.cell_len <= room:
+                break
         self.query_one("#listenbar", Static).update(text)
         if not self._told_autosaves:
             # once, when the list first opens (not while the user is in the editor)

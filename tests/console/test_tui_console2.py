@@ -7,6 +7,7 @@ and the navigation each role is allowed."""
 from __future__ import annotations
 
 import pytest
+from rich.cells import cell_len
 from textual.widgets import DataTable, Input, Markdown, Select, TextArea
 
 from taian_tui.read import projects as project_reads
@@ -673,6 +674,20 @@ async def test_autosave_restores_what_was_typed_after_a_crash(open_editor, scree
         item = store.one("SELECT * FROM content WHERE title = ?", (typed_title,))
         assert item["state"] == "draft" and item["body"] == typed_body
         assert store.scalar("SELECT COUNT(*) FROM editor_autosave") == 0
+
+
+async def test_the_daily_listen_bar_shows_every_day_picked_at_80_columns(settle, board_db, store):
+    """Two days picked (#1 on 10-20, #4 on 10-21): at 80 columns the titles are shortened
+    so that both days are on the line, not the second cut away after a dangling "·"."""
+    from textual.widgets import Static
+
+    wf.pick_daily_listen(store, "bianji", "2026-10-21", 4, at="2026-10-20T09:00:00+08:00")
+    app = app_for(board_db, "bianji")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        bar = str(app.screen.query_one("#listenbar", Static).render())
+        assert bar.startswith("每日一听 10-20 #1 ") and " · 10-21 #4 " in bar
+        assert bar.endswith(" (未生成音频)") and cell_len(bar) <= 78
 
 
 async def test_a_failed_save_keeps_the_text_and_the_autosave(open_editor, screen_text, settle, board_db, store):
