@@ -157,6 +157,7 @@ class InstructionForm(ActionForm):
         chosen = next((r for r in self.matches if r.username == event.option.id), None)
         if chosen is not None:
             self._choose(chosen)
+            self.query_one("#text", TextArea).focus()       # (what is typed next is the instruction)
 
     def _choose(self, recipient: instruction_reads.Recipient) -> None:
         self.target = recipient

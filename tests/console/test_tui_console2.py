@@ -341,6 +341,25 @@ async def test_a_greyed_instruction_key_says_why(settle, board_db):
             f"答复：规则：批示 #{row.id} 是写给 {row.target_user} 的，只有其本人可以答复"]
 
 
+async def test_a_recipient_chosen_in_the_list_sends_the_focus_to_the_instruction(open_projects, select_key,
+                                                                                  settle, board_db):
+    from textual.widgets import OptionList
+
+    app = app_for(board_db, "shizhang")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_projects(pilot, "city")
+        await select_key(pilot, "P-0002")
+        await pilot.press("i")
+        await settle(pilot)
+        form = app.screen
+        form.query_one("#target-list", OptionList).focus()
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert form.target is not None and form.target.username == form.matches[0].username
+        assert app.focused is form.query_one("#text")
+
+
 async def test_instruction_reaches_the_outbox_and_is_acknowledged_and_answered(open_projects, screen_text, select_key, settle, board_db, store):
     app = app_for(board_db, "shizhang")
     async with app.run_test(size=SIZE) as pilot:
