@@ -54,6 +54,11 @@ def _run_import(kind: str, file: Path, db, encoding, dry_run, strict, report, as
         raise Fail(f"{file}: is a directory", 2)
     if is_stdout(report):
         raise Fail(f"--report {STDOUT} (standard output): the report is a file; give its path, such as rejected.csv", 2)
+    # the report replaces what is at its path: never the file being imported (an office's only
+    # copy was replaced by its rejections; a database is refused by the import itself)
+    if report is not None and report.exists() and report.resolve() == file.resolve():
+        raise Fail(f"--report {report} is the file being imported: give the report another name, "
+                   "such as rejected.csv; nothing imported", 2)
     store = open_store(db)
     try:
         who = _actor(as_user, reading.IMPORT_ACTOR)

@@ -23,7 +23,7 @@ from taian_tui.domain.models import (CATEGORIES, CONTENT_FIELDS, CONTENT_KINDS, 
                                      User, category_code, from_row)
 from taian_tui.domain.refusals import InvalidTransition, NotFound, PermissionDenied, ValidationError
 from taian_tui.domain.rules import HANDLING_UNIT_KINDS, MAX_EXTENSION_DAYS, MOVED_ORDER_NOTE, OPEN_STATES
-from taian_tui.domain.text import clause, clean, clip, clean_line, normalise_phone
+from taian_tui.domain.text import clause, clean, clip, clean_line, half_width, normalise_phone
 from taian_tui.store import Store
 
 # -- helpers -----------------------------------------------------------------------------
@@ -1155,7 +1155,8 @@ def upsert_user(store: Store, who: str, username: str, name: str, role: str, *,
     at = _at(at)
     act = actor(store, who)
     rules.require_role("manage_users", act)
-    username, name = clean_line(username), clean_line(name)
+    # (half-width: ｑｉａｎ４ typed in a spreadsheet is qian4, the name people type)
+    username, name = half_width(clean_line(username)), clean_line(name)
     refused = username_refusal(username)
     if refused is not None:
         raise refused
@@ -1180,8 +1181,10 @@ def upsert_user(store: Store, who: str, username: str, name: str, role: str, *,
             other = store.scalar("SELECT username FROM users WHERE lower(username) = lower(?)", (username,))
             if other is not None:
                 raise ValidationError.of("username_case", value=username, other=other)
+        # a deactivated account stays so (``set_user_active`` alone activates it again): an
+        # accounts file re-imported by cron reopened it, and its SSH key worked again
         after = User(username=username, name=name, role=role, unit_code=unit_code, mobile=mobile,
-                     scope=scope, active=1)
+                     scope=scope, active=before.active if before is not None else 1)
         if before == after:
             return "unchanged"
         if before is not None and before.role == "admin" and before.active and role != "admin":
@@ -1189,7 +1192,7 @@ def upsert_user(store: Store, who: str, username: str, name: str, role: str, *,
         store.conn.execute(
             "INSERT INTO users(username, name, role, unit_code, mobile, scope, active) VALUES (?, ?, ?, ?, ?, ?, 1) "
             "ON CONFLICT(username) DO UPDATE SET name = excluded.name, role = excluded.role, "
-            "unit_code = excluded.unit_code, mobile = excluded.mobile, scope = excluded.scope, active = 1",
+            "unit_code = excluded.unit_code, mobile = excluded.mobile, scope = excluded.scope",
             (username, name, role, unit_code, mobile, scope))
         b, a = _changes(before, after) if before else ({}, asdict(after))
         store.audit(act.username, "user.upsert", "user", username, b, a, at=at)
@@ -1209,6 +1212,17 @@ def set_user_active(store: Store, who: str, username: str, active: bool, *, at: 
             return "unchanged"
         if not active and user.role == "admin":
             _check_admin_kept(store, act, user)
+        if not active and user.role == "liaison" and user.unit_code:
+            # a unit keeps a liaison with a mobile while it has open appeals (DOMAIN.md: the
+            # cards' SMS go to them)
+            others = store.scalar("SELECT COUNT(*) FROM users WHERE role = 'liaison' AND active = 1 "
+                                  "AND unit_code = ? AND username != ? AND mobile != ''",
+                                  (user.unit_code, user.username))
+            open_n = store.scalar(f"SELECT COUNT(*) FROM appeals WHERE unit_code = ? AND state IN "
+                                  f"{rules.OPEN_STATES_SQL}", (user.unit_code,))
+            if not others and open_n:
+                raise InvalidTransition.of("last_liaison", user=user.username, unit=store.unit(user.unit_code).name,
+                                           n=open_n)
         store.conn.execute("UPDATE users SET active = ? WHERE username = ?", (int(bool(active)), username))
         store.audit(act.username, "user.activate" if active else "user.deactivate", "user", username,
                     {"active": user.active}, {"active": int(bool(active))}, at=at)

@@ -107,6 +107,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "order the yellow card opens can be given another due time)",
         "规则：延期须在期限届满前批准；{ref} 的期限 {deadline} 已过，挂牌以该期限为准："
         "请驳回并说明理由（黄牌开出的督办单可另定期限）"),
+    "last_liaison": (
+        "{user} is the last active liaison (with a mobile) of {unit}, which has {n} open appeals: "
+        "their reminders would reach nobody; add or activate another liaison first",
+        "{user} 是{unit}最后一位在岗（有手机号）的联络员，该单位尚有 {n} 件在办诉求，停用后提醒短信将无人接收："
+        "请先新增或启用另一位联络员"),
     "extension_pending": (
         "appeal {ref} already has an extension request waiting for a decision",
         "诉求 {ref} 已有一份待审批的延期申请"),

@@ -174,3 +174,15 @@ def test_an_import_report_is_written_privately_and_never_through_a_link_beside_i
     assert victim.read_text(encoding="utf-8") == "keep me\n"
     assert (tmp_path / "rejected.csv.tmp").is_symlink()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_an_import_report_never_replaces_the_file_being_imported(run_cli, db_path, untouched, tmp_path):
+    book = tmp_path / "users.csv"
+    book.write_text("用户名,姓名,角色,单位,手机号\nzz1,某人,联络员,zrzy,13800000777\n", encoding="utf-8")
+    content = book.read_bytes()
+    before = untouched()
+    code, out, err = run_cli("import", "users", book, "--db", db_path, "--report", book)
+    assert (code, out) == (2, "")
+    assert err == (f"error: --report {book} is the file being imported: give the report another name, such as "
+                   "rejected.csv; nothing imported\n")
+    assert book.read_bytes() == content and untouched() == before

@@ -382,11 +382,35 @@ def test_upsert_user_inserted_updated_unchanged(store):
     assert (before, after) == ({"mobile": "13900000000"}, {"mobile": "13900000001"})
 
 
-def test_upsert_reactivates(store):
+def test_upsert_keeps_a_deactivated_account_deactivated(store):
+    # (an accounts file re-imported by cron reopened a deactivated account, and its key
+    # worked again): only ``set_user_active`` activates it
     store.conn.execute("UPDATE users SET active = 0 WHERE username = 'sthj1'")
     assert wf.upsert_user(store, "admin", "sthj1", "生态环境联络员", "liaison", unit_code="sthj",
-                          mobile="13800000003", at=T) == "updated"
+                          mobile="13800000003", at=T) == "unchanged"
+    assert wf.upsert_user(store, "admin", "sthj1", "生态环境联络员", "liaison", unit_code="sthj",
+                          mobile="13800000033", at=T) == "updated"
+    assert (store.user("sthj1").active, store.user("sthj1").mobile) == (0, "13800000033")
+    assert wf.set_user_active(store, "admin", "sthj1", True, at=T) == "updated"
     assert store.user("sthj1").active == 1
+
+
+def test_a_username_typed_full_width_is_stored_half_width(store):
+    assert wf.upsert_user(store, "admin", "ｑｉａｎ４", "钱四", "liaison", unit_code="zrzy",
+                          mobile="１３９０５３８１２３７", at=T) == "inserted"
+    assert (store.user("qian4").name, store.user("qian4").mobile) == ("钱四", "13905381237")
+
+
+def test_the_last_liaison_of_a_unit_with_open_appeals_is_not_deactivated(store, make_appeal, unchanged):
+    a = make_appeal("accepted")                        # zrzy's; zrzy1 is its only liaison
+    with unchanged(), pytest.raises(InvalidTransition) as refused:
+        wf.set_user_active(store, "admin", "zrzy1", False, at=T)
+    assert str(refused.value) == ("zrzy1 is the last active liaison (with a mobile) of 市自然资源和规划局, which "
+                                  "has 1 open appeals: their reminders would reach nobody; add or activate "
+                                  "another liaison first")
+    wf.upsert_user(store, "admin", "zrzy9", "新联络员", "liaison", unit_code="zrzy", mobile="13900000009", at=T)
+    assert wf.set_user_active(store, "admin", "zrzy1", False, at=T) == "updated"
+    assert a.unit_code == "zrzy"
 
 
 @pytest.mark.parametrize("args, kw, exc, match", [
