@@ -509,7 +509,7 @@ def map_header(header: Sequence[str], columns: Sequence[tuple[str, str, bool]],
     extra: list[str] = []
     for i, cell in enumerate(header):
         shown = clean_line(cell).lstrip("\ufeff").strip()
-        key = lookup.get(_header_key(cell))
+        key = _match(lookup, cell)
         if key is None:
             if shown:
                 extra.append(shown)
@@ -533,6 +533,18 @@ def _header_lookup(aliases: dict[str, tuple[str, ...]]) -> dict[str, str]:
     return {_header_key(a): key for key, names in aliases.items() for a in names}
 
 
+def _match(lookup: dict[str, str], cell: str) -> str | None:
+    """The column a header cell names, as the templates of government offices write it too:
+    with a note in brackets after the name (统一社会信用代码（18位）, （必填）, even wrapped
+    onto a second line in the cell), or the name's own words in brackets (所属县（市、区）)."""
+    key = _header_key(cell)
+    found = lookup.get(key)
+    if found is None and "(" in key:
+        found = (lookup.get(re.sub(r"\([^)]*\)$", "", key))
+                 or lookup.get(re.sub(r"[()、,，]", "", key)))
+    return found
+
+
 def _names_below(upper: Sequence[str], lower: Sequence[str], lookup: dict[str, str]) -> bool:
     """Whether ``lower`` is the second row of a two-row header whose first row is ``upper``:
     ``upper`` names a column (a title above the header does not), ``lower`` names at least
@@ -540,7 +552,7 @@ def _names_below(upper: Sequence[str], lower: Sequence[str], lookup: dict[str, s
     cell above it again (a name merged down over both rows), a name the import knows under a
     group or an empty cell above (「联系方式」 over 联系人 | 联系电话), or a name it does not
     know under the same; never a value under a column's name (a data row)."""
-    if not any(lookup.get(_header_key(u)) for u in upper if u.strip()):
+    if not any(_match(lookup, u) for u in upper if u.strip()):
         return False
     new = False
     for i, cell in enumerate(lower):
@@ -549,8 +561,8 @@ def _names_below(upper: Sequence[str], lower: Sequence[str], lookup: dict[str, s
         up = upper[i] if i < len(upper) else ""
         if cell == up:
             continue
-        key = lookup.get(_header_key(cell))
-        up_key = lookup.get(_header_key(up)) if up.strip() else None
+        key = _match(lookup, cell)
+        up_key = _match(lookup, up) if up.strip() else None
         if up_key is not None and key != up_key:
             return False                # under a column's name: a value, or another column
         new = new or key is not None
@@ -589,7 +601,7 @@ def find_header(rows: Iterable[tuple[int, list[str]]], columns: Sequence[tuple[s
     required = {key for key, _, needed in columns if needed}
 
     def names(cells: Sequence[str]) -> int:
-        return len(required & {lookup.get(_header_key(c)) for c in cells})
+        return len(required & {_match(lookup, c) for c in cells})
 
     unreadable: list[ImportFileError] = []
 

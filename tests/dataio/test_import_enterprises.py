@@ -659,3 +659,17 @@ def test_numbers_a_spreadsheet_wrote_as_decimals_or_in_scientific_form(store, tm
                                        "spreadsheet dropped? (format the column as text and type it as 0538-8888801)"),
         (4, "统一社会信用代码", "9.13709E+17", "the credit code was turned into a spreadsheet number (digits lost): "
                                               "format the column as text and export again")]
+
+
+def test_a_government_templates_headers_with_notes_in_brackets(store, tmp_path):
+    """统一社会信用代码（18位）, a note wrapped onto a second line in the cell, （必填）, and
+    所属县（市、区）: the columns they name (the file was refused: "missing required columns")."""
+    from taian_tui.dataio import registry
+
+    path = tmp_path / "registry.csv"
+    path.write_text('企业名称（必填）,"统一社会信用代码\n（18位）",所属县（市、区）,联系电话(手机)\n'
+                    "甲公司,91370900MA00000006,岱岳区,13800000000\n", encoding="utf-8")
+    r = registry.import_enterprises(store, "admin", path)
+    assert (r.rows, r.inserted, r.rejected) == (1, 1, 0)
+    assert tuple(store.one("SELECT name, county, phone FROM enterprises WHERE uscc = '91370900MA00000006'")) == (
+        "甲公司", "岱岳区", "13800000000")
