@@ -202,13 +202,16 @@ def calendar_import(file: Annotated[Path, typer.Argument(metavar="FILE", help="C
 def calendar_show(year: Annotated[int, typer.Argument(metavar="YEAR", help="The year, e.g. 2027.", show_default=False)],
                   db: DbOpt = None) -> None:
     """List a year's holidays and make-up workdays, and whether the year has data."""
+    if not 1900 <= year <= 2100:
+        raise Fail(f"{year}: give a year such as 2027 (1900-2100)", 2)
     store = open_store(db, read_only=True)
     cal = store.calendar()
     days = sorted((d, k) for d, k in cal.days.items() if d.year == year)
     if not cal.has_year(year):
         # a few days of it given (fewer than a year's arrangement): used, the rest Monday-Friday
         typer.echo(f"{year}: no holiday data; working days counted Monday-Friday"
-                   + (f" but for these {len(days)} days given:" if days else ""))
+                   + (f" but for {'this day' if len(days) == 1 else f'these {len(days)} days'} given:"
+                      if days else ""))
     for day, kind in days:
         typer.echo(f"{day.isoformat()} {kind}")
 

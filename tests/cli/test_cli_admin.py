@@ -116,6 +116,8 @@ def test_calendar_import_validates_and_moves_open_deadlines(run_cli, db_path, st
     assert "2027-01-01 holiday" in out
     code, out, _ = run_cli("calendar", "show", "2028", "--db", db_path)
     assert "no holiday data" in out
+    code, out, err = run_cli("calendar", "show", "99999", "--db", db_path)
+    assert (code, out, err) == (2, "", "error: 99999: give a year such as 2027 (1900-2100)\n")
 
 
 def test_migrate_creates_and_then_reports_up_to_date(run_cli, tmp_path):
