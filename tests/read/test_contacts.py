@@ -15,8 +15,13 @@ def test_the_detail_names_the_units_head_and_liaisons(store, make_appeal):
     d = detail.appeal_detail(store, actors.actor(store, "ducha1"), a.ref)
     assert d.contacts == [Contact("liaison", "自然资源联络员", "13800000002"),
                           Contact("head", "褚文斌", "13905381013")]
+    # a second liaison first (the last one of a unit with open appeals is not deactivated),
+    # who is then a contact in zrzy1's place
+    wf.upsert_user(store, "admin", "zrzy9", "新联络员", "liaison", unit_code="zrzy", mobile="13900000009",
+                   at="2026-10-01T09:00:00+08:00")
     wf.set_user_active(store, "admin", "zrzy1", False, at="2026-10-01T09:00:00+08:00")
-    assert directory.unit_contacts(store, "zrzy") == [Contact("head", "褚文斌", "13905381013")]
+    assert directory.unit_contacts(store, "zrzy") == [Contact("liaison", "新联络员", "13900000009"),
+                                                      Contact("head", "褚文斌", "13905381013")]
     assert directory.unit_contacts(store, None) == []
 
 
