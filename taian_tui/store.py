@@ -859,13 +859,12 @@ class Store:
             known = {r[0] for r in self.all("SELECT id FROM outbox")}
             for id_, recipient, reason, entity, text, status, sent_at, phone, attempts, created in (
                     delivered[i] for i in sorted(delivered) if i not in known):
-                self.conn.execute(
+                kept += self.conn.execute(
                     "INSERT OR IGNORE INTO outbox(id, recipient, phone, text, reason, entity, status, attempts, "
                     "created_at, next_attempt_at, last_error, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
                     (id_, recipient, phone, text, reason, entity, "sent" if status == "sent" else "unknown",
                      attempts, created, "" if status == "sent" else "restored: its delivery was under way "
-                     "or of unknown outcome before the restore", sent_at))
-                kept += 1
+                     "or of unknown outcome before the restore", sent_at)).rowcount
             for r in self.all("SELECT id, recipient, reason, entity, text FROM outbox "
                               "WHERE status IN ('queued','failed')"):
                 live = delivered.get(r[0])

@@ -111,6 +111,8 @@ def test_a_card_raised_again_after_a_restore_is_not_texted_again(run_cli, db_pat
     assert (r.raised["blue"], r.notifications_queued) == (1, 0)
     notify.send_due(store, lambda m: sent.append((m["to"], m["text"])), at="2026-10-12T09:10:00+08:00")
     assert len(sent) == 1
+    code, out, err = run_cli("audit", "verify", "--db", db_path)
+    assert code == 0, out + err
 
 
 def test_the_same_text_to_the_same_phone_goes_once_a_day(store, make_appeal):
