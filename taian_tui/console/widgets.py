@@ -25,7 +25,7 @@ from textual.widgets._footer import FooterKey, FooterLabel, KeyGroup
 from taian_tui.domain import timeutil
 from taian_tui.domain.text import printable
 from taian_tui.console.modes import MODES
-from taian_tui.console.strings import STRINGS, history_field, code_label, t, weekday
+from taian_tui.console.strings import STRINGS, history_field, code_label, labelled, t, weekday
 
 #: The screens' keys (``modes.MODES``): greyed, such a key is the screen shown.
 MODE_BINDING_IDS = frozenset(m.binding_id for m in MODES)
@@ -474,7 +474,7 @@ class HeaderBar(Horizontal):
 
 # -- the appeal detail ---------------------------------------------------------------------------
 def _line(out: Text, label: str, value: Any, style: str = "") -> None:
-    out.append(f"{label}：" if _cjk() else f"{label}: ", style="bold")
+    out.append(labelled(label, ""), style="bold")
     if isinstance(value, Text):
         out.append_text(value)
     else:

@@ -35,7 +35,7 @@ from taian_tui.domain import timeutil, operations
 from taian_tui.console.app import InConsole
 from taian_tui.console.messages import (ActionSaved, Autosaved, AutosaveFound, ContentLoaded, ContentSaved,
                                         ListenProgressed, WorkFailed)
-from taian_tui.console.strings import code_label, error_text, get_lang, t
+from taian_tui.console.strings import code_label, error_text, get_lang, labelled, t
 from taian_tui.console.workers import Job, run_in_store, write_before_exit
 from taian_tui.domain.models import CONTENT_KINDS, CONTENT_LEVELS, CONTENT_STATES
 from taian_tui.store import Store
@@ -538,7 +538,6 @@ def render_content(item: dict) -> Text:
     out.append("  ")
     out.append_text(plain(item["title"], "bold"))
     out.append("\n")
-    sep = "：" if get_lang() == "zh" else ": "
     parts = [(t("editor.f.kind"), code_label("content_kind", item["kind"])),
              (t("editor.f.level"), code_label("content_level", item["level"])),
              (t("editor.f.tags"), item.get("tags") or "—"),
@@ -546,7 +545,7 @@ def render_content(item: dict) -> Text:
     for i, (label, value) in enumerate(parts):
         if i:
             out.append(" · ")
-        out.append(label + sep, style="bold")
+        out.append(labelled(label, ""), style="bold")
         out.append_text(plain(value))
     out.append("\n")
     out.append(t("editor.updated", at=full_time(item["updated_at"]),
@@ -556,7 +555,7 @@ def render_content(item: dict) -> Text:
         out.append(" · " + t("editor.published_at", at=full_time(item["published_at"])), style="dim")
     if item.get("listen_days"):
         out.append("\n♪ ", style="bold magenta")
-        out.append(t("content.listen_days") + sep + "、".join(item["listen_days"]))
+        out.append(labelled(t("content.listen_days"), "、".join(item["listen_days"])))
     revision = item.get("revision_draft")
     if revision:
         out.append("\n")

@@ -248,7 +248,6 @@ def render_instruction(row: instruction_reads.InstructionRow) -> Text:
     out.append("  ")
     out.append_text(plain(_subject(row), "bold"))
     out.append("\n")
-    sep = "：" if get_lang() == "zh" else ": "
     lines = [
         (t("ins.f.leader"), row.leader_name),
         (t("ins.f.target"), f"{row.target_name}" + (f" · {row.target_unit}" if row.target_unit else "")),
@@ -257,7 +256,7 @@ def render_instruction(row: instruction_reads.InstructionRow) -> Text:
     if row.acknowledged_at:
         lines.append((t("ins.f.acknowledged"), full_time(row.acknowledged_at)))
     for label, value in lines:
-        out.append(label + sep, style="bold")
+        out.append(labelled(label, ""), style="bold")
         out.append_text(plain(value))
         out.append("\n")
     out.append("\n")

@@ -42,14 +42,8 @@ TABS = ("applied", "city", "province", "rejected", "all")
 TAB_KEYS = {"applied": "1", "city": "2", "province": "3", "rejected": "4", "all": "0"}
 
 
-def _sep() -> str:
-    from taian_tui.console.strings import get_lang
-
-    return "：" if get_lang() == "zh" else ": "
-
-
 def _field(out: Text, label: str, value: Any, style: str = "") -> None:
-    out.append(label + _sep(), style="bold")
+    out.append(labelled(label, ""), style="bold")
     out.append_text(value if isinstance(value, Text) else plain(value, style))
 
 
