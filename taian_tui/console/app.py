@@ -30,7 +30,7 @@ from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
@@ -139,9 +139,9 @@ class TaianApp(App[None]):
         Binding("shift+tab", "focus_previous", show=False, priority=True, id="app.focus_previous"),
     ]
 
-    counts: reactive[appeals.HeaderCounts | None] = reactive(None)
-    clock_tick: reactive[str] = reactive("")
-    session: reactive[Session | None] = reactive(None)
+    counts: var[appeals.HeaderCounts | None] = var(None)
+    clock_tick: var[str] = var("")
+    session: var[Session | None] = var(None)
 
     def __init__(self, db_path: str | os.PathLike, username: str | None = None,
                  lang: str = "zh", *, poll: bool = True, theme: str | None = None,

@@ -391,6 +391,11 @@ class KeysFooter(Footer):
         self._update_pending = False
         if not self.is_attached:
             return
+        pending = getattr(self.screen, "page_pending", None)
+        if pending is not None and pending():
+            # a page is on its way (a filter chosen, a search sent): the keys are updated
+            # after its frame (it signals again), not drawn in it (a tenth of its frame)
+            return
         active = self.screen.active_bindings
         keys = self._keys(active)
         palette = self._palette_key(active)

@@ -2,9 +2,9 @@
 on a ``Store`` lent to it alone by the app's pool, as the signed-in user, posting one
 message back.
 
-``run_in_store(node, task, fn)`` runs ``fn(job)`` in a thread worker (exclusive within
-``task`` by default, so a newer read cancels an older one); ``job.store`` is a store that no
-other thread uses meanwhile, ``job.actor`` the signed-in user as the store sees them now.
+``run_in_store(node, task, fn)`` runs ``fn(job)`` in a thread of the app's pool, started at
+once, under a Textual worker (exclusive within ``task`` by default, so a newer read cancels an
+older one) that waits for it; ``job.store`` is a store that no other thread uses meanwhile, ``job.actor`` the signed-in user as the store sees them now.
 The pool (``StorePool``) keeps a few connections open between reads, so that a reload does
 not open the file, read its schema and start with an empty page cache each time. ``fn`` returns the
 message to post to ``node`` (or ``None``); it may also ``job.post(...)`` earlier messages
@@ -15,14 +15,16 @@ screen only decides where to show ``WorkFailed.text``.
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from textual.message import Message
 from textual.message_pump import MessagePump
-from textual.worker import Worker, get_current_worker
+from textual.worker import Worker
 
 from taian_tui.console.messages import WorkFailed
 from taian_tui.console.strings import error_text, t
@@ -39,12 +41,16 @@ CACHE_KIB = 512
 #: How long a console's write waits for another writer (an import, a sweep) before it says
 #: so (the form keeps what was typed): a person waits this long, not the command line's minute.
 BUSY_MS = 15_000
+#: Threads running a console's reads and writes at once (a page, its count, its detail, the
+#: header's counts and a form's write fit; more wait their turn).
+THREADS = 6
 
 
 class StorePool:
     """Connections to one file, lent to one worker thread at a time and kept (at most
     ``keep``) for the next: a console's reads run on warm connections. A store whose use
-    ended in an unexpected error is closed rather than lent again."""
+    ended in an unexpected error is closed rather than lent again. The pool's threads
+    (``submit``) run the work that uses them."""
 
     def __init__(self, path: str, keep: int = 3) -> None:
         self.path = path
@@ -52,6 +58,17 @@ class StorePool:
         self._idle: list[Store] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._threads: ThreadPoolExecutor | None = None
+
+    def submit(self, fn: Callable[[], None]) -> Future:
+        """Start ``fn`` in one of the pool's threads now (made on first use)."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the store pool is closed")
+            if self._threads is None:
+                self._threads = ThreadPoolExecutor(THREADS, thread_name_prefix="taian-store")
+            threads = self._threads
+        return threads.submit(fn)
 
     @contextlib.contextmanager
     def store(self) -> Iterator[Store]:
@@ -84,6 +101,9 @@ class StorePool:
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, []
+            threads, self._threads = self._threads, None
+        if threads is not None:
+            threads.shutdown(wait=False, cancel_futures=True)
         for store in idle:
             store.close()
 
@@ -122,11 +142,23 @@ class Job:
 
 def run_in_store(node: MessagePump, task: str, fn: Callable[[Job], Message | None], *,
                  exclusive: bool = True) -> Worker:
-    """Run ``fn`` in a thread worker of ``node`` (see the module's docstring)."""
+    """Run ``fn`` in a thread of the app's pool, under a worker of ``node`` (see the module's
+    docstring). The thread starts now: a Textual thread worker starts its thread when its
+    task first runs, after the UI thread's work in hand (a filter chosen in a list started its
+    read 25 ms later, behind the redraw of the list closing). The worker waits for the thread:
+    it is what cancels (a newer read of the same task, the screen gone) and what
+    ``app.workers`` waits for."""
     app = node.app
+    started: list[Future] = []
+
+    async def waiting() -> None:
+        await asyncio.wrap_future(started[0])
+
+    worker = node.run_worker(waiting, name=task, group=task, exclusive=exclusive, exit_on_error=False)
 
     def work() -> None:
-        worker = get_current_worker()
+        if worker.is_cancelled:
+            return
         try:
             with app.stores.store() as store:
                 job = Job(store=store, node=node, worker=worker, _app=app)
@@ -139,8 +171,14 @@ def run_in_store(node: MessagePump, task: str, fn: Callable[[Job], Message | Non
         if message is not None and not worker.is_cancelled:
             node.post_message(message)
 
-    return node.run_worker(work, name=task, group=task, thread=True, exclusive=exclusive,
-                           exit_on_error=False)
+    try:
+        started.append(app.stores.submit(work))
+    except RuntimeError:                # the console is closing
+        worker.cancel()
+        done: Future = Future()
+        done.set_result(None)
+        started.append(done)
+    return worker
 
 
 def write_before_exit(app: "TaianApp", fn: Callable[[Store, str], None]) -> bool:

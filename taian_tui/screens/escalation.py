@@ -28,7 +28,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, DataTable, OptionList, Static
 from textual.widgets.option_list import Option
@@ -278,8 +278,8 @@ class BoardScreen(ExportsList, _DetailMixin, LiveScreen):
     """
 
     #: Which view is shown: the card columns, the extension requests or the disputes.
-    view: reactive[str] = reactive("cards", init=False)
-    detail_visible: reactive[bool | None] = reactive(None, init=False)
+    view: var[str] = var("cards", init=False)
+    detail_visible: var[bool | None] = var(None, init=False)
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
@@ -942,7 +942,7 @@ class RedCardScreen(ExportsList, _DetailMixin, LiveScreen):
     RedCardScreen #status { text-wrap: nowrap; text-overflow: ellipsis; }  /* an export's path: cut, never wrapped away */
     """
 
-    detail_visible: reactive[bool | None] = reactive(True, init=False)
+    detail_visible: var[bool | None] = var(True, init=False)
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)

@@ -19,8 +19,9 @@ from rich.text import Text
 from textual import on
 from textual.binding import Binding
 from textual.geometry import Size
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.cache import LRUCache
+from textual.constants import MAX_FPS
 from textual.widgets import DataTable, Static
 
 from taian_tui.console.messages import DetailLoaded, PageLoaded, TotalCounted, WorkFailed
@@ -41,9 +42,14 @@ LOADING_AFTER = 0.15
 COUNT_WAIT = 0.05
 #: ListTable's render caches at least (DataTable's: 10,000 cells, 1,000 rows and lines), grown
 #: to twice what the table shows (``ListTable.size_caches``)
+#: How long after a page is filled the table takes the focus (``focus_table_after_page``):
+#: two of Textual's frame periods, so that the page is painted first, in its own frame
+FOCUS_AFTER_PAGE = 2 / MAX_FPS
 CELL_CACHE = 400
 ROW_CACHE = 40
 _NULL = Style.null()
+#: How Rich draws an empty cell, by (its text's style, its width): a page has many
+_BLANKS: dict[tuple, list[Segment]] = {}
 
 
 @dataclass(frozen=True)
@@ -113,7 +119,27 @@ class ListTable(DataTable):
         inner = max(0, width - 2 * pad)
         plain_text = text.plain
         size = text.cell_len
-        if plain_text and size <= inner and text.justify in (None, "default") and "\t" not in plain_text:
+        justify = text.justify
+        if plain_text and size <= inner and justify in ("right", "center") and "\t" not in plain_text:
+            # as Rich justifies a line: its trailing spaces off, padded within the text
+            text = text.copy()
+            text.rstrip()
+            if justify == "center":
+                text.pad_left((inner - text.cell_len) // 2)
+                text.pad_right(inner - text.cell_len)
+            else:
+                text.pad_left(inner - text.cell_len)
+            plain_text, size, justify = text.plain, inner, None
+        if not plain_text and justify in (None, "default"):
+            # an empty cell (no card, no date): as Rich draws one, which depends on its style only
+            blank_key = (text.style, inner)
+            line = _BLANKS.get(blank_key)
+            if line is None:
+                options = self.app.console_options.update_dimensions(inner, 1).update(no_wrap=True)
+                line = next(iter(Segment.split_and_crop_lines(text.__rich_console__(console, options), inner,
+                                                              pad=True, include_new_lines=False)), None)
+                line = _BLANKS[blank_key] = line if line is not None else [Segment(" " * inner, _NULL)]
+        elif plain_text and size <= inner and justify in (None, "default") and "\t" not in plain_text:
             # what fits as it is (``cell`` cuts to the column's width): its segments, padded
             if text.spans:
                 line = list(text.render(console))
@@ -205,9 +231,9 @@ class PagedListScreen(LiveScreen):
 
     #: The count of the rows matching the filter (``None`` while counting): the status line
     #: follows it.
-    total: reactive[int | None] = reactive(None, init=False, always_update=True)
+    total: var[int | None] = var(None, init=False, always_update=True)
     #: Whether the detail pane is shown.
-    detail_visible: reactive[bool | None] = reactive(None, init=False)
+    detail_visible: var[bool | None] = var(None, init=False)
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
@@ -225,6 +251,8 @@ class PagedListScreen(LiveScreen):
         self._focus_after_page = False  # the table takes the focus once the next page is on screen
         self._early_total: TotalCounted | None = None   # a count that came before its page
         self._waiting_page: PageLoaded | None = None    # a page waiting for its count (COUNT_WAIT)
+        self._load_failed = False       # the last page asked for failed (said on the status line)
+        self._filled_size: Any = None   # the terminal's size when the table was filled
 
     # -- to override ----------------------------------------------------------------------------
     def current_filter(self) -> Any:
@@ -299,7 +327,9 @@ class PagedListScreen(LiveScreen):
             pass
 
     def on_resize(self) -> None:
-        if self.rows:
+        # the columns are cut to the terminal's width: filled again when it changed (the
+        # screen's first resize often comes after its first page)
+        if self.rows and self.app.size != self._filled_size:
             self._fill(self.rows, keep_key=self.current_key())
 
     def refresh_data(self) -> None:
@@ -309,6 +339,7 @@ class PagedListScreen(LiveScreen):
     def reload(self, *, keep: bool = False, cursor: str | None = None) -> None:
         self.stale = False
         self.generation += 1
+        self._load_failed = False
         table = self.table
         keep_key = self.current_key() if keep else None
         keep_index = table.cursor_row if keep and table.row_count else None
@@ -320,6 +351,11 @@ class PagedListScreen(LiveScreen):
         if not keep:
             self.set_timer(LOADING_AFTER, lambda: self._show_loading(request.generation))
         self._load_page(request)
+
+    def page_pending(self) -> bool:
+        """Whether a page asked for is not on screen yet (nor failed): the footer's keys wait
+        for it (``KeysFooter``), which then signals them again."""
+        return self.loaded_generation < self.generation and not self._load_failed
 
     def _show_loading(self, generation: int) -> None:
         if generation == self.generation and self.loaded_generation < generation:
@@ -397,7 +433,9 @@ class PagedListScreen(LiveScreen):
         self.refresh_bindings()
         self.page_shown(request)
         if self._focus_after_page:
-            self.call_after_refresh(self._focus_table_if_asked)
+            # after the page's frame: Textual's "after refresh" runs at the next idle, before
+            # it, and a focus moved repaints the whole screen (tmux then parses it twice)
+            self.set_timer(FOCUS_AFTER_PAGE, self._focus_table_if_asked)
         if not request.count:
             self.counted_generation = request.generation
             self.total_shown(request)
@@ -432,6 +470,8 @@ class PagedListScreen(LiveScreen):
         if message.task in ("paged-list", "paged-count"):
             message.stop()
             self.set_status(t("err.load", msg=message.text))
+            self._load_failed = True
+            self.refresh_bindings()
         elif message.task == "paged-detail":
             message.stop()
             self.show_detail_text(t("err.load", msg=message.text))
@@ -439,6 +479,7 @@ class PagedListScreen(LiveScreen):
     def _fill(self, rows: list, *, keep_key: str | None = None, keep_index: int | None = None,
               cursor: str | None = None) -> None:
         table = self.table
+        self._filled_size = self.app.size
         with self.prevent(DataTable.RowHighlighted):
             self.fill_table(table, rows)
         if not rows:
