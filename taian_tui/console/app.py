@@ -18,6 +18,7 @@ change concerns; a form that saved refreshes them at once.
 """
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import gc
 import os
@@ -40,7 +41,7 @@ from taian_tui.console.modes import MODE_BY_NAME, MODES
 from taian_tui.console.session import Session, load_session
 from taian_tui.console.strings import get_lang, set_lang, t
 from taian_tui.console.styles import (SharedStylesheet, chinese_line_breaks, css_state, css_unchanged,
-                                      release_styles_caches)
+                                      release_styles_caches, drawing_freed_at_once)
 from taian_tui.console.widgets import ScreenCommands, localise_bindings
 from taian_tui.console.workers import Job, StorePool, run_in_store
 from taian_tui.domain import timeutil
@@ -64,8 +65,27 @@ NAV_KEYS_MIN_WIDTH = 100
 #: Seconds after sign-in at which the other screens' modules are imported (``_warm_up``):
 #: after the first screen's reads (not to slow them), before a user's first switch.
 WARM_UP_AFTER = 2.0
+#: The cyclic collector's thresholds once the heap is settled (``TaianApp._settle_heap``):
+#: Python's (700, 10, 10), but a full pass considered after every pass of the middle
+#: generation instead of every tenth (it still runs only when the old generation has grown
+#: by a quarter). Textual's restyles leave reference cycles (a virtual node per component
+#: class of each widget restyled, with its styles: some forty per search) that waited for
+#: the rarer full passes, raising a liaison's console by 3 MB over a day's keys; the passes
+#: take 3 ms (median) each (benchmarks/console_memory.py).
+GC_THRESHOLDS = (700, 10, 1)
+
+
+def release_free_memory() -> None:
+    """Give the C heap's free pages back to the system (glibc's ``malloc_trim``); nothing
+    where there is no such function."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
 
 release_styles_caches()         # Textual's drawing kept every gone widget's lines (textual#6665)
+drawing_freed_at_once()         # cleared caches and drawn lines waited for the cyclic collector
 chinese_line_breaks()           # no wrapped line begins with 。，、 or ends with （《
 
 
@@ -356,7 +376,10 @@ class TaianApp(App[None]):
     def _settle_heap(self) -> None:
         """Once, after the first screen and the other screens' modules are in: collect, then
         keep every object alive now (the modules, Textual's and the parsed CSS's objects, the
-        first screen) out of the cyclic collector's full passes (``gc.freeze``). Those passes
+        first screen) out of the cyclic collector's full passes (``gc.freeze``), and give the
+        memory the start freed back to the system (``release_free_memory``: the warm-up's
+        reads left 2-3 MB free in the C heap). From then on a full pass runs after every
+        young pass that finds the old generation grown by a quarter (``GC_THRESHOLDS``). Those passes
         walked them all again whenever a screen's new objects tipped the balance: a first
         visit spent about a fifth of its time there. The collection takes 50–60 ms, once. They are long-lived; anything frozen
         that later becomes garbage is freed by its reference count, a cycle among them never
@@ -366,6 +389,8 @@ class TaianApp(App[None]):
         if not self._heap_settled and self.is_running:
             gc.collect()
             gc.freeze()
+            gc.set_threshold(*GC_THRESHOLDS)
+            release_free_memory()
             self._heap_settled = True
 
     def refresh_css(self, animate: bool = True) -> None:

@@ -19,6 +19,10 @@ first visit), so that the refresh only parses the new sources.
 widget's ``StylesCache`` (with the lines it last drew) stayed alive after the widget was
 gone, held by an ``lru_cache`` of 1,024 entries keyed by the instance as well as by the two
 colours it is given.
+
+``drawing_freed_at_once`` breaks two reference cycles of Textual's drawing (a cache cleared,
+a line cached in itself), so that what is no longer drawn is freed at once, not by the
+cyclic collector.
 """
 from __future__ import annotations
 
@@ -28,6 +32,8 @@ from typing import Any, Callable
 
 from textual._styles_cache import StylesCache
 from textual.css.stylesheet import Stylesheet
+from textual.cache import LRUCache
+from textual.strip import Strip
 
 #: Parsed rule sets by (css, read_from, is_default, tie_breaker, scope, variables). A few
 #: hundred entries per theme used; cleared if it ever grows past this (a theme picker run
@@ -124,6 +130,49 @@ def release_styles_caches() -> None:
     compute = method.__wrapped__
     StylesCache.get_inner_outer = staticmethod(lru_cache(1024)(
         lambda base_background, background: compute(None, base_background, background)))
+
+
+def drawing_freed_at_once() -> None:
+    """What Textual's drawing no longer uses is freed when its last reference goes, not by
+    the cyclic collector. Two reference cycles made garbage that waited for the collector's
+    full passes, which ran less often the more there was to collect (up to 25 ms each), and
+    whose waiting garbage raised a console's memory by megabytes over a day's keys
+    (benchmarks/console_memory.py):
+
+    * ``LRUCache.clear`` dropped its dict but left its ring of entries linked, every value
+      inside: a list's table clears its render caches on each page (the page's cells, rows
+      and lines);
+    * a ``Strip`` divided at its own end (``divide([len])``, the compositor's commonest cut)
+      or cropped-and-extended to exactly itself (``crop_extend(0, len)``) returns itself, and
+      cached that result in its own caches: every line of every frame so drawn, with its
+      seven caches.
+
+    The same results, without the cycles. Once per process; idempotent."""
+    if getattr(Strip, "_freed_at_once", False):
+        return
+    divide, crop_extend, clear = Strip.divide, Strip.crop_extend, LRUCache.clear
+
+    def divide_freed(self: Strip, cuts: Any) -> Any:
+        cuts = list(cuts)
+        length = self.cell_length
+        if [cut for cut in cuts if cut <= length] == [length]:
+            return [self]
+        return divide(self, cuts)
+
+    def crop_extend_freed(self: Strip, start: int, end: int, style: Any) -> Strip:
+        if start <= 0 and end == self.cell_length:     # extended: itself; cropped: itself
+            return self
+        return crop_extend(self, start, end, style)
+
+    def clear_freed(self: LRUCache) -> None:
+        for entry in self._cache.values():
+            entry.clear()                               # [prev, next, key, value]: unlinked
+        clear(self)
+
+    divide_freed.__doc__, crop_extend_freed.__doc__ = divide.__doc__, crop_extend.__doc__
+    clear_freed.__doc__ = clear.__doc__
+    Strip.divide, Strip.crop_extend, LRUCache.clear = divide_freed, crop_extend_freed, clear_freed
+    Strip._freed_at_once = True
 
 
 #: What never begins a wrapped line (the closing marks of Chinese typesetting, 行首禁则) and

@@ -17,7 +17,6 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from rich.markdown import Markdown as RichMarkdown
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -26,7 +25,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Input, Markdown, Select, Static, TextArea
+from textual.widgets import DataTable, Input, Select, Static, TextArea
 
 from taian_tui.dataio import listen as listen_audio
 from taian_tui.read import content as content_reads
@@ -168,6 +167,7 @@ class EditorScreen(InConsole, Screen):
             with VerticalScroll(id="preview-pane") as pane:
                 pane.border_title = t("editor.preview")
                 pane.can_focus = False
+                from textual.widgets import Markdown
                 yield Markdown(visible(f["body"], multiline=True), id="preview", open_links=False)
         yield Static(id="editor-status", markup=False)
         yield KeysFooter(compact=True)
@@ -234,8 +234,7 @@ class EditorScreen(InConsole, Screen):
 
     def _update_preview(self) -> None:
         self._preview_timer = None
-        self.query_one("#preview", Markdown).update(visible(self.query_one("#body", TextArea).text,
-                                                            multiline=True))
+        self.query_one("#preview").update(visible(self.query_one("#body", TextArea).text, multiline=True))
 
     def update_status(self) -> None:
         status = self.query_one("#editor-status", Static)
@@ -589,6 +588,7 @@ class ContentDetail(DetailPane):
         # the same body again (a live refresh, a re-read after an action): not re-rendered
         if body != self._shown_body:
             self._shown_body = body
+            from rich.markdown import Markdown as RichMarkdown     # (imported by the detail's read)
             self.query_one("#detail-md", Static).update(RichMarkdown(body, hyperlinks=False) if body else "")
 
 
@@ -711,6 +711,10 @@ class ContentScreen(PagedListScreen):
         return content_reads.upcoming_listens(store, limit=4), content_reads.autosaves(store, act.username)
 
     def fetch_detail(self, store: Store, act: Any, key: str) -> Any:
+        # Markdown (markdown-it, Pygments: 3 MB) is imported by the first detail read, in its
+        # thread, not with the module: a console whose user never opens the content list
+        # (its warm-up imports this module) does not hold it
+        import rich.markdown  # noqa: F401
         return content_reads.content_item(store, int(key))
 
     def row_key(self, row: content_reads.ContentRow) -> str:

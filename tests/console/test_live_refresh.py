@@ -251,3 +251,45 @@ async def test_the_footer_keys_removed_are_freed_with_their_drawing_caches(monke
         assert [key for ref in made if (key := ref()) is not None and key not in kept] == []
         live = {id(key._styles_cache) for key in kept}
         assert [c for ref in caches if (c := ref()) is not None and id(c) not in live] == []
+
+
+def test_what_the_drawing_no_longer_uses_is_freed_without_the_collector():
+    """A cleared ``LRUCache`` (a list's table clears its render caches on each page) and a
+    ``Strip`` divided or cropped to exactly itself made reference cycles: what they held
+    waited for the cyclic collector's full passes. Once ``drawing_freed_at_once`` has run
+    (at the console's import), they are freed by their reference counts, with the same
+    results."""
+    import gc
+
+    from rich.segment import Segment
+    from textual.cache import LRUCache
+    from textual.strip import Strip
+
+    from taian_tui.console.styles import drawing_freed_at_once
+
+    drawing_freed_at_once()
+    drawing_freed_at_once()                         # idempotent
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)                  # what the collector finds is kept to be seen
+    try:
+        line = Strip([Segment("泰安"), Segment("督导")])
+        assert line.divide([8]) == [line] and line.divide(iter([8, 9])) == [line]
+        assert line.crop_extend(0, 8, None) is line
+        assert [s.text for s in line.divide([4, 8])] == ["泰安", "督导"]
+        assert line.crop_extend(0, 10, None).text == "泰安督导  "
+        cache = LRUCache(4)
+        for i in range(6):
+            cache[i] = [Segment(str(i))]
+        cache.clear()
+        cache["again"] = "kept"
+        assert len(cache) == 1 and cache.get("again") == "kept"
+        del line, cache
+        gc.collect()
+        ours = [o for o in gc.garbage if isinstance(o, (Strip, Segment))
+                or (isinstance(o, list) and o and isinstance(o[0], Segment))]
+        assert ours == []
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()

@@ -137,6 +137,7 @@ async def test_the_settled_console_keeps_its_objects_out_of_the_full_collections
     monkeypatch.setattr(app_module, "WARM_UP_AFTER", 0.05)
     monkeypatch.setattr(TaianApp, "SETTLE_HEAP", True)
     before = gc.get_freeze_count()
+    thresholds = gc.get_threshold()
     app = TaianApp(tui_db, username="admin", poll=False)
     try:
         async with app.run_test(size=SIZE) as pilot:
@@ -147,6 +148,8 @@ async def test_the_settled_console_keeps_its_objects_out_of_the_full_collections
                 await pilot.pause(0.02)
             assert app._heap_settled
             assert gc.get_freeze_count() > before
+            # a full pass considered after every pass of the middle generation
+            assert gc.get_threshold() == app_module.GC_THRESHOLDS == (700, 10, 1)
             # the console's own objects among them (the app, its first screen): out of every
             # generation's list; a screen made after it is in one
             screen = app.screen
@@ -155,6 +158,7 @@ async def test_the_settled_console_keeps_its_objects_out_of_the_full_collections
             await settle(pilot)
             assert any(o is app.screen for o in gc.get_objects())
     finally:
+        gc.set_threshold(*thresholds)
         # this test process's own frozen set again (tests/conftest.py freezes after collection)
         gc.unfreeze()
         gc.collect()
