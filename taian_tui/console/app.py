@@ -376,14 +376,14 @@ class TaianApp(App[None]):
     def _settle_heap(self) -> None:
         """Once, after the first screen and the other screens' modules are in: collect, then
         keep every object alive now (the modules, Textual's and the parsed CSS's objects, the
-        first screen) out of the cyclic collector's full passes (``gc.freeze``), and give the
-        memory the start freed back to the system (``release_free_memory``: the warm-up's
-        reads left 2-3 MB free in the C heap). From then on a full pass runs after every
-        young pass that finds the old generation grown by a quarter (``GC_THRESHOLDS``). Those passes
+        first screen) out of the cyclic collector's full passes (``gc.freeze``). Those passes
         walked them all again whenever a screen's new objects tipped the balance: a first
-        visit spent about a fifth of its time there. The collection takes 50–60 ms, once. They are long-lived; anything frozen
-        that later becomes garbage is freed by its reference count, a cycle among them never
-        (a few screens' worth at most, once). (Collecting the youngest generation less often
+        visit spent about a fifth of its time there. The collection takes 50–60 ms, once.
+        They are long-lived; anything frozen that later becomes garbage is freed by its
+        reference count, a cycle among them never (a few screens' worth at most, once). Then
+        the collector's thresholds become ``GC_THRESHOLDS`` and the memory the start freed
+        goes back to the system (``release_free_memory``: the warm-up's reads left 2-3 MB
+        free in the C heap). (Collecting the youngest generation less often
         as well, after 10,000 allocations instead of 700, saved nothing more and held 12 MB
         more after 400 cursor moves: the cycles that wait hold the drawing's buffers.)"""
         if not self._heap_settled and self.is_running:

@@ -3,8 +3,9 @@ on a ``Store`` lent to it alone by the app's pool, as the signed-in user, postin
 message back.
 
 ``run_in_store(node, task, fn)`` runs ``fn(job)`` in a thread of the app's pool, started at
-once, under a Textual worker (exclusive within ``task`` by default, so a newer read cancels an
-older one) that waits for it; ``job.store`` is a store that no other thread uses meanwhile, ``job.actor`` the signed-in user as the store sees them now.
+once, under a Textual worker that waits for it (exclusive within ``task`` by default, so a
+newer read cancels an older one); ``job.store`` is a store that no other thread uses
+meanwhile, ``job.actor`` the signed-in user as the store sees them now.
 The pool (``StorePool``) keeps a few connections open between reads, so that a reload does
 not open the file, read its schema and start with an empty page cache each time. ``fn`` returns the
 message to post to ``node`` (or ``None``); it may also ``job.post(...)`` earlier messages

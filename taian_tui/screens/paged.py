@@ -40,11 +40,11 @@ LOADING_AFTER = 0.15
 #: full redraw of the list (on a million appeals a count from the indexes takes a few ms, but
 #: its thread waits for the interpreter while the page is drawn: the count came 30-50 ms after)
 COUNT_WAIT = 0.05
-#: ListTable's render caches at least (DataTable's: 10,000 cells, 1,000 rows and lines), grown
-#: to twice what the table shows (``ListTable.size_caches``)
 #: How long after a page is filled the table takes the focus (``focus_table_after_page``):
 #: two of Textual's frame periods, so that the page is painted first, in its own frame
 FOCUS_AFTER_PAGE = 2 / MAX_FPS
+#: ListTable's render caches at least (DataTable's: 10,000 cells, 1,000 rows and lines), grown
+#: to twice what the table shows (``ListTable.size_caches``)
 CELL_CACHE = 400
 ROW_CACHE = 40
 _NULL = Style.null()
