@@ -1,7 +1,8 @@
 """Fixtures of the console tests, built on tests/conftest.py's small city (``store``,
 ``submit``, ``make_appeal``), at a fixed "now" (``TAIAN_NOW``, autouse) so that screens and
 snapshots are stable. The pilot helpers are fixtures too: ``settle`` (let the workers
-finish and their messages land) and ``screen_text`` (the screen as plain text lines);
+finish and their messages land), ``screen_text`` (the screen as plain text lines),
+``select_key`` (the cursor on a list's row) and ``open_form`` (a row's form, by its key);
 ``hostile`` holds the hostile texts the fixture city is built with.
 
 The appeals (now = Tue 2026-10-20 09:00):
@@ -196,6 +197,29 @@ def board_db(tui_db, store, city):
 def settle():
     """``await settle(pilot)``: let the workers finish and their messages land."""
     return _settle
+
+
+@pytest.fixture
+def select_key(settle):
+    """``await select_key(pilot, key)``: the list's cursor on the row of ``key``."""
+    async def select_key(pilot, key: str) -> None:
+        screen = pilot.app.screen
+        screen.query_one("#table").move_cursor(row=[screen.row_key(r) for r in screen.rows].index(key))
+        await settle(pilot)
+        assert screen.current_key() == key
+    return select_key
+
+
+@pytest.fixture
+def open_form(select_key, settle):
+    """``form = await open_form(pilot, key, press)``: the screen on top once the cursor is on
+    the row of ``key`` and ``press`` was pressed."""
+    async def open_form(pilot, key: str, press: str):
+        await select_key(pilot, key)
+        await pilot.press(press)
+        await settle(pilot)
+        return pilot.app.screen
+    return open_form
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ on the small city of tests/console/conftest.py (``board_db``: #1 published and t
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Button, DataTable, Input
+from textual.widgets import Button, Input
 
 from taian_tui.console.app import TaianApp
 from taian_tui.screens.common import ChoiceScreen
@@ -22,16 +22,6 @@ SIZE = (120, 36)
 
 def keys(screen) -> list[str]:
     return [screen.row_key(r) for r in screen.rows]
-
-
-@pytest.fixture
-def select_key(settle):
-    async def select_key(pilot, key: str) -> None:
-        screen = pilot.app.screen
-        screen.query_one("#table", DataTable).move_cursor(row=keys(screen).index(key))
-        await settle(pilot)
-        assert screen.current_key() == key
-    return select_key
 
 
 async def test_a_published_item_is_revised_then_the_revision_published(screen_text, select_key, settle,
@@ -99,14 +89,11 @@ async def test_leaving_unsaved_changes_focuses_cancel(screen_text, select_key, s
         assert store.scalar("SELECT COUNT(*) FROM content_revisions") == 0
 
 
-async def test_withdrawing_todays_pick_says_so_and_clears_it(screen_text, select_key, settle, board_db, store):
+async def test_withdrawing_todays_pick_says_so_and_clears_it(screen_text, open_form, settle, board_db, store):
     app = TaianApp(board_db, username="bianji", poll=False)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await select_key(pilot, "1")
-        await pilot.press("u")
-        await settle(pilot)
-        form = app.screen
+        form = await open_form(pilot, "1", "u")
         assert isinstance(form, ContentActionForm)
         assert str(form.query_one("#save", Button).label) == "撤回并取消每日一听"
         assert "该内容是 2026-10-20 的每日一听：确认后这些天的每日一听将一并取消" in screen_text(app)

@@ -37,16 +37,6 @@ def keys(screen) -> list[str]:
 
 
 @pytest.fixture
-def select_key(settle):
-    async def select_key(pilot, key: str) -> None:
-        screen = pilot.app.screen
-        screen.query_one("#table", DataTable).move_cursor(row=keys(screen).index(key))
-        await settle(pilot)
-        assert screen.current_key() == key
-    return select_key
-
-
-@pytest.fixture
 def open_projects(settle):
     async def open_projects(pilot, tab: str | None = None) -> ProjectBoardScreen:
         await settle(pilot)
@@ -195,16 +185,13 @@ async def test_only_the_admin_reviews(open_projects, settle, board_db):
         assert app.screen is screen
 
 
-async def test_liaison_reports_progress_on_a_project_of_their_unit(open_projects, screen_text, select_key, settle, board_db, store):
+async def test_liaison_reports_progress_on_a_project_of_their_unit(open_projects, screen_text, open_form, settle, board_db, store):
     app = app_for(board_db, "daiyue1")
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_projects(pilot, "all")
         # scope: the projects of 岱岳区 only
         assert keys(screen) == ["P-0001", "P-0005", "P-0003"]
-        await select_key(pilot, "P-0003")
-        await pilot.press("p")
-        await settle(pilot)
-        form = app.screen
+        form = await open_form(pilot, "P-0003", "p")
         assert isinstance(form, ProgressForm)
         assert "责任单位：岱岳区" in screen_text(app) and "该项目由" not in screen_text(app)
         form.query_one("#percent", Input).value = "120"
@@ -229,16 +216,13 @@ async def test_liaison_reports_progress_on_a_project_of_their_unit(open_projects
         assert "进度填报（2）" in text and "储能舱全部吊装到位" in text
 
 
-async def test_the_library_reviews_button_says_what_it_does(open_projects, select_key, settle, board_db):
+async def test_the_library_reviews_button_says_what_it_does(open_projects, open_form, settle, board_db):
     from textual.widgets import Button
 
     app = app_for(board_db, "admin")
     async with app.run_test(size=SIZE) as pilot:
         await open_projects(pilot)
-        await select_key(pilot, "P-0001")
-        await pilot.press("v")
-        await settle(pilot)
-        form = app.screen
+        form = await open_form(pilot, "P-0001", "v")
         assert str(form.query_one("#save", Button).label) == "提交审核"
         for value, words in (("city", "列入市重点"), ("province", "列入省重点"), ("rejected", "不予入库")):
             form.query_one("#decision", Select).value = value
@@ -247,16 +231,13 @@ async def test_the_library_reviews_button_says_what_it_does(open_projects, selec
                 words, f"Ctrl+S {words} · Esc 取消")
 
 
-async def test_the_progress_form_speaks_the_fields_unit(open_projects, select_key, settle, board_db):
+async def test_the_progress_form_speaks_the_fields_unit(open_projects, open_form, settle, board_db):
     """P-0003: 32亿 in all (320,000 万元), 62 % and 190,000 万元 reported: the form's figures
     are in 万元, the unit its field is typed in and its refusals use (not 亿 beside 万元)."""
     app = app_for(board_db, "daiyue1")
     async with app.run_test(size=SIZE) as pilot:
         await open_projects(pilot, "all")
-        await select_key(pilot, "P-0003")
-        await pilot.press("p")
-        await settle(pilot)
-        form = app.screen
+        form = await open_form(pilot, "P-0003", "p")
         assert isinstance(form, ProgressForm)
         assert form.intro().plain == (
             "责任单位：岱岳区 · 当前进度 62% · 已完成投资 190,000 万元\n"
@@ -264,14 +245,11 @@ async def test_the_progress_form_speaks_the_fields_unit(open_projects, select_ke
             "须在进展情况中写明原因")
 
 
-async def test_an_absurd_investment_is_refused_as_typed(open_projects, select_key, settle, board_db, store):
+async def test_an_absurd_investment_is_refused_as_typed(open_projects, open_form, settle, board_db, store):
     app = app_for(board_db, "daiyue1")
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_projects(pilot, "all")
-        await select_key(pilot, "P-0003")
-        await pilot.press("p")
-        await settle(pilot)
-        form = app.screen
+        form = await open_form(pilot, "P-0003", "p")
         assert isinstance(form, ProgressForm)
         form.query_one("#invested", Input).value = "999999999999"
         form.query_one("#note", TextArea).insert("核对")
@@ -341,17 +319,14 @@ async def test_a_greyed_instruction_key_says_why(settle, board_db):
             f"答复：规则：批示 #{row.id} 是写给 {row.target_user} 的，只有其本人可以答复"]
 
 
-async def test_a_recipient_chosen_in_the_list_sends_the_focus_to_the_instruction(open_projects, select_key,
+async def test_a_recipient_chosen_in_the_list_sends_the_focus_to_the_instruction(open_projects, open_form,
                                                                                   settle, board_db):
     from textual.widgets import OptionList
 
     app = app_for(board_db, "shizhang")
     async with app.run_test(size=SIZE) as pilot:
         await open_projects(pilot, "city")
-        await select_key(pilot, "P-0002")
-        await pilot.press("i")
-        await settle(pilot)
-        form = app.screen
+        form = await open_form(pilot, "P-0002", "i")
         form.query_one("#target-list", OptionList).focus()
         await settle(pilot)
         await pilot.press("enter")
@@ -360,14 +335,11 @@ async def test_a_recipient_chosen_in_the_list_sends_the_focus_to_the_instruction
         assert app.focused is form.query_one("#text")
 
 
-async def test_instruction_reaches_the_outbox_and_is_acknowledged_and_answered(open_projects, screen_text, select_key, settle, board_db, store):
+async def test_instruction_reaches_the_outbox_and_is_acknowledged_and_answered(open_projects, screen_text, open_form, settle, board_db, store):
     app = app_for(board_db, "shizhang")
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_projects(pilot, "city")
-        await select_key(pilot, "P-0002")
-        await pilot.press("i")
-        await settle(pilot)
-        form = app.screen
+        form = await open_form(pilot, "P-0002", "i")
         assert isinstance(form, InstructionForm)
         # the people of the unit holding the project (泰山区: nobody in this city) come first;
         # typing narrows the list, Enter takes the highlighted person
@@ -561,7 +533,7 @@ async def test_editor_lists_content_and_publishes_a_new_item(open_editor, screen
         assert keys(screen)[0] == str(item["id"])
 
 
-async def test_publish_unpublish_archive_and_daily_listen_from_the_list(screen_text, select_key, settle, board_db, store):
+async def test_publish_unpublish_archive_and_daily_listen_from_the_list(open_form, screen_text, select_key, settle, board_db, store):
     app = app_for(board_db, "bianji")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -574,10 +546,7 @@ async def test_publish_unpublish_archive_and_daily_listen_from_the_list(screen_t
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert store.one("SELECT state FROM content WHERE id = 2")[0] == "published"
-        await select_key(pilot, "2")
-        await pilot.press("l")
-        await settle(pilot)
-        form = app.screen
+        form = await open_form(pilot, "2", "l")
         assert isinstance(form, DailyListenForm)
         assert form.query_one("#day", Input).value == "2026-10-20"
         await pilot.press("ctrl+s")
